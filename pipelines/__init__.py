@@ -1,0 +1,1 @@
+"""Pipelines of the renovation monitoring system."""

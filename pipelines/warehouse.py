@@ -1,0 +1,150 @@
+"""The DuckDB warehouse: connection, schema creation and the refresh of derived layers.
+
+SQL that shapes the warehouse lives in ``warehouse/<schema>/<table>.sql``. A file that starts
+with ``create`` is DDL for a table written by the pipelines (raw, staging, link tables); a file
+that starts with ``select`` or ``with`` is a model, materialised as ``<schema>.<table>`` on
+refresh, in dependency order.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+__all__ = ["connect", "default_db_path", "init_schema", "refresh", "run_models", "models", "WAREHOUSE_DIR"]
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+WAREHOUSE_DIR = ROOT / "warehouse"
+SCHEMAS = ("raw", "staging", "core", "marts")
+_REF = re.compile(r"\b(raw|staging|core|marts)\.([a-z_][a-z0-9_]*)\b")
+
+
+def default_db_path() -> Path:
+    """`RENOVATION_DB`, else ``warehouse/renovation.duckdb`` (cli.md)."""
+    return Path(os.environ.get("RENOVATION_DB") or WAREHOUSE_DIR / "renovation.duckdb")
+
+
+@dataclass(frozen=True)
+class Model:
+    schema: str
+    name: str
+    sql: str
+    is_ddl: bool
+    description: str
+
+    @property
+    def table(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    def refs(self) -> set[str]:
+        return {f"{s}.{t}" for s, t in _REF.findall(self.sql)} - {self.table}
+
+
+def _strip_comments(sql: str) -> str:
+    return "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--")).strip()
+
+
+@cache
+def models() -> tuple[Model, ...]:
+    """Every SQL file of the warehouse, schema by schema."""
+    out = []
+    for schema in SCHEMAS:
+        for path in sorted((WAREHOUSE_DIR / schema).glob("*.sql")):
+            text = path.read_text(encoding="utf-8")
+            first = text.splitlines()[0] if text else ""
+            body = _strip_comments(text)
+            out.append(
+                Model(
+                    schema=schema,
+                    name=path.stem,
+                    sql=body,
+                    is_ddl=body.lower().startswith("create"),
+                    description=first.removeprefix("--").strip(),
+                )
+            )
+    return tuple(out)
+
+
+def _ordered(selected: list[Model]) -> list[Model]:
+    """Topological order of models by the tables their SQL names."""
+    by_table = {m.table: m for m in selected}
+    done: list[Model] = []
+    seen: set[str] = set()
+
+    def visit(m: Model, stack: tuple[str, ...] = ()) -> None:
+        if m.table in seen:
+            return
+        if m.table in stack:
+            raise ValueError(f"cycle in warehouse models: {' -> '.join(stack + (m.table,))}")
+        for ref in sorted(m.refs()):
+            if ref in by_table:
+                visit(by_table[ref], stack + (m.table,))
+        seen.add(m.table)
+        done.append(m)
+
+    for m in selected:
+        visit(m)
+    return done
+
+
+def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse (creating its schema when writable)."""
+    path = Path(path) if path is not None else default_db_path()
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    if not read_only:
+        init_schema(con)
+    return con
+
+
+def init_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create schemas, pipeline-written tables and the county table; idempotent."""
+    for schema in SCHEMAS:
+        con.execute(f"create schema if not exists {schema}")
+    for m in models():
+        if m.is_ddl:
+            con.execute(m.sql)
+    from pipelines.counties import load_counties  # local import: counties imports nothing of ours
+
+    if con.execute("select count(*) from staging.counties").fetchone()[0] == 0:
+        rows = [
+            (c.code, c.name, "|".join(c.aliases), c.lat, c.lon, i) for i, c in enumerate(load_counties())
+        ]
+        con.executemany("insert into staging.counties values (?, ?, ?, ?, ?, ?)", rows)
+
+
+def run_models(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
+    """Materialise every model of one schema, in dependency order; returns the tables built."""
+    selected = [m for m in models() if m.schema == schema and not m.is_ddl]
+    built = []
+    for m in _ordered(selected):
+        con.execute(f"create or replace table {m.table} as {m.sql}")
+        built.append(m.table)
+    return built
+
+
+def refresh(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild the derived layers: core models, identity links, then marts (signals, scores)."""
+    from pipelines import linking
+
+    con.execute("begin transaction")
+    try:
+        run_models(con, "core")
+        linking.link_all(con)
+        run_models(con, "marts")
+        from pipelines import hooks
+
+        hooks.after_marts(con)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
