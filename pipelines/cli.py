@@ -1,0 +1,143 @@
+"""The `renovation` console script (spec cli.md).
+
+Human messages go to stderr in Chinese; data goes to stdout or --out. A user never sees a
+stack trace: unexpected errors are logged and reported in one Chinese line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from pipelines.warehouse import ROOT, default_db_path
+
+log = logging.getLogger("renovation")
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # usage errors exit 2 with a Chinese line
+        self.print_usage(sys.stderr)
+        print(f"用法错误:{message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="renovation", description="巴州城镇老旧小区改造监测评估系统")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", type=Path, default=None, help="数据仓库文件(默认:环境变量 RENOVATION_DB,否则 warehouse/renovation.duckdb)")
+    common.add_argument("-v", "--verbose", action="store_true", help="输出调试日志")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    s = sub.add_parser("ingest", parents=[common], help="导入工作簿(文件或文件夹)")
+    s.add_argument("paths", nargs="+", type=Path)
+    s.add_argument("--json", action="store_true", help="每个文件输出一行 JSON")
+
+    s = sub.add_parser("flags", parents=[common], help="导出风险线索 flags.csv")
+    s.add_argument("--out", type=Path, default=None)
+
+    s = sub.add_parser("scores", parents=[common], help="导出年度体检/两年评估得分 scores.csv")
+    s.add_argument("--year", type=int, required=True)
+    s.add_argument("--kind", choices=["annual", "biennial"], default="annual")
+    s.add_argument("--out", type=Path, default=None)
+
+    s = sub.add_parser("report", parents=[common], help="生成年度报告(.docx 或 .pdf)")
+    s.add_argument("--year", type=int, required=True)
+    s.add_argument("--out", type=Path, required=True)
+
+    s = sub.add_parser("demo", parents=[common], help="生成并导入演示数据")
+    s.add_argument("--seed", type=int, default=2021)
+    s.add_argument("--out", type=Path, default=Path("demo_data"))
+
+    s = sub.add_parser("serve", parents=[common], help="启动看板")
+    s.add_argument("--port", type=int, default=8501)
+    return p
+
+
+def _db(args: argparse.Namespace) -> Path:
+    return args.db if args.db is not None else default_db_path()
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from pipelines.ingest import ingest_paths, print_results
+
+    results = ingest_paths(args.paths, db_path=_db(args), progress=sys.stderr.isatty())
+    print_results(results, as_json=args.json)
+    return EXIT_FAIL if any(r.status == "rejected" for r in results) else EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from pipelines.demo import generate
+    from pipelines.ingest import ingest_paths, print_results
+
+    print(f"正在生成演示数据(种子 {args.seed})到 {args.out} …", file=sys.stderr)
+    files = generate(args.out, seed=args.seed)
+    results = ingest_paths(files, db_path=_db(args), progress=sys.stderr.isatty())
+    print_results(results, as_json=False, summary_only=True)
+    return EXIT_OK
+
+
+def _delegate(module: str, func: str, *a) -> int:
+    """Commands whose work lives in another module (signals, scores, report)."""
+    return int(getattr(importlib.import_module(module), func)(*a))
+
+
+def cmd_flags(args: argparse.Namespace) -> int:
+    return _delegate("pipelines.flags", "run_flags", _db(args), args.out)
+
+
+def cmd_scores(args: argparse.Namespace) -> int:
+    return _delegate("pipelines.scoring", "run_scores", _db(args), args.year, args.kind, args.out)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    return _delegate("pipelines.report", "run_report", _db(args), args.year, args.out)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from pipelines.warehouse import connect
+
+    db = _db(args)
+    con = connect(db)
+    empty = con.execute("select count(*) from raw.submissions").fetchone()[0] == 0
+    con.close()
+    if empty:
+        print("数据仓库为空,先载入演示数据 …", file=sys.stderr)
+        demo = argparse.Namespace(db=db, seed=2021, out=ROOT / "demo_data")
+        cmd_demo(demo)
+    env = dict(os.environ, RENOVATION_DB=str(db.resolve()))
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
+           "--server.headless", "true", "--server.port", str(args.port),
+           "--browser.gatherUsageStats", "false"]
+    print(f"看板地址:http://localhost:{args.port}", file=sys.stderr)
+    return subprocess.call(cmd, env=env)
+
+
+COMMANDS = {"ingest": cmd_ingest, "flags": cmd_flags, "scores": cmd_scores, "report": cmd_report,
+            "demo": cmd_demo, "serve": cmd_serve}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("已中断。", file=sys.stderr)
+        return 130
+    except Exception as exc:  # no stack trace reaches a user; the log keeps it for us
+        log.debug("unexpected error", exc_info=True)
+        print(f"出错了:{type(exc).__name__}: {exc}(加 -v 查看详细日志)", file=sys.stderr)
+        return EXIT_FAIL
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
