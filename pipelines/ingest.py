@@ -1,0 +1,360 @@
+"""Ingest: files → raw (kept whole, hashed) → staging (typed) → validated → refreshed core and marts.
+
+Every file of a batch is read and staged first; each kind is then validated once for the whole
+batch (Great Expectations); each file is then written in its own transaction, so a rejected
+file leaves nothing behind and never stops the rest of the batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import sys
+import uuid
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.counties import county_name
+from pipelines.headers import KIND_NAMES, fields_for
+from pipelines.normalising import STAGING_COLUMNS, STAGING_TABLE, Staged, stage
+from pipelines.reading import ReadError, read_file
+from pipelines.validation import validate_batch
+from pipelines.warehouse import connect, refresh
+
+__all__ = ["FileResult", "ingest_paths", "discover", "print_results"]
+
+log = logging.getLogger(__name__)
+SUFFIXES = {".xlsx", ".xls", ".xlsm", ".csv"}
+# outputs of this system that may lie in a folder of submissions; never submissions themselves
+OWN_OUTPUTS = {"truth.csv", "flags.csv", "scores.csv"}
+_KIND_ORDER = {"ledger": 0, "plan": 1, "monthly": 2}
+
+
+@dataclass
+class FileResult:
+    file: str
+    status: str                     # accepted | duplicate | rejected
+    kind: str | None
+    rows: int = 0
+    rejected_rows: int = 0
+    messages: list[str] = field(default_factory=list)
+    county: str | None = None       # canonical county name, when known
+    period: str | None = None       # report month YYYY-MM or plan year
+    fill_date: str | None = None
+    file_id: int | None = None
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class _Pending:
+    seq: int
+    path: Path
+    display: str
+    data: bytes
+    digest: str
+    staged: Staged | None = None
+    result: FileResult | None = None
+    rejected_keys: set[int] = field(default_factory=set)
+    row_messages: list[dict] = field(default_factory=list)
+
+
+def discover(paths: list[Path]) -> list[Path]:
+    """Files as given, and the workbooks found recursively in folders given."""
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if (f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.startswith(("~$", "."))
+                        and f.name.lower() not in OWN_OUTPUTS):
+                    out.append(f)
+        else:
+            out.append(p)
+    return out
+
+
+def _where(p: _Pending, row: int | None = None, letter: str | None = None, header: str | None = None) -> str:
+    lay = p.staged.layout if p.staged else None
+    parts = [f"文件「{p.path.name}」"]
+    if lay is not None:
+        parts.append(f"工作表「{lay.sheet_name}」")
+    if row is not None:
+        parts.append(f"第 {row} 行")
+    if letter is not None:
+        parts.append(f"{letter} 列「{header}」")
+    return ",".join(parts)
+
+
+def ingest_paths(
+    paths: list[Path],
+    db_path: Path | str | None = None,
+    progress: bool = False,
+    today: dt.date | None = None,
+) -> list[FileResult]:
+    """Load files and folders into the warehouse; one result per file, in the order found."""
+    today = today or dt.date.today()
+    batch_id = f"{dt.datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    files = discover([Path(p) for p in paths])
+    con = connect(db_path)
+    try:
+        known = dict(con.execute("select file_hash, file_id from raw.submissions").fetchall())
+        pending: list[_Pending] = []
+        seen: dict[str, int] = {}
+        for seq, path in enumerate(files):
+            p = _Pending(seq, path, str(path), b"", "")
+            pending.append(p)
+            _progress(progress, "读取", seq + 1, len(files))
+            try:
+                if not path.exists():
+                    raise ReadError(["文件不存在"])
+                p.data = path.read_bytes() if path.stat().st_size <= 1 << 31 else b""
+                p.digest = hashlib.sha256(p.data).hexdigest()
+            except ReadError as e:
+                p.result = FileResult(p.display, "rejected", None, messages=[f"{_where(p)}:{m}" for m in e.messages])
+                continue
+            except OSError:
+                p.result = FileResult(p.display, "rejected", None, messages=[f"{_where(p)}:文件无法打开"])
+                continue
+            if p.digest in known or p.digest in seen:
+                fid = known.get(p.digest)
+                p.result = FileResult(p.display, "duplicate", None, file_id=fid,
+                                      messages=[f"{_where(p)}:与已入库的文件内容完全相同,未重复导入"])
+                continue
+            seen[p.digest] = seq
+            _read_and_stage(p)
+        _validate(pending, batch_id, db_path, progress, today)
+        accepted = [p for p in pending if p.result is None]
+        accepted.sort(key=lambda p: (_KIND_ORDER[p.staged.layout.kind], p.staged.fill_date or dt.date.max, p.path.name))
+        next_id = con.execute("select coalesce(max(file_id), 0) + 1 from raw.submissions").fetchone()[0]
+        for i, p in enumerate(accepted):
+            _progress(progress, "入库", i + 1, len(accepted))
+            p.result = _load(con, p, next_id, batch_id)
+            next_id += 1
+        for p in pending:
+            if p.result.status != "accepted":
+                _log(con, p, batch_id)
+        if accepted:
+            if progress:
+                print("\r正在更新汇总表与识别关联 …" + " " * 20, file=sys.stderr, flush=True)
+            refresh(con)
+        if progress:
+            print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
+    finally:
+        con.close()
+    return [p.result for p in pending]
+
+
+def _progress(on: bool, what: str, i: int, n: int) -> None:
+    if on and n > 1:
+        width = 30
+        done = int(width * i / n)
+        print(f"\r{what} [{'#' * done}{'.' * (width - done)}] {i}/{n}", end="", file=sys.stderr, flush=True)
+
+
+def _read_and_stage(p: _Pending) -> None:
+    try:
+        layout = read_file(p.path)
+        p.staged = stage(layout, p.path.name)
+    except ReadError as e:
+        p.result = FileResult(p.display, "rejected", e.kind, messages=[f"{_where(p)}:{m}" for m in e.messages])
+    except Exception:  # a file we cannot make sense of must not stop the batch
+        log.debug("unreadable file %s", p.path, exc_info=True)
+        p.result = FileResult(p.display, "rejected", None, messages=[f"{_where(p)}:文件无法读取(格式异常或已损坏)"])
+
+
+def _validate(pending: list[_Pending], batch_id: str, db_path, progress: bool, today: dt.date) -> None:
+    by_kind: dict[str, list[_Pending]] = defaultdict(list)
+    for p in pending:
+        if p.result is None:
+            by_kind[p.staged.layout.kind].append(p)
+    for kind, group in by_kind.items():
+        if progress:
+            print(f"\r校验{KIND_NAMES[kind]}({len(group)} 个文件)…" + " " * 20, end="", file=sys.stderr, flush=True)
+        frames = [
+            p.staged.frame.with_columns(row_key=pl.lit(p.seq * 1_000_000, pl.Int64) + pl.col("row_number").cast(pl.Int64))
+            for p in group
+        ]
+        batch = pl.concat(frames, how="diagonal_relaxed")
+        issues, summary = validate_batch(kind, batch, batch_id, None if db_path is None else Path(db_path), today)
+        by_seq = {p.seq: p for p in group}
+        frame_by_seq = {p.seq: p.staged.frame for p in group}
+        error_rows: set[tuple[int, str]] = set()
+        for issue in issues:
+            if issue.expectation == "expect_cell_readable":
+                error_rows.add((issue.row_key, issue.field))
+        for issue in sorted(issues, key=lambda i: (i.row_key, i.field)):
+            seq, row_number = divmod(issue.row_key, 1_000_000)
+            p = by_seq[seq]
+            # a cell that could not be read also reads as empty: say it once
+            if issue.expectation != "expect_cell_readable" and (issue.row_key, issue.field) in error_rows:
+                p.rejected_keys.add(row_number)
+                continue
+            p.rejected_keys.add(row_number)
+            p.row_messages.append(_row_message(p, frame_by_seq[seq], row_number, issue))
+        for p in group:
+            p.summary = summary  # type: ignore[attr-defined]
+            if p.rejected_keys and len(p.rejected_keys) == p.staged.frame.height:
+                msgs = [m["message"] for m in p.row_messages]
+                p.result = FileResult(
+                    p.display, "rejected", kind, rejected_rows=len(p.rejected_keys),
+                    messages=[f"{_where(p)}:全部 {len(p.rejected_keys)} 行数据都未通过校验,整份文件拒收"] + msgs[:50]
+                    + ([f"……另有 {len(msgs) - 50} 条问题未列出"] if len(msgs) > 50 else []),
+                )
+
+
+def _row_message(p: _Pending, frame: pl.DataFrame, row_number: int, issue) -> dict:
+    col = p.staged.columns.get(issue.field)
+    name = "county_code" if issue.field == "county" else issue.field
+    row = frame.filter(pl.col("row_number") == row_number)
+    text = row[f"{name}__text"][0] if f"{name}__text" in row.columns and row.height else None
+    reason = issue.description
+    if issue.expectation == "expect_cell_readable" and f"{name}__error" in row.columns and row.height:
+        reason = f"{row[f'{name}__error'][0]}"
+    header = col.header if col else next((f.header for f in fields_for(p.staged.layout.kind) if f.name == issue.field), issue.field)
+    letter = col.letter if col else "?"
+    shown = f",实际为「{text}」" if text not in (None, "") else ""
+    return {
+        "row_number": row_number, "field": issue.field, "column_name": header, "value": text,
+        "code": issue.expectation, "message": f"{_where(p, row_number, letter, header)}:{reason}{shown}",
+    }
+
+
+def _load(con, p: _Pending, file_id: int, batch_id: str) -> FileResult:
+    """Write one accepted file in one transaction; on any error nothing of it stays."""
+    st = p.staged
+    lay = st.layout
+    kind = lay.kind
+    rejected = p.rejected_keys
+    now = dt.datetime.now()
+    frame = st.frame.with_columns(
+        file_id=pl.lit(file_id, pl.Int32),
+        sheet_name=pl.lit(lay.sheet_name),
+        is_rejected=pl.col("row_number").is_in(list(rejected)),
+    )
+    cols = ["file_id", "sheet_name", "row_number", "is_rejected", *STAGING_COLUMNS[kind].keys()]
+    staging = frame.select(cols).to_arrow()
+    raw_rows = pl.DataFrame(
+        {"file_id": [file_id] * len(st.raw_rows), "sheet_name": [lay.sheet_name] * len(st.raw_rows),
+         "row_number": [r[0] for r in st.raw_rows], "row_type": [r[1] for r in st.raw_rows],
+         "cells": [r[2] for r in st.raw_rows]},
+        schema={"file_id": pl.Int32, "sheet_name": pl.String, "row_number": pl.Int32, "row_type": pl.String, "cells": pl.String},
+    ).to_arrow()
+    issues = [
+        (file_id, lay.sheet_name, m["row_number"], m["column_name"], m["field"], m["code"], "reject", m["value"], m["message"], None)
+        for m in p.row_messages
+    ] + [
+        (file_id, lay.sheet_name, f["row_number"], f["column_name"], f["field"], f["code"], "finding", f["value"],
+         f["message"], json.dumps(f["details"], ensure_ascii=False))
+        for f in st.findings
+    ]
+    rows_loaded = st.frame.height - len(rejected)
+    period = (
+        st.report_month.strftime("%Y-%m") if kind == "monthly" and st.report_month
+        else _plan_period(st) if kind == "plan" else None
+    )
+    messages = [m["message"] for m in p.row_messages] + [f["message"] for f in st.findings] + [
+        f"{_where(p)}:{n}" for n in lay.notes
+    ]
+    result = FileResult(
+        p.display, "accepted", kind, rows=rows_loaded, rejected_rows=len(rejected), messages=messages,
+        county=county_name(st.county_code) if st.county_code else None, period=period,
+        fill_date=st.fill_date.isoformat() if st.fill_date else None, file_id=file_id,
+    )
+    con.execute("begin transaction")
+    try:
+        con.execute(
+            "insert into raw.submissions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [file_id, p.digest, p.path.name, str(p.path), len(p.data), kind, lay.sheet_name, lay.header_row,
+             st.fill_date, st.report_month, " | ".join(lay.title_lines) or None, batch_id, now, rows_loaded, len(rejected)],
+        )
+        con.register("_raw_rows", raw_rows)
+        con.execute("insert into raw.source_rows select * from _raw_rows")
+        con.unregister("_raw_rows")
+        con.register("_staging", staging)
+        con.execute(f"insert into {STAGING_TABLE[kind]} by name select * from _staging")
+        con.unregister("_staging")
+        if issues:
+            con.executemany("insert into raw.row_issues values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", issues)
+        summary = getattr(p, "summary", None)
+        if summary and not con.execute(
+            "select count(*) from raw.validation_results where batch_id = ? and kind = ?", [batch_id, kind]
+        ).fetchone()[0]:
+            con.executemany(
+                "insert into raw.validation_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [[s[k] for k in ("batch_id", "kind", "suite_name", "expectation", "description", "column_name",
+                                 "success", "element_count", "unexpected_count", "validated_at")] for s in summary],
+            )
+        _insert_log(con, p.seq, batch_id, p, result, st.county_code, st.report_month, st.fill_date)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        log.debug("load failed for %s", p.path, exc_info=True)
+        return FileResult(p.display, "rejected", kind, messages=[f"{_where(p)}:写入数据仓库失败,整份文件未入库"])
+    return result
+
+
+def _plan_period(st: Staged) -> str | None:
+    years = st.frame["plan_year"].drop_nulls().unique().sort().to_list()
+    return "、".join(str(y) for y in years) or None
+
+
+def _insert_log(con, seq, batch_id, p: _Pending, r: FileResult, county_code, month, fill_date) -> None:
+    con.execute(
+        "insert into raw.ingest_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [batch_id, seq, p.display, p.path.name, p.digest or None, r.status, r.kind, county_code, month, fill_date,
+         r.file_id, r.rows, r.rejected_rows, json.dumps(r.messages, ensure_ascii=False), dt.datetime.now()],
+    )
+
+
+def _log(con, p: _Pending, batch_id: str) -> None:
+    st = p.staged
+    con.execute("begin transaction")
+    try:
+        _insert_log(con, p.seq, batch_id, p, p.result, st.county_code if st else None,
+                    st.report_month if st else None, st.fill_date if st else None)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        log.warning("could not log %s", p.path, exc_info=True)
+
+
+_STATUS = {"accepted": "已入库", "duplicate": "已存在(重复文件)", "rejected": "已拒收"}
+
+
+def print_results(results: list[FileResult], as_json: bool = False, summary_only: bool = False) -> None:
+    """One line per file (cli.md): JSON objects on stdout, or Chinese lines on stderr."""
+    if as_json:
+        for r in results:
+            print(json.dumps(r.as_json(), ensure_ascii=False), flush=True)
+        return
+    if not summary_only:
+        for r in results:
+            what = []
+            if r.kind:
+                what.append(KIND_NAMES[r.kind])
+            if r.county:
+                what.append(r.county)
+            if r.period:
+                what.append(r.period)
+            if r.status == "accepted":
+                what.append(f"{r.rows} 行")
+                if r.rejected_rows:
+                    what.append(f"{r.rejected_rows} 行未通过校验")
+            head = f"{_STATUS[r.status]} {r.file}" + (f"({','.join(what)})" if what else "")
+            print(head, file=sys.stderr)
+            if r.status != "duplicate":
+                for m in r.messages:
+                    print(f"    {m}", file=sys.stderr)
+    counts = {s: sum(r.status == s for r in results) for s in _STATUS}
+    print(
+        f"共 {len(results)} 个文件:已入库 {counts['accepted']},重复 {counts['duplicate']},拒收 {counts['rejected']};"
+        f"入库数据行 {sum(r.rows for r in results)},未通过校验的行 {sum(r.rejected_rows for r in results)}",
+        file=sys.stderr,
+    )

@@ -1,0 +1,284 @@
+"""From a laid-out sheet to typed staging rows: parse every cell, fill merged cells down,
+convert units once, and check the totals row.
+
+The result keeps, for every row, the cells as read (for the raw layer) and, for every cell
+that could not be read, the reason (for validation, which decides the row's fate).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from pipelines import parsing as P
+from pipelines.counties import resolve_county
+from pipelines.headers import Field, fields_for
+from pipelines.reading import Column, SheetLayout, limits
+
+__all__ = ["Staged", "stage", "STAGING_COLUMNS"]
+
+# the staging columns of each kind, in the order of warehouse/staging/<kind>_rows.sql
+STAGING_COLUMNS: dict[str, dict[str, pl.DataType]] = {
+    "ledger": {
+        "county_code": pl.String, "county_raw": pl.String, "street": pl.String, "community": pl.String,
+        "name": pl.String, "address": pl.String, "build_year": pl.Int32, "buildings": pl.Int32,
+        "households": pl.Int32, "area_m2": pl.Float64, "property_owner": pl.String,
+        "has_property_mgmt": pl.Boolean, "pct_elderly": pl.Float64, "pct_willing": pl.Float64,
+        "renovated_year": pl.Int32, "fill_date": pl.Date,
+    },
+    "plan": {
+        "county_code": pl.String, "county_raw": pl.String, "plan_year": pl.Int32, "street": pl.String,
+        "community": pl.String, "name": pl.String, "address": pl.String, "build_year": pl.Int32,
+        "buildings": pl.Int32, "households": pl.Int32, "area_m2": pl.Float64, "categories": pl.String,
+        "content": pl.String, "total_invest_wan_yuan": pl.Float64, "central_subsidy_wan_yuan": pl.Float64,
+        "region_subsidy_wan_yuan": pl.Float64, "local_funds_wan_yuan": pl.Float64,
+        "resident_funds_wan_yuan": pl.Float64, "social_funds_wan_yuan": pl.Float64,
+        "utility_funds_wan_yuan": pl.Float64, "elevators": pl.Int32, "planned_start_date": pl.Date,
+        "planned_end_date": pl.Date, "notice_start_date": pl.Date, "notice_end_date": pl.Date,
+        "notice_days_given": pl.Int32, "notice_days": pl.Int32, "fill_date": pl.Date,
+    },
+    "monthly": {
+        "county_code": pl.String, "county_raw": pl.String, "report_month": pl.Date, "fill_date": pl.Date,
+        "plan_year": pl.Int32, "project_code": pl.String, "name": pl.String, "households": pl.Int32,
+        "total_invest_wan_yuan": pl.Float64, "central_subsidy_wan_yuan": pl.Float64,
+        "region_subsidy_wan_yuan": pl.Float64, "start_date": pl.Date, "pct_progress": pl.Float64,
+        "invest_done_wan_yuan": pl.Float64, "paid_wan_yuan": pl.Float64, "finish_date": pl.Date,
+        "accept_date": pl.Date, "pct_satisfaction": pl.Float64, "has_property_mgmt": pl.Boolean,
+        "elevators": pl.Int32, "remark": pl.String,
+    },
+}
+STAGING_TABLE = {"ledger": "staging.ledger_rows", "plan": "staging.plan_rows", "monthly": "staging.report_rows"}
+
+
+@dataclass
+class Staged:
+    """One file's rows: typed values, cell errors and the cells as read."""
+
+    layout: SheetLayout
+    frame: pl.DataFrame                 # row_number + staging columns + <field>__error columns
+    raw_rows: list[tuple[int, str, str]]  # (row_number, row_type, cells json)
+    columns: dict[str, Column]          # field -> column in the file
+    findings: list[dict] = field(default_factory=list)
+    fill_date: dt.date | None = None
+    report_month: dt.date | None = None
+    county_code: str | None = None
+
+
+def _parser(f: Field):
+    t = f.type
+    if t == "text":
+        return _clean_text
+    if t == "county":
+        return _parse_county
+    if t == "year":
+        return P.parse_year
+    if t == "int":
+        return lambda v: P.parse_int(v, f.unit)
+    if t in ("number", "money"):
+        return lambda v: P.parse_number(v, f.unit)
+    if t == "percent":
+        return P.parse_percent
+    if t == "date":
+        return P.parse_date
+    if t == "month":
+        return P.parse_month
+    if t == "bool":
+        return P.parse_bool
+    if t == "categories":
+        return P.parse_categories
+    raise ValueError(f"unknown field type {t}")
+
+
+def _clean_text(v: object) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, float) and v == int(v):
+        v = int(v)
+    if isinstance(v, dt.datetime):
+        v = v.date()
+    text = str(v).strip()
+    return text or None
+
+
+def _parse_county(v: object) -> str | None:
+    if P.is_missing(v):
+        return None
+    code = resolve_county(str(v))
+    if code is None:
+        raise P.ParseError(f"「{str(v).strip()}」不是巴州的县市(见县市名单)")
+    return code
+
+
+def _cell_text(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v == int(v):
+        return str(int(v))
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat()
+    return str(v)
+
+
+def stage(layout: SheetLayout, file_name: str) -> Staged:
+    """Parse every data row of the sheet; cell errors are kept, not raised."""
+    kind = layout.kind
+    cols = layout.field_columns()
+    kind_fields = {f.name: f for f in fields_for(kind)}
+    headers = [(c.index, c.header or f"{c.letter}列") for c in layout.columns]
+    raw_rows = [
+        (rn, "data", json.dumps({h: _cell_text(row[i]) if i < len(row) else "" for i, h in headers}, ensure_ascii=False))
+        for rn, row in layout.data_rows
+    ] + [
+        (rn, "totals", json.dumps({h: _cell_text(row[i]) if i < len(row) else "" for i, h in headers}, ensure_ascii=False))
+        for rn, row in layout.totals_rows
+    ]
+
+    n = len(layout.data_rows)
+    values: dict[str, list] = {}
+    errors: dict[str, list] = {}
+    raw_text: dict[str, list] = {}
+    for name, col in cols.items():
+        f = kind_fields.get(name)
+        if f is None:  # a field of another kind (e.g. 物业管理 in a plan): kept in raw only
+            continue
+        parse = _parser(f)
+        factor = col.match.factor
+        vals, errs, texts = [], [], []
+        last = None
+        numeric_cells = 0
+        for _, row in layout.data_rows:
+            cell = row[col.index] if col.index < len(row) else None
+            if f.fill_down and (cell is None or (isinstance(cell, str) and not cell.strip())):
+                cell = last
+            last = cell
+            if isinstance(cell, (int, float)) and not isinstance(cell, bool):
+                numeric_cells += 1
+            texts.append(_cell_text(cell))
+            try:
+                v = parse(cell)
+                if v is not None and factor != 1.0 and f.type in ("number", "money", "int"):
+                    v = v * factor
+                    if f.type == "int":
+                        v = int(round(v))
+                vals.append(v)
+                errs.append(None)
+            except P.ParseError as e:
+                vals.append(None)
+                errs.append(str(e))
+        if f.type == "percent":
+            vals = _rescale_fractions(vals, layout, col, numeric_cells)
+        values[name], errors[name], raw_text[name] = vals, errs, texts
+
+    staged = Staged(layout=layout, frame=pl.DataFrame(), raw_rows=raw_rows, columns=cols)
+    # the county column holds the code; keep the name as written beside it
+    if "county" in values:
+        values["county_code"] = values.pop("county")
+        values["county_raw"] = raw_text["county"]
+        errors["county_code"] = errors.pop("county")
+        raw_text["county_code"] = raw_text.pop("county")
+
+    out: dict[str, pl.Series] = {"row_number": pl.Series("row_number", [rn for rn, _ in layout.data_rows], pl.Int32)}
+    schema = STAGING_COLUMNS[kind]
+    for name, dtype in schema.items():
+        vals = values.get(name)
+        if vals is None:
+            vals = [None] * n
+        if dtype == pl.Int32:
+            vals = [None if v is None else int(v) for v in vals]
+        out[name] = pl.Series(name, vals, dtype=dtype, strict=False)
+    frame = pl.DataFrame(out)
+
+    # values that come from the file rather than the row
+    if "fill_date" not in values or all(v is None for v in values["fill_date"]):
+        frame = frame.with_columns(pl.lit(layout.fill_date, pl.Date).alias("fill_date"))
+    if kind == "monthly":
+        frame = frame.with_columns(pl.col("report_month").fill_null(pl.lit(layout.report_month, pl.Date)))
+    for name, f in kind_fields.items():
+        if kind in f.default_zero and name in frame.columns:
+            frame = frame.with_columns(pl.col(name).fill_null(0.0))
+    if kind == "plan":
+        frame = frame.with_columns(
+            notice_days_given=pl.col("notice_days"),
+            notice_days=pl.coalesce(
+                pl.col("notice_days"),
+                pl.struct("notice_start_date", "notice_end_date").map_elements(
+                    lambda s: None if s["notice_start_date"] is None or s["notice_end_date"] is None
+                    else P.working_days(s["notice_start_date"], s["notice_end_date"]),
+                    return_dtype=pl.Int32,
+                ),
+            ),
+        )
+    for name, errs in errors.items():
+        frame = frame.with_columns(pl.Series(f"{name}__error", errs, pl.String))
+        frame = frame.with_columns(pl.Series(f"{name}__text", raw_text[name], pl.String))
+
+    staged.frame = frame
+    staged.fill_date = frame["fill_date"].drop_nulls().max() if frame.height else layout.fill_date
+    if kind == "monthly":
+        months = frame["report_month"].drop_nulls()
+        staged.report_month = months.mode().sort()[0] if months.len() else layout.report_month
+    codes = frame["county_code"].drop_nulls()
+    staged.county_code = codes.mode().sort()[0] if codes.len() else None
+    staged.findings = _totals_findings(layout, cols, kind_fields, frame, file_name)
+    return staged
+
+
+def _rescale_fractions(vals: list, layout: SheetLayout, col: Column, numeric_cells: int) -> list:
+    """A column of Excel percentage cells arrives as fractions (0.85): bring it to 0–100."""
+    present = [v for v in vals if v is not None]
+    if present and numeric_cells == len(present) and all(0 <= v <= 1 for v in present) and any(
+        0 < v < 1 for v in present
+    ):
+        layout.notes.append(f"{col.letter} 列「{col.header}」为小数形式的百分比,已乘以 100")
+        return [None if v is None else v * 100 for v in vals]
+    return vals
+
+
+def _totals_findings(layout, cols, kind_fields, frame: pl.DataFrame, file_name: str) -> list[dict]:
+    """TOTALS_MISMATCH: a 合计 row that differs from the data rows' sum by more than 0.5%."""
+    if not layout.totals_rows:
+        return []
+    grand = [(rn, r) for rn, r in layout.totals_rows if not P.normalise_text(_first(r)).replace(" ", "").startswith("小计")]
+    rows = grand or (layout.totals_rows if len(layout.totals_rows) == 1 else [])
+    tol = limits()["totals_tolerance"]
+    out = []
+    for rn, row in rows[-1:]:
+        for name, col in cols.items():
+            f = kind_fields.get(name)
+            if f is None or not f.additive or name not in frame.columns:
+                continue
+            cell = row[col.index] if col.index < len(row) else None
+            try:
+                total = P.parse_number(cell, f.unit)
+            except P.ParseError:
+                continue
+            if total is None:
+                continue
+            total *= col.match.factor
+            data_sum = float(frame[name].drop_nulls().sum() or 0.0)
+            diff = total - data_sum
+            if abs(diff) > tol * abs(data_sum) and abs(diff) > 1e-9:
+                pct = diff / data_sum * 100 if data_sum else float("inf")
+                out.append({
+                    "code": "TOTALS_MISMATCH", "row_number": rn, "field": name, "column_name": col.header,
+                    "value": _cell_text(cell),
+                    "message": (
+                        f"文件「{file_name}」,工作表「{layout.sheet_name}」,第 {rn} 行(合计行),{col.letter} 列"
+                        f"「{col.header}」:合计 {total:,.2f} 与明细行之和 {data_sum:,.2f} 相差 {diff:+,.2f}"
+                        f"({pct:+.1f}%),超过 {tol * 100:.1f}%"
+                    ),
+                    "details": {"column": col.header, "field": name, "totals_value": total,
+                                "data_sum": data_sum, "difference": diff, "tolerance": tol},
+                })
+    return out
+
+
+def _first(row: list[object]) -> str:
+    for c in row:
+        t = _cell_text(c).strip()
+        if t:
+            return t
+    return ""
