@@ -1,0 +1,38 @@
+# Two commands for a fresh machine that has only python3, pip and make:
+#   make demo   — the dashboard on the demo data (warehouse: warehouse/renovation.duckdb)
+#   make test   — the test suite (installs Chromium and CJK fonts first when run as root)
+
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+APT_PACKAGES := chromium fonts-noto-cjk poppler-utils libreoffice-writer-nogui
+
+.PHONY: demo test setup system-deps bench clean
+
+$(UV):
+	python3 -m venv $(TOOLS) 2>/dev/null && $(TOOLS)/bin/pip install -q uv || \
+	  (mkdir -p $(TOOLS)/bin && python3 -m pip install -q --target $(TOOLS)/uvpkg uv && \
+	   ln -sf ../uvpkg/bin/uv $(UV))
+
+setup: $(UV)
+	UV_COMPILE_BYTECODE=1 $(UV) sync --frozen
+
+demo: setup
+	$(UV) run renovation serve
+
+# System packages the browser and report tests need; installed when missing and we are root.
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "缺少系统软件包:$$missing(请以 root 运行 make system-deps,或用 apt-get 安装)"; fi; \
+	fi
+
+test: setup system-deps
+	$(UV) run playwright --version >/dev/null
+	$(UV) run pytest -q
+
+bench: setup
+	$(UV) run python benchmarks/ingest.py
+
+clean:
+	rm -rf $(TOOLS) .venv warehouse/renovation.duckdb warehouse/gx demo_data

@@ -1,0 +1,57 @@
+"""Shared fixtures: a small warehouse built once per run from the hand-made workbooks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import workbooks as W  # noqa: E402
+
+# Dates in the test workbooks lie in 2020–2021; "today" is fixed so that the tests do not age.
+TODAY = dt.date(2026, 11, 29)
+
+
+@pytest.fixture(scope="session")
+def small_set(tmp_path_factory) -> Path:
+    """A ledger, a plan and six monthly reports of 轮台县, 2021."""
+    d = tmp_path_factory.mktemp("small_set")
+    W.ledger(d)
+    W.plan(d)
+    for m in range(1, 7):
+        W.monthly(d, m)
+    return d
+
+
+@pytest.fixture(scope="session")
+def small_db(small_set, tmp_path_factory) -> Path:
+    from pipelines.ingest import ingest_paths
+
+    db = tmp_path_factory.mktemp("small_db") / "w.duckdb"
+    results = ingest_paths([small_set], db_path=db, today=TODAY)
+    assert [r.status for r in results] == ["accepted"] * 8, [r.messages for r in results]
+    return db
+
+
+@pytest.fixture
+def db_copy(small_db, tmp_path) -> Path:
+    """A private copy of the small warehouse, for tests that write."""
+    target = tmp_path / "w.duckdb"
+    shutil.copy(small_db, target)
+    return target
+
+
+def pytest_collection_modifyitems(config, items):
+    # browser tests need Debian's chromium; outside CI they are skipped when it is absent
+    if Path("/usr/bin/chromium").exists() or os.environ.get("CI"):
+        return
+    skip = pytest.mark.skip(reason="需要 /usr/bin/chromium(apt-get install chromium)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
