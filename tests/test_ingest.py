@@ -8,7 +8,7 @@ import shutil
 import zipfile
 
 import duckdb
-import msoffcrypto
+from msoffcrypto.format.ooxml import OOXMLFile
 import pytest
 import xlsxwriter
 
@@ -89,14 +89,16 @@ def test_an_older_fill_date_does_not_replace_a_newer_one(tmp_path, db_copy):
 def _bad_files(d):
     """One file per bad-input case of input-formats.md; name -> words its message must hold."""
     cases = {}
-    (d / "说明.txt").write_text("不是工作簿", encoding="utf-8")
-    cases["说明.txt"] = "不支持的文件类型"
+    (d / "说明.pdf").write_bytes(b"%PDF-1.4 not a workbook")
+    cases["说明.pdf"] = "不支持的文件类型"  # given by name: folders are searched for workbooks only
+    (d / "伪装.xlsx").write_bytes(b"%PDF-1.4 a pdf renamed")
+    cases["伪装.xlsx"] = "损坏"
     (d / "损坏.xlsx").write_bytes(b"PK\x03\x04 this is not a zip at all")
     cases["损坏.xlsx"] = "损坏"
     plain = W.ledger(d, "待加密.xlsx")
     enc = io.BytesIO()
     with plain.open("rb") as f:
-        msoffcrypto.format.ooxml.OOXMLFile(f).encrypt("123456", enc)
+        OOXMLFile(f).encrypt("123456", enc)
     (d / "加密台账.xlsx").write_bytes(enc.getvalue())
     plain.unlink()
     cases["加密台账.xlsx"] = "密码"
@@ -125,7 +127,7 @@ def test_every_bad_file_is_rejected_cleanly_and_the_batch_still_loads(tmp_path, 
     d.mkdir()
     cases = _bad_files(d)
     good = W.monthly(d, 7)  # a good file in the same batch
-    results = {r.file.split("/")[-1]: r for r in ingest_paths([d], db_path=db, today=TODAY)}
+    results = {r.file.split("/")[-1]: r for r in ingest_paths([d, d / "说明.pdf"], db_path=db, today=TODAY)}
     assert results[good.name].status == "accepted" and results[good.name].rows == 3
     for name, words in cases.items():
         r = results[name]
