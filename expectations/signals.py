@@ -148,7 +148,7 @@ class SuiteSpec:
 
 
 def _describe(cls: type, text: str) -> str:
-    return text or cls.model_fields["description"].default
+    return text or cls.__fields__["description"].default
 
 
 def _make(cls: type, description: str = "", **kwargs: Any):

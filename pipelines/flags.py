@@ -1,0 +1,131 @@
+"""`renovation flags`: the audit signals as ``flags.csv`` (spec flags.md, "Export").
+
+The file format is fixed (UTF-8 with BOM, header ``rule,severity,county,plan_year,period,
+community_name,score,evidence``), so the thresholds it was made with are stated beside it: in
+``<name>.thresholds.txt`` next to the file (``flags.thresholds.txt`` for ``flags.csv``) and on
+stderr. Text cells that a spreadsheet would execute get a leading ``'``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import sys
+from pathlib import Path
+
+import duckdb
+
+__all__ = ["HEADER", "escape_cell", "flag_rows", "write_flags", "run_flags", "thresholds_path"]
+
+log = logging.getLogger(__name__)
+
+HEADER = ("rule", "severity", "county", "plan_year", "period", "community_name", "score", "evidence")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_cell(value: object) -> str:
+    """A cell as text; one that a spreadsheet would read as a formula gets a leading '."""
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join((text or "").split("\n")).replace("\r", " ")
+
+
+def flag_rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """The rows of flags.csv from marts.signals: flags.md rule order, then counties.csv order."""
+    return con.execute(
+        """
+        select s.rule, s.severity, c.county_name, s.plan_year, s.period, s.community_name, s.score, s.evidence
+        from marts.signals as s
+        left join marts.signal_rules as r using (rule)
+        left join staging.counties as c using (county_code)
+        order by r.sort_order, c.sort_order, s.plan_year nulls first, s.period nulls first,
+                 s.file_name, s.row_number, s.community_name, s.signal_id
+        """
+    ).fetchall()
+
+
+def write_flags(rows: list[tuple], stream: io.TextIOBase) -> int:
+    """Write flags.csv (without BOM: the caller's encoding adds it); returns the number of signals."""
+    w = csv.writer(stream, lineterminator="\r\n")
+    w.writerow(HEADER)
+    for rule, severity, county, plan_year, period, name, score, evidence in rows:
+        w.writerow([
+            escape_cell(rule),
+            escape_cell(severity),
+            escape_cell(county),
+            "" if plan_year is None else str(int(plan_year)),
+            escape_cell(period),
+            escape_cell(_one_line(name) if name is not None else None),
+            f"{float(score):.2f}",
+            escape_cell(_one_line(evidence)),
+        ])
+    return len(rows)
+
+
+def thresholds_path(out: Path) -> Path:
+    """The sidecar stating the thresholds: flags.csv → flags.thresholds.txt."""
+    return out.with_name(out.stem + ".thresholds.txt")
+
+
+def _is_stale(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when the signals are older than the newest submission (or were never computed)."""
+    try:
+        computed = con.execute("select max(computed_at) from marts.signal_rule_counts").fetchone()[0]
+        ingested = con.execute("select max(ingested_at) from raw.submissions").fetchone()[0]
+    except duckdb.CatalogException:
+        return True
+    if ingested is None:
+        return False
+    return computed is None or computed < ingested
+
+
+def run_flags(db_path: Path, out: Path | None) -> int:
+    """Write flags.csv for the current data to ``out`` (stdout when None); exit status 0."""
+    from pipelines import signals
+    from pipelines.warehouse import connect
+
+    db_path = Path(db_path)
+    if not db_path.exists():
+        print(f"数据仓库 {db_path} 不存在,导出空的 flags.csv", file=sys.stderr)
+        con = duckdb.connect()
+        from pipelines.warehouse import init_schema
+
+        init_schema(con)
+    else:
+        con = connect(db_path, read_only=True)
+        if _is_stale(con):
+            con.close()
+            print("风险线索早于最新入库数据,正在重新计算 …", file=sys.stderr)
+            con = connect(db_path)
+            con.execute("begin transaction")
+            try:
+                signals.refresh(con)
+                con.execute("commit")
+            except BaseException:
+                con.execute("rollback")
+                raise
+    try:
+        rows = flag_rows(con)
+    finally:
+        con.close()
+    text = signals.thresholds_text()
+    buf = io.StringIO(newline="")
+    n = write_flags(rows, buf)
+    data = buf.getvalue().encode("utf-8-sig")
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+        thresholds_path(out).write_text(text + "\n", encoding="utf-8-sig")
+    print(f"已导出 {n} 条风险线索" + (f"到 {out}(阈值说明见 {thresholds_path(out)})" if out else ""), file=sys.stderr)
+    print(text, file=sys.stderr)
+    return 0
