@@ -1,0 +1,583 @@
+"""The annual report to the prefecture government (spec evaluation.md, "The report").
+
+One builder writes a Word document with python-docx; the PDF is that document converted by
+LibreOffice headless, so both carry the same content. Charts are drawn offline with matplotlib
+(Agg) in Noto Sans CJK: Plotly's static export needs a browser engine (Kaleido/Chromium), which a
+report job on a server should not depend on. LibreOffice embeds the CJK font in the PDF, so the
+Chinese reads the same on any machine; both fonts-noto-cjk and libreoffice-writer-nogui install
+from Debian.
+
+Everything is read from the marts (scores, indicators, signals) and the raw load log; nothing is
+scored here.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from pipelines import scoring
+from pipelines.scoring import Inputs, Scheme, Score
+
+__all__ = ["ReportData", "collect", "write_docx", "docx_to_pdf", "run_report"]
+
+log = logging.getLogger(__name__)
+
+CJK_FONT = "Noto Sans CJK SC"
+GRADE_ORDER = ("优秀", "良好", "合格", "差")
+
+
+# --- data ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ReportData:
+    """Everything the report prints, read from the warehouse."""
+
+    year: int
+    scheme: Scheme
+    generated_at: datetime
+    as_of_month: str  # YYYY-MM of the last month received, '' when none
+    as_of_label: str  # 截至YYYY-MM when the year is still in progress
+    annual: list[Score]
+    previous: dict[str, Score]  # county_code → last year's annual score
+    biennial: list[Score]
+    prefecture: Score | None
+    prefecture_previous: Score | None
+    inputs: dict[str, Inputs]  # county_code → this year's inputs
+    counties: list[tuple[str, str]]  # (code, name) in counties.csv order
+    trajectory: list[tuple[int, float, float]]  # (year, completed households to date, even path to goal)
+    signals: list[tuple] | None  # open signals (None: the signal module has produced no results)
+    signal_summary: list[tuple]
+    quality: list[tuple]
+    quality_issues: list[tuple]
+    whatif: list[tuple] = field(default_factory=list)
+
+    def name(self, code: str) -> str:
+        return dict(self.counties).get(code, code)
+
+
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    schema, name = table.split(".")
+    return bool(con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
+    ).fetchone()[0])
+
+
+def _all(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None = None) -> list[tuple]:
+    return con.execute(sql, params or []).fetchall()
+
+
+def _open_signals(con: duckdb.DuckDBPyConnection, year: int) -> tuple[list[tuple] | None, list[tuple]]:
+    """Signals of the year not yet settled by an auditor (no verdict, or 待核查 in force)."""
+    if not _exists(con, "marts.signals") or not con.execute("select count(*) from marts.signals").fetchone()[0]:
+        return None, []
+    verdicts = (
+        "left join (select signal_id, arg_max(verdict, decided_at) as verdict from raw.verdicts group by signal_id)"
+        " as v using (signal_id)"
+        if _exists(con, "raw.verdicts") else "left join (select null::varchar as signal_id, null::varchar as verdict)"
+        " as v using (signal_id)"
+    )
+    base = f"""
+        with open_signals as (
+            select s.*, case s.severity when 'high' then 3 when 'medium' then 2 else 1 end as weight
+            from marts.signals as s
+            {verdicts}
+            where coalesce(v.verdict, '待核查') = '待核查'
+              and (s.plan_year = $year or (s.plan_year is null and s.period like $prefix))
+        )
+    """
+    params = {"year": year, "prefix": f"{year:04d}-%"}
+    rows = _all(con, base + """
+        select county_name, community_name, rule, severity, evidence, central_subsidy_wan_yuan, period
+        from open_signals
+        order by weight desc, score desc, county_code, community_name
+        limit 30""", params)
+    summary = _all(con, base + """
+        select rule, any_value(class), any_value(severity), count(*), count(distinct county_code),
+               sum(coalesce(central_subsidy_wan_yuan, 0))
+        from open_signals group by rule order by max(weight) desc, count(*) desc""", params)
+    return rows, summary
+
+
+def _quality(con: duckdb.DuckDBPyConnection, year: int) -> tuple[list[tuple], list[tuple]]:
+    """The year's submissions per county: files by outcome, rows loaded and quarantined, issues.
+
+    A file belongs to the year of its period (report month, plan year), else of its fill date."""
+    if not _exists(con, "raw.ingest_log"):
+        return [], []
+    files = """
+        with periods as (
+            select file_id, any_value(period) as period from core.submissions group by file_id
+        ),
+        files as (
+            select l.*,
+                coalesce(year(l.report_month),
+                         case when l.kind = 'plan' then try_cast(p.period as integer) end,
+                         year(l.fill_date)) as data_year
+            from raw.ingest_log as l
+            left join periods as p using (file_id)
+        )
+    """
+    per_county = _all(con, files + """
+        select coalesce(c.county_name, '(县市未识别)') as county,
+               count(*) filter (where f.status = 'accepted'),
+               count(*) filter (where f.status = 'duplicate'),
+               count(*) filter (where f.status = 'rejected'),
+               coalesce(sum(f.rows) filter (where f.status = 'accepted'), 0),
+               coalesce(sum(f.rejected_rows) filter (where f.status = 'accepted'), 0)
+        from files as f
+        left join staging.counties as c using (county_code)
+        where f.data_year = $year
+        group by all
+        order by min(coalesce(c.sort_order, 99))""", {"year": year})
+    issues = []
+    if _exists(con, "raw.row_issues"):
+        issues = _all(con, files + """
+            select i.code, i.severity, count(*), count(distinct i.file_id)
+            from raw.row_issues as i
+            inner join (select distinct file_id from files where data_year = $year and file_id is not null) as f
+                using (file_id)
+            group by all
+            order by count(*) desc
+            limit 15""", {"year": year})
+    return per_county, issues
+
+
+def collect(con: duckdb.DuckDBPyConnection, year: int, scheme: Scheme | None = None,
+            now: datetime | None = None) -> ReportData:
+    """Read what the report of ``year`` needs from the warehouse."""
+    scheme = scheme or scoring.load_scheme()
+    annual = scoring.scores_for(con, year, "annual", scheme)
+    previous = {s.county_code: s for s in scoring.scores_for(con, year - 1, "annual", scheme)}
+    biennial = scoring.scores_for(con, year, "biennial", scheme) if year >= scheme.biennial_first_year else []
+    inputs_all = scoring.read_inputs(con)
+    inputs = {i.county_code: i for i in inputs_all if i.score_year == year}
+    pref_inp = scoring.prefecture_inputs(inputs_all, year)
+    prev_inp = scoring.prefecture_inputs(inputs_all, year - 1)
+    prefecture = scoring.annual_score(pref_inp, scheme)
+    prefecture_previous = scoring.annual_score(prev_inp, scheme)
+    as_of = con.execute("select strftime(max(as_of_month), '%Y-%m') from marts.indicator_rows").fetchone()[0] or ""
+    label = next((i.as_of_label for i in inputs.values() if i.as_of_label), "")
+    counties = _all(con, "select county_code, county_name from staging.counties order by sort_order")
+    trajectory = []
+    by_year: dict[int, list[Inputs]] = {}
+    for i in inputs_all:
+        by_year.setdefault(i.score_year, []).append(i)
+    for y in sorted(by_year):
+        if y > year:
+            continue
+        done = sum(i.sum_households_completed_to_date for i in by_year[y])
+        t = sum(i.sum_ledger_households_old for i in by_year[y])
+        path = t * max(0, y - scheme.base_year) / scheme.horizon_years
+        trajectory.append((y, float(done), float(min(path, t))))
+    signals, summary = _open_signals(con, year)
+    quality, issues = _quality(con, year)
+    whatif_rows = []
+    if _exists(con, "marts.whatif_subsidy"):
+        whatif_rows = _all(con, """
+            select county_name, central_subsidy_wan_yuan, base_share_wan_yuan, score, share_wan_yuan,
+                   change_wan_yuan
+            from marts.whatif_subsidy where year = $year order by sort_order""", {"year": year})
+    return ReportData(
+        year=year, scheme=scheme, generated_at=(now or datetime.now()).replace(microsecond=0),
+        as_of_month=as_of, as_of_label=label, annual=annual, previous=previous, biennial=biennial,
+        prefecture=prefecture, prefecture_previous=prefecture_previous, inputs=inputs,
+        counties=counties, trajectory=trajectory, signals=signals, signal_summary=summary,
+        quality=quality, quality_issues=issues, whatif=whatif_rows,
+    )
+
+
+# --- charts (matplotlib, offline) ---------------------------------------------------------
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["font.sans-serif"] = [CJK_FONT, "Noto Sans CJK JP", "WenQuanYi Zen Hei", "DejaVu Sans"]
+    plt.rcParams["font.family"] = "sans-serif"
+    plt.rcParams["axes.unicode_minus"] = False
+    return plt
+
+
+def _png(fig) -> io.BytesIO:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=160, bbox_inches="tight")
+    buf.seek(0)
+    return buf
+
+
+def chart_county_progress(data: ReportData) -> io.BytesIO:
+    """Households planned, started and completed in the year's plan, per county."""
+    plt = _plt()
+    codes = [c for c, _ in data.counties if c in data.inputs and data.inputs[c].count_plan_rows > 0]
+    names = [data.name(c).replace("回族自治县", "县").replace("经济技术开发区", "经开区") for c in codes]
+    planned = [data.inputs[c].sum_households for c in codes]
+    completed = [data.inputs[c].sum_households_completed for c in codes]
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    x = range(len(codes))
+    ax.bar([i - 0.2 for i in x], planned, width=0.4, label="计划户数", color="#9bb7d4")
+    ax.bar([i + 0.2 for i in x], completed, width=0.4, label="已完工户数", color="#2e6da4")
+    for i, (p, c) in enumerate(zip(planned, completed)):
+        if p:
+            ax.text(i + 0.2, c, f"{c / p:.0%}", ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(list(x), names, rotation=30, ha="right", fontsize=9)
+    ax.set_ylabel("户")
+    title = f"{data.year}年度计划完成情况(按户数)"
+    ax.set_title(title + (f"({data.as_of_label})" if data.as_of_label else ""), fontsize=11)
+    ax.legend(fontsize=9, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    buf = _png(fig)
+    plt.close(fig)
+    return buf
+
+
+def chart_trajectory(data: ReportData) -> io.BytesIO:
+    """Households completed to date (all plan years) against the even path to the 2025 goal."""
+    plt = _plt()
+    years = [t[0] for t in data.trajectory]
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    ax.plot(years, [t[1] for t in data.trajectory], marker="o", color="#2e6da4", label="累计完工户数")
+    ax.plot(years, [t[2] for t in data.trajectory], linestyle="--", color="#c0504d",
+            label=f"均衡进度({data.scheme.base_year + data.scheme.horizon_years}年底改造完2000年前建成小区)")
+    ax.set_xticks(years, [str(y) for y in years])
+    ax.set_ylabel("户")
+    ax.set_title("全州累计改造进度与目标路径(各年12月底)", fontsize=11)
+    ax.legend(fontsize=9, frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    buf = _png(fig)
+    plt.close(fig)
+    return buf
+
+
+# --- the Word document --------------------------------------------------------------------
+
+
+def _fmt(x: float | None, d: int = 2) -> str:
+    return "—" if x is None else f"{x:.{d}f}"
+
+
+def _rate(x: float | None) -> str:
+    return "不适用" if x is None else f"{x * 100:.1f}%"
+
+
+def _ranks(scores: list[Score]) -> dict[str, int]:
+    """Competition ranking (1, 2, 2, 4) on the unrounded total."""
+    ordered = sorted(scores, key=lambda s: -s.total)
+    out: dict[str, int] = {}
+    for i, s in enumerate(ordered):
+        out[s.county_code] = out[ordered[i - 1].county_code] if i and s.total == ordered[i - 1].total else i + 1
+    return out
+
+
+def _set_cjk(run_or_style, size: float | None = None, bold: bool | None = None) -> None:
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    font = run_or_style.font
+    font.name = CJK_FONT
+    if size:
+        font.size = Pt(size)
+    if bold is not None:
+        font.bold = bold
+    rpr = run_or_style.element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = rpr.makeelement(qn("w:rFonts"), {})
+        rpr.append(fonts)
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        fonts.set(qn(attr), CJK_FONT)
+    # Simplified-Chinese glyph forms: LibreOffice and Word pick the zh-CN face by the language
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = rpr.makeelement(qn("w:lang"), {})
+        rpr.append(lang)
+    lang.set(qn("w:val"), "zh-CN")
+    lang.set(qn("w:eastAsia"), "zh-CN")
+
+
+def _table(doc, header: list[str], rows: list[list[str]], widths_cm: list[float] | None = None, size: float = 8.5):
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm
+
+    table = doc.add_table(rows=1, cols=len(header))
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, header):
+        cell.text = ""
+        run = cell.paragraphs[0].add_run(text)
+        _set_cjk(run, size, True)
+        cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for row in rows:
+        cells = table.add_row().cells
+        for j, (cell, text) in enumerate(zip(cells, row)):
+            run = cell.paragraphs[0].add_run(str(text))
+            _set_cjk(run, size)
+            if j > 0:
+                cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    if widths_cm:
+        for row in table.rows:
+            for cell, w in zip(row.cells, widths_cm):
+                cell.width = Cm(w)
+    return table
+
+
+def _para(doc, text: str, size: float = 10.5, bold: bool = False, style: str | None = None):
+    p = doc.add_paragraph(style=style)
+    _set_cjk(p.add_run(text), size, bold)
+    return p
+
+
+def _heading(doc, text: str, level: int = 1):
+    h = doc.add_heading(level=level)
+    _set_cjk(h.add_run(text), 14 if level == 1 else 12, True)
+    return h
+
+
+def write_docx(data: ReportData, out: Path) -> None:
+    """Write the report as a Word document."""
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm, Pt
+
+    doc = Document()
+    section = doc.sections[0]
+    section.page_height, section.page_width = Cm(29.7), Cm(21.0)
+    section.left_margin = section.right_margin = Cm(2.0)
+    section.top_margin = section.bottom_margin = Cm(2.0)
+    for name in ("Normal", "Title", "Heading 1", "Heading 2"):
+        _set_cjk(doc.styles[name])
+    doc.styles["Normal"].font.size = Pt(10.5)
+    y, s = data.year, data.scheme
+    period = f"{y}年度" + (f"({data.as_of_label},年度尚未结束)" if data.as_of_label else "")
+
+    title = doc.add_paragraph()
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _set_cjk(title.add_run(f"巴州城镇老旧小区改造{y}年度体检评估报告"), 18, True)
+    sub = doc.add_paragraph()
+    sub.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _set_cjk(sub.add_run("(一年一体检、两年一评估)"), 11)
+    _table(doc, ["项目", "内容"], [
+        ["评估年度", period],
+        ["评分方案版本", s.version],
+        ["数据截至", (data.as_of_month + "(最新收到的月报月份)") if data.as_of_month else "尚未收到月报"],
+        ["生成时间", data.generated_at.strftime("%Y-%m-%d %H:%M:%S")],
+    ], [4, 13], size=10)
+
+    # 一、总体情况
+    _heading(doc, "一、总体情况")
+    scored = data.annual
+    grades = {g: sum(1 for x in scored if x.grade == g) for g in GRADE_ORDER}
+    pref = data.prefecture
+    inp_sum = scoring.prefecture_inputs(data.inputs.values(), y)
+    text = (
+        f"{y}年度全州共有{len(scored)}个县市(区)列入年度改造计划并参加体检,计划改造项目{inp_sum.count_plan_rows}个、"
+        f"{inp_sum.sum_households:,.0f}户,{('截至' + data.as_of_month) if data.as_of_label else '至年底'}已完工{inp_sum.sum_households_completed:,.0f}户"
+        f"({_rate(inp_sum.sum_households_completed / inp_sum.sum_households if inp_sum.sum_households else None)}),"
+        f"完成投资{inp_sum.sum_invest_done_wan_yuan:,.1f}万元,占计划总投资{inp_sum.sum_total_invest_wan_yuan:,.1f}万元的"
+        f"{_rate(inp_sum.sum_invest_done_wan_yuan / inp_sum.sum_total_invest_wan_yuan if inp_sum.sum_total_invest_wan_yuan else None)}。"
+    )
+    _para(doc, text)
+    if pref is not None:
+        change = ""
+        if data.prefecture_previous is not None:
+            change = f",较上年({data.prefecture_previous.total:.2f}分)变化{pref.total - data.prefecture_previous.total:+.2f}分"
+        _para(doc, f"全州汇总得分(各县市计划合并计算){pref.total:.2f}分,等次“{pref.grade}”{change}。"
+                   f"县市等次分布:优秀{grades['优秀']}个,良好{grades['良好']}个,合格{grades['合格']}个,差{grades['差']}个。")
+    if data.as_of_label:
+        _para(doc, f"说明:{y}年尚未结束,本报告得分为{data.as_of_label}的阶段性结果;按时报送率只计已到月份。", 9.5)
+
+    # 二、得分、等次与排名
+    _heading(doc, "二、各县市得分、等次与排名")
+    ranks = _ranks(scored)
+    rows = []
+    for x in sorted(scored, key=lambda x: ranks[x.county_code]):
+        prev = data.previous.get(x.county_code)
+        rows.append([str(ranks[x.county_code]), x.county_name, _fmt(x.total), x.grade,
+                     _fmt(prev.total) if prev else "上年未参评",
+                     f"{x.total - prev.total:+.2f}" if prev else "—"])
+    if pref is not None:
+        pp = data.prefecture_previous
+        rows.append(["—", "全州(汇总)", _fmt(pref.total), pref.grade, _fmt(pp.total) if pp else "—",
+                     f"{pref.total - pp.total:+.2f}" if pp else "—"])
+    _table(doc, ["排名", "县市", f"{y}年得分", "等次", f"{y - 1}年得分", "较上年变化"], rows, [1.5, 5, 2.5, 2, 2.5, 2.5])
+    not_scored = [n for c, n in data.counties if c not in {x.county_code for x in scored}]
+    if not_scored:
+        _para(doc, f"未列入{y}年度计划、不参加本年度体检的县市:{'、'.join(not_scored)}。", 9.5)
+
+    # 三、分项得分
+    _heading(doc, "三、分项得分明细")
+    _para(doc, "每项得分 = 满分 × 指标值(居民满意度为满分 × 满意度 ÷ 100);总分 = 适用指标得分之和 ÷ 适用指标满分之和 × 100;"
+               "“不适用”指标不计入分子和分母。等次按未四舍五入的总分确定:优秀≥95,良好≥85,合格≥75,差<75。", 9)
+    header = ["县市"] + [f"{d.name}({d.points:g})" for d in s.indicators] + ["总分"]
+    all_rows = ([pref] if pref is not None else []) + sorted(scored, key=lambda x: x.sort_order)
+    point_rows = [
+        [("全州(汇总)" if x is pref else x.county_name)] + [_fmt(ln.points) if ln.is_applicable else "不适用" for ln in x.lines]
+        + [_fmt(x.total)] for x in all_rows
+    ]
+    _para(doc, "表3-1 分项得分(分)", 9.5, True)
+    _table(doc, header, point_rows, size=7.5)
+    value_rows = [
+        [("全州(汇总)" if x is pref else x.county_name)]
+        + [("不适用" if ln.value is None else (f"{ln.value:.2f}" if ln.indicator == "satisfaction" else _rate(ln.value)))
+           for ln in x.lines] for x in all_rows
+    ]
+    _para(doc, "表3-2 指标值(比率;居民满意度为0–100分)", 9.5, True)
+    _table(doc, header[:-1], value_rows, size=7.5)
+
+    # 四、进度与计划
+    _heading(doc, "四、改造进度与计划对比")
+    doc.add_picture(chart_county_progress(data), width=Cm(16.5))
+    prog_rows = []
+    for c, n in data.counties:
+        i = data.inputs.get(c)
+        if i is None or i.count_plan_rows == 0:
+            continue
+        prog_rows.append([n, str(i.count_plan_rows), f"{i.count_started}", f"{i.count_completed}",
+                          f"{i.sum_households:,}", f"{i.sum_households_completed:,}",
+                          f"{i.sum_total_invest_wan_yuan:,.1f}", f"{i.sum_invest_done_wan_yuan:,.1f}",
+                          f"{i.sum_paid_wan_yuan:,.1f}"])
+    _table(doc, ["县市", "计划项目", "已开工", "已完工", "计划户数", "完工户数", "计划总投资(万元)", "完成投资(万元)",
+                 "拨付资金(万元)"], prog_rows, size=7.5)
+    if data.trajectory:
+        doc.add_picture(chart_trajectory(data), width=Cm(16.5))
+
+    # 五、两年评估
+    if data.biennial:
+        _heading(doc, f"五、两年评估({y - 1}—{y}年)")
+        _para(doc, f"总分 = (两年体检平均分 × {s.annual_mean_weight:g} + 五年目标进度 × {s.progress_points:g})"
+                   f" ÷ 适用满分 × 100;五年目标进度 = 至{y}年底累计完工户数 ÷ (2000年前建成小区户数 × ({y}−"
+                   f"{s.base_year}) ÷ {s.horizon_years}),上限为1。", 9)
+        brows = []
+        for x in sorted(data.biennial, key=lambda x: x.sort_order):
+            v = x.values()
+            brows.append([x.county_name, _fmt(v["annual_prev"]), _fmt(v["annual_curr"]), _fmt(v["annual_mean"]),
+                          _rate(v["five_year_progress"]), _fmt(x.total), x.grade])
+        _table(doc, ["县市", f"{y - 1}年体检", f"{y}年体检", "平均分", "五年目标进度", "总分", "等次"], brows, size=8.5)
+
+    n = 6 if data.biennial else 5
+    num = "零一二三四五六七八九十"
+
+    # 风险线索
+    _heading(doc, f"{num[n]}、尚未办结的风险线索")
+    if data.signals is None:
+        _para(doc, "风险线索模块尚未产生结果(数据仓库中没有 marts.signals 的记录),本节暂缺。")
+    elif not data.signals:
+        _para(doc, f"{y}年度没有尚未办结的风险线索。")
+    else:
+        total_open = sum(r[3] for r in data.signal_summary)
+        _para(doc, f"{y}年度尚未核查办结(未给出“已核实”或“已排除”结论)的风险线索共{total_open}条,按规则汇总如下;"
+                   "线索只是核查的理由,不是结论,不影响上述得分。")
+        _table(doc, ["规则", "类别", "严重程度", "条数", "涉及县市", "涉及中央补助(万元)"],
+               [[r[0], r[1], {"high": "高", "medium": "中", "low": "低"}.get(r[2], r[2]), str(r[3]), str(r[4]),
+                 f"{r[5]:,.1f}"] for r in data.signal_summary], size=8)
+        _para(doc, "风险最高的线索(至多30条):", 9.5, True)
+        _table(doc, ["县市", "小区", "规则", "程度", "证据"],
+               [[r[0], r[1] or "—", r[2], {"high": "高", "medium": "中", "low": "低"}.get(r[3], r[3]), r[4]]
+                for r in data.signals], [2.5, 2.8, 2.8, 1.2, 7.7], size=7.5)
+    n += 1
+
+    # 数据质量
+    _heading(doc, f"{num[n]}、报送数据质量")
+    if data.quality:
+        _table(doc, ["县市", "已入库文件", "重复文件", "拒收文件", "入库数据行", "隔离数据行"],
+               [[r[0], str(r[1]), str(r[2]), str(r[3]), f"{r[4]:,}", f"{r[5]:,}"] for r in data.quality], size=8.5)
+    else:
+        _para(doc, f"没有{y}年度的报送记录。")
+    month_rows = []
+    for c, name in data.counties:
+        i = data.inputs.get(c)
+        if i is None or i.count_plan_rows == 0:
+            continue
+        month_rows.append([name, str(i.count_months_due), str(i.count_months_ontime),
+                           _rate(i.count_months_ontime / i.count_months_due if i.count_months_due else None)])
+    if month_rows:
+        _para(doc, "月报按时报送(首次报送不晚于次月5日):", 9.5, True)
+        _table(doc, ["县市", "应报月数", "按时报送月数", "按时报送率"], month_rows, size=8.5)
+    if data.quality_issues:
+        _para(doc, "数据问题(按问题类型):", 9.5, True)
+        _table(doc, ["问题代码", "处理", "条数", "涉及文件"],
+               [[r[0], "隔离" if r[1] == "reject" else "提示", str(r[2]), str(r[3])] for r in data.quality_issues],
+               size=8.5)
+    n += 1
+
+    # 绩效资金模拟
+    if data.whatif:
+        _heading(doc, f"{num[n]}、绩效资金分配模拟")
+        _para(doc, f"假设中央补助资金的{s.performance_share:.0%}与绩效挂钩,按“本县中央补助 × 得分 ÷ 100”的权重在各县市间分配"
+                   "(资金池 = 全州中央补助 × 挂钩比例)。仅为模拟,不构成分配方案。", 9)
+        _table(doc, ["县市", "中央补助(万元)", "挂钩部分(万元)", "得分", "模拟分配(万元)", "增减(万元)"],
+               [[r[0], f"{r[1]:,.1f}", f"{r[2]:,.1f}", _fmt(r[3]), f"{r[4]:,.1f}", f"{r[5]:+,.1f}"]
+                for r in data.whatif], size=8.5)
+
+    foot = doc.sections[0].footer.paragraphs[0]
+    foot.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _set_cjk(foot.add_run(f"评分方案 {s.version} · 数据截至 {data.as_of_month or '—'} · "
+                          f"生成于 {data.generated_at:%Y-%m-%d %H:%M}"), 8)
+    doc.save(str(out))
+
+
+# --- PDF ----------------------------------------------------------------------------------
+
+
+def docx_to_pdf(docx: Path, pdf: Path, timeout: int = 240) -> None:
+    """Convert with LibreOffice headless (a private profile, so parallel runs do not collide)."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        raise RuntimeError("未找到 LibreOffice(soffice),无法生成 PDF;请安装 libreoffice-writer-nogui。")
+    with tempfile.TemporaryDirectory(prefix="report-pdf-") as tmp:
+        profile = Path(tmp) / "profile"
+        cmd = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+               "--convert-to", "pdf:writer_pdf_Export", "--outdir", tmp, str(docx)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        produced = Path(tmp) / (docx.stem + ".pdf")
+        if proc.returncode != 0 or not produced.exists():
+            raise RuntimeError(f"LibreOffice 转换 PDF 失败:{proc.stderr.strip() or proc.stdout.strip()}")
+        shutil.move(str(produced), str(pdf))
+
+
+def run_report(db_path: Path, year: int, out: Path) -> int:
+    """CLI ``renovation report``: the annual report as .docx or .pdf by suffix; 1 when no data."""
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if suffix not in (".docx", ".pdf"):
+        print(f"用法错误:报告文件须以 .docx 或 .pdf 结尾,收到 {out.name}", file=sys.stderr)
+        return 2
+    db_path = Path(db_path)
+    if not db_path.exists():
+        print(f"数据仓库不存在:{db_path}", file=sys.stderr)
+        return 1
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        if not _exists(con, "marts.score_inputs"):
+            print("数据仓库尚未生成评分指标(marts.score_inputs),请先导入数据。", file=sys.stderr)
+            return 1
+        if not scoring.has_data(con, year):
+            print(f"{year} 年没有数据(无计划、无月报),未生成报告。", file=sys.stderr)
+            return 1
+        data = collect(con, year)
+    finally:
+        con.close()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".docx":
+        write_docx(data, out)
+    else:
+        with tempfile.TemporaryDirectory(prefix="report-") as tmp:
+            docx = Path(tmp) / f"巴州老旧小区改造{year}年度体检评估报告.docx"
+            write_docx(data, docx)
+            docx_to_pdf(docx, out)
+    print(f"已生成 {year} 年度报告:{out}(评分方案 {data.scheme.version},数据截至 {data.as_of_month or '—'})",
+          file=sys.stderr)
+    return 0
