@@ -91,13 +91,20 @@ def name_key(name: str | None) -> NameKey:
 
 
 def _differs_by_distinguishing(a: str, b: str) -> bool:
-    """True when one core is the other plus a direction/ordinal character (团结 / 团结北)."""
-    if len(a) == len(b):
+    """True when the cores differ only by direction/ordinal characters (团结 / 团结北 / 团结南)."""
+    ops = Levenshtein.editops(a, b)
+    if not ops:
         return False
-    short, long_ = sorted((a, b), key=len)
-    ops = Levenshtein.editops(short, long_)
-    inserted = [long_[op.dest_pos] for op in ops if op.tag == "insert"]
-    return bool(inserted) and all(ch in DISTINGUISHING for ch in inserted) and len(ops) == len(inserted)
+    for op in ops:
+        if op.tag == "insert":
+            chars = [b[op.dest_pos]]
+        elif op.tag == "delete":
+            chars = [a[op.src_pos]]
+        else:
+            chars = [a[op.src_pos], b[op.dest_pos]]
+        if not all(ch in DISTINGUISHING for ch in chars):
+            return False
+    return True
 
 
 def name_similarity(a: str | None, b: str | None) -> tuple[float, str]:

@@ -1,0 +1,64 @@
+"""The ingest suites on good and bad frames, and that every check carries a Chinese description."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from conftest import TODAY
+from expectations.ingest import build_suite
+from pipelines.headers import fields_for
+from pipelines.validation import validate_batch
+
+
+def test_every_expectation_has_a_chinese_description():
+    for kind in ("ledger", "plan", "monthly"):
+        suite = build_suite(kind, TODAY)
+        assert suite.expectations, kind
+        for e in suite.expectations:
+            assert e.description and any("\u4e00" <= ch <= "\u9fff" for ch in e.description), e
+
+
+def test_suite_covers_required_fields_and_ranges():
+    suite = build_suite("monthly", TODAY)
+    by_type = {}
+    for e in suite.expectations:
+        by_type.setdefault(type(e).__name__, set()).add(e.column)
+    required = {f.name if f.type != "county" else "county_code" for f in fields_for("monthly") if "monthly" in f.required}
+    assert required <= by_type["ExpectRequiredValuePresent"]
+    assert "pct_progress" in by_type["ExpectPercentInRange"]
+    assert "start_date__day" in by_type["ExpectDateInRange"]
+
+
+def _frame(**overrides):
+    base = {
+        "row_key": [1, 2, 3], "county_code": ["652822"] * 3, "name": ["甲", "乙", "丙"], "households": [10, 20, 30],
+        "build_year": [1990, 1991, 1992], "buildings": [1, 2, 3], "area_m2": [700.0, 1400.0, 2100.0],
+        "households__error": [None, None, None],
+    }
+    base.update(overrides)
+    return pl.DataFrame(base)
+
+
+def test_good_frame_passes():
+    issues, summary = validate_batch("ledger", _frame(), "t", None, TODAY)
+    assert issues == [] and all(s["success"] for s in summary)
+
+
+def test_bad_frame_names_the_failing_rows():
+    frame = _frame(
+        households=[10, 0, None], households__error=[None, None, "应为数字"],
+        build_year=[1990, 2031, 1948], name=["甲", None, "丙"],
+    )
+    issues, summary = validate_batch("ledger", frame, "t", None, dt.date(2026, 11, 29))
+    got = sorted((i.row_key, i.field, i.expectation) for i in issues)
+    assert got == [
+        (2, "build_year", "expect_year_in_range"),        # 2031 after this year
+        (2, "households", "expect_value_in_range"),       # 0 households
+        (2, "name", "expect_required_value_present"),
+        (3, "build_year", "expect_year_in_range"),        # 1948 before 1949
+        (3, "households", "expect_cell_readable"),        # 「十」 could not be read
+        (3, "households", "expect_required_value_present"),
+    ]
+    assert not all(s["success"] for s in summary)
