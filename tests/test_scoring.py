@@ -462,3 +462,15 @@ def test_mart_descriptions_state_the_grain():
 def test_scheme_file_is_valid_toml():
     data = tomllib.loads(scoring.SCHEME_PATH.read_text(encoding="utf-8"))
     assert data["version"] == SCHEME.version
+
+
+def test_runs_as_a_hook_step_inside_the_refresh_transaction(monkeypatch):
+    from pipelines import hooks
+
+    con = example_warehouse()
+    monkeypatch.setattr(hooks, "STEPS", ("pipelines.scoring",))
+    con.execute("begin transaction")
+    hooks.after_marts(con)
+    con.execute("commit")
+    # 9 + 1 lines × 4 annual scores, 4 + 1 lines × 5 biennial scores
+    assert con.execute("select count(*) from marts.scores").fetchone()[0] == 10 * 4 + 5 * 5
