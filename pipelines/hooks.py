@@ -10,7 +10,7 @@ import importlib
 
 import duckdb
 
-STEPS: tuple[str, ...] = ()
+STEPS: tuple[str, ...] = ("pipelines.signals", "pipelines.scoring")
 
 
 def after_marts(con: duckdb.DuckDBPyConnection) -> None:
