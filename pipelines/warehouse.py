@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 WAREHOUSE_DIR = ROOT / "warehouse"
 SCHEMAS = ("raw", "staging", "core", "marts")
+_TRAILING_COMMENT = re.compile(r"\s--[^\n]*")
 _REF = re.compile(r"\b(raw|staging|core|marts)\.([a-z_][a-z0-9_]*)\b")
 
 
@@ -45,7 +46,8 @@ class Model:
         return f"{self.schema}.{self.name}"
 
     def refs(self) -> set[str]:
-        return {f"{s}.{t}" for s, t in _REF.findall(self.sql)} - {self.table}
+        code = _TRAILING_COMMENT.sub("", self.sql)
+        return {f"{s}.{t}" for s, t in _REF.findall(code)} - {self.table}
 
 
 def _strip_comments(sql: str) -> str:
