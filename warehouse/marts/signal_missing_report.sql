@@ -40,7 +40,8 @@ final as (
         r.county_code is null as is_flagged,
         e.county_code,
         e.county_name,
-        e.plan_year,
+        -- a county-level signal: flags.md leaves plan_year empty
+        cast(null as integer) as plan_year,
         strftime(e.report_month, '%Y-%m') as period,
         cast(null as varchar) as community_name,
         1.0 as score,

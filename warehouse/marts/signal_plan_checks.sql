@@ -59,14 +59,15 @@ joined as (
         l.candidates as link_candidates,
         g.* exclude (community_id),
         coalesce(lc.count_ledger_communities, 0) as count_ledger_communities,
-        -- the plan's own order: earlier 填报日期, then earlier file, then the row
+        -- the plans' own order: earlier 填报日期, then the county's official order, then the row
         row_number() over (partition by coalesce(e.entity_id, p.plan_row_id), p.plan_year
-                           order by p.fill_date nulls last, p.file_id, p.row_number) as same_year_rank
+                           order by p.fill_date nulls last, k.sort_order, p.file_id, p.row_number) as same_year_rank
     from plan_rows as p
     left join entities as e using (plan_row_id)
     left join links as l using (plan_row_id)
     left join ledger as g using (community_id)
     left join ledger_counties as lc using (county_code)
+    left join staging.counties as k using (county_code)
 ),
 
 -- DUP_SAME_YEAR: the first entry of the community in the same year

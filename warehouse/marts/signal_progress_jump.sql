@@ -18,9 +18,8 @@ checked as (
         t.max_rise_points,
         t.min_households,
         coalesce(r.households, r.plan_households) as project_households,
-        -- "in one month": the previous report is of the month before
+        -- "in one month": from the project's previous monthly report to this one
         r.prev_report_row_id is not null and r.pct_progress is not null and r.prev_pct_progress is not null
-            and r.prev_report_month = r.report_month - interval 1 month
             and coalesce(r.households, r.plan_households) is not null as is_assessable
     from reports as r
     cross join thresholds as t

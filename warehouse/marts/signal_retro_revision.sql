@@ -37,7 +37,8 @@ paired as (
         -- filled after the end of month M+1
         r.fill_date is not null as is_assessable,
         coalesce(r.fill_date >= r.report_month + interval 2 month, false) as is_late,
-        concat_ws(';',
+        -- a project row the replaced submission did not have is a change too
+        case when p.report_row_id is null then '新增项目行' else concat_ws(';',
             case when r.households is distinct from p.households then '户数 ' || coalesce(cast(p.households as varchar), '空') || '→' || coalesce(cast(r.households as varchar), '空') end,
             case when abs(coalesce(r.total_invest_wan_yuan, -1) - coalesce(p.total_invest_wan_yuan, -1)) > 1e-6 then '计划总投资 ' || coalesce(cast(p.total_invest_wan_yuan as varchar), '空') || '→' || coalesce(cast(r.total_invest_wan_yuan as varchar), '空') end,
             case when abs(coalesce(r.central_subsidy_wan_yuan, -1) - coalesce(p.central_subsidy_wan_yuan, -1)) > 1e-6 then '中央补助资金 ' || coalesce(cast(p.central_subsidy_wan_yuan as varchar), '空') || '→' || coalesce(cast(r.central_subsidy_wan_yuan as varchar), '空') end,
@@ -51,9 +52,9 @@ paired as (
             case when abs(coalesce(r.pct_satisfaction, -1) - coalesce(p.pct_satisfaction, -1)) > 1e-6 then '居民满意度 ' || coalesce(cast(p.pct_satisfaction as varchar), '空') || '→' || coalesce(cast(r.pct_satisfaction as varchar), '空') end,
             case when r.has_property_mgmt is distinct from p.has_property_mgmt then '物业管理 ' || coalesce(cast(p.has_property_mgmt as varchar), '空') || '→' || coalesce(cast(r.has_property_mgmt as varchar), '空') end,
             case when r.elevators is distinct from p.elevators then '加装电梯 ' || coalesce(cast(p.elevators as varchar), '空') || '→' || coalesce(cast(r.elevators as varchar), '空') end
-        ) as changes
+        ) end as changes
     from resubmissions as r
-    inner join previous as p
+    left join previous as p
         on p.county_code = r.county_code
        and p.report_month = r.report_month
        and p.submission_rank = r.submission_rank + 1
