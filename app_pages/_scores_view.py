@@ -1,0 +1,109 @@
+"""The view shared by 年度体检 and 两年评估: scores, grades, breakdown, points lost, trends, downloads."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from app_pages._common import filters, guarded
+from pipelines import charts as ch
+from pipelines import queries as q
+
+GRADES = ("优秀", "良好", "合格", "差")
+TITLES = {"annual": "年度体检(一年一体检)", "biennial": "两年评估(两年一评估)"}
+
+
+def render(kind: str) -> None:
+    f = filters()
+    st.header(f"{TITLES[kind]} · {f.year or ''} 年 · {f.unit_name}")
+    with guarded(TITLES[kind]):
+        years = q.score_years(kind)
+        if not years:
+            st.info("ℹ️ 得分尚未计算:评分模块运行并刷新数据后即可显示。")
+            return
+        year = f.year if f.year in years else years[0]
+        if year != f.year:
+            st.info(f"ℹ️ {f.year} 年没有{TITLES[kind][:4]}得分,显示最近的 {year} 年。")
+        totals_all = q.score_totals(kind)
+        totals = totals_all.filter(pl.col("year") == year)
+        lines = q.score_lines(year, kind)
+        meta = totals.row(0, named=True)
+        as_of = f",{meta['as_of_label']}" if meta["as_of_label"] else ""
+        st.caption(f"评分方案:{meta['scheme_version']}{as_of}。等级:优秀 ≥ 95,良好 ≥ 85,合格 ≥ 75,差 < 75(按未四舍五入的总分)。")
+
+        mine = totals.filter(pl.col("county_code") == f.unit) if f.unit else None
+        k = st.columns(5)
+        if mine is not None and mine.height:
+            m = mine.row(0, named=True)
+            delta = None if m["change_from_prev"] is None else f"较上年 {m['change_from_prev']:+.2f} 分"
+            k[0].metric(f"{f.unit_name} 总分", f"{m['points']:.2f} 分", delta, border=True)
+            k[1].metric("等级", m["grade"], border=True)
+            k[2].metric("全州排名", f"第 {m['score_rank']} 名 / {totals.height}", border=True)
+            lost = lines.filter(pl.col("county_code") == f.unit).sort("points_lost", descending=True, nulls_last=True)
+            top = lost.filter(pl.col("points_lost") > 0.005).head(2)
+            k[3].metric("失分最多", "、".join(top["indicator_label"].to_list()) or "无", border=True)
+            k[4].metric("失分合计", f"{lost['points_lost'].sum():.2f} 分", border=True)
+        else:
+            for i, g in enumerate(GRADES):
+                k[i].metric(g, ch.fmt_count(totals.filter(pl.col("grade") == g).height), border=True)
+            k[4].metric("参评县市", ch.fmt_count(totals.height), border=True)
+
+        c1, c2 = st.columns(2)
+        c1.plotly_chart(ch.score_ranking_figure(totals, f"{year} 年总分与等级"), width="stretch",
+                        config={"displaylogo": False})
+        scored = lines.filter(pl.col("max_points").is_not_null())
+        c2.plotly_chart(ch.points_lost_figure(scored.filter(pl.col("points_lost").is_not_null())), width="stretch",
+                        config={"displaylogo": False})
+
+        st.subheader("得分与排名")
+        st.dataframe(
+            totals.select("score_rank", "county", "points", "grade", "change_from_prev"),
+            hide_index=True, width="stretch",
+            column_config={"score_rank": "排名", "county": "县市",
+                           "points": st.column_config.NumberColumn("总分", format="%.2f"), "grade": "等级",
+                           "change_from_prev": st.column_config.NumberColumn("较上年", format="%+.2f")},
+        )
+        st.subheader("指标明细" + (f" · {f.unit_name}" if f.unit else "(各县市得分 / 满分)"))
+        if f.unit:
+            st.dataframe(
+                lines.filter(pl.col("county_code") == f.unit).select(
+                    "indicator_label", "value", "points", "max_points", "points_lost", "is_applicable"),
+                hide_index=True, width="stretch",
+                column_config={"indicator_label": "指标", "value": st.column_config.NumberColumn("指标值", format="%.4f"),
+                               "points": st.column_config.NumberColumn("得分", format="%.2f"),
+                               "max_points": st.column_config.NumberColumn("满分", format="%.0f"),
+                               "points_lost": st.column_config.NumberColumn("失分", format="%.2f"),
+                               "is_applicable": st.column_config.CheckboxColumn("适用")},
+            )
+        else:
+            matrix = (scored.with_columns(
+                pl.when(pl.col("is_applicable")).then(
+                    pl.format("{} / {}", pl.col("points").round(2), pl.col("max_points").round(0).cast(pl.Int64)))
+                .otherwise(pl.lit("不适用")).alias("cell"))
+                .pivot(on="indicator_label", index="county", values="cell", aggregate_function="first"))
+            st.dataframe(matrix, hide_index=True, width="stretch")
+        st.plotly_chart(ch.score_trend_figure(totals_all.filter(
+            pl.col("county_code") == f.unit if f.unit else pl.lit(True))), width="stretch",
+            config={"displaylogo": False})
+
+        d1, d2 = st.columns(2)
+        d1.download_button(f"下载 scores.csv({year} 年,{TITLES[kind][:4]})", q.scores_csv_bytes(year, kind),
+                           file_name=f"scores_{kind}_{year}.csv", mime="text/csv", width="stretch")
+        with d2:
+            _report_download(year)
+
+
+def _report_download(year: int) -> None:
+    try:
+        import pipelines.report  # noqa: F401
+    except ImportError:
+        st.caption("年度报告生成模块尚未上线。")
+        return
+    if st.button(f"生成 {year} 年度报告(Word)", width="stretch"):
+        with st.spinner("正在生成报告 …"):
+            st.session_state[f"report_{year}"] = q.report_bytes(year, ".docx")
+    data = st.session_state.get(f"report_{year}")
+    if data:
+        st.download_button("下载年度报告 .docx", data, file_name=f"巴州老旧小区改造年度报告_{year}.docx",
+                           mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                           width="stretch")

@@ -1,0 +1,3 @@
+from app_pages._scores_view import render
+
+render("annual")

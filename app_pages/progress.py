@@ -1,0 +1,107 @@
+"""进度总览 — leadership: progress of the year's plan against targets, by unit and month; the 2025 goal."""
+
+import streamlit as st
+
+from app_pages._common import filters, guarded, need_year
+from pipelines import charts as ch
+from pipelines import queries as q
+
+f = filters()
+need_year(f)
+st.header(f"进度总览 · {f.year} 年度计划 · {f.unit_name}")
+
+with guarded("进度总览"):
+    s = q.progress_summary(f.year, f.unit)
+    if not s:
+        st.info(f"ℹ️ {f.unit_name} 没有 {f.year} 年度的改造计划。")
+        st.stop()
+    st.caption(f"数据截至 {ch.fmt_month(s['as_of_month'])}(各县市月报中最新的月份,最晚至当年 12 月);"
+               "开工:有开工日期或形象进度 > 0;完工:有完工日期。")
+
+    row1 = st.columns(4)
+    row1[0].metric("计划改造小区", ch.fmt_count(s["count_plan_communities"]), border=True)
+    row1[1].metric("已开工小区", ch.fmt_count(s["count_started_communities"]),
+                   f"开工率 {ch.fmt_pct(s['pct_started_communities'])}", delta_color="off", border=True)
+    row1[2].metric("已完工小区", ch.fmt_count(s["count_completed_communities"]),
+                   f"完工率 {ch.fmt_pct(s['pct_completed_communities'])}", delta_color="off", border=True)
+    row1[3].metric("计划改造户数", ch.fmt_households(s["plan_households"]), border=True)
+    row2 = st.columns(4)
+    row2[0].metric("已开工户数", ch.fmt_households(s["started_households"]),
+                   f"占计划 {ch.fmt_pct(s['pct_started_households'])}", delta_color="off", border=True)
+    row2[1].metric("已完工户数", ch.fmt_households(s["completed_households"]),
+                   f"占计划 {ch.fmt_pct(s['pct_completed_households'])}", delta_color="off", border=True)
+    row2[2].metric("累计完成投资", ch.fmt_wan(s["invest_done_wan_yuan"]),
+                   f"占计划总投资 {ch.fmt_wan(s['plan_invest_wan_yuan'], 0)} 的 {ch.fmt_pct(s['pct_invest_done'])}",
+                   delta_color="off", border=True)
+    row2[3].metric("累计拨付资金", ch.fmt_wan(s["paid_wan_yuan"]),
+                   f"占中央及自治区补助 {ch.fmt_pct(s['pct_paid_of_subsidy'])}", delta_color="off", border=True)
+
+with guarded("逐月进度"):
+    monthly = q.progress_by_month(f.year, f.unit)
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(ch.progress_month_figure(monthly), width="stretch", config={"displaylogo": False})
+    c2.plotly_chart(ch.money_month_figure(monthly), width="stretch", config={"displaylogo": False})
+
+with guarded("县市排名"):
+    ranking = q.progress_ranking(f.year)
+    lag = ranking.filter(ranking["is_lagging"])
+    if lag.is_empty():
+        st.success(f"✅ {f.year} 年度没有落后县市(落后:开工率或投资完成率低于全州 10 个百分点及以上)。")
+    else:
+        items = ";".join(
+            f"**{r['county_name']}** 开工率 {ch.fmt_pct(r['pct_started_communities'])}、投资完成率 {ch.fmt_pct(r['pct_invest_done'])}"
+            for r in lag.iter_rows(named=True))
+        first = ranking.row(0, named=True)
+        st.warning(f"⚠️ 落后县市({lag.height} 个):{items}。全州开工率 {ch.fmt_pct(first['pct_started_prefecture'])}、"
+                   f"投资完成率 {ch.fmt_pct(first['pct_invest_prefecture'])};落后指低于全州 10 个百分点及以上。")
+    c1, c2 = st.columns([1.1, 1])
+    c1.plotly_chart(ch.ranking_figure(ranking), width="stretch", config={"displaylogo": False})
+    c2.plotly_chart(ch.seat_map_figure(q.units(), ranking), width="stretch", config={"displaylogo": False})
+    with st.expander("排名明细表"):
+        st.dataframe(
+            ranking.select(
+                "progress_rank", "county_name", "count_plan_communities", "count_started_communities",
+                "pct_started_communities", "count_completed_communities", "plan_households", "completed_households",
+                "plan_invest_wan_yuan", "invest_done_wan_yuan", "pct_invest_done", "paid_wan_yuan", "is_lagging"),
+            hide_index=True, width="stretch",
+            column_config={
+                "progress_rank": st.column_config.NumberColumn("排名"),
+                "county_name": "县市",
+                "count_plan_communities": st.column_config.NumberColumn("计划小区(个)"),
+                "count_started_communities": st.column_config.NumberColumn("已开工(个)"),
+                "pct_started_communities": st.column_config.NumberColumn("开工率", format="%.1f%%"),
+                "count_completed_communities": st.column_config.NumberColumn("已完工(个)"),
+                "plan_households": st.column_config.NumberColumn("计划户数", format="%d 户"),
+                "completed_households": st.column_config.NumberColumn("完工户数", format="%d 户"),
+                "plan_invest_wan_yuan": st.column_config.NumberColumn("计划总投资", format="%.1f 万元"),
+                "invest_done_wan_yuan": st.column_config.NumberColumn("完成投资", format="%.1f 万元"),
+                "pct_invest_done": st.column_config.NumberColumn("投资完成率", format="%.1f%%"),
+                "paid_wan_yuan": st.column_config.NumberColumn("已拨付", format="%.1f 万元"),
+                "is_lagging": st.column_config.CheckboxColumn("落后"),
+            },
+        )
+
+with guarded("2025 年目标"):
+    st.subheader("2025 年目标:2000 年底前建成的老旧小区基本完成改造")
+    proj = q.projection(f.unit)
+    traj = q.trajectory(f.unit)
+    if proj:
+        target = proj["target_households"]
+        if proj["months_to_goal"]:
+            verdict = "可以按期完成" if (proj["pct_projected_2025"] or 0) >= 100 else "按当前速度无法按期完成"
+            st.markdown(
+                f"截至 {ch.fmt_month(proj['as_of_month'])},{f.unit_name}累计完工 **{ch.fmt_households(proj['completed_households'])}**,"
+                f"占目标 {ch.fmt_households(target)} 的 **{ch.fmt_pct(proj['pct_completed'])}**;近 12 个月平均每月完工 "
+                f"{proj['pace_households_per_month']:,.1f} 户,按此速度预计 2025 年底达到 "
+                f"**{ch.fmt_households(proj['projected_households_2025'])}**(目标的 {ch.fmt_pct(proj['pct_projected_2025'])}),"
+                f"**{verdict}**。")
+        else:
+            st.markdown(f"2025 年底{f.unit_name}累计完工 **{ch.fmt_households(proj['projected_households_2025'])}**,"
+                        f"占目标 {ch.fmt_households(target)} 的 **{ch.fmt_pct(proj['pct_projected_2025'])}**。")
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(ch.trajectory_figure(traj, proj), width="stretch", config={"displaylogo": False})
+    ref = q.reference_comparison(f.year, f.unit)
+    c2.plotly_chart(ch.reference_figure(ref, f.unit_name if f.unit else "巴州"), width="stretch",
+                    config={"displaylogo": False})
+    c2.caption("全国、新疆开工率:住建部通报及其转载(pipelines/config/reference_national_progress.csv,逐行注明来源);"
+               "未公布比率的月份按“已开工小区 / 年度计划小区”推算。新疆仅有零星月份的公开数据。")

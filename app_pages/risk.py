@@ -1,0 +1,154 @@
+"""风险线索 — audit bureau: ranked communities and signals, drill-down to the rows behind them, verdicts, coverage, export."""
+
+import datetime as dt
+
+import polars as pl
+import streamlit as st
+
+from app_pages._common import filters, guarded
+from pipelines import charts as ch
+from pipelines import queries as q
+
+SEV = {"high": "高", "medium": "中", "low": "低"}
+VERDICTS = ("待核查", "已核实", "已排除")
+
+f = filters()
+year_label = f"{f.year} 年" if f.year else "全部年度"
+st.header(f"风险线索 · {year_label} · {f.unit_name}")
+
+ready = False
+with guarded("风险线索"):
+    allsig = q.signals(f.year, f.unit)
+    if allsig.is_empty() and not q.signal_coverage().height:
+        st.info("ℹ️ 风险线索尚未计算:信号模块运行并刷新数据后,这里将列出重复申报、虚报和套取资金等线索。")
+        st.stop()
+
+    c1, c2, c3 = st.columns([2, 1, 1])
+    rules = c1.multiselect("规则", sorted(allsig["rule_label"].unique().to_list()), placeholder="全部规则")
+    sevs = c2.multiselect("严重程度", ["high", "medium", "low"], format_func=SEV.get, placeholder="全部")
+    verdicts = c3.multiselect("核查结论", VERDICTS, placeholder="全部")
+    sig = allsig
+    if rules:
+        sig = sig.filter(pl.col("rule_label").is_in(rules))
+    if sevs:
+        sig = sig.filter(pl.col("severity").is_in(sevs))
+    if verdicts:
+        sig = sig.filter(pl.col("verdict").is_in(verdicts))
+
+    k = st.columns(5)
+    k[0].metric("线索总数", ch.fmt_count(sig.height, "条"), border=True)
+    k[1].metric("高风险线索", ch.fmt_count(sig.filter(pl.col("severity") == "high").height, "条"), border=True)
+    k[2].metric("涉及小区", ch.fmt_count(sig.filter(pl.col("community_name").is_not_null())
+                                       .select(pl.coalesce("entity_id", "plan_row_id", "community_name")).n_unique()), border=True)
+    k[3].metric("涉及中央补助", ch.fmt_wan(sig.unique("plan_row_id").filter(pl.col("plan_row_id").is_not_null())
+                                         ["central_subsidy_wan_yuan"].sum()), border=True)
+    k[4].metric("待核查", ch.fmt_count(sig.filter(pl.col("verdict") == "待核查").height, "条"), border=True)
+
+    tab_rank, tab_list, tab_cov, tab_export = st.tabs(["小区风险排名", "线索清单与核查", "规则覆盖率", "导出"])
+    ready = True
+if not ready:
+    st.stop()
+
+with tab_rank, guarded("风险排名"):
+    st.caption("风险分 = 严重程度分(高 3 / 中 2 / 低 1 之和)× 资金系数(1 + 中央补助 / 最大中央补助)"
+               " × 多类别叠加系数(1 + 0.5 ×(类别数 − 1));已排除的线索不计。先核查排名靠前的小区。")
+    ranking = q.risk_ranking(f.year, f.unit)
+    st.dataframe(
+        ranking.head(300), hide_index=True, width="stretch", height=380,
+        column_config={
+            "risk_rank": st.column_config.NumberColumn("排名"), "county_name": "县市", "community_name": "小区名称",
+            "plan_years": "计划年度", "count_signals": st.column_config.NumberColumn("线索数"),
+            "count_high": "高", "count_medium": "中", "count_low": "低", "classes": "类别", "rules": "规则",
+            "severity_points": st.column_config.NumberColumn("严重程度分", format="%.0f"),
+            "central_subsidy_wan_yuan": st.column_config.NumberColumn("中央补助", format="%.1f 万元"),
+            "money_factor": st.column_config.NumberColumn("资金系数", format="%.2f"),
+            "coincidence_factor": st.column_config.NumberColumn("叠加系数", format="%.2f"),
+            "risk_score": st.column_config.ProgressColumn(
+                "风险分", format="%.2f", min_value=0.0, max_value=float(ranking["risk_score"].max() or 1.0)),
+        },
+    )
+
+with tab_list, guarded("线索清单"):
+    c1, c2 = st.columns([1.3, 1])
+    c1.plotly_chart(ch.signals_by_rule_figure(sig), width="stretch", config={"displaylogo": False})
+    with c2:
+        st.dataframe(
+            sig.select("severity", "rule_label", "county_name", "plan_year", "period", "community_name", "score", "verdict")
+            .with_columns(pl.col("severity").replace_strict(SEV, default="")),
+            hide_index=True, width="stretch", height=330,
+            column_config={"severity": "严重", "rule_label": "规则", "county_name": "县市",
+                           "plan_year": st.column_config.NumberColumn("年度", format="%d"), "period": "期间",
+                           "community_name": "小区", "score": st.column_config.NumberColumn("强度", format="%.2f"),
+                           "verdict": "结论"},
+        )
+    if sig.is_empty():
+        st.info("当前筛选条件下没有风险线索。")
+    else:
+        labels = {r["signal_id"]: f"[{SEV[r['severity']]}] {r['rule_label']} · {r['county_name']} · "
+                                  f"{r['community_name'] or r['period'] or ''} · {r['plan_year'] or ''}"
+                  for r in sig.head(500).iter_rows(named=True)}
+        chosen = st.selectbox("查看线索详情(按严重程度和强度排序)", list(labels), format_func=labels.get, key="risk_signal")
+        d = q.signal_detail(chosen)
+        if d:
+            s = d["signal"]
+            st.markdown(f"**证据**:{s['evidence']}")
+            st.caption(f"规则 {s['rule']} · 来源 {s['file_name'] or '—'} 工作表「{s['sheet_name'] or '—'}」第 {s['row_number'] or '—'} 行"
+                       f" · 计算方式 {s['engine']}")
+            t1, t2, t3, t4 = st.tabs(["台账行", "计划行", "月报行", "身份关联说明"])
+            t1.dataframe(d["ledger"].drop("community_id"), hide_index=True, width="stretch")
+            t2.dataframe(d["plan"].drop("plan_row_id", "community_id"), hide_index=True, width="stretch")
+            t3.dataframe(d["reports"], hide_index=True, width="stretch")
+            with t4:
+                for r in d["plan"].iter_rows(named=True):
+                    st.markdown(f"- {r['plan_year']} 年 {r['county_name']}「{r['name']}」→ 台账:"
+                                f"{'未匹配' if not r['community_id'] else '已匹配'}(方法 {r['link_method'] or '—'},"
+                                f"匹配度 {(r['link_score'] or 0):.2f});{r['link_fields'] or ''}")
+                if "entity" in d and d["entity"].height > 1:
+                    st.markdown("**同一小区的其他申报(实体识别)**")
+                    st.dataframe(d["entity"].select("plan_row_id", "match_score", "matched_fields", "method"),
+                                 hide_index=True, width="stretch")
+            with st.form("verdict_form", clear_on_submit=False):
+                st.markdown(f"**核查结论**(当前:{sig.filter(pl.col('signal_id') == chosen)['verdict'][0]})")
+                a, b = st.columns([1, 2])
+                verdict = a.radio("结论", VERDICTS, horizontal=True)
+                who = a.text_input("核查人")
+                note = b.text_area("说明", height=90)
+                if st.form_submit_button("保存结论"):
+                    try:
+                        q.write_verdict(chosen, verdict, who, note)
+                        st.success(f"已保存:{verdict}")
+                    except ValueError as exc:
+                        st.error(str(exc))
+
+with tab_cov, guarded("规则覆盖率"):
+    cov = q.signal_coverage()
+    st.caption("可评估率:规则能评估的单位(计划行、项目、县市月份、文件)占全部的比例;命中率:被标记的占可评估的比例。"
+               "命中率过高时请检查阈值或数据。")
+    c1, c2 = st.columns([1.2, 1])
+    c1.plotly_chart(ch.coverage_figure(cov), width="stretch", config={"displaylogo": False})
+    c2.dataframe(cov.drop("rule"), hide_index=True, width="stretch", height=420,
+                 column_config={"rule_label": "规则", "unit": "评估单位", "count_assessable": "可评估",
+                                "count_not_assessable": "无法评估", "count_flagged": "命中",
+                                "pct_assessable": st.column_config.NumberColumn("可评估率", format="%.1f%%"),
+                                "pct_flagged": st.column_config.NumberColumn("命中率", format="%.1f%%")})
+    with st.expander("规则与阈值"):
+        st.dataframe(q.signal_rules().select("rule", "label", "severity", "description"), hide_index=True,
+                     width="stretch", column_config={"rule": "代码", "label": "规则", "severity": "严重程度",
+                                                     "description": "触发条件(现行阈值)"})
+
+with tab_export, guarded("导出"):
+    thresholds = q.signal_thresholds() if q.has_table("marts.signal_thresholds") else None
+    version = thresholds["version"][0] if thresholds is not None and thresholds.height else "—"
+    as_of = ch.fmt_month(q.as_of_month())
+    filt = (f"年度 {year_label};县市 {f.unit_name};规则 {'、'.join(rules) or '全部'};"
+            f"严重程度 {'、'.join(SEV[s] for s in sevs) or '全部'};结论 {'、'.join(verdicts) or '全部'}")
+    stamp = [("导出时间", dt.datetime.now().strftime("%Y-%m-%d %H:%M")), ("数据截至", as_of),
+             ("筛选条件", filt), ("阈值版本", version), ("线索条数", str(sig.height))]
+    st.markdown("\n".join(f"- **{k_}**:{v}" for k_, v in stamp))
+    name = f"flags_{f.year or '全部'}_{f.unit_name}_截至{as_of}"
+    c1, c2 = st.columns(2)
+    c1.download_button("下载 CSV(flags.csv 格式)", q.signals_csv_bytes(sig), file_name=f"{name}.csv",
+                       mime="text/csv", width="stretch")
+    c2.download_button("下载 Excel(含筛选条件与阈值)", q.signals_xlsx_bytes(sig, stamp, thresholds),
+                       file_name=f"{name}.xlsx", width="stretch",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -1,0 +1,80 @@
+"""巴州城镇老旧小区改造监测评估 — the Streamlit app: page config, global filters, navigation.
+
+Run with `uv run renovation serve` (or `streamlit run dashboard.py`); the warehouse is
+`RENOVATION_DB`, else warehouse/renovation.duckdb, opened read-only.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from app_pages._common import UNIT_KEY, YEAR_KEY
+from pipelines import queries as q
+from pipelines.charts import fmt_month
+
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+st.set_page_config(
+    page_title="巴州城镇老旧小区改造监测评估",
+    page_icon="🏘️",
+    layout="wide",
+    initial_sidebar_state="expanded",
+)
+
+# compact spacing so that a page is usable at 1366×768
+st.markdown(
+    """<style>
+    .block-container {padding-top: 2.2rem; padding-bottom: 1rem; padding-left: 1.6rem; padding-right: 1.6rem;}
+    [data-testid="stMetricValue"] {font-size: 1.45rem;}
+    [data-testid="stMetricLabel"] p {font-size: 0.85rem;}
+    h2 {padding-top: 0.2rem;}
+    </style>""",
+    unsafe_allow_html=True,
+)
+
+pages = {
+    "州领导小组": [st.Page("app_pages/progress.py", title="进度总览", icon=":material/monitoring:", url_path="progress", default=True)],
+    "州审计局": [st.Page("app_pages/risk.py", title="风险线索", icon=":material/policy:", url_path="risk")],
+    "评估人员": [
+        st.Page("app_pages/annual.py", title="年度体检", icon=":material/fact_check:", url_path="annual"),
+        st.Page("app_pages/biennial.py", title="两年评估", icon=":material/leaderboard:", url_path="biennial"),
+    ],
+    "县市住建部门": [
+        st.Page("app_pages/upload.py", title="数据上报", icon=":material/upload_file:", url_path="upload"),
+        st.Page("app_pages/quality.py", title="数据质量", icon=":material/rule:", url_path="quality"),
+    ],
+}
+nav = st.navigation(pages)
+
+with st.sidebar:
+    st.markdown("### 巴州老旧小区改造")
+    try:
+        years = q.years()
+        units = q.units()
+        as_of = q.as_of_month()
+    except q.DataUnavailable as exc:
+        years, units, as_of = [], None, None
+        st.info(str(exc))
+    except Exception:
+        logging.getLogger("dashboard").exception("sidebar")
+        years, units, as_of = [], None, None
+        st.error("数据仓库暂时无法读取,请稍后刷新。")
+    if years:
+        if st.session_state.get(YEAR_KEY) not in years:
+            st.session_state[YEAR_KEY] = q.default_year()
+        st.selectbox("年度(计划年度)", years, key=YEAR_KEY, format_func=lambda y: f"{y} 年")
+    else:
+        st.session_state[YEAR_KEY] = None
+    if units is not None:
+        names = dict(units.select("county_code", "county_name").iter_rows())
+        options = [None, *names]
+        if st.session_state.get(UNIT_KEY) not in options:
+            st.session_state[UNIT_KEY] = None
+        st.selectbox("县市", options, key=UNIT_KEY, format_func=lambda c: "全州" if c is None else names[c])
+    else:
+        st.session_state[UNIT_KEY] = None
+    st.caption(f"数据截至:{fmt_month(as_of)}" if as_of else "尚无月报数据")
+
+nav.run()

@@ -1,0 +1,350 @@
+"""Pure chart functions for the dashboard: frames in, Plotly figures out (no I/O, no Streamlit).
+
+Every unit keeps one colour across all charts (``unit_color``); labels are Chinese; money is in
+万元, households in 户, rates in %. Maps are drawn without tiles (a plain scatter on longitude
+and latitude axes), so the app works offline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import plotly.graph_objects as go
+import polars as pl
+
+from pipelines.counties import load_counties
+
+__all__ = [
+    "unit_color", "PREFECTURE_COLOR", "fmt_wan", "fmt_households", "fmt_pct", "fmt_count", "fmt_month",
+    "progress_month_figure", "money_month_figure", "ranking_figure", "seat_map_figure", "trajectory_figure",
+    "reference_figure", "signals_by_rule_figure", "coverage_figure", "score_ranking_figure",
+    "points_lost_figure", "score_trend_figure", "reporting_figure",
+]
+
+# Tableau 10: distinguishable, print-safe; one per unit in counties.csv order
+_PALETTE = ("#4E79A7", "#F28E2B", "#59A14F", "#B07AA1", "#76B7B2",
+            "#EDC948", "#FF9DA7", "#9C755F", "#E15759", "#BAB0AC")
+PREFECTURE_COLOR = "#2F3E46"
+LAG_COLOR = "#C62828"
+SEVERITY_COLORS = {"high": "#C62828", "medium": "#EF8F00", "low": "#8D99AE"}
+SEVERITY_LABELS = {"high": "高", "medium": "中", "low": "低"}
+FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
+
+
+def unit_color(name_or_code: str | None) -> str:
+    """The fixed colour of a unit (by canonical name or code); the prefecture's for anything else."""
+    for i, c in enumerate(load_counties()):
+        if name_or_code in (c.name, c.code):
+            return _PALETTE[i % len(_PALETTE)]
+    return PREFECTURE_COLOR
+
+
+def fmt_wan(x: float | None, digits: int = 1) -> str:
+    return "—" if x is None else f"{x:,.{digits}f} 万元"
+
+
+def fmt_households(x: float | None) -> str:
+    return "—" if x is None else f"{x:,.0f} 户"
+
+
+def fmt_count(x: float | None, unit: str = "个") -> str:
+    return "—" if x is None else f"{x:,.0f} {unit}"
+
+
+def fmt_pct(x: float | None, digits: int = 1) -> str:
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}%"
+
+
+def fmt_month(d: dt.date | None) -> str:
+    return "—" if d is None else f"{d.year}年{d.month}月"
+
+
+def _layout(fig: go.Figure, title: str, height: int = 340, **kw) -> go.Figure:
+    fig.update_layout(
+        title=dict(text=title, x=0, xanchor="left", font=dict(size=15)),
+        template="plotly_white",
+        font=dict(family=FONT, size=12),
+        height=height,
+        margin=dict(l=10, r=10, t=50, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+        hoverlabel=dict(font_family=FONT),
+        separators=".,",
+        **kw,
+    )
+    return fig
+
+
+def _empty(title: str, text: str = "暂无数据") -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=text, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font=dict(size=14))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _layout(fig, title, height=220)
+
+
+def _month_labels(months: list[dt.date]) -> list[str]:
+    return [f"{m.month}月" for m in months]
+
+
+# --- progress ----------------------------------------------------------------------------------
+
+def progress_month_figure(df: pl.DataFrame, title: str = "逐月进度与计划对比(小区,累计)") -> go.Figure:
+    """Cumulative started/completed communities by month, against the scheduled starts and the plan."""
+    if df.is_empty():
+        return _empty(title, "本年度尚无月报数据")
+    x = _month_labels(df["report_month"].to_list())
+    fig = go.Figure()
+    fig.add_bar(x=x, y=df["count_started_communities"].to_list(), name="已开工", marker_color="#4E79A7",
+                hovertemplate="%{x} 已开工 %{y} 个<extra></extra>")
+    fig.add_bar(x=x, y=df["count_completed_communities"].to_list(), name="已完工", marker_color="#59A14F",
+                hovertemplate="%{x} 已完工 %{y} 个<extra></extra>")
+    fig.add_scatter(x=x, y=df["count_due_start_communities"].to_list(), name="按计划应开工", mode="lines+markers",
+                    line=dict(color="#F28E2B", dash="dash"), hovertemplate="%{x} 按计划应开工 %{y} 个<extra></extra>")
+    plan = int(df["count_plan_communities"].max())
+    fig.add_hline(y=plan, line=dict(color=PREFECTURE_COLOR, dash="dot"),
+                  annotation_text=f"年度计划 {plan} 个", annotation_position="top left")
+    fig.update_yaxes(title_text="小区(个)", rangemode="tozero")
+    return _layout(fig, title, barmode="group")
+
+
+def money_month_figure(df: pl.DataFrame, title: str = "逐月投资与资金拨付(万元,累计)") -> go.Figure:
+    """Cumulative investment completed and funds paid by month, against planned investment and subsidies."""
+    if df.is_empty():
+        return _empty(title, "本年度尚无月报数据")
+    x = _month_labels(df["report_month"].to_list())
+    fig = go.Figure()
+    fig.add_scatter(x=x, y=df["invest_done_wan_yuan"].to_list(), name="累计完成投资", mode="lines+markers",
+                    line=dict(color="#4E79A7", width=3), hovertemplate="%{x} 完成投资 %{y:,.1f} 万元<extra></extra>")
+    fig.add_scatter(x=x, y=df["paid_wan_yuan"].to_list(), name="累计拨付资金", mode="lines+markers",
+                    line=dict(color="#B07AA1", width=3), hovertemplate="%{x} 拨付 %{y:,.1f} 万元<extra></extra>")
+    plan = float(df["plan_invest_wan_yuan"].max())
+    fig.add_hline(y=plan, line=dict(color=PREFECTURE_COLOR, dash="dot"),
+                  annotation_text=f"计划总投资 {plan:,.0f} 万元", annotation_position="top left")
+    fig.update_yaxes(title_text="万元", rangemode="tozero", tickformat=",.0f")
+    return _layout(fig, title)
+
+
+def ranking_figure(df: pl.DataFrame, title: str = "各县市开工率与投资完成率排名") -> go.Figure:
+    """Units by start rate (bars in their colours), investment rate (markers), lagging units marked red."""
+    if df.is_empty():
+        return _empty(title, "本年度无计划数据")
+    d = df.sort("progress_rank", descending=True)  # best at the top of a horizontal bar chart
+    names = d["county_name"].to_list()
+    lag = d["is_lagging"].to_list()
+    labels = [f"⚠ {n}(落后)" if l else n for n, l in zip(names, lag)]
+    fig = go.Figure()
+    fig.add_bar(
+        y=labels, x=d["pct_started_communities"].to_list(), orientation="h", name="开工率(小区)",
+        marker=dict(color=[unit_color(n) for n in names],
+                    line=dict(color=[LAG_COLOR if l else "rgba(0,0,0,0)" for l in lag], width=3)),
+        text=[fmt_pct(v) for v in d["pct_started_communities"].to_list()], textposition="outside",
+        hovertemplate="%{y} 开工率 %{x:.1f}%<extra></extra>",
+    )
+    fig.add_scatter(
+        y=labels, x=d["pct_invest_done"].fill_null(0).to_list(), mode="markers", name="投资完成率",
+        marker=dict(symbol="diamond", size=11, color=PREFECTURE_COLOR),
+        hovertemplate="%{y} 投资完成率 %{x:.1f}%<extra></extra>",
+    )
+    pref = d["pct_started_prefecture"][0]
+    if pref is not None:
+        fig.add_vline(x=pref, line=dict(color=LAG_COLOR, dash="dot"),
+                      annotation_text=f"全州 {pref:.1f}%", annotation_position="bottom right")
+    fig.update_xaxes(title_text="%", range=[0, 115], ticksuffix="%")
+    fig.update_yaxes(tickfont=dict(color=PREFECTURE_COLOR))
+    return _layout(fig, title, height=max(260, 48 * len(names) + 90))
+
+
+def seat_map_figure(units: pl.DataFrame, ranking: pl.DataFrame, title: str = "各县市进度分布(县城位置)") -> go.Figure:
+    """The ten units at their county seats, sized by planned households, coloured by start rate; no tiles."""
+    r = {row["county_code"]: row for row in ranking.iter_rows(named=True)}
+    lat0 = 41.0
+    fig = go.Figure()
+    has, none = [], []
+    for u in units.iter_rows(named=True):
+        (has if u["county_code"] in r else none).append(u)
+    if none:
+        fig.add_scatter(
+            x=[u["seat_lon"] for u in none], y=[u["seat_lat"] for u in none], mode="markers+text",
+            text=[u["county_name"] for u in none], textposition="bottom center", name="本年度无计划",
+            marker=dict(size=10, color="#D0D0D0", line=dict(color="#999", width=1)),
+            hovertemplate="%{text}:本年度无计划<extra></extra>",
+        )
+    if has:
+        rows = [r[u["county_code"]] for u in has]
+        hh = [row["plan_households"] or 0 for row in rows]
+        big = max(hh) or 1
+        rate = [row["pct_started_communities"] or 0 for row in rows]
+        fig.add_scatter(
+            x=[u["seat_lon"] for u in has], y=[u["seat_lat"] for u in has], mode="markers+text",
+            text=[f"{u['county_name']} {fmt_pct(v)}" for u, v in zip(has, rate)], textposition="top center",
+            name="开工率",
+            customdata=[[row["plan_households"], row["count_plan_communities"], row["pct_invest_done"] or 0,
+                         "是" if row["is_lagging"] else "否"] for row in rows],
+            marker=dict(size=[14 + 36 * math.sqrt(h / big) for h in hh], color=rate, cmin=0, cmax=100,
+                        colorscale="RdYlGn", showscale=True,
+                        colorbar=dict(title="开工率 %", thickness=12, len=0.8),
+                        line=dict(color=[LAG_COLOR if row["is_lagging"] else "#FFFFFF" for row in rows], width=3)),
+            hovertemplate="%{text}<br>计划 %{customdata[1]} 个小区 / %{customdata[0]:,} 户"
+                          "<br>投资完成率 %{customdata[2]:.1f}%<br>落后:%{customdata[3]}<extra></extra>",
+        )
+    fig.update_xaxes(title_text="经度 °E", range=[83.6, 89.0], showgrid=True, zeroline=False)
+    # a degree of latitude is longer than a degree of longitude at 41°N: keep the shape true
+    fig.update_yaxes(title_text="纬度 °N", range=[37.6, 42.9], scaleanchor="x",
+                     scaleratio=1 / math.cos(math.radians(lat0)), showgrid=True, zeroline=False)
+    return _layout(fig, title, height=420, showlegend=False)
+
+
+def trajectory_figure(traj: pl.DataFrame, proj: dict, title: str = "2025 年目标进度:已完工户数与按当前速度预测") -> go.Figure:
+    """Completed households since 2020, the goal, the even path to it, and the projection to December 2025."""
+    if traj.is_empty():
+        return _empty(title, "尚无月报数据")
+    x = traj["report_month"].to_list()
+    fig = go.Figure()
+    fig.add_scatter(x=x, y=traj["path_households"].to_list(), name="均衡进度路径", mode="lines",
+                    line=dict(color="#BAB0AC", dash="dot"), hovertemplate="%{x|%Y年%m月} 均衡路径 %{y:,.0f} 户<extra></extra>")
+    fig.add_scatter(x=x, y=traj["completed_households"].to_list(), name="累计完工户数", mode="lines",
+                    line=dict(color="#4E79A7", width=3), fill="tozeroy", fillcolor="rgba(78,121,167,0.12)",
+                    hovertemplate="%{x|%Y年%m月} 已完工 %{y:,.0f} 户<extra></extra>")
+    target = int(traj["target_households"].max() or 0)
+    if target:
+        fig.add_hline(y=target, line=dict(color=LAG_COLOR, dash="dash"),
+                      annotation_text=f"目标:2000 年前建成小区 {target:,} 户", annotation_position="top left")
+    if proj and proj.get("months_to_goal"):
+        end = dt.date(2025, 12, 1)
+        fig.add_scatter(x=[proj["as_of_month"], end], y=[proj["completed_households"], proj["projected_households_2025"]],
+                        name="按近12个月速度预测", mode="lines+markers", line=dict(color="#F28E2B", dash="dash", width=3),
+                        hovertemplate="%{x|%Y年%m月} 预测 %{y:,.0f} 户<extra></extra>")
+    fig.update_yaxes(title_text="户", rangemode="tozero", tickformat=",.0f")
+    fig.update_xaxes(tickformat="%Y年", dtick="M12")
+    return _layout(fig, title, height=360)
+
+
+def reference_figure(df: pl.DataFrame, ours_label: str = "巴州", title: str = "开工率对比:本地 vs 全国、新疆(占年度计划小区 %)") -> go.Figure:
+    """Start rates by month of the year: ours as a line, the published national and Xinjiang figures as markers."""
+    if df.is_empty():
+        return _empty(title, "本年度无可对比的公开数据")
+    x = [f"{m}月" for m in df["month"].to_list()]
+    fig = go.Figure()
+    fig.add_scatter(x=x, y=df["prefecture"].to_list(), name=ours_label, mode="lines+markers",
+                    line=dict(color=PREFECTURE_COLOR, width=3), connectgaps=True,
+                    hovertemplate=f"%{{x}} {ours_label} %{{y:.1f}}%<extra></extra>")
+    fig.add_scatter(x=x, y=df["national"].to_list(), name="全国(住建部公布)", mode="markers+lines",
+                    marker=dict(size=11, symbol="square", color="#E15759"), line=dict(dash="dot", color="#E15759"),
+                    connectgaps=True, hovertemplate="%{x} 全国 %{y:.1f}%<extra></extra>")
+    fig.add_scatter(x=x, y=df["xinjiang"].to_list(), name="新疆(公开报道)", mode="markers",
+                    marker=dict(size=13, symbol="diamond", color="#59A14F"),
+                    hovertemplate="%{x} 新疆 %{y:.1f}%<extra></extra>")
+    fig.update_yaxes(title_text="开工率 %", rangemode="tozero", ticksuffix="%")
+    return _layout(fig, title)
+
+
+# --- signals -----------------------------------------------------------------------------------
+
+def signals_by_rule_figure(df: pl.DataFrame, title: str = "各规则线索数(按严重程度)") -> go.Figure:
+    """Signal counts per rule, stacked by severity."""
+    if df.is_empty():
+        return _empty(title, "当前筛选条件下没有风险线索")
+    fig = go.Figure()
+    counts = df.group_by("rule_label", "severity").len().sort("len", descending=True)
+    order = counts.group_by("rule_label").agg(pl.col("len").sum()).sort("len")["rule_label"].to_list()
+    for sev in ("high", "medium", "low"):
+        part = counts.filter(pl.col("severity") == sev)
+        if part.is_empty():
+            continue
+        fig.add_bar(y=part["rule_label"].to_list(), x=part["len"].to_list(), orientation="h",
+                    name=f"{SEVERITY_LABELS[sev]}风险", marker_color=SEVERITY_COLORS[sev],
+                    hovertemplate="%{y}:%{x} 条<extra></extra>")
+    fig.update_yaxes(categoryorder="array", categoryarray=order)
+    fig.update_xaxes(title_text="线索(条)")
+    return _layout(fig, title, height=max(260, 26 * len(order) + 100), barmode="stack")
+
+
+def coverage_figure(df: pl.DataFrame, title: str = "各规则可评估率与命中率") -> go.Figure:
+    """Per rule: share of units it could assess and share of assessed units it flagged."""
+    if df.is_empty():
+        return _empty(title)
+    fig = go.Figure()
+    fig.add_bar(y=df["rule_label"].to_list(), x=df["pct_assessable"].to_list(), orientation="h", name="可评估率",
+                marker_color="#76B7B2", hovertemplate="%{y} 可评估 %{x:.1f}%<extra></extra>")
+    fig.add_bar(y=df["rule_label"].to_list(), x=df["pct_flagged"].to_list(), orientation="h", name="命中率",
+                marker_color="#E15759", hovertemplate="%{y} 命中 %{x:.1f}%<extra></extra>")
+    fig.update_xaxes(title_text="%", range=[0, 105], ticksuffix="%")
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, title, height=max(260, 30 * len(df) + 100), barmode="group")
+
+
+# --- scores ------------------------------------------------------------------------------------
+
+GRADE_COLORS = {"优秀": "#2E7D32", "良好": "#1565C0", "合格": "#EF8F00", "差": "#C62828"}
+
+
+def score_ranking_figure(totals: pl.DataFrame, title: str) -> go.Figure:
+    """Total score per unit (bars in unit colours, best first) with the grade bands 75/85/95."""
+    if totals.is_empty():
+        return _empty(title, "该年度没有得分")
+    d = totals.sort("points", descending=False, nulls_last=False)
+    names = d["county"].to_list()
+    fig = go.Figure()
+    fig.add_bar(y=names, x=d["points"].to_list(), orientation="h", marker_color=[unit_color(n) for n in names],
+                text=[f"{p:.1f} 分 · {g}" for p, g in zip(d["points"].to_list(), d["grade"].to_list())],
+                textposition="outside", hovertemplate="%{y}:%{x:.2f} 分<extra></extra>", name="总分")
+    for cut, label in ((75, "合格"), (85, "良好"), (95, "优秀")):
+        fig.add_vline(x=cut, line=dict(color=GRADE_COLORS[label], dash="dot"), annotation_text=label,
+                      annotation_position="top")
+    fig.update_xaxes(range=[0, 112], title_text="得分")
+    return _layout(fig, title, height=max(260, 40 * len(names) + 90), showlegend=False)
+
+
+def points_lost_figure(breakdown: pl.DataFrame, title: str = "各指标失分(满分 − 得分)") -> go.Figure:
+    """Points lost per indicator and unit, stacked: where each unit lost its points."""
+    if breakdown.is_empty():
+        return _empty(title)
+    fig = go.Figure()
+    palette = ("#E15759", "#F28E2B", "#EDC948", "#B07AA1", "#76B7B2", "#9C755F", "#FF9DA7", "#4E79A7", "#59A14F")
+    for i, (name,) in enumerate(breakdown.select("indicator_label").unique(maintain_order=True).iter_rows()):
+        part = breakdown.filter(pl.col("indicator_label") == name)
+        fig.add_bar(y=part["county"].to_list(), x=part["points_lost"].to_list(), orientation="h", name=name,
+                    marker_color=palette[i % len(palette)], hovertemplate=f"%{{y}} {name} 失 %{{x:.2f}} 分<extra></extra>")
+    fig.update_xaxes(title_text="失分")
+    fig.update_yaxes(autorange="reversed")
+    n = breakdown["county"].n_unique()
+    return _layout(fig, title, height=max(280, 40 * n + 120), barmode="stack")
+
+
+def score_trend_figure(totals: pl.DataFrame, title: str = "历年总分趋势") -> go.Figure:
+    """Total score per unit over the years, one colour per unit."""
+    if totals.is_empty():
+        return _empty(title)
+    fig = go.Figure()
+    for (name,) in totals.select("county").unique(maintain_order=True).iter_rows():
+        part = totals.filter(pl.col("county") == name).sort("year")
+        fig.add_scatter(x=part["year"].to_list(), y=part["points"].to_list(), name=name, mode="lines+markers",
+                        line=dict(color=unit_color(name)), hovertemplate=f"{name} %{{x}} 年 %{{y:.1f}} 分<extra></extra>")
+    for cut, label in ((75, "合格"), (85, "良好"), (95, "优秀")):
+        fig.add_hline(y=cut, line=dict(color=GRADE_COLORS[label], dash="dot", width=1))
+    fig.update_xaxes(dtick=1, title_text="年度")
+    fig.update_yaxes(title_text="得分", range=[0, 102])
+    return _layout(fig, title)
+
+
+# --- submissions -------------------------------------------------------------------------------
+
+def reporting_figure(df: pl.DataFrame, title: str = "月报报送情况(按时 / 迟报 / 缺报)") -> go.Figure:
+    """Units × months: on time, late or missing, as a grid of coloured cells."""
+    if df.is_empty():
+        return _empty(title, "本年度无需报送的月报")
+    units = df.select("county_name", "sort_order").unique().sort("sort_order")["county_name"].to_list()
+    months = sorted(df["report_month"].unique().to_list())
+    code = {(r["county_name"], r["report_month"]): (0 if not r["has_report"] else 1 if r["is_late"] else 2)
+            for r in df.iter_rows(named=True)}
+    z = [[code.get((u, m)) for m in months] for u in units]
+    text = [[{0: "缺报", 1: "迟报", 2: "按时", None: ""}[v] for v in row] for row in z]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=months, y=units, text=text, texttemplate="%{text}", zmin=0, zmax=2, showscale=False, xgap=2, ygap=2,
+        colorscale=[[0, "#E15759"], [0.33, "#E15759"], [0.34, "#EDC948"], [0.66, "#EDC948"], [0.67, "#A5D6A7"], [1, "#A5D6A7"]],
+        hovertemplate="%{y} %{x}:%{text}<extra></extra>",
+    ))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(type="category")
+    return _layout(fig, title, height=max(200, 34 * len(units) + 90))

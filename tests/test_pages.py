@@ -1,0 +1,375 @@
+"""Every dashboard page through Streamlit's AppTest, on the literal-row warehouse of pages_fixtures.
+
+The app uses st.navigation over app_pages/; AppTest runs dashboard.py and switches pages by file,
+so the global filters of the sidebar hold across pages as they do in a browser. Assertions are
+on what the user sees: headers, KPI cards, notices, tables.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pages_fixtures import EXPECTED, LT, build_warehouse
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ("progress", "risk", "annual", "biennial", "upload", "quality")
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> Path:
+    return build_warehouse(tmp_path_factory.mktemp("pages") / "pages.duckdb")
+
+
+@pytest.fixture
+def db(warehouse, tmp_path, monkeypatch) -> Path:
+    """A copy of the literal-row warehouse per test, so that writes (uploads, verdicts) stay local."""
+    path = tmp_path / "w.duckdb"
+    shutil.copy(warehouse, path)
+    monkeypatch.setenv("RENOVATION_DB", str(path))
+    return path
+
+
+def app() -> AppTest:
+    return AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90).run()
+
+
+def open_page(at: AppTest, page: str) -> AppTest:
+    return at.switch_page(f"app_pages/{page}.py").run()
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def deltas(at: AppTest) -> dict[str, str]:
+    return {m.label: m.delta for m in at.metric}
+
+
+def texts(at: AppTest) -> str:
+    parts = [x.value for x in at.markdown] + [x.body for x in at.warning] + [x.body for x in at.info] + \
+            [x.body for x in at.success] + [x.value for x in at.caption] + [x.body for x in at.error]
+    return "\n".join(str(p) for p in parts)
+
+
+def no_errors(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.body for e in at.error]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_in_chinese_without_exception(db, page):
+    at = open_page(app(), page)
+    no_errors(at)
+    assert at.header, "a page starts with its header"
+    title = at.header[0].value
+    assert {"progress": "进度总览", "risk": "风险线索", "annual": "年度体检", "biennial": "两年评估",
+            "upload": "数据上报", "quality": "数据质量"}[page] in title
+    assert "2025" in title or page in ("upload", "quality")
+
+
+def test_progress_kpis_are_the_hand_worked_figures(db):
+    at = app()  # the default page is 进度总览, year defaults to the year of the latest report (2025)
+    no_errors(at)
+    m, d = metrics(at), deltas(at)
+    assert m["计划改造小区"] == f"{EXPECTED['plan_communities']} 个"
+    assert m["已开工小区"] == f"{EXPECTED['started_communities']} 个"
+    assert d["已开工小区"] == f"开工率 {EXPECTED['pct_started']}%"
+    assert m["已完工小区"] == f"{EXPECTED['completed_communities']} 个"
+    assert m["计划改造户数"] == f"{EXPECTED['plan_households']} 户"
+    assert m["已开工户数"] == f"{EXPECTED['started_households']} 户"
+    assert m["已完工户数"] == f"{EXPECTED['completed_households']} 户"
+    assert m["累计完成投资"] == f"{EXPECTED['invest_done']:,.1f} 万元"
+    assert f"{EXPECTED['plan_invest']:,.0f} 万元" in d["累计完成投资"]
+    assert m["累计拨付资金"] == f"{EXPECTED['paid']:,.1f} 万元"
+    assert d["累计拨付资金"].endswith(f"{EXPECTED['pct_paid']}%")
+    assert f"数据截至 {EXPECTED['as_of']}" in texts(at)
+
+
+def test_progress_names_the_lagging_units_and_the_2025_projection(db):
+    at = app()
+    warning = " ".join(w.body for w in at.warning)
+    for name in EXPECTED["lagging"]:
+        assert name in warning
+    for name in set(EXPECTED["ranking"]) - set(EXPECTED["lagging"]):
+        assert name not in warning
+    t = texts(at)
+    assert f"累计完工 **{EXPECTED['goal_completed']} 户**" in t
+    assert f"{EXPECTED['goal_households']:,} 户" in t
+    assert f"**{EXPECTED['goal_projected']} 户**" in t
+    assert "无法按期完成" in t  # 385 of 1220 households
+
+
+def test_progress_ranking_table_is_in_rank_order(db):
+    at = app()
+    table = at.dataframe[0].value
+    assert list(table["county_name"]) == EXPECTED["ranking"]
+    assert list(table["is_lagging"]) == [n in EXPECTED["lagging"] for n in EXPECTED["ranking"]]
+
+
+def test_progress_charts_are_drawn(db):
+    at = app()
+    charts = at.get("plotly_chart")
+    assert len(charts) == 6  # months, money, ranking, map, trajectory, national comparison
+    specs = " ".join(json.dumps(json.loads(c.proto.spec), ensure_ascii=False) for c in charts)
+    assert "按计划应开工" in specs and "县城位置" in specs and "全国" in specs and "按近12个月速度预测" in specs
+
+
+def test_unit_filter_holds_across_pages(db):
+    at = app()
+    at.sidebar.selectbox(key="filter_unit").set_value(LT).run()
+    m = metrics(at)
+    # 轮台县 plans 团结小区 and 胜利小区; 团结小区 started in March
+    assert m["计划改造小区"] == "2 个" and m["已开工小区"] == "1 个"
+    for page in ("upload", "annual", "quality", "progress"):
+        at = open_page(at, page)
+        no_errors(at)
+        assert "轮台县" in at.header[0].value
+    assert at.session_state["filter_unit"] == LT
+
+
+def test_year_filter_changes_the_plan_shown(db):
+    at = app()
+    at.sidebar.selectbox(key="filter_year").set_value(2024).run()
+    m = metrics(at)
+    # 2024: 库尔勒市 石化大院 only, 120 households, completed 2024-10-20
+    assert m["计划改造小区"] == "1 个" and m["已完工户数"] == "120 户"
+    assert "2024 年度计划" in at.header[0].value
+
+
+def test_risk_page_lists_the_signals_of_the_year_with_evidence_and_export(db):
+    con = duckdb.connect(str(db), read_only=True)
+    n_year = con.execute(
+        "select count(*) from marts.signals where plan_year = 2025 or (plan_year is null and period like '2025-%')"
+    ).fetchone()[0]
+    high = con.execute("select count(*) from marts.signals where severity = 'high' and plan_year = 2025").fetchone()[0]
+    con.close()
+    assert n_year > 0, "the fixture trips signals: a late and two missing reports at least"
+    at = open_page(app(), "risk")
+    no_errors(at)
+    m = metrics(at)
+    assert m["线索总数"] == f"{n_year} 条"
+    assert m["高风险线索"] == f"{high} 条"
+    assert m["待核查"] == f"{n_year} 条"
+    # drill-down: the first signal's evidence is shown
+    assert "**证据**" in texts(at)
+    labels = [b.label for b in at.get("download_button")]
+    assert any("CSV" in x for x in labels) and any("Excel" in x for x in labels)
+    # the export is stamped with the filters and the as-of month
+    assert "数据截至" in texts(at) and "县市 全州" in texts(at)
+
+
+def test_risk_filters_narrow_the_list(db):
+    at = open_page(app(), "risk")
+    rule = at.multiselect[0].options[0]
+    at.multiselect[0].set_value([rule]).run()
+    shown = int(metrics(at)["线索总数"].split()[0])
+    con = duckdb.connect(str(os.environ["RENOVATION_DB"]), read_only=True)
+    expected = con.execute(
+        """select count(*) from marts.signals s join marts.signal_rules r using (rule)
+           where r.label = ? and (s.plan_year = 2025 or (s.plan_year is null and s.period like '2025-%'))""", [rule]
+    ).fetchone()[0]
+    con.close()
+    assert shown == expected
+
+
+def test_a_verdict_is_written_through_the_signals_module(db):
+    at = open_page(app(), "risk")
+    before = int(metrics(at)["待核查"].split()[0])
+    at.radio[0].set_value("已排除")
+    at.text_input[0].set_value("审计局张三")
+    at.text_area[0].set_value("台账漏登,已现场核实")
+    at.button[0].click().run()  # the form's submit button
+    no_errors(at)
+    assert any("已保存:已排除" in s.body for s in at.success)
+    at.run()
+    assert int(metrics(at)["待核查"].split()[0]) == before - 1
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("select decided_by, verdict from raw.verdicts").fetchall() == [("审计局张三", "已排除")]
+    con.close()
+
+
+def test_a_verdict_without_auditor_is_refused_in_chinese(db):
+    at = open_page(app(), "risk")
+    at.radio[0].set_value("已核实")
+    at.button[0].click().run()
+    assert not at.exception
+    assert any("核查人" in e.body for e in at.error)
+
+
+@pytest.mark.parametrize("kind,page", [("annual", "annual"), ("biennial", "biennial")])
+def test_scores_pages_show_the_grades_of_the_mart(db, kind, page):
+    con = duckdb.connect(str(db), read_only=True)
+    rows = con.execute(
+        "select county_name, points, grade from marts.scores where kind = ? and year = 2025 and indicator = 'total'",
+        [kind]).fetchall()
+    con.close()
+    assert rows
+    at = open_page(app(), page)
+    no_errors(at)
+    m = metrics(at)
+    for g in ("优秀", "良好", "合格", "差"):
+        assert m[g] == f"{sum(1 for r in rows if r[2] == g)} 个"
+    table = at.dataframe[0].value
+    assert sorted(zip(table["county"], table["grade"])) == sorted((r[0], r[2]) for r in rows)
+    assert any("scores.csv" in b.label for b in at.get("download_button"))
+
+
+def test_annual_page_for_one_unit_shows_where_it_lost_points(db):
+    con = duckdb.connect(str(db), read_only=True)
+    total, grade = con.execute(
+        "select points, grade from marts.scores where kind='annual' and year=2025 and indicator='total' and county_code=?",
+        [LT]).fetchone()
+    worst = con.execute(
+        """select indicator_name from marts.scores where kind='annual' and year=2025 and county_code=? and indicator<>'total'
+           and is_applicable order by max_points - points desc limit 1""", [LT]).fetchone()[0]
+    con.close()
+    at = app()
+    at.sidebar.selectbox(key="filter_unit").set_value(LT).run()
+    at = open_page(at, "annual")
+    no_errors(at)
+    m = metrics(at)
+    assert m["轮台县 总分"] == f"{total:.2f} 分"
+    assert m["等级"] == grade
+    assert worst in m["失分最多"]
+
+
+def test_upload_page_shows_missing_and_late_reports(db):
+    at = open_page(app(), "upload")
+    no_errors(at)
+    m = metrics(at)
+    # 2025: three units × months 1–3 = 9 reports due; 尉犁县 misses 2 and 3; 轮台县 2025-02 was late
+    assert m["应报月报"] == "9 期" and m["缺报"] == "2 期" and m["迟报"] == "1 期"
+    problems = at.dataframe[0].value
+    assert sorted(zip(problems["county_name"], problems["report_month"])) == sorted(EXPECTED["late"] + EXPECTED["missing"])
+    history = at.dataframe[1].value
+    assert "轮台县月报2025-02.xlsx" in set(history["file_name"])
+    log = at.dataframe[2].value
+    assert "❌ 已拒收" in set(log["status"]) and "♻️ 已存在(重复文件)" in set(log["status"])
+
+
+MONTHLY_CSV = (
+    "县市,报告期,填报日期,计划年度,小区名称,户数,计划总投资,形象进度,累计完成投资,累计拨付资金,开工日期\n"
+    "尉犁县,2025-02,2025-03-03,2025,罗布小区,80,160,50,90,60,2025-01-10\n"
+)
+
+
+def test_an_upload_shows_its_per_file_result(db):
+    at = open_page(app(), "upload")
+    at.file_uploader[0].set_value([
+        ("尉犁县月报2025-02.csv", MONTHLY_CSV.encode("utf-8"), "text/csv"),
+        ("损坏的文件.xlsx", b"this is not a workbook", "application/octet-stream"),
+    ])
+    at.button[0].click().run()
+    no_errors(at)
+    table = at.dataframe[0].value
+    status = dict(zip(table["文件"], table["状态"]))
+    assert status["尉犁县月报2025-02.csv"] == "✅ 已入库"
+    assert status["损坏的文件.xlsx"] == "❌ 已拒收"
+    assert any("已入库 1 个" in s.value for s in at.subheader)
+    assert any("损坏的文件.xlsx" in e.label for e in at.expander)
+    # the new report is in the warehouse and the page no longer counts it missing
+    m = metrics(at)
+    assert m["缺报"] == "1 期"
+    # the same file again is recognised
+    at.file_uploader[0].set_value([("尉犁县月报2025-02.csv", MONTHLY_CSV.encode("utf-8"), "text/csv")])
+    at.button[0].click().run()
+    table = at.dataframe[0].value
+    assert list(table["状态"]) == ["♻️ 已存在(重复文件)"]
+
+
+def test_quality_page_shows_validation_and_row_issues(db):
+    at = open_page(app(), "quality")
+    no_errors(at)
+    m = metrics(at)
+    # 16 accepted + 1 rejected + 1 duplicate logged; one quarantined row; one failed expectation of three
+    assert m["导入文件"] == "18 个" and m["拒收文件"] == "1 个"
+    assert m["隔离行"] == "1 行" and m["数据问题提示"] == "1 条"
+    assert m["未通过的校验"] == "1 项"
+    failed = at.dataframe[1].value
+    assert list(failed["description"]) == ["累计拨付资金不超过计划总投资"]
+    assert "数据文档尚未生成" in texts(at) or at.get("iframe")
+
+
+def test_data_docs_are_embedded_when_present(db, monkeypatch, tmp_path):
+    from pipelines import queries
+
+    docs = tmp_path / "data_docs"
+    docs.mkdir()
+    (docs / "index.html").write_text("<html><body><h1>数据文档首页</h1></body></html>", encoding="utf-8")
+    monkeypatch.setattr(queries, "DATA_DOCS", docs)
+    at = open_page(app(), "quality")
+    no_errors(at)
+    frames = at.get("iframe")
+    assert frames and "数据文档首页" in frames[0].proto.srcdoc
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_missing_warehouse_gives_a_notice_not_a_trace(tmp_path, monkeypatch, page):
+    monkeypatch.setenv("RENOVATION_DB", str(tmp_path / "nowhere.duckdb"))
+    at = open_page(app(), page)
+    assert not at.exception
+    assert "Traceback" not in texts(at)
+    assert at.info or at.error
+
+
+def test_an_empty_warehouse_says_what_to_do(tmp_path, monkeypatch):
+    from pipelines.warehouse import connect
+
+    path = tmp_path / "empty.duckdb"
+    connect(path).close()
+    monkeypatch.setenv("RENOVATION_DB", str(path))
+    at = app()
+    assert not at.exception
+    assert any("还没有年度计划数据" in i.body for i in at.info)
+    for page in ("risk", "annual", "upload", "quality"):
+        at = open_page(at, page)
+        assert not at.exception, page
+
+
+def test_a_broken_warehouse_file_gives_a_chinese_error(tmp_path, monkeypatch):
+    path = tmp_path / "broken.duckdb"
+    path.write_bytes(b"not a database" * 100)
+    monkeypatch.setenv("RENOVATION_DB", str(path))
+    at = app()
+    assert not at.exception
+    assert at.info or at.error
+    assert all("Traceback" not in x for x in [e.body for e in at.error])
+
+
+def test_charts_keep_one_colour_per_unit():
+    from pipelines import charts
+
+    colours = [charts.unit_color(c) for c in ("652801", "652822", "652823", "652824", "652825",
+                                               "652826", "652827", "652828", "652829", "652871")]
+    assert len(set(colours)) == 10
+    assert charts.unit_color("轮台县") == charts.unit_color("652822")
+    assert charts.unit_color("全州") == charts.PREFECTURE_COLOR
+
+
+def test_signal_exports_escape_formulas_and_carry_the_bom():
+    from pipelines import queries
+
+    df = pl.DataFrame({
+        "rule": ["NOT_IN_LEDGER"], "severity": ["high"], "county_name": ["轮台县"], "plan_year": [2025],
+        "period": [None], "community_name": ["=HYPERLINK(\"x\")"], "score": [1.0], "evidence": ["+计划 1 行"],
+        "verdict": ["待核查"], "verdict_note": [None],
+    })
+    text = queries.signals_csv_bytes(df).decode("utf-8")
+    assert text.startswith("\ufeffrule,severity,county,plan_year,period,community_name,score,evidence")
+    assert "'=HYPERLINK" in text and "'+计划" in text
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(queries.signals_xlsx_bytes(df, [("筛选条件", "=1+1")], None)))
+    assert wb.sheetnames == ["风险线索", "说明"]
+    assert wb["风险线索"]["F2"].value == "'=HYPERLINK(\"x\")"
+    assert wb["说明"]["B1"].value == "'=1+1"

@@ -1,0 +1,93 @@
+-- One row per unit and plan year: the plan and its state at the year's as-of month (the latest month received, at most December), with rates, rank and the lagging flag.
+with
+
+plan as (
+    select
+        county_code,
+        plan_year,
+        count(*) as count_plan_communities,
+        cast(coalesce(sum(households), 0) as bigint) as plan_households,
+        coalesce(sum(total_invest_wan_yuan), 0) as plan_invest_wan_yuan,
+        coalesce(sum(coalesce(central_subsidy_wan_yuan, 0) + coalesce(region_subsidy_wan_yuan, 0)), 0) as plan_subsidy_wan_yuan
+    from core.plan_rows
+    group by all
+),
+
+monthly as (
+    select * from marts.progress_monthly
+),
+
+counties as (
+    select county_code, county_name, sort_order from staging.counties
+),
+
+-- the state at the last month of the plan year that has been received
+latest as (
+    select * exclude (county_name, sort_order, count_plan_communities, plan_households, plan_invest_wan_yuan, plan_subsidy_wan_yuan)
+    from monthly
+    qualify report_month = max(report_month) over (partition by plan_year)
+),
+
+joined as (
+    select
+        p.county_code,
+        c.county_name,
+        c.sort_order,
+        p.plan_year,
+        l.report_month as as_of_month,
+        p.count_plan_communities,
+        p.plan_households,
+        p.plan_invest_wan_yuan,
+        p.plan_subsidy_wan_yuan,
+        coalesce(l.count_reported_communities, 0) as count_reported_communities,
+        coalesce(l.count_started_communities, 0) as count_started_communities,
+        coalesce(l.started_households, 0) as started_households,
+        coalesce(l.count_completed_communities, 0) as count_completed_communities,
+        coalesce(l.completed_households, 0) as completed_households,
+        coalesce(l.invest_done_wan_yuan, 0) as invest_done_wan_yuan,
+        coalesce(l.paid_wan_yuan, 0) as paid_wan_yuan,
+        coalesce(l.count_due_start_communities, 0) as count_due_start_communities
+    from plan as p
+    left join latest as l using (county_code, plan_year)
+    left join counties as c using (county_code)
+),
+
+rates as (
+    select
+        *,
+        round(100.0 * count_started_communities / count_plan_communities, 1) as pct_started_communities,
+        round(100.0 * count_completed_communities / count_plan_communities, 1) as pct_completed_communities,
+        round(100.0 * completed_households / nullif(plan_households, 0), 1) as pct_completed_households,
+        round(100.0 * invest_done_wan_yuan / nullif(plan_invest_wan_yuan, 0), 1) as pct_invest_done,
+        round(100.0 * paid_wan_yuan / nullif(plan_subsidy_wan_yuan, 0), 1) as pct_paid_of_subsidy
+    from joined
+),
+
+-- the prefecture's rates of the same year: a unit lags when it is 10 points or more behind in starts or investment
+prefecture as (
+    select
+        plan_year,
+        100.0 * sum(count_started_communities) / sum(count_plan_communities) as pct_started_prefecture,
+        100.0 * sum(invest_done_wan_yuan) / nullif(sum(plan_invest_wan_yuan), 0) as pct_invest_prefecture
+    from joined
+    group by all
+),
+
+final as (
+    select
+        r.*,
+        round(p.pct_started_prefecture, 1) as pct_started_prefecture,
+        round(p.pct_invest_prefecture, 1) as pct_invest_prefecture,
+        rank() over (
+            partition by r.plan_year
+            order by r.pct_started_communities desc, coalesce(r.pct_invest_done, 0) desc
+        ) as progress_rank,
+        r.as_of_month is not null and (
+            r.pct_started_communities <= p.pct_started_prefecture - 10
+            or coalesce(r.pct_invest_done, 0) <= coalesce(p.pct_invest_prefecture, 0) - 10
+        ) as is_lagging
+    from rates as r
+    inner join prefecture as p using (plan_year)
+)
+
+select * from final
