@@ -26,6 +26,7 @@ package). ``benchmarks/signals.py`` measures both on demo truth; thresholds.toml
 from __future__ import annotations
 
 import logging
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,14 +35,133 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipelines.names import address_key, address_similarity, name_key, name_similarity
+from pypinyin import lazy_pinyin
+from rapidfuzz.distance import Levenshtein
 
-__all__ = ["EntitySettings", "Pair", "compare_rows", "candidate_pairs", "resolve", "refresh", "load_settings"]
+from pipelines.names import address_key, address_similarity, norm
+
+__all__ = ["EntitySettings", "Pair", "CommunityName", "community_name", "name_match", "compare_rows", "link_ledger", "candidate_pairs", "resolve", "refresh", "load_settings"]
 
 log = logging.getLogger(__name__)
 
 THRESHOLDS_TOML = Path(__file__).parent / "config" / "thresholds.toml"
 BOUNDARY_COUNTIES = frozenset({"652801", "652871"})  # 库尔勒市 / 库尔勒经济技术开发区
+
+# --- Chinese community names -------------------------------------------------------------
+# A name is  [(原)] [place] body [phase]  where body = core + kind suffix. The kind suffix tells
+# one work unit's estates apart (法院大院 / 法院家属院 / 法院住宅楼 are three communities), while the
+# estate words 小区 / 住宅小区 / 居民小区 / 住宅区 are added and dropped freely (幸福小区 = 幸福住宅小区,
+# 建设局大院 = 建设局大院小区).
+ESTATE_WORDS = ("住宅小区", "居民小区", "住宅区", "小区")
+KIND_SUFFIXES = ("家属院", "家属区", "家属楼", "住宅楼", "生活区", "宿舍楼", "宿舍区", "宿舍", "大院", "花园",
+                 "新村", "公寓", "苑")
+PLACE_WORDS = ("巴音郭楞蒙古自治州", "巴音郭楞州", "新疆", "巴州")
+_ORIGINAL = re.compile(r"^[(（]?原[)）]")
+_PHASE = re.compile(r"[(（]?第?([一二三四五六七八九十\d]+)期(?:工程)?[)）]?")
+_BRACKETED = re.compile(r"[(（][^()（）]*[)）]")
+_CN_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+# one name with these and the other without (or two of them swapped) are two communities
+DISTINGUISHING = set("东西南北中新老前后上下一二三四五六七八九十甲乙丙丁外内")
+
+
+@dataclass(frozen=True)
+class CommunityName:
+    full: str            # normalised as written
+    body: str            # without (原), place words, phase and brackets; estate words dropped
+    core: str            # body without its kind suffix
+    kind: str            # the kind suffix ('' for a plain estate)
+    phase: int | None
+    pinyin: str          # of body
+
+
+def _county_words() -> tuple[str, ...]:
+    from pipelines.counties import load_counties
+
+    words = set(PLACE_WORDS)
+    for c in load_counties():
+        words.add(c.name)
+        words.update(a for a in c.aliases if len(a) >= 2)
+    return tuple(sorted(words, key=len, reverse=True))
+
+
+_NAME_CACHE: dict[str, CommunityName] = {}
+
+
+def community_name(name: str | None) -> CommunityName:
+    """Parse a community name as clerks write it (cached)."""
+    key = name or ""
+    hit = _NAME_CACHE.get(key)
+    if hit is not None:
+        return hit
+    full = norm(key).replace("（", "(").replace("）", ")")
+    text = full
+    for _ in range(2):  # (原)巴州… and 巴州(原)…
+        text = _ORIGINAL.sub("", text)
+        for w in _county_words():
+            if text.startswith(w) and len(text) > len(w) + 1:
+                text = text[len(w):]
+                break
+    phase = None
+    m = _PHASE.search(text)
+    if m:
+        num = m.group(1)
+        phase = int(num) if num.isdigit() else _CN_NUM.get(num)
+        text = text[: m.start()] + text[m.end():]
+    text = _BRACKETED.sub("", text).strip("()")
+    for w in ESTATE_WORDS:
+        if text.endswith(w) and len(text) > len(w):
+            text = text[: -len(w)]
+            break
+    body, core, kind = text, text, ""
+    for k in KIND_SUFFIXES:
+        if text.endswith(k) and len(text) > len(k):
+            core, kind = text[: -len(k)], k
+            break
+    out = CommunityName(full, body, core, kind, phase, "".join(lazy_pinyin(body)))
+    _NAME_CACHE[key] = out
+    return out
+
+
+def _one_slip(a: str, b: str) -> bool:
+    """Same length, exactly one character different, and not two direction/ordinal words swapped."""
+    if len(a) != len(b) or len(a) < 2:
+        return False
+    diff = [(x, y) for x, y in zip(a, b) if x != y]
+    if len(diff) != 1:
+        return False
+    x, y = diff[0]
+    return not (x in DISTINGUISHING and y in DISTINGUISHING and lazy_pinyin(x) != lazy_pinyin(y))
+
+
+def _inserted_distinguishing(a: str, b: str) -> bool:
+    """One core is the other plus direction/ordinal characters (团结 / 团结北)."""
+    if len(a) == len(b):
+        return False
+    short, long_ = sorted((a, b), key=len)
+    ops = Levenshtein.editops(short, long_)
+    return bool(ops) and all(op.tag == "insert" and long_[op.dest_pos] in DISTINGUISHING for op in ops)
+
+
+def name_match(a: str | None, b: str | None) -> tuple[float, str]:
+    """How surely two names denote one community (0–1), and why (Chinese)."""
+    ka, kb = community_name(a), community_name(b)
+    if not ka.body or not kb.body:
+        return 0.0, "名称缺失"
+    if ka.phase is not None and kb.phase is not None and ka.phase != kb.phase:
+        return 0.0, "分期不同"
+    if ka.body == kb.body:
+        return 1.0, "名称一致" if ka.full == kb.full else "名称去前后缀后一致"
+    if ka.core == kb.core and ka.kind != kb.kind:
+        return 0.0, f"同一单位的不同小区({ka.kind or '小区'}/{kb.kind or '小区'})"
+    if _inserted_distinguishing(ka.body, kb.body) or _inserted_distinguishing(ka.core, kb.core):
+        return 0.0, "名称差方位/序号字"
+    if ka.pinyin == kb.pinyin:
+        return 0.9, "名称同音"
+    if _one_slip(ka.body, kb.body):
+        return 0.85, "名称错一字"
+    sim = Levenshtein.normalized_similarity(ka.body, kb.body)
+    return round(sim, 3), f"名称相似 {sim:.2f}"
+
 
 _COLUMNS = (
     "plan_row_id", "county_code", "plan_year", "name", "address", "build_year", "buildings", "households",
@@ -56,6 +176,7 @@ class EntitySettings:
     name_strict: float = 0.95
     build_year_tolerance: int = 5
     size_ratio_min: float = 0.5
+    ledger_source: str = "own"   # own | own_first | linking: whose plan→ledger link the signals use
 
 
 def load_settings(path: Path = THRESHOLDS_TOML) -> EntitySettings:
@@ -88,10 +209,49 @@ def _size_ok(a: dict, b: dict, s: EntitySettings) -> tuple[bool, str]:
     return True, ",".join(parts)
 
 
+def _address(row: dict) -> str | None:
+    """The row's address, else the address of the ledger community it is linked to."""
+    return row.get("address") or row.get("ledger_address")
+
+
+def _roads_agree(a: str, b: str) -> bool:
+    """One road name is the other with a prefix left over (镇南市区路 / 南市区路, 上库园区人民东路 / 人民东路)."""
+    return a == b or (min(len(a), len(b)) >= 2 and (a.endswith(b) or b.endswith(a)))
+
+
+def _address_check(a: dict, b: dict) -> tuple[bool, float | None, str]:
+    """(consistent, similarity or None when unknown, why): two different roads contradict.
+
+    Addresses are rewritten (街道 prefix, 号 / 号院, a house-number range, a landmark, left out):
+    the same road and overlapping or close house numbers are the same place."""
+    aa, ab = _address(a), _address(b)
+    if not aa or not ab:
+        return True, None, "地址缺失"
+    ka, kb = address_key(aa), address_key(ab)
+    if ka.full == kb.full:
+        return True, 1.0, "地址一致"
+    if ka.road and kb.road:
+        if not _roads_agree(ka.road, kb.road):
+            return False, 0.0, f"道路不同 {ka.road}/{kb.road}"
+        if ka.numbers and kb.numbers:
+            lo, hi = max(ka.numbers[0], kb.numbers[0]), min(ka.numbers[1], kb.numbers[1])
+            if lo <= hi:
+                return True, 0.95, "同路同门牌"
+            gap = lo - hi
+            if gap <= 2:
+                return True, 0.75, f"同路门牌差 {gap}"
+            return True, 0.5, f"同路门牌差 {gap}"
+        return True, 0.8, "同路"
+    sim, why = address_similarity(aa, ab)
+    if sim is not None and sim < 0.5:
+        return False, sim, f"地址不符 {why}"
+    return True, sim, why
+
+
 def compare_rows(a: dict, b: dict, s: EntitySettings = EntitySettings()) -> tuple[bool, float, str]:
     """Whether two plan rows denote the same community, how strongly (0–1), and why (Chinese)."""
-    name_sim, name_why = name_similarity(a.get("name"), b.get("name"))
-    if name_why == "分期不同" or name_sim == 0.0:
+    name_sim, name_why = name_match(a.get("name"), b.get("name"))
+    if name_sim == 0.0:
         return False, 0.0, name_why
     same_county = a.get("county_code") == b.get("county_code")
     ca, cb = a.get("community_id"), b.get("community_id")
@@ -99,7 +259,7 @@ def compare_rows(a: dict, b: dict, s: EntitySettings = EntitySettings()) -> tupl
         if ca == cb:
             return True, max(0.9, name_sim), f"同一台账小区;{name_why}"
         return False, 0.0, "台账中为不同小区"
-    if name_sim < s.name_min and not (name_sim >= 0.8 and _slip(a.get("name"), b.get("name"))):
+    if name_sim < min(s.name_min, 0.85):
         return False, name_sim, name_why
     why = [f"名称:{name_why}({name_sim:.2f})"]
     ya, yb = a.get("build_year"), b.get("build_year")
@@ -112,19 +272,15 @@ def compare_rows(a: dict, b: dict, s: EntitySettings = EntitySettings()) -> tupl
         return False, 0.0, size_why
     if size_why:
         why.append(size_why)
-    addr, addr_why = address_similarity(a.get("address"), b.get("address"))
+    ok, addr, addr_why = _address_check(a, b)
+    if not ok:
+        return False, 0.0, addr_why
     if addr is not None:
-        ka, kb = address_key(a.get("address")), address_key(b.get("address"))
-        if ka.road and kb.road and ka.road != kb.road:
-            return False, 0.0, f"道路不同 {ka.road}/{kb.road}"
-        if addr < 0.5:
-            return False, 0.0, f"地址不符 {addr_why}"
         why.append(f"地址:{addr_why}")
-    # what the name alone cannot carry, the address (or the ledger) must
     strong_name = name_sim >= s.name_strict
     if not same_county:
-        # two counties' communities of one name are common; only a boundary estate with an
-        # agreeing address is the same one
+        # two counties' communities of one name are common; only a boundary estate whose address
+        # agrees is the same one
         if {a.get("county_code"), b.get("county_code")} != set(BOUNDARY_COUNTIES) or addr is None or addr < 0.75:
             return False, 0.0, "跨县市且地址不能证实"
     elif not strong_name and (addr is None or addr < 0.75) and not (ya and yb):
@@ -133,25 +289,17 @@ def compare_rows(a: dict, b: dict, s: EntitySettings = EntitySettings()) -> tupl
     return True, round(min(1.0, score), 3), ";".join(why)
 
 
-def _slip(a: str | None, b: str | None) -> bool:
-    """A one-character slip between the cores (same length, one substitution)."""
-    ka, kb = name_key(a), name_key(b)
-    if len(ka.core) != len(kb.core) or len(ka.core) < 2:
-        return False
-    return sum(x != y for x, y in zip(ka.core, kb.core)) == 1
-
-
 def _block_keys(row: dict) -> set[str]:
-    k = name_key(row.get("name"))
-    core = k.core or k.full
-    keys = {f"py:{k.pinyin}", f"h:{core[:2]}", f"t:{core[-2:]}"}
-    if len(core) <= 2:
-        keys |= {f"h1:{core[:1]}|{len(core)}", f"t1:{core[-1:]}|{len(core)}"}
+    k = community_name(row.get("name"))
+    body = k.body or k.full
+    keys = {f"b:{body}", f"py:{k.pinyin}", f"h:{body[:2]}", f"t:{k.core[-2:]}|{k.kind}"}
+    if len(k.core) <= 2:
+        keys |= {f"h1:{k.core[:1]}|{len(k.core)}|{k.kind}", f"t1:{k.core[-1:]}|{len(k.core)}|{k.kind}"}
     return keys
 
 
 def candidate_pairs(rows: list[dict]) -> set[tuple[int, int]]:
-    """Index pairs of rows sharing a blocking key (name pinyin, first or last two core characters)."""
+    """Index pairs of rows sharing a blocking key (name body, its pinyin, first or last characters)."""
     blocks: dict[str, list[int]] = {}
     for i, r in enumerate(rows):
         for key in _block_keys(r):
@@ -175,6 +323,52 @@ def _pairs_rapidfuzz(rows: list[dict], s: EntitySettings) -> list[Pair]:
     return out
 
 
+def link_ledger(plans: list[dict], ledger: list[dict], s: EntitySettings = EntitySettings()) -> dict[str, tuple[str, float, str]]:
+    """Plan row → ledger community of its county (plan_row_id → (community_id, score, why)).
+
+    Name first (Chinese normalisation above), then the address (same road), the build year
+    (within a few years); the size is left out on purpose: an inflated plan is still the same
+    community, and INFLATED_SCALE needs it linked."""
+    index: dict[tuple[str, str], list[dict]] = {}
+    for c in ledger:
+        for key in _block_keys(c):
+            index.setdefault((c["county_code"], key), []).append(c)
+    out: dict[str, tuple[str, float, str]] = {}
+    for p in plans:
+        seen: dict[str, dict] = {}
+        for key in _block_keys(p):
+            for c in index.get((p["county_code"], key), ()):
+                seen[c["community_id"]] = c
+        best: tuple[float, str, str] | None = None
+        for cid, c in seen.items():
+            name_sim, name_why = name_match(p.get("name"), c.get("name"))
+            if name_sim < 0.85:
+                continue
+            ya, yb = p.get("build_year"), c.get("build_year")
+            if ya and yb and abs(ya - yb) > s.build_year_tolerance:
+                continue
+            ok, addr, addr_why = _address_check(p, c)
+            if not ok:
+                continue
+            if name_sim < s.name_strict and (addr is None or addr < 0.75) and not (ya and yb):
+                continue
+            pc, cc = community_name(p.get("name")), community_name(c.get("name"))
+            phase_bonus = 0.05 if pc.phase is not None and pc.phase == cc.phase else 0.0
+            # 银河小区 and 银河住宅小区 may both be in one ledger: the name as written breaks the tie
+            exact_bonus = 0.05 if pc.full == cc.full or _ORIGINAL.sub("", pc.full) == cc.full else 0.0
+            year_part = 1.0 if not (ya and yb) else max(0.0, 1 - abs(ya - yb) / (s.build_year_tolerance + 1))
+            hp, hc = p.get("households"), c.get("households")
+            size_part = min(hp, hc) / max(hp, hc) if hp and hc else 0.5
+            score = (0.6 * name_sim + 0.25 * (addr if addr is not None else 0.6) + 0.15 * year_part
+                     + phase_bonus + exact_bonus + 0.04 * size_part)
+            why = f"名称:{name_why}({name_sim:.2f});地址:{addr_why}" + (f";年份 {ya}/{yb}" if ya and yb else "")
+            if best is None or score > best[0]:
+                best = (score, cid, why)
+        if best is not None:
+            out[p["plan_row_id"]] = (best[1], round(min(best[0], 1.0), 3), best[2])
+    return out
+
+
 def _pairs_splink(rows: list[dict], s: EntitySettings, threshold: float = 0.9) -> list[Pair]:
     """Splink (DuckDB backend) over normalised fields; the ledger veto of compare_rows still applies."""
     import pandas as pd
@@ -183,11 +377,11 @@ def _pairs_splink(rows: list[dict], s: EntitySettings, threshold: float = 0.9) -
 
     recs = []
     for r in rows:
-        k = name_key(r.get("name"))
-        ak = address_key(r.get("address"))
+        k = community_name(r.get("name"))
+        ak = address_key(_address(r))
         recs.append({
-            "unique_id": r["plan_row_id"], "core": k.core or k.full, "pinyin": k.pinyin,
-            "core_head": (k.core or k.full)[:2], "core_tail": (k.core or k.full)[-2:],
+            "unique_id": r["plan_row_id"], "core": k.body or k.full, "pinyin": k.pinyin, "kind": k.kind,
+            "core_head": (k.body or k.full)[:2], "core_tail": k.core[-2:],
             "road": ak.road, "house_no": ak.numbers[0] if ak.numbers else None,
             "build_year": r.get("build_year"), "county_code": r.get("county_code"),
             "households": float(r["households"]) if r.get("households") else None,
@@ -217,7 +411,7 @@ def _pairs_splink(rows: list[dict], s: EntitySettings, threshold: float = 0.9) -
         same_county = a.get("county_code") == b.get("county_code")
         if same_county and a.get("community_id") and b.get("community_id") and a["community_id"] != b["community_id"]:
             continue
-        if name_similarity(a.get("name"), b.get("name"))[1] == "分期不同":
+        if name_match(a.get("name"), b.get("name"))[0] == 0.0:
             continue
         out.append(Pair(a["plan_row_id"], b["plan_row_id"], round(float(rec.match_probability), 3),
                         f"Splink 匹配概率 {rec.match_probability:.2f}", "splink"))
@@ -297,18 +491,46 @@ def resolve(rows: list[dict], s: EntitySettings = EntitySettings(), method: str 
 
 
 def plan_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """Current plan rows with their ledger link, as dicts."""
+    """Current plan rows with the ledger link of pipelines.linking, as dicts."""
     cols = ", ".join(f"p.{c}" for c in _COLUMNS)
     return con.sql(
-        f"select {cols}, l.community_id from core.plan_rows as p "
+        f"select {cols}, l.community_id as linked_community_id from core.plan_rows as p "
         "left join core.link_plan_ledger as l using (plan_row_id) order by p.plan_year, p.file_id, p.row_number"
     ).pl().to_dicts()
 
 
-def refresh(con: duckdb.DuckDBPyConnection, method: str | None = None) -> pl.DataFrame:
+def ledger_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    return con.sql(
+        "select community_id, county_code, name, address, build_year, buildings, households, area_m2 "
+        "from core.ledger_communities"
+    ).pl().to_dicts()
+
+
+def attach_ledger(rows: list[dict], ledger: list[dict], s: EntitySettings) -> list[dict]:
+    """Choose each plan row's ledger community: ``s.ledger_source`` says whose link wins."""
+    own = link_ledger(rows, ledger, s) if s.ledger_source != "linking" else {}
+    address = {c["community_id"]: c.get("address") for c in ledger}
+    for r in rows:
+        mine = own.get(r["plan_row_id"])
+        theirs = r.get("linked_community_id")
+        if s.ledger_source == "linking":
+            cid = theirs
+        elif s.ledger_source == "own":
+            cid = mine[0] if mine else None
+        else:  # own_first: ours where we found one, else the linker's
+            cid = mine[0] if mine else theirs
+        r["community_id"] = cid
+        r["ledger_address"] = address.get(cid) if cid else None
+        r["ledger_link"] = mine
+    return rows
+
+
+def refresh(con: duckdb.DuckDBPyConnection, method: str | None = None,
+            settings: EntitySettings | None = None) -> pl.DataFrame:
     """Rebuild marts.signal_entities from the current plan rows and ledger links."""
-    s = load_settings()
-    frame = resolve(plan_rows(con), s, method)
+    s = settings or load_settings()
+    rows = attach_ledger(plan_rows(con), ledger_rows(con), s)
+    frame = resolve(rows, s, method or s.method)
     arrow = frame.to_arrow()  # noqa: F841 — read by DuckDB below
     con.execute("delete from marts.signal_entities")
     con.execute("insert into marts.signal_entities by name select * from arrow")

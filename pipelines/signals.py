@@ -275,11 +275,23 @@ def _sql_signals(rule: str) -> str:
     """
 
 
-def refresh(con: duckdb.DuckDBPyConnection) -> None:
+def _recreate_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The tables this step rewrites whole are made anew from their DDL, so that a warehouse made
+    by an older version of the code gets their current columns."""
+    from pipelines.warehouse import models
+
+    for m in models():
+        if m.schema == "marts" and m.is_ddl and m.name.startswith("signal"):
+            con.execute(f"drop table if exists {m.table}")
+            con.execute(m.sql)
+
+
+def refresh(con: duckdb.DuckDBPyConnection, entity_settings: entity.EntitySettings | None = None) -> None:
     """Recompute every signal of flags.md on the current data (a step of warehouse.refresh)."""
     cfg = load_config()
+    _recreate_tables(con)
     _write_config_tables(con, cfg)
-    entity.refresh(con, cfg.get("entity", {}).get("method"))
+    entity.refresh(con, settings=entity_settings)
     run_rule_models(con)
     thresholds = rule_thresholds(cfg)
     hits, gx_counts, suite_results = _run_suites(con, thresholds)

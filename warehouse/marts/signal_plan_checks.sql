@@ -11,7 +11,7 @@ entities as (
 ),
 
 links as (
-    select plan_row_id, community_id, score as link_score, matched_fields as link_matched_fields, candidates
+    select plan_row_id, score as link_score, matched_fields as link_matched_fields, candidates
     from core.link_plan_ledger
 ),
 
@@ -53,7 +53,8 @@ joined as (
         coalesce(e.match_score, 1.0) as entity_match_score,
         coalesce(e.entity_matched_fields, '') as entity_matched_fields,
         coalesce(e.entity_method, 'alone') as entity_method,
-        l.community_id,
+        -- the ledger community as resolved for the signals (marts.signal_entities: entity.py, else linking.py)
+        e.entity_community_id as community_id,
         l.link_score,
         l.link_matched_fields,
         l.candidates as link_candidates,
@@ -65,7 +66,7 @@ joined as (
     from plan_rows as p
     left join entities as e using (plan_row_id)
     left join links as l using (plan_row_id)
-    left join ledger as g using (community_id)
+    left join ledger as g on g.community_id = e.entity_community_id
     left join ledger_counties as lc using (county_code)
     left join staging.counties as k using (county_code)
 ),

@@ -37,21 +37,22 @@ paired as (
         -- filled after the end of month M+1
         r.fill_date is not null as is_assessable,
         coalesce(r.fill_date >= r.report_month + interval 2 month, false) as is_late,
-        -- a project row the replaced submission did not have is a change too
+        -- a project row the replaced submission did not have is a change too; an optional column
+        -- (subsidies, satisfaction, property management, elevators) left out of one file is no change
         case when p.report_row_id is null then '新增项目行' else concat_ws(';',
             case when r.households is distinct from p.households then '户数 ' || coalesce(cast(p.households as varchar), '空') || '→' || coalesce(cast(r.households as varchar), '空') end,
             case when abs(coalesce(r.total_invest_wan_yuan, -1) - coalesce(p.total_invest_wan_yuan, -1)) > 1e-6 then '计划总投资 ' || coalesce(cast(p.total_invest_wan_yuan as varchar), '空') || '→' || coalesce(cast(r.total_invest_wan_yuan as varchar), '空') end,
-            case when abs(coalesce(r.central_subsidy_wan_yuan, -1) - coalesce(p.central_subsidy_wan_yuan, -1)) > 1e-6 then '中央补助资金 ' || coalesce(cast(p.central_subsidy_wan_yuan as varchar), '空') || '→' || coalesce(cast(r.central_subsidy_wan_yuan as varchar), '空') end,
-            case when abs(coalesce(r.region_subsidy_wan_yuan, -1) - coalesce(p.region_subsidy_wan_yuan, -1)) > 1e-6 then '自治区补助资金 ' || coalesce(cast(p.region_subsidy_wan_yuan as varchar), '空') || '→' || coalesce(cast(r.region_subsidy_wan_yuan as varchar), '空') end,
+            case when abs(r.central_subsidy_wan_yuan - p.central_subsidy_wan_yuan) > 1e-6 then '中央补助资金 ' || coalesce(cast(p.central_subsidy_wan_yuan as varchar), '空') || '→' || coalesce(cast(r.central_subsidy_wan_yuan as varchar), '空') end,
+            case when abs(r.region_subsidy_wan_yuan - p.region_subsidy_wan_yuan) > 1e-6 then '自治区补助资金 ' || coalesce(cast(p.region_subsidy_wan_yuan as varchar), '空') || '→' || coalesce(cast(r.region_subsidy_wan_yuan as varchar), '空') end,
             case when r.start_date is distinct from p.start_date then '开工日期 ' || coalesce(cast(p.start_date as varchar), '空') || '→' || coalesce(cast(r.start_date as varchar), '空') end,
             case when abs(coalesce(r.pct_progress, -1) - coalesce(p.pct_progress, -1)) > 1e-6 then '形象进度 ' || coalesce(cast(p.pct_progress as varchar), '空') || '→' || coalesce(cast(r.pct_progress as varchar), '空') end,
             case when abs(coalesce(r.invest_done_wan_yuan, -1) - coalesce(p.invest_done_wan_yuan, -1)) > 1e-6 then '累计完成投资 ' || coalesce(cast(p.invest_done_wan_yuan as varchar), '空') || '→' || coalesce(cast(r.invest_done_wan_yuan as varchar), '空') end,
             case when abs(coalesce(r.paid_wan_yuan, -1) - coalesce(p.paid_wan_yuan, -1)) > 1e-6 then '累计拨付资金 ' || coalesce(cast(p.paid_wan_yuan as varchar), '空') || '→' || coalesce(cast(r.paid_wan_yuan as varchar), '空') end,
             case when r.finish_date is distinct from p.finish_date then '完工日期 ' || coalesce(cast(p.finish_date as varchar), '空') || '→' || coalesce(cast(r.finish_date as varchar), '空') end,
             case when r.accept_date is distinct from p.accept_date then '验收日期 ' || coalesce(cast(p.accept_date as varchar), '空') || '→' || coalesce(cast(r.accept_date as varchar), '空') end,
-            case when abs(coalesce(r.pct_satisfaction, -1) - coalesce(p.pct_satisfaction, -1)) > 1e-6 then '居民满意度 ' || coalesce(cast(p.pct_satisfaction as varchar), '空') || '→' || coalesce(cast(r.pct_satisfaction as varchar), '空') end,
-            case when r.has_property_mgmt is distinct from p.has_property_mgmt then '物业管理 ' || coalesce(cast(p.has_property_mgmt as varchar), '空') || '→' || coalesce(cast(r.has_property_mgmt as varchar), '空') end,
-            case when r.elevators is distinct from p.elevators then '加装电梯 ' || coalesce(cast(p.elevators as varchar), '空') || '→' || coalesce(cast(r.elevators as varchar), '空') end
+            case when abs(r.pct_satisfaction - p.pct_satisfaction) > 1e-6 then '居民满意度 ' || coalesce(cast(p.pct_satisfaction as varchar), '空') || '→' || coalesce(cast(r.pct_satisfaction as varchar), '空') end,
+            case when r.has_property_mgmt <> p.has_property_mgmt then '物业管理 ' || coalesce(cast(p.has_property_mgmt as varchar), '空') || '→' || coalesce(cast(r.has_property_mgmt as varchar), '空') end,
+            case when r.elevators <> p.elevators then '加装电梯 ' || coalesce(cast(p.elevators as varchar), '空') || '→' || coalesce(cast(r.elevators as varchar), '空') end
         ) end as changes
     from resubmissions as r
     left join previous as p
