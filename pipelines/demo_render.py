@@ -208,28 +208,31 @@ class Fmt:
         self.area_scale = 1e-4 if prof.area_wan else 1.0
         self.unit_in_header = bool(prof.money_unit_suffix)  # a 万 suffix only where it repeats the header
 
-    def text_num(self, s: str) -> bool:
-        return self.rng.random() < self.p.text_numbers
-
     def missing(self, f: str):
         tok = self.p.missing
         if f in BOOLS and tok == "无":
             tok = ""
         return ("s", tok) if tok else None
 
+    # Every method draws the same random numbers whatever the value, so that a resubmitted
+    # report spells its unchanged rows exactly as the first submission did.
+    def _draw(self) -> tuple[float, float, int]:
+        return self.rng.random(), self.rng.random(), self.rng.randrange(6)
+
     def money(self, f: str, v: float | None, required: bool):
+        u, u2, k = self._draw()
         if v is None:
             return self.missing(f)
-        if v == 0 and not required and f in DEFAULT_ZERO and self.rng.random() < 0.5:
+        if v == 0 and not required and f in DEFAULT_ZERO and u2 < 0.5:
             return self.missing(f)
         if self.money_scale != 1:
             v = round(v * self.money_scale)
-            if self.text_num(""):
+            if u < self.p.text_numbers:
                 return ("s", f"{v:,}")
             return ("n", float(v))
         v = round(v, 2)
-        if self.text_num(""):
-            form = self.rng.randrange(3 if self.unit_in_header else 2)
+        if u < self.p.text_numbers:
+            form = k % (3 if self.unit_in_header else 2)
             if form == 0:
                 return ("s", f"{v:,.2f}")
             if form == 1:
@@ -238,25 +241,28 @@ class Fmt:
         return ("n", v)
 
     def integer(self, f: str, v: int | None):
+        u, _, _ = self._draw()
         if v is None:
             return self.missing(f)
-        if self.text_num(""):
+        if u < self.p.text_numbers:
             if self.p.fullwidth:
                 return ("s", str(v).translate(FW))
             return ("s", f" {v} ")
         return ("n", float(v))
 
     def area(self, v: float):
+        u, _, _ = self._draw()
         if self.area_scale != 1:
             return ("n", round(v * self.area_scale, 6))
-        if self.text_num(""):
+        if u < self.p.text_numbers:
             return ("s", f"{v:,.1f}")
         return ("n", v)
 
     def year(self, v: int | None):
+        u, _, _ = self._draw()
         if v is None:
             return None
-        return ("s", str(v)) if self.text_num("") else ("n", float(v))
+        return ("s", str(v)) if u < self.p.text_numbers else ("n", float(v))
 
     def pct(self, f: str, v: float | None):
         if v is None:
@@ -702,7 +708,7 @@ def render_plan(pf: PlanFile, prof: Profile, out: Path, seed: int, fmt_kind: str
 
 
 def render_report(rf: ReportFile, prof: Profile, out: Path, seed: int, fmt_kind: str) -> Path:
-    rng = random.Random(f"{seed}:monthly:{rf.county}:{rf.month}:{rf.version}")
+    rng = random.Random(f"{seed}:monthly:{rf.county}:{rf.month}")  # not the version: see Fmt._draw
     fmt = Fmt(prof, rng, "monthly")
     _no_excel_dates(fmt, fmt_kind)
     y, m = ym(rf.month)
@@ -752,8 +758,9 @@ def _cell(f: str, v: dict, fmt: Fmt, kind: str):
     if f in MONEY:
         return fmt.money(f, x, required=f in ("total", "done"))
     if f in INTS:
+        u = fmt.rng.random()
         if f == "elevators" and not x:
-            return fmt.missing(f) if fmt.rng.random() < 0.5 else ("n", 0.0)
+            return fmt.missing(f) if u < 0.5 else ("n", 0.0)
         return fmt.integer(f, x)
     if f == "area":
         return fmt.area(x)
@@ -778,9 +785,10 @@ def _assemble(values, fields, headers, titles, prof: Profile, fmt: Fmt, rng: ran
     merge_title = fmt_kind in ("xlsx", "xls")
     force_totals = rf is not None and rf.force_totals
     totals_pos = prof.totals
-    if force_totals and totals_pos is None:
-        totals_pos = rng.choice(("top", "bottom"))
-    if rf is not None and not force_totals and totals_pos and rng.random() < 0.3:
+    u_tot, pos_tot = rng.random(), rng.choice(("top", "bottom"))
+    if rf is not None and totals_pos is None and (force_totals or u_tot < 0.05):
+        totals_pos = pos_tot
+    if rf is not None and not force_totals and totals_pos and u_tot < 0.3:
         totals_pos = None
     n_titles = len(titles) + (1 if group else 0)
     header_row = n_titles

@@ -12,6 +12,7 @@ Nothing here writes files; :mod:`pipelines.demo_render` turns the world into wor
 from __future__ import annotations
 
 import copy
+from difflib import SequenceMatcher
 import math
 import random
 from dataclasses import dataclass, field
@@ -618,12 +619,10 @@ def build_plans(rng: random.Random, ledgers, years, notes) -> tuple[list[PlanFil
     for _ in range(6):
         county = rng.choice(COUNTIES[:-1])
         y = rng.randint(2022, 2025)
-        stems_used = "".join(mk.names[county])
-        for _ in range(200):
-            stem = rng.choice(nm.STEMS)
-            if stem not in stems_used:
+        for _ in range(500):  # a name unlike every name of the county's ledger
+            name = rng.choice(nm.FAKE_STEMS) + rng.choice(("小区", "花园", "新村", "家园"))
+            if name not in mk.names[county] and all(SequenceMatcher(None, name, o).ratio() <= 0.5 for o in mk.names[county]):
                 break
-        name = stem + rng.choice(("小区", "花园", "新村"))
         road = rng.choice([r for r in nm.ROADS if r not in {l.road for l in ledgers[county]}] or nm.ROADS)
         fake = LedgerRow(cid=-1, eid=-1, county=county, street=rng.choice(nm.STREETS[county]), community="",
                          name=name, road=road, number=rng.randint(230, 400), address="", build_year=rng.randint(1986, 1999),
@@ -892,6 +891,8 @@ def build_projects(rng: random.Random, plans: dict[int, PlanRow], last: int, not
         s = schedule(rng, p, overdue=role == "overdue", nov30=role == "nov30",
                      start_month=rng.choice((5, 6)) if role in ("idle", "idle_near") else
                      rng.choice((3, 4, 5)) if role in ("regress", "regress_near", "paid", "paid_near") else None)
+        while role in ("paid", "paid_near") and (len(s.months) < 3 or s.curve[1] > 60):
+            s = schedule(rng, p, start_month=rng.choice((3, 4, 5)))
         if role in ("regress", "regress_near") and len(s.months) < 4:
             s = schedule(rng, p, start_month=4)
             while len(s.months) < 4:

@@ -1,0 +1,273 @@
+"""The demo data set: deterministic, at the prefecture's scale, every rule planted, truth in format.
+
+Files are read back here with python-calamine and csv, not with the project's reader, so that
+these tests say something about the files themselves.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+from python_calamine import CalamineWorkbook
+
+from pipelines.demo import generate
+from pipelines.demo_render import ALIASES
+from pipelines.demo_truth import HEADER, RULES, SEVERITY, compute_truth
+from pipelines.demo_world import COUNTIES, build_world
+
+SEED = 2021
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> tuple[Path, list[Path]]:
+    out = tmp_path_factory.mktemp("demo")
+    return out, generate(out, seed=SEED)
+
+
+# ---- a minimal reader for the tests: find the header row, read a few columns
+
+
+def _norm(h) -> str:
+    h = unicodedata.normalize("NFKC", str(h or ""))
+    return re.sub(r"\s+", "", h)
+
+
+def _strip_unit(h: str) -> str:
+    return re.sub(r"\([^)]*\)$", "", h)
+
+
+FIELD_OF = {}
+for _field, _names in ALIASES.items():
+    for _n in _names:
+        FIELD_OF[_norm(_n)] = _field
+
+
+def _field(h) -> str | None:
+    h = _norm(h)
+    return FIELD_OF.get(h) or FIELD_OF.get(_strip_unit(h))
+
+
+def _sheets(path: Path) -> list[list[list]]:
+    if path.suffix == ".csv":
+        raw = path.read_bytes()
+        text = raw[3:].decode("utf-8") if raw.startswith(b"\xef\xbb\xbf") else raw.decode("gb18030")
+        return [list(csv.reader(io.StringIO(text)))]
+    wb = CalamineWorkbook.from_path(str(path))
+    return [wb.get_sheet_by_name(n).to_python() for n in wb.sheet_names]
+
+
+def _table(path: Path) -> tuple[list[str | None], list[list]]:
+    """(fields of the columns, data rows) of the first sheet with a header row."""
+    for rows in _sheets(path):
+        for i, row in enumerate(rows[:10]):
+            fields = [_field(c) for c in row]
+            if sum(f is not None for f in fields) >= 4:
+                data = []
+                for r in rows[i + 1:]:
+                    first = next((str(c).strip() for c in r if str(c).strip()), "")
+                    if not first or first.startswith(("合计", "总计", "小计", "填表人", "审核人", "联系电话", "注", "制表")):
+                        continue
+                    data.append(r)
+                return fields, data
+    raise AssertionError(f"no header row in {path}")
+
+
+def _num(v) -> float:
+    if isinstance(v, (int, float)):
+        return float(v)
+    s = unicodedata.normalize("NFKC", str(v)).strip().replace(",", "")
+    s = re.sub(r"(万元|万|元)$", "", s)
+    return float(s)
+
+
+def _column(fields, rows, field) -> list:
+    i = fields.index(field)
+    return [r[i] if i < len(r) else "" for r in rows]
+
+
+def _current(paths: list[Path], kind_dir: str) -> list[Path]:
+    """Files of one kind, the resubmission in place of the file it replaces."""
+    files = [p for p in paths if p.parent.name == kind_dir]
+    resub = [p for p in files if "(重报)" in p.stem or "(更新)" in p.stem]
+    replaced = set()
+    for r in resub:
+        base = r.stem.replace("(重报)", "").replace("(更新)", "")
+        replaced |= {p for p in files if p.stem == base}
+    return [p for p in files if p not in replaced]
+
+
+# ---- determinism
+
+
+def test_same_seed_gives_identical_bytes(demo, tmp_path):
+    out, paths = demo
+    again = generate(tmp_path / "again", seed=SEED)
+
+    def digest(root: Path) -> dict[str, str]:
+        return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(root.rglob("*")) if p.is_file()}
+
+    assert [p.relative_to(out) for p in paths] == [p.relative_to(tmp_path / "again") for p in again]
+    assert digest(out) == digest(tmp_path / "again")
+
+
+def test_another_seed_gives_other_names_figures_and_cases():
+    a, b = build_world(SEED, "2025-10"), build_world(SEED + 1, "2025-10")
+    names_a = {r.name for r in a.ledger.values()}
+    names_b = {r.name for r in b.ledger.values()}
+    assert names_a != names_b
+    assert sorted(r.households for r in a.ledger.values()) != sorted(r.households for r in b.ledger.values())
+    key = lambda r: (r["rule"], r["county"], r["plan_year"], r["period"], r["community_name"])  # noqa: E731
+    ta, tb = {key(r) for r in compute_truth(a)}, {key(r) for r in compute_truth(b)}
+    assert len(ta & tb) < len(ta) / 2
+
+
+# ---- scale
+
+
+def test_ledger_households_at_the_prefecture_scale(demo):
+    out, paths = demo
+    by_county: dict[str, int] = {}
+    ledgers = _current(paths, "台账")
+    assert len(ledgers) == 10  # one current ledger per reporting unit
+    for p in ledgers:
+        fields, rows = _table(p)
+        county = p.parts[-3]
+        years = [_num(x) for x in _column(fields, rows, "build_year")]
+        hh = [_num(x) for x in _column(fields, rows, "households")]
+        by_county[county] = int(sum(h for y, h in zip(years, hh) if y <= 2000))
+    total = sum(by_county.values())
+    assert 54_000 <= total <= 66_000, total  # about 60,000 households built up to 2000
+    ranked = sorted(by_county, key=by_county.get, reverse=True)
+    assert ranked[0] == "库尔勒市" and by_county["库尔勒市"] > 3 * by_county[ranked[1]]
+    assert set(by_county) == set(COUNTIES)
+
+
+@pytest.mark.parametrize("year, communities, households", [(2020, 156, 19_400), (2021, 192, 21_500)])
+def test_plan_totals_match_the_implementation_plan(demo, year, communities, households):
+    out, paths = demo
+    plans = [p for p in _current(paths, "计划") if f"{year}年" in p.stem]
+    assert len(plans) == 10
+    n = hh = 0
+    for p in plans:
+        fields, rows = _table(p)
+        assert {_num(y) for y in _column(fields, rows, "plan_year")} == {year}
+        n += len(rows)
+        hh += sum(_num(x) for x in _column(fields, rows, "households"))
+    assert abs(n - communities) <= 0.03 * communities, n
+    assert abs(hh - households) <= 0.03 * households, hh
+
+
+def test_every_pre_2001_community_is_planned_by_2025():
+    w = build_world(SEED, "2025-10")
+    planned = {p.cid for p in w.plans.values()}
+    targets = [r for r in w.ledger.values() if r.kind == "target"]
+    assert all(r.cid in planned for r in targets)
+
+
+def test_file_kinds_and_formats(demo):
+    out, paths = demo
+    kinds = {k: len([p for p in paths if p.parent.name == k or p.parent.parent.name == k]) for k in ("台账", "计划", "月报")}
+    assert kinds["台账"] == 11 and kinds["计划"] == 61  # one ledger and one plan resubmitted
+    assert kinds["月报"] >= 10 * 70 - 10
+    suffixes = [p.suffix for p in paths]
+    assert suffixes.count(".xlsx") > 0.9 * len(paths)
+    assert ".xls" in suffixes and ".csv" in suffixes
+    encodings = set()
+    for p in paths:
+        if p.suffix == ".csv":
+            encodings.add("utf-8-sig" if p.read_bytes().startswith(b"\xef\xbb\xbf") else "gb18030")
+    assert encodings == {"utf-8-sig", "gb18030"}
+
+
+def test_every_file_has_a_header_row_and_data(demo):
+    out, paths = demo
+    for p in paths:
+        fields, rows = _table(p)
+        assert "name" in fields and "county" in fields and rows, p
+
+
+def test_monthly_reports_carry_the_documented_mess(demo):
+    """Title rows, merged cells, text numbers, percent spellings: spread over the files."""
+    out, paths = demo
+    seen = set()
+    for p in [p for p in paths if p.suffix == ".xlsx" and "月报" in p.parts][:200]:
+        sheets = _sheets(p)
+        fields, rows = _table(p)
+        text = " ".join(str(c) for r in rows for c in r)
+        if "%" in text or "％" in text:
+            seen.add("percent sign")
+        if re.search(r"\d,\d{3}\.\d", text):
+            seen.add("thousands separator")
+        i = fields.index("county")
+        if any(str(r[i]).strip() == "" for r in rows):
+            seen.add("merged county")
+        if any(len(s) and str(s[0][0]).startswith("巴州城镇老旧小区改造项目进度月报(") for s in sheets):
+            seen.add("month in title")
+        if len(sheets) > 1:
+            seen.add("extra sheet")
+    assert seen == {"percent sign", "thousands separator", "merged county", "month in title", "extra sheet"}
+
+
+# ---- truth
+
+
+def test_truth_format_and_every_rule(demo):
+    out, _ = demo
+    raw = (out / "truth.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw[3:].decode("utf-8"))))
+    assert tuple(rows[0]) == HEADER
+    body = [dict(zip(HEADER, r)) for r in rows[1:]]
+    assert {r["rule"] for r in body} == set(RULES)
+    for r in body:
+        assert r["severity"] == SEVERITY[r["rule"]]
+        assert r["county"] in COUNTIES
+        monthly = r["rule"] not in ("DUP_CROSS_YEAR", "DUP_SAME_YEAR", "INFLATED_COST", "NOT_IN_LEDGER", "POST_2000",
+                                    "NOTICE_SHORT") and not (r["rule"] == "INFLATED_SCALE" and not r["period"])
+        assert bool(re.fullmatch(r"20\d\d-(0[1-9]|1[0-2])", r["period"])) == monthly, r
+        county_level = r["rule"] in ("MISSING_REPORT", "LATE_REPORT", "TOTALS_MISMATCH")
+        assert (r["community_name"] == "") == county_level and (r["plan_year"] == "") == county_level, r
+        assert r["evidence"]
+    counts = {rule: sum(r["rule"] == rule for r in body) for rule in RULES}
+    assert all(n >= 5 for n in counts.values()), counts  # enough cases per rule to measure F1
+
+
+def test_truth_names_are_written_in_the_flagged_files(demo):
+    """A plan-level signal names a row as written in that county's plan of that year."""
+    out, paths = demo
+    raw = (out / "truth.csv").read_bytes()
+    body = [dict(zip(HEADER, r)) for r in list(csv.reader(io.StringIO(raw[3:].decode("utf-8"))))[1:]]
+    plans = _current(paths, "计划")
+    names: dict[tuple[str, str], set[str]] = {}
+    for p in plans:
+        fields, rows = _table(p)
+        year = re.search(r"(20\d\d)年", p.stem).group(1)
+        names[(p.parts[-3], year)] = {str(x).strip() for x in _column(fields, rows, "name")}
+    for r in body:
+        if r["rule"] in ("DUP_CROSS_YEAR", "DUP_SAME_YEAR", "NOT_IN_LEDGER", "POST_2000", "NOTICE_SHORT", "INFLATED_COST"):
+            assert r["community_name"] in names[(r["county"], r["plan_year"])], r
+
+
+def test_clean_data_trips_no_rule_only_planted_cases_do():
+    """With the default seed every signal of the truth is one that was planted on purpose."""
+    w = build_world(SEED, "2025-10")
+    planted = set(w.notes.values())
+    for r in compute_truth(w):
+        assert r["evidence"].split(";台账")[0] in planted, r
+
+
+def test_near_misses_are_not_signals():
+    """Rows planted just under a threshold stay out of the truth."""
+    w = build_world(SEED, "2025-10")
+    truth = compute_truth(w)
+    flagged_plan = {(r["county"], r["plan_year"], r["community_name"]) for r in truth if not r["period"]}
+    near = [p for p in w.plans.values() if p.role == "near"]
+    assert len(near) >= 8
+    assert not [p for p in near if (p.county, str(p.year), p.name) in flagged_plan]
