@@ -87,10 +87,17 @@ def _open_signals(con: duckdb.DuckDBPyConnection, year: int) -> tuple[list[tuple
         if _exists(con, "raw.verdicts") else "left join (select null::varchar as signal_id, null::varchar as verdict)"
         " as v using (signal_id)"
     )
+    labels = (
+        "left join (select rule, label from marts.signal_rules) as r using (rule)"
+        if _exists(con, "marts.signal_rules") else "left join (select null::varchar as rule, null::varchar as label)"
+        " as r using (rule)"
+    )
     base = f"""
         with open_signals as (
-            select s.*, case s.severity when 'high' then 3 when 'medium' then 2 else 1 end as weight
+            select s.* replace (coalesce(r.label || '(' || s.rule || ')', s.rule) as rule),
+                   case s.severity when 'high' then 3 when 'medium' then 2 else 1 end as weight
             from marts.signals as s
+            {labels}
             {verdicts}
             where coalesce(v.verdict, '待核查') = '待核查'
               and (s.plan_year = $year or (s.plan_year is null and s.period like $prefix))
@@ -324,9 +331,13 @@ def _table(doc, header: list[str], rows: list[list[str]], widths_cm: list[float]
         for j, (cell, text) in enumerate(zip(cells, row)):
             run = cell.paragraphs[0].add_run(str(text))
             _set_cjk(run, size)
-            if j > 0:
+            if j > 0 and len(str(text)) <= 16:  # long text (evidence) reads better left-aligned
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
     if widths_cm:
+        # LibreOffice lays out by the grid columns, Word by the cell widths: set both
+        table.autofit = False
+        for col, w in zip(table.columns, widths_cm):
+            col.width = Cm(w)
         for row in table.rows:
             for cell, w in zip(row.cells, widths_cm):
                 cell.width = Cm(w)
@@ -428,14 +439,14 @@ def write_docx(data: ReportData, out: Path) -> None:
         + [_fmt(x.total)] for x in all_rows
     ]
     _para(doc, "表3-1 分项得分(分)", 9.5, True)
-    _table(doc, header, point_rows, size=7.5)
+    _table(doc, header, point_rows, [2.6] + [1.4] * len(s.indicators) + [1.6], size=7.5)
     value_rows = [
         [("全州(汇总)" if x is pref else x.county_name)]
         + [("不适用" if ln.value is None else (f"{ln.value:.2f}" if ln.indicator == "satisfaction" else _rate(ln.value)))
            for ln in x.lines] for x in all_rows
     ]
     _para(doc, "表3-2 指标值(比率;居民满意度为0–100分)", 9.5, True)
-    _table(doc, header[:-1], value_rows, size=7.5)
+    _table(doc, header[:-1], value_rows, [2.6] + [1.6] * len(s.indicators), size=7.5)
 
     # 四、进度与计划
     _heading(doc, "四、改造进度与计划对比")
@@ -450,7 +461,7 @@ def write_docx(data: ReportData, out: Path) -> None:
                           f"{i.sum_total_invest_wan_yuan:,.1f}", f"{i.sum_invest_done_wan_yuan:,.1f}",
                           f"{i.sum_paid_wan_yuan:,.1f}"])
     _table(doc, ["县市", "计划项目", "已开工", "已完工", "计划户数", "完工户数", "计划总投资(万元)", "完成投资(万元)",
-                 "拨付资金(万元)"], prog_rows, size=7.5)
+                 "拨付资金(万元)"], prog_rows, [2.6, 1.4, 1.4, 1.4, 1.6, 1.6, 2.4, 2.4, 2.2], size=7.5)
     if data.trajectory:
         doc.add_picture(chart_trajectory(data), width=Cm(16.5))
 
@@ -482,11 +493,11 @@ def write_docx(data: ReportData, out: Path) -> None:
                    "线索只是核查的理由,不是结论,不影响上述得分。")
         _table(doc, ["规则", "类别", "严重程度", "条数", "涉及县市", "涉及中央补助(万元)"],
                [[r[0], r[1], {"high": "高", "medium": "中", "low": "低"}.get(r[2], r[2]), str(r[3]), str(r[4]),
-                 f"{r[5]:,.1f}"] for r in data.signal_summary], size=8)
+                 f"{r[5]:,.1f}"] for r in data.signal_summary], [4.2, 2.4, 1.8, 1.8, 2.2, 4.6], size=8)
         _para(doc, "风险最高的线索(至多30条):", 9.5, True)
         _table(doc, ["县市", "小区", "规则", "程度", "证据"],
                [[r[0], r[1] or "—", r[2], {"high": "高", "medium": "中", "low": "低"}.get(r[3], r[3]), r[4]]
-                for r in data.signals], [2.5, 2.8, 2.8, 1.2, 7.7], size=7.5)
+                for r in data.signals], [2.4, 2.6, 3.2, 1.0, 7.8], size=7.5)
     n += 1
 
     # 数据质量
