@@ -474,3 +474,40 @@ def test_runs_as_a_hook_step_inside_the_refresh_transaction(monkeypatch):
     con.execute("commit")
     # 9 + 1 lines × 4 annual scores, 4 + 1 lines × 5 biennial scores
     assert con.execute("select count(*) from marts.scores").fetchone()[0] == 10 * 4 + 5 * 5
+
+
+# --- end to end: real workbooks through ingest, linking and the refresh ------------------
+
+
+def test_scores_cli_on_ingested_workbooks(small_db, tmp_path):
+    # conftest's small set: 轮台县 plan 2021 (团结小区 260 户 780 万, 中央 400 + 自治区 80; 幸福住宅小区 120 户
+    # 360, 180 + 40; 雪莲花园(二期) 150 户 520, 260 + 50; notice 2020-09-01…09-25 = 19 working days) and
+    # the monthly reports January–June, each filed on the 3rd of the next month. As of 2021-06, R(p) is June:
+    # 团结 started 04-10, 60%, 投资 3×156 = 468, 拨付 3×70 = 210; 幸福 started 04-15, 75%, 270, 120; 雪莲 nothing.
+    from pipelines.cli import main
+
+    out = tmp_path / "scores.csv"
+    assert main(["scores", "--db", str(small_db), "--year", "2021", "--out", str(out)]) == 0
+    rows = {r["indicator"]: r for r in _read_csv(out)}
+    assert {r["county"] for r in rows.values()} == {"轮台县"}
+    expected = {
+        "start_rate": 2 / 3,                      # 团结, 幸福 started
+        "ontime_completion_rate": 0.0,            # all three subsidised, none finished
+        "investment_rate": 738 / 1660,            # (468 + 270 + 0) / (780 + 360 + 520)
+        "disbursement_rate": 330 / 1010,          # (210 + 120) / (480 + 220 + 310)
+        "households_rate": 0.0,
+        "notice_rate": 1.0,                       # 19 ≥ 14 working days, all three
+        "reporting_rate": 1.0,                    # months 1–6 (as of June), all on time
+    }
+    for code, value in expected.items():
+        assert float(rows[code]["value"]) == pytest.approx(value, abs=5e-5), code
+    assert rows["satisfaction"]["value"] == "" and rows["property_rate"]["value"] == ""
+    # (20×2/3 + 0 + 15×738/1660 + 10×330/1010 + 0 + 5 + 5) / 80 × 100 = 41.5867
+    total = (20 * 2 / 3 + 15 * 738 / 1660 + 10 * 330 / 1010 + 5 + 5) / 80 * 100
+    assert float(rows["total"]["value"]) == pytest.approx(total, abs=5e-5)
+    con = duckdb.connect(str(small_db), read_only=True)
+    try:
+        labels = con.execute("select distinct as_of_label from marts.score_inputs where score_year = 2021").fetchall()
+    finally:
+        con.close()
+    assert labels == [("截至2021-06",)]
