@@ -1,0 +1,146 @@
+"""flags.csv exactly as flags.md specifies; auditors' verdicts that survive refresh and
+re-ingestion; the risk ranking with its parts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipelines import flags, signals
+from signals_fixtures import KRL, LT, Warehouse
+
+
+def _world() -> Warehouse:
+    w = Warehouse()
+    w.ledger(KRL, [dict(name="幸福小区", households=100), dict(name="=HYPERLINK(1)小区", households=100),
+                   dict(name="团结小区", households=100)])
+    w.plan(KRL, 2021, [
+        dict(name="幸福小区", households=180, central_subsidy_wan_yuan=200.0),   # INFLATED_SCALE
+        dict(name="=HYPERLINK(1)小区", notice_days=3, notice_days_given=3),     # NOTICE_SHORT, a formula-like name
+        dict(name="团结小区", central_subsidy_wan_yuan=50.0, notice_days=None, notice_days_given=None),
+    ])
+    w.ledger(LT, [dict(name="胜利小区", build_year=2005)])
+    w.plan(LT, 2021, [dict(name="胜利小区", build_year=2005)])                  # POST_2000
+    w.report(KRL, "2021-01", [dict(name="幸福小区", households=180, start_date="2021-01-10", pct_progress=5.0)],
+             fill_date="2021-02-09")                                            # LATE_REPORT
+    return w
+
+
+@pytest.fixture(scope="module")
+def w(tmp_path_factory) -> Warehouse:
+    w = _world()
+    w.build()
+    return w
+
+
+def test_flags_csv_format(w, tmp_path):
+    rows = flags.flag_rows(w.con)
+    buf = io.StringIO(newline="")
+    n = flags.write_flags(rows, buf)
+    data = buf.getvalue().encode("utf-8-sig")
+    assert data.startswith(b"\xef\xbb\xbf")
+    text = data.decode("utf-8-sig")
+    assert text.splitlines()[0] == "rule,severity,county,plan_year,period,community_name,score,evidence"
+    recs = list(csv.DictReader(io.StringIO(text)))
+    assert len(recs) == n == len(rows)
+    by_rule = {}
+    for r in recs:
+        by_rule.setdefault(r["rule"], []).append(r)
+    # canonical county names, plan year, empty period for plan rules, score with two decimals
+    (scale,) = by_rule["INFLATED_SCALE"]
+    assert (scale["county"], scale["plan_year"], scale["period"], scale["community_name"]) == ("库尔勒市", "2021", "", "幸福小区")
+    assert 0 <= float(scale["score"]) <= 1 and len(scale["score"].split(".")[1]) == 2
+    assert scale["evidence"].startswith("计划户数 180 > 台账户数 100(+80%)")
+    (late,) = by_rule["LATE_REPORT"]
+    assert (late["county"], late["plan_year"], late["period"], late["community_name"]) == ("库尔勒市", "", "2021-01", "")
+    # formula escaping: the name starts with '=' → a leading '
+    names = {r["community_name"] for r in by_rule["NOTICE_SHORT"]}
+    assert names == {"'=HYPERLINK(1)小区", "团结小区"}
+    # rule order of flags.md
+    order = [code for code, _ in signals.RULES]
+    seen = [order.index(r["rule"]) for r in recs]
+    assert seen == sorted(seen)
+    assert all("\n" not in r["evidence"] for r in recs)
+
+
+@pytest.mark.parametrize("cell, expected", [
+    ("=1+1", "'=1+1"), ("+86", "'+86"), ("-3", "'-3"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\rx", "'\rx"),
+    ("幸福小区", "幸福小区"), ("", ""), (None, ""), ("a=b", "a=b"),
+])
+def test_escape_cell(cell, expected):
+    assert flags.escape_cell(cell) == expected
+
+
+def test_run_flags_cli_writes_file_and_thresholds(tmp_path):
+    db = tmp_path / "w.duckdb"
+    w = _world()
+    w.build()
+    w.con.execute(f"attach '{db}' as disk")
+    for schema in ("raw", "staging", "core", "marts"):
+        w.con.execute(f"create schema if not exists disk.{schema}")
+        for (t,) in w.con.execute(
+            "select table_name from information_schema.tables where table_catalog = current_database() "
+            "and table_schema = ? and table_type = 'BASE TABLE'", [schema]).fetchall():
+            w.con.execute(f"create table disk.{schema}.{t} as select * from {schema}.{t}")
+    w.con.execute("detach disk")
+    out = tmp_path / "flags.csv"
+    proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "flags", "--db", str(db), "--out", str(out)],
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+    side = flags.thresholds_path(out)
+    assert side.name == "flags.thresholds.txt"
+    text = side.read_text(encoding="utf-8-sig")
+    assert "INFLATED_SCALE" in text and "pct_over=0.1" in text and "min_working_days=14" in text
+    assert "风险线索阈值" in proc.stderr and "已导出" in proc.stderr
+
+
+def test_verdicts_survive_refresh_and_reingestion():
+    w = _world()
+    w.build()
+    sid = w.con.execute("select signal_id from marts.signals where rule = 'INFLATED_SCALE'").fetchone()[0]
+    other = w.con.execute("select signal_id from marts.signals where rule = 'POST_2000'").fetchone()[0]
+    signals.set_verdict(w.con, sid, "已核实", "审计局 张三", note="现场核实户数 100")
+    signals.set_verdict(w.con, other, "已排除", "审计局 李四", note="建成年份填错")
+    with pytest.raises(ValueError):
+        signals.set_verdict(w.con, sid, "确认", "张三")
+    with pytest.raises(ValueError):
+        signals.set_verdict(w.con, "no-such-signal", "已核实", "张三")
+    # a new file arrives (another county's ledger) and everything is rebuilt
+    w.ledger("652823", [dict(name="友谊小区")])
+    w.build()
+    v = dict(w.con.execute("select signal_id, verdict from marts.verdict_current").fetchall())
+    assert v[sid] == "已核实" and v[other] == "已排除"
+    summary = {r[0]: r[1:] for r in w.con.execute(
+        "select rule, count_signals, count_confirmed, count_cleared, pct_confirmed, pct_cleared from marts.verdict_rule_summary"
+    ).fetchall()}
+    assert summary["INFLATED_SCALE"] == (1, 1, 0, 1.0, 0.0)
+    assert summary["POST_2000"] == (1, 0, 1, 0.0, 1.0)
+    # the latest verdict is in force; the older one is kept
+    signals.set_verdict(w.con, sid, "待核查", "审计局 张三", note="重新核查")
+    assert w.con.execute("select verdict from marts.verdict_current where signal_id = ?", [sid]).fetchone() == ("待核查",)
+    assert w.con.execute("select count(*) from raw.verdicts where signal_id = ?", [sid]).fetchone() == (2,)
+
+
+def test_risk_ranking_parts(w):
+    rows = w.con.execute(
+        "select community_name, severity_points, central_subsidy_wan_yuan, money_share, money_factor, count_classes, "
+        "coincidence_factor, risk_score from marts.risk_communities order by risk_rank, community_name"
+    ).fetchall()
+    top = rows[0]
+    # 幸福小区: INFLATED_SCALE (high 3); subsidy 200 is the largest → money factor 1 + 1 × 1 = 2; one class
+    # → 3 × 2 × 1 = 6
+    assert top == ("幸福小区", 3, 200.0, 1.0, 2.0, 1, 1.0, 6.0)
+    for name, points, money, share, factor, classes, coincidence, score in rows:
+        assert score == pytest.approx(points * factor * coincidence)
+    counties = {r[0]: r[1:] for r in w.con.execute(
+        "select county_name, severity_points, count_classes, coincidence_factor from marts.risk_counties").fetchall()}
+    # 库尔勒市: INFLATED_SCALE 3 + NOTICE_SHORT 1 + 1 + LATE_REPORT 1 = 6; classes 虚报, 程序, 报送 → 1 + 0.5 × 2
+    assert counties["库尔勒市"] == (6, 3, 2.0)
+    # 轮台县: POST_2000 1 + MISSING_REPORT 2 (a plan for 2021, no report for January) = 3; two classes → 1.5
+    assert counties["轮台县"] == (3, 2, 1.5)
