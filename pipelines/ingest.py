@@ -133,10 +133,9 @@ def ingest_paths(
         accepted = [p for p in pending if p.result is None]
         accepted.sort(key=lambda p: (_KIND_ORDER[p.staged.layout.kind], p.staged.fill_date or dt.date.max, p.path.name))
         next_id = con.execute("select coalesce(max(file_id), 0) + 1 from raw.submissions").fetchone()[0]
-        for i, p in enumerate(accepted):
-            _progress(progress, "入库", i + 1, len(accepted))
-            p.result = _load(con, p, next_id, batch_id)
-            next_id += 1
+        if progress and accepted:
+            print(f"\r写入数据仓库({len(accepted)} 个文件)…" + " " * 20, end="", file=sys.stderr, flush=True)
+        _load_all(con, accepted, next_id, batch_id)
         for p in pending:
             if p.result.status != "accepted":
                 _log(con, p, batch_id)
@@ -226,8 +225,21 @@ def _row_message(p: _Pending, frame: pl.DataFrame, row_number: int, issue) -> di
     }
 
 
-def _load(con, p: _Pending, file_id: int, batch_id: str) -> FileResult:
-    """Write one accepted file in one transaction; on any error nothing of it stays."""
+@dataclass
+class _LoadPlan:
+    """Everything one accepted file writes, ready to insert."""
+
+    pending: _Pending
+    result: FileResult
+    submission: list
+    raw_rows: pl.DataFrame
+    staging: pl.DataFrame
+    kind: str
+    issues: list[tuple]
+    log_row: list
+
+
+def _plan_load(p: _Pending, file_id: int, batch_id: str) -> _LoadPlan:
     st = p.staged
     lay = st.layout
     kind = lay.kind
@@ -239,13 +251,12 @@ def _load(con, p: _Pending, file_id: int, batch_id: str) -> FileResult:
         is_rejected=pl.col("row_number").is_in(list(rejected)),
     )
     cols = ["file_id", "sheet_name", "row_number", "is_rejected", *STAGING_COLUMNS[kind].keys()]
-    staging = frame.select(cols).to_arrow()
     raw_rows = pl.DataFrame(
         {"file_id": [file_id] * len(st.raw_rows), "sheet_name": [lay.sheet_name] * len(st.raw_rows),
          "row_number": [r[0] for r in st.raw_rows], "row_type": [r[1] for r in st.raw_rows],
          "cells": [r[2] for r in st.raw_rows]},
         schema={"file_id": pl.Int32, "sheet_name": pl.String, "row_number": pl.Int32, "row_type": pl.String, "cells": pl.String},
-    ).to_arrow()
+    )
     issues = [
         (file_id, lay.sheet_name, m["row_number"], m["column_name"], m["field"], m["code"], "reject", m["value"], m["message"], None)
         for m in p.row_messages
@@ -267,37 +278,81 @@ def _load(con, p: _Pending, file_id: int, batch_id: str) -> FileResult:
         county=county_name(st.county_code) if st.county_code else None, period=period,
         fill_date=st.fill_date.isoformat() if st.fill_date else None, file_id=file_id,
     )
+    submission = [file_id, p.digest, p.path.name, str(p.path), len(p.data), kind, lay.sheet_name, lay.header_row,
+                  st.fill_date, st.report_month, " | ".join(lay.title_lines) or None, batch_id, now, rows_loaded,
+                  len(rejected)]
+    return _LoadPlan(p, result, submission, raw_rows, frame.select(cols), kind, issues,
+                     _log_row(p.seq, batch_id, p, result, st.county_code, st.report_month, st.fill_date))
+
+
+def _write(con, plans: list[_LoadPlan], summaries: list[list[dict]]) -> None:
+    """Write the files of ``plans`` in one transaction: all of them or none."""
     con.execute("begin transaction")
     try:
-        con.execute(
-            "insert into raw.submissions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [file_id, p.digest, p.path.name, str(p.path), len(p.data), kind, lay.sheet_name, lay.header_row,
-             st.fill_date, st.report_month, " | ".join(lay.title_lines) or None, batch_id, now, rows_loaded, len(rejected)],
-        )
+        con.executemany("insert into raw.submissions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [lp.submission for lp in plans])
+        raw_rows = pl.concat([lp.raw_rows for lp in plans]).to_arrow()
         con.register("_raw_rows", raw_rows)
         con.execute("insert into raw.source_rows select * from _raw_rows")
         con.unregister("_raw_rows")
-        con.register("_staging", staging)
-        con.execute(f"insert into {STAGING_TABLE[kind]} by name select * from _staging")
-        con.unregister("_staging")
+        for kind in _KIND_ORDER:
+            frames = [lp.staging for lp in plans if lp.kind == kind]
+            if frames:
+                staging = pl.concat(frames).to_arrow()
+                con.register("_staging", staging)
+                con.execute(f"insert into {STAGING_TABLE[kind]} by name select * from _staging")
+                con.unregister("_staging")
+        issues = [i for lp in plans for i in lp.issues]
         if issues:
             con.executemany("insert into raw.row_issues values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", issues)
-        summary = getattr(p, "summary", None)
-        if summary and not con.execute(
-            "select count(*) from raw.validation_results where batch_id = ? and kind = ?", [batch_id, kind]
-        ).fetchone()[0]:
+        fresh = [s for summary in summaries for s in summary if not con.execute(
+            "select count(*) from raw.validation_results where batch_id = ? and kind = ?", [s["batch_id"], s["kind"]]
+        ).fetchone()[0]]
+        if fresh:
             con.executemany(
                 "insert into raw.validation_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [[s[k] for k in ("batch_id", "kind", "suite_name", "expectation", "description", "column_name",
-                                 "success", "element_count", "unexpected_count", "validated_at")] for s in summary],
+                                 "success", "element_count", "unexpected_count", "validated_at")] for s in fresh],
             )
-        _insert_log(con, p.seq, batch_id, p, result, st.county_code, st.report_month, st.fill_date)
+        con.executemany("insert into raw.ingest_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [lp.log_row for lp in plans])
         con.execute("commit")
-    except Exception:
+    except BaseException:
         con.execute("rollback")
-        log.debug("load failed for %s", p.path, exc_info=True)
-        return FileResult(p.display, "rejected", kind, messages=[f"{_where(p)}:写入数据仓库失败,整份文件未入库"])
-    return result
+        raise
+
+
+def _load_all(con, accepted: list[_Pending], first_id: int, batch_id: str) -> None:
+    """Load every accepted file. The whole batch goes in one transaction; should that fail, each
+    file is retried in a transaction of its own, so that one bad file cannot stop the others."""
+    plans = [_plan_load(p, first_id + i, batch_id) for i, p in enumerate(accepted)]
+    summaries = _summaries(accepted)
+    try:
+        if plans:
+            _write(con, plans, summaries)
+        for lp in plans:
+            lp.pending.result = lp.result
+        return
+    except Exception:
+        log.debug("batch load failed; loading file by file", exc_info=True)
+    for lp in plans:
+        try:
+            _write(con, [lp], [getattr(lp.pending, "summary", None) or []])
+            lp.pending.result = lp.result
+        except Exception:
+            log.debug("load failed for %s", lp.pending.path, exc_info=True)
+            lp.pending.result = FileResult(lp.pending.display, "rejected", lp.kind,
+                                           messages=[f"{_where(lp.pending)}:写入数据仓库失败,整份文件未入库"])
+
+
+def _summaries(accepted: list[_Pending]) -> list[list[dict]]:
+    seen, out = set(), []
+    for p in accepted:
+        summary = getattr(p, "summary", None)
+        if summary and id(summary) not in seen:
+            seen.add(id(summary))
+            out.append(summary)
+    return out
 
 
 def _plan_period(st: Staged) -> str | None:
@@ -305,20 +360,18 @@ def _plan_period(st: Staged) -> str | None:
     return "、".join(str(y) for y in years) or None
 
 
-def _insert_log(con, seq, batch_id, p: _Pending, r: FileResult, county_code, month, fill_date) -> None:
-    con.execute(
-        "insert into raw.ingest_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [batch_id, seq, p.display, p.path.name, p.digest or None, r.status, r.kind, county_code, month, fill_date,
-         r.file_id, r.rows, r.rejected_rows, json.dumps(r.messages, ensure_ascii=False), dt.datetime.now()],
-    )
+def _log_row(seq, batch_id, p: _Pending, r: FileResult, county_code, month, fill_date) -> list:
+    return [batch_id, seq, p.display, p.path.name, p.digest or None, r.status, r.kind, county_code, month, fill_date,
+            r.file_id, r.rows, r.rejected_rows, json.dumps(r.messages, ensure_ascii=False), dt.datetime.now()]
 
 
 def _log(con, p: _Pending, batch_id: str) -> None:
     st = p.staged
     con.execute("begin transaction")
     try:
-        _insert_log(con, p.seq, batch_id, p, p.result, st.county_code if st else None,
-                    st.report_month if st else None, st.fill_date if st else None)
+        con.execute("insert into raw.ingest_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    _log_row(p.seq, batch_id, p, p.result, st.county_code if st else None,
+                             st.report_month if st else None, st.fill_date if st else None))
         con.execute("commit")
     except Exception:
         con.execute("rollback")
