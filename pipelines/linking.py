@@ -80,7 +80,12 @@ def _best(row: dict, candidates: list[dict], id_key: str) -> tuple[str | None, C
         return None, None, "none"
     full = name_key(row.get("name")).full
     exact = [c for c in candidates if name_key(c.get("name")).full == full]
-    pool = exact or candidates
+    # blocking: only names that may be the same community get the full comparison
+    named = [(name_similarity(row.get("name"), c.get("name"))[0], c) for c in candidates] if not exact else []
+    pool = exact or [c for sim, c in named if sim >= NAME_THRESHOLD]
+    if not pool:
+        closest = max(named, key=lambda t: t[0])[1]
+        return None, compare(row, closest), "none"
     scored = sorted(((compare(row, c), c) for c in pool), key=lambda t: -t[0].score)
     best_cmp, best = scored[0]
     if best_cmp.score < LINK_THRESHOLD or best_cmp.name < NAME_THRESHOLD:

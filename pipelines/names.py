@@ -107,6 +107,7 @@ def _differs_by_distinguishing(a: str, b: str) -> bool:
     return True
 
 
+@cache
 def name_similarity(a: str | None, b: str | None) -> tuple[float, str]:
     """How likely two names denote the same community (0–1), and why, in Chinese."""
     ka, kb = name_key(a), name_key(b)
