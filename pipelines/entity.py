@@ -298,12 +298,20 @@ def _block_keys(row: dict) -> set[str]:
     return keys
 
 
+def _county_group(row: dict) -> str:
+    """Rows are compared within a county, and across the boundary of 库尔勒市 / 经开区 (flags.md)."""
+    code = row.get("county_code") or ""
+    return "boundary" if code in BOUNDARY_COUNTIES else code
+
+
 def candidate_pairs(rows: list[dict]) -> set[tuple[int, int]]:
-    """Index pairs of rows sharing a blocking key (name body, its pinyin, first or last characters)."""
+    """Index pairs of rows of one county group sharing a blocking key (name body, its pinyin, first
+    or last characters)."""
     blocks: dict[str, list[int]] = {}
     for i, r in enumerate(rows):
+        group = _county_group(r)
         for key in _block_keys(r):
-            blocks.setdefault(key, []).append(i)
+            blocks.setdefault(f"{group}|{key}", []).append(i)
     pairs: set[tuple[int, int]] = set()
     for members in blocks.values():
         if len(members) > 2000:  # a degenerate key (empty name) would make every pair a candidate
@@ -370,8 +378,11 @@ def link_ledger(plans: list[dict], ledger: list[dict], s: EntitySettings = Entit
 
 
 def _pairs_splink(rows: list[dict], s: EntitySettings, threshold: float = 0.9) -> list[Pair]:
-    """Splink (DuckDB backend) over normalised fields; the ledger veto of compare_rows still applies."""
+    """Splink (Fellegi–Sunter, DuckDB backend) over the normalised fields of this module, blocked
+    like the rapidfuzz method; the ledger veto (two ledger communities of one county) and the
+    phase / kind / direction-word veto of :func:`name_match` still apply."""
     import pandas as pd
+    import splink.comparison_level_library as cll
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
@@ -380,29 +391,53 @@ def _pairs_splink(rows: list[dict], s: EntitySettings, threshold: float = 0.9) -
         k = community_name(r.get("name"))
         ak = address_key(_address(r))
         recs.append({
-            "unique_id": r["plan_row_id"], "core": k.body or k.full, "pinyin": k.pinyin, "kind": k.kind,
-            "core_head": (k.body or k.full)[:2], "core_tail": k.core[-2:],
-            "road": ak.road, "house_no": ak.numbers[0] if ak.numbers else None,
-            "build_year": r.get("build_year"), "county_code": r.get("county_code"),
+            "unique_id": r["plan_row_id"], "body": k.body or k.full, "pinyin": k.pinyin, "kind": k.kind,
+            "head": (k.body or k.full)[:2], "tail": k.core[-2:], "county_group": _county_group(r),
+            "road": ak.road, "house_no": float(ak.numbers[0]) if ak.numbers else None,
+            "build_year": float(r["build_year"]) if r.get("build_year") else None,
             "households": float(r["households"]) if r.get("households") else None,
         })
     df = pd.DataFrame(recs)
+    year = cl.CustomComparison(
+        output_column_name="build_year",
+        comparison_levels=[
+            cll.NullLevel("build_year"),
+            cll.ExactMatchLevel("build_year"),
+            cll.AbsoluteDifferenceLevel("build_year", 3),
+            cll.AbsoluteDifferenceLevel("build_year", 6),
+            cll.ElseLevel(),
+        ],
+    )
+    size = cl.CustomComparison(
+        output_column_name="households",
+        comparison_levels=[
+            cll.NullLevel("households"),
+            cll.PercentageDifferenceLevel("households", 0.1),
+            cll.PercentageDifferenceLevel("households", 0.5),
+            cll.ElseLevel(),
+        ],
+    )
     settings = SettingsCreator(
         link_type="dedupe_only",
-        blocking_rules_to_generate_predictions=[block_on("pinyin"), block_on("core_head"), block_on("core_tail")],
+        blocking_rules_to_generate_predictions=[
+            block_on("pinyin", "county_group"), block_on("head", "county_group"), block_on("tail", "county_group"),
+        ],
         comparisons=[
-            cl.JaroWinklerAtThresholds("core", [0.95, 0.8]),
+            cl.JaroWinklerAtThresholds("body", [0.99, 0.85]),
             cl.ExactMatch("pinyin"),
+            cl.ExactMatch("kind"),
             cl.ExactMatch("road"),
-            cl.AbsoluteDifferenceAtThresholds("build_year", [0, 3, 6]) if hasattr(cl, "AbsoluteDifferenceAtThresholds")
-            else cl.ExactMatch("build_year"),
-            cl.ExactMatch("county_code"),
+            year,
+            size,
         ],
         retain_intermediate_calculation_columns=False,
     )
-    linker = Linker(df, settings, db_api=DuckDBAPI())
+    db_api = DuckDBAPI()
+    linker = Linker(db_api.register(df, table_name="plan_rows"), settings)  # Splink 5: inputs are registered
+    linker.training.estimate_probability_two_random_records_match([block_on("body", "county_group")], recall=0.8)
     linker.training.estimate_u_using_random_sampling(max_pairs=2e5)
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("pinyin"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("pinyin", "county_group"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("road", "county_group"))
     preds = linker.inference.predict(threshold_match_probability=threshold).as_pandas_dataframe()
     by_id = {r["plan_row_id"]: r for r in rows}
     out = []
