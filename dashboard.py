@@ -30,6 +30,11 @@ st.markdown(
     [data-testid="stMetricValue"] {font-size: 1.45rem;}
     [data-testid="stMetricLabel"] p {font-size: 0.85rem;}
     h2 {padding-top: 0.2rem;}
+    /* the file uploader's built-in English texts, in Chinese */
+    [data-testid="stFileUploaderDropzone"] [data-testid="stMarkdownContainer"] p {font-size: 0;}
+    [data-testid="stFileUploaderDropzone"] [data-testid="stMarkdownContainer"] p::after {content: "选择文件"; font-size: 0.9rem;}
+    [data-testid="stFileUploaderDropzoneInstructions"] span {font-size: 0;}
+    [data-testid="stFileUploaderDropzoneInstructions"] span::after {content: "拖放文件到此处,或点击「选择文件」(可多选)"; font-size: 0.85rem;}
     </style>""",
     unsafe_allow_html=True,
 )

@@ -43,13 +43,13 @@ def guarded(what: str = "本页"):
     try:
         yield
     except q.DataUnavailable as exc:
-        st.info(f"ℹ️ {exc}")
+        st.info(str(exc), icon=":material/info:")
     except Exception:  # script-control exceptions (st.stop, st.rerun) derive from BaseException and pass
         log.exception("page error in %s", what)
-        st.error(f"{what}加载失败:数据暂时无法读取。请稍后刷新;若问题持续,请联系系统管理员(详情见服务器日志)。")
+        st.error(icon=":material/error:", body=f"{what}加载失败:数据暂时无法读取。请稍后刷新;若问题持续,请联系系统管理员(详情见服务器日志)。")
 
 
 def need_year(f: Filters) -> None:
     if f.year is None:
-        st.info("ℹ️ 数据仓库中还没有年度计划数据。请先在「数据上报」页上传台账、计划和月报。")
+        st.info("数据仓库中还没有年度计划数据。请先在「数据上报」页上传台账、计划和月报。", icon=":material/info:")
         st.stop()

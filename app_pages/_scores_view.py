@@ -19,11 +19,11 @@ def render(kind: str) -> None:
     with guarded(TITLES[kind]):
         years = q.score_years(kind)
         if not years:
-            st.info("ℹ️ 得分尚未计算:评分模块运行并刷新数据后即可显示。")
+            st.info("得分尚未计算:评分模块运行并刷新数据后即可显示。", icon=":material/info:")
             return
         year = f.year if f.year in years else years[0]
         if year != f.year:
-            st.info(f"ℹ️ {f.year} 年没有{TITLES[kind][:4]}得分,显示最近的 {year} 年。")
+            st.info(f"{f.year} 年没有{TITLES[kind][:4]}得分,显示最近的 {year} 年。", icon=":material/info:")
         totals_all = q.score_totals(kind)
         totals = totals_all.filter(pl.col("year") == year)
         lines = q.score_lines(year, kind)
@@ -80,7 +80,8 @@ def render(kind: str) -> None:
                 pl.when(pl.col("is_applicable")).then(
                     pl.format("{} / {}", pl.col("points").round(2), pl.col("max_points").round(0).cast(pl.Int64)))
                 .otherwise(pl.lit("不适用")).alias("cell"))
-                .pivot(on="indicator_label", index="county", values="cell", aggregate_function="first"))
+                .pivot(on="indicator_label", index="county", values="cell", aggregate_function="first")
+                .rename({"county": "县市"}))
             st.dataframe(matrix, hide_index=True, width="stretch")
         st.plotly_chart(ch.score_trend_figure(totals_all.filter(
             pl.col("county_code") == f.unit if f.unit else pl.lit(True))), width="stretch",

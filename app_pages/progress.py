@@ -13,28 +13,30 @@ st.header(f"进度总览 · {f.year} 年度计划 · {f.unit_name}")
 with guarded("进度总览"):
     s = q.progress_summary(f.year, f.unit)
     if not s:
-        st.info(f"ℹ️ {f.unit_name} 没有 {f.year} 年度的改造计划。")
+        st.info(f"{f.unit_name} 没有 {f.year} 年度的改造计划。", icon=":material/info:")
         st.stop()
     st.caption(f"数据截至 {ch.fmt_month(s['as_of_month'])}(各县市月报中最新的月份,最晚至当年 12 月);"
                "开工:有开工日期或形象进度 > 0;完工:有完工日期。")
 
+    card = dict(delta_color="off", delta_arrow="off", border=True)
     row1 = st.columns(4)
     row1[0].metric("计划改造小区", ch.fmt_count(s["count_plan_communities"]), border=True)
     row1[1].metric("已开工小区", ch.fmt_count(s["count_started_communities"]),
-                   f"开工率 {ch.fmt_pct(s['pct_started_communities'])}", delta_color="off", border=True)
+                   f"开工率 {ch.fmt_pct(s['pct_started_communities'])}", **card)
     row1[2].metric("已完工小区", ch.fmt_count(s["count_completed_communities"]),
-                   f"完工率 {ch.fmt_pct(s['pct_completed_communities'])}", delta_color="off", border=True)
+                   f"完工率 {ch.fmt_pct(s['pct_completed_communities'])}", **card)
     row1[3].metric("计划改造户数", ch.fmt_households(s["plan_households"]), border=True)
     row2 = st.columns(4)
     row2[0].metric("已开工户数", ch.fmt_households(s["started_households"]),
-                   f"占计划 {ch.fmt_pct(s['pct_started_households'])}", delta_color="off", border=True)
+                   f"占计划 {ch.fmt_pct(s['pct_started_households'])}", **card)
     row2[1].metric("已完工户数", ch.fmt_households(s["completed_households"]),
-                   f"占计划 {ch.fmt_pct(s['pct_completed_households'])}", delta_color="off", border=True)
+                   f"占计划 {ch.fmt_pct(s['pct_completed_households'])}", **card)
     row2[2].metric("累计完成投资", ch.fmt_wan(s["invest_done_wan_yuan"]),
-                   f"占计划总投资 {ch.fmt_wan(s['plan_invest_wan_yuan'], 0)} 的 {ch.fmt_pct(s['pct_invest_done'])}",
-                   delta_color="off", border=True)
+                   f"计划 {ch.fmt_wan(s['plan_invest_wan_yuan'], 0)} · {ch.fmt_pct(s['pct_invest_done'])}", **card)
     row2[3].metric("累计拨付资金", ch.fmt_wan(s["paid_wan_yuan"]),
-                   f"占中央及自治区补助 {ch.fmt_pct(s['pct_paid_of_subsidy'])}", delta_color="off", border=True)
+                   f"占计划总投资 {ch.fmt_pct(s['pct_paid_of_plan'])}",
+                   help=f"占中央与自治区补助资金之和的 {ch.fmt_pct(s['pct_paid_of_subsidy'])}(可超过 100%,拨付含地方配套)",
+                   **card)
 
 with guarded("逐月进度"):
     monthly = q.progress_by_month(f.year, f.unit)
@@ -46,13 +48,13 @@ with guarded("县市排名"):
     ranking = q.progress_ranking(f.year)
     lag = ranking.filter(ranking["is_lagging"])
     if lag.is_empty():
-        st.success(f"✅ {f.year} 年度没有落后县市(落后:开工率或投资完成率低于全州 10 个百分点及以上)。")
+        st.success(f"{f.year} 年度没有落后县市(落后:开工率或投资完成率低于全州 10 个百分点及以上)。", icon=":material/check_circle:")
     else:
         items = ";".join(
             f"**{r['county_name']}** 开工率 {ch.fmt_pct(r['pct_started_communities'])}、投资完成率 {ch.fmt_pct(r['pct_invest_done'])}"
             for r in lag.iter_rows(named=True))
         first = ranking.row(0, named=True)
-        st.warning(f"⚠️ 落后县市({lag.height} 个):{items}。全州开工率 {ch.fmt_pct(first['pct_started_prefecture'])}、"
+        st.warning(icon=":material/warning:", body=f"落后县市({lag.height} 个):{items}。全州开工率 {ch.fmt_pct(first['pct_started_prefecture'])}、"
                    f"投资完成率 {ch.fmt_pct(first['pct_invest_prefecture'])};落后指低于全州 10 个百分点及以上。")
     c1, c2 = st.columns([1.1, 1])
     c1.plotly_chart(ch.ranking_figure(ranking), width="stretch", config={"displaylogo": False})

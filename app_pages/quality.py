@@ -8,7 +8,7 @@ from app_pages._common import filters, guarded
 from pipelines import charts as ch
 from pipelines import queries as q
 
-STATUS = {"accepted": "已入库", "duplicate": "重复文件", "rejected": "已拒收"}
+KIND = {"ledger": "台账", "plan": "计划", "monthly": "月报"}
 
 f = filters()
 st.header(f"数据质量 · {f.unit_name}")
@@ -23,7 +23,7 @@ with guarded("校验结果"):
     k[2].metric("隔离行", ch.fmt_count(issues.filter(pl.col("severity") == "reject").height, "行"), border=True)
     k[3].metric("数据问题提示", ch.fmt_count(issues.filter(pl.col("severity") != "reject").height, "条"), border=True)
     failed = vr.filter(~pl.col("success"))
-    k[4].metric("未通过的校验", ch.fmt_count(failed.height, "项"), f"共 {vr.height} 项", delta_color="off", border=True)
+    k[4].metric("未通过的校验", ch.fmt_count(failed.height, "项"), f"共 {vr.height} 项", delta_color="off", delta_arrow="off", border=True)
 
     t1, t2, t3, t4 = st.tabs(["各批次校验结果", "隔离行与问题", "拒收文件", "Great Expectations 数据文档"])
     with t1:
@@ -33,13 +33,18 @@ with guarded("校验结果"):
             batches = (vr.group_by("batch_id", "kind", "suite_name")
                        .agg(pl.col("validated_at").max(), pl.len().alias("expectations"),
                             (~pl.col("success")).sum().alias("failed"), pl.col("unexpected_count").sum().alias("unexpected"))
-                       .sort("validated_at", descending=True))
+                       .sort("validated_at", descending=True)
+                       .with_columns(pl.col("kind").replace_strict(KIND, default="其他")))
             st.dataframe(batches, hide_index=True, width="stretch",
                          column_config={"batch_id": "批次", "kind": "类型", "suite_name": "校验套件",
                                         "validated_at": st.column_config.DatetimeColumn("校验时间", format="YYYY-MM-DD HH:mm"),
                                         "expectations": "校验项", "failed": "未通过", "unexpected": "异常值个数"})
             only_failed = st.toggle("只看未通过的校验项", value=True)
-            st.dataframe((failed if only_failed else vr).drop("validated_at"), hide_index=True, width="stretch",
+            shown = failed if only_failed else vr
+            if shown.is_empty():
+                st.success("所有批次的校验项均已通过。", icon=":material/check_circle:")
+            st.dataframe(shown.drop("validated_at").with_columns(pl.col("kind").replace_strict(KIND, default="其他")),
+                         hide_index=True, width="stretch",
                          column_config={"batch_id": "批次", "kind": "类型", "suite_name": "套件", "expectation": "校验项",
                                         "description": "说明", "column_name": "字段",
                                         "success": st.column_config.CheckboxColumn("通过"),

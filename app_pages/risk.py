@@ -20,7 +20,7 @@ ready = False
 with guarded("风险线索"):
     allsig = q.signals(f.year, f.unit)
     if allsig.is_empty() and not q.signal_coverage().height:
-        st.info("ℹ️ 风险线索尚未计算:信号模块运行并刷新数据后,这里将列出重复申报、虚报和套取资金等线索。")
+        st.info("风险线索尚未计算:信号模块运行并刷新数据后,这里将列出重复申报、虚报和套取资金等线索。", icon=":material/info:")
         st.stop()
 
     c1, c2, c3 = st.columns([2, 1, 1])

@@ -10,7 +10,7 @@ from app_pages._common import filters, guarded
 from pipelines import charts as ch
 from pipelines import queries as q
 
-STATUS = {"accepted": "✅ 已入库", "duplicate": "♻️ 已存在(重复文件)", "rejected": "❌ 已拒收"}
+STATUS = {"accepted": "已入库", "duplicate": "已存在(重复文件)", "rejected": "已拒收"}
 KIND = {"ledger": "台账", "plan": "计划", "monthly": "月报"}
 
 f = filters()
@@ -67,7 +67,9 @@ if "upload_results" in st.session_state:
     st.subheader(f"本次导入结果:已入库 {n['accepted']} 个,重复 {n['duplicate']} 个,拒收 {n['rejected']} 个")
     st.dataframe(pl.DataFrame(results), hide_index=True, width="stretch")
     for name, status, messages in details:
-        with st.expander(f"{STATUS.get(status, status)} {name}:{len(messages)} 条说明", expanded=status == "rejected"):
+        icon = {"accepted": ":material/check_circle:", "duplicate": ":material/content_copy:"}.get(status, ":material/block:")
+        with st.expander(f"{STATUS.get(status, status)}:{name}({len(messages)} 条说明)", expanded=status == "rejected",
+                         icon=icon):
             st.markdown("\n".join(f"- {m}" for m in messages))
 
 with guarded("报送情况"):
@@ -88,8 +90,9 @@ with guarded("报送情况"):
                     late.select("county_name", "report_month", pl.lit("迟报").alias("问题"), "due_date", "first_fill_date"),
                 ]).sort("county_name", "report_month"),
                 hide_index=True, width="stretch",
-                column_config={"county_name": "县市", "report_month": "报告期", "due_date": "截止日期",
-                               "first_fill_date": "首次填报日期"})
+                column_config={"county_name": "县市", "report_month": "报告期",
+                               "due_date": st.column_config.DateColumn("截止日期", format="YYYY-MM-DD"),
+                               "first_fill_date": st.column_config.DateColumn("首次填报日期", format="YYYY-MM-DD")})
 
 with guarded("上报记录"):
     st.subheader("上报记录")
@@ -99,7 +102,7 @@ with guarded("上报记录"):
         hist.with_columns(pl.col("kind").replace_strict(KIND, default="未识别")), hide_index=True, width="stretch",
         height=320,
         column_config={"county_name": "县市", "kind": "类型", "period": "期间", "file_name": "文件",
-                       "fill_date": "填报日期", "ingested_at": st.column_config.DatetimeColumn("入库时间", format="YYYY-MM-DD HH:mm"),
+                       "fill_date": st.column_config.DateColumn("填报日期", format="YYYY-MM-DD"), "ingested_at": st.column_config.DatetimeColumn("入库时间", format="YYYY-MM-DD HH:mm"),
                        "row_count": "行数", "rejected_row_count": "隔离行数", "submission_rank": "版本(1=现行)",
                        "is_current": st.column_config.CheckboxColumn("现行"),
                        "is_first_submission": st.column_config.CheckboxColumn("首次报送"),

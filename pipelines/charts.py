@@ -155,6 +155,19 @@ def ranking_figure(df: pl.DataFrame, title: str = "各县市开工率与投资�
     return _layout(fig, title, height=max(260, 48 * len(names) + 90))
 
 
+# label placement around the crowded Korla basin, so that names do not overlap
+_LABEL_POS = {"652801": "bottom left", "652871": "middle right", "652826": "top right", "652827": "top left",
+              "652828": "middle right", "652829": "bottom right", "652823": "bottom center", "652822": "top center",
+              "652824": "bottom center", "652825": "bottom center"}
+
+
+def _short(code: str, name: str) -> str:
+    c = next((c for c in load_counties() if c.code == code), None)
+    if c is None or not c.aliases:
+        return name
+    return min(c.aliases, key=len)
+
+
 def seat_map_figure(units: pl.DataFrame, ranking: pl.DataFrame, title: str = "各县市进度分布(县城位置)") -> go.Figure:
     """The ten units at their county seats, sized by planned households, coloured by start rate; no tiles."""
     r = {row["county_code"]: row for row in ranking.iter_rows(named=True)}
@@ -166,9 +179,11 @@ def seat_map_figure(units: pl.DataFrame, ranking: pl.DataFrame, title: str = "�
     if none:
         fig.add_scatter(
             x=[u["seat_lon"] for u in none], y=[u["seat_lat"] for u in none], mode="markers+text",
-            text=[u["county_name"] for u in none], textposition="bottom center", name="本年度无计划",
+            text=[_short(u["county_code"], u["county_name"]) for u in none],
+            textposition=[_LABEL_POS.get(u["county_code"], "bottom center") for u in none], name="本年度无计划",
+            customdata=[u["county_name"] for u in none],
             marker=dict(size=10, color="#D0D0D0", line=dict(color="#999", width=1)),
-            hovertemplate="%{text}:本年度无计划<extra></extra>",
+            hovertemplate="%{customdata}:本年度无计划<extra></extra>",
         )
     if has:
         rows = [r[u["county_code"]] for u in has]
@@ -177,15 +192,16 @@ def seat_map_figure(units: pl.DataFrame, ranking: pl.DataFrame, title: str = "�
         rate = [row["pct_started_communities"] or 0 for row in rows]
         fig.add_scatter(
             x=[u["seat_lon"] for u in has], y=[u["seat_lat"] for u in has], mode="markers+text",
-            text=[f"{u['county_name']} {fmt_pct(v)}" for u, v in zip(has, rate)], textposition="top center",
+            text=[f"{_short(u['county_code'], u['county_name'])} {v:.0f}%" for u, v in zip(has, rate)],
+            textposition=[_LABEL_POS.get(u["county_code"], "top center") for u in has],
             name="开工率",
             customdata=[[row["plan_households"], row["count_plan_communities"], row["pct_invest_done"] or 0,
-                         "是" if row["is_lagging"] else "否"] for row in rows],
-            marker=dict(size=[14 + 36 * math.sqrt(h / big) for h in hh], color=rate, cmin=0, cmax=100,
+                         "是" if row["is_lagging"] else "否", u["county_name"]] for u, row in zip(has, rows)],
+            marker=dict(size=[12 + 24 * math.sqrt(h / big) for h in hh], color=rate, cmin=0, cmax=100,
                         colorscale="RdYlGn", showscale=True,
                         colorbar=dict(title="开工率 %", thickness=12, len=0.8),
                         line=dict(color=[LAG_COLOR if row["is_lagging"] else "#FFFFFF" for row in rows], width=3)),
-            hovertemplate="%{text}<br>计划 %{customdata[1]} 个小区 / %{customdata[0]:,} 户"
+            hovertemplate="%{customdata[4]}<br>计划 %{customdata[1]} 个小区 / %{customdata[0]:,} 户"
                           "<br>投资完成率 %{customdata[2]:.1f}%<br>落后:%{customdata[3]}<extra></extra>",
         )
     fig.update_xaxes(title_text="经度 °E", range=[83.6, 89.0], showgrid=True, zeroline=False)

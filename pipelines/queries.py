@@ -169,7 +169,8 @@ _RATES = """
     round(100.0 * started_households / nullif(plan_households, 0), 1) as pct_started_households,
     round(100.0 * completed_households / nullif(plan_households, 0), 1) as pct_completed_households,
     round(100.0 * invest_done_wan_yuan / nullif(plan_invest_wan_yuan, 0), 1) as pct_invest_done,
-    round(100.0 * paid_wan_yuan / nullif(plan_subsidy_wan_yuan, 0), 1) as pct_paid_of_subsidy
+    round(100.0 * paid_wan_yuan / nullif(plan_subsidy_wan_yuan, 0), 1) as pct_paid_of_subsidy,
+    round(100.0 * paid_wan_yuan / nullif(plan_invest_wan_yuan, 0), 1) as pct_paid_of_plan
 """
 
 _SUMS = """
@@ -387,7 +388,11 @@ def _risk_ranking(key: str, year: int | None, unit: str | None) -> pl.DataFrame:
     return _query(
         """
         select risk_rank, county_name, community_name, array_to_string(plan_years, '、') as plan_years,
-            count_signals, count_high, count_medium, count_low, classes, rules,
+            count_signals, count_high, count_medium, count_low, classes,
+            -- the rules in Chinese, as the auditors know them
+            coalesce((select string_agg(coalesce(r.label, t.code), '、')
+                      from unnest(string_split(rules, '、')) as t(code)
+                      left join marts.signal_rules as r on r.rule = t.code), rules) as rules,
             severity_points, central_subsidy_wan_yuan, money_factor, coincidence_factor, risk_score
         from marts.risk_communities
         where ($unit is null or county_code = $unit)

@@ -113,6 +113,8 @@ EXPECTED = {
     # 库尔勒 90 + 100; 轮台 10; 尉犁 40 = 240, of subsidies 280 + 140 + 60 = 480: 50.0%
     "paid": 240.0,
     "pct_paid": 50.0,
+    # 240 / 1760 = 13.6% of the planned investment
+    "pct_paid_of_plan": 13.6,
     # 轮台县 started 1 of 2 = 50.0% ≤ prefecture 66.7% − 10: lagging; 库尔勒 66.7% / 30.0%, 尉犁 100% / 31.3% are not
     "lagging": ["轮台县"],
     # ranking by start rate: 尉犁县 100%, 库尔勒市 66.7%, 轮台县 50%
