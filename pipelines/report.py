@@ -28,7 +28,7 @@ import duckdb
 from pipelines import scoring
 from pipelines.scoring import Inputs, Scheme, Score
 
-__all__ = ["ReportData", "collect", "write_docx", "docx_to_pdf", "run_report"]
+__all__ = ["ReportData", "collect", "docx_to_pdf", "run_report", "write_docx"]
 
 log = logging.getLogger(__name__)
 
@@ -359,7 +359,6 @@ def _heading(doc, text: str, level: int = 1):
 def write_docx(data: ReportData, out: Path) -> None:
     """Write the report as a Word document."""
     from docx import Document
-    from docx.enum.section import WD_ORIENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Pt
 

@@ -13,34 +13,37 @@ import io
 import logging
 import sys
 import tomllib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 import duckdb
 
 __all__ = [
-    "Scheme",
+    "SCORES_HEADER",
     "IndicatorDef",
     "Inputs",
     "Line",
+    "Scheme",
     "Score",
-    "load_scheme",
-    "annual_values",
     "annual_score",
+    "annual_values",
     "biennial_score",
+    "compute_scores",
+    "five_year_progress",
     "grade_of",
-    "total_of",
-    "score_all",
+    "has_data",
+    "load_scheme",
     "prefecture_inputs",
     "read_inputs",
-    "compute_scores",
     "read_scores",
     "refresh",
     "run_scores",
+    "score_all",
     "scores_csv",
-    "SCORES_HEADER",
+    "scores_for",
+    "total_of",
 ]
 
 log = logging.getLogger(__name__)
@@ -166,7 +169,7 @@ class Inputs:
     sort_order: int = 0
 
     @classmethod
-    def from_row(cls, row: Mapping[str, object]) -> "Inputs":
+    def from_row(cls, row: Mapping[str, object]) -> Inputs:
         names = {f.name for f in fields(cls)}
         return cls(**{k: (v if v is not None else _DEFAULTS[k]) for k, v in row.items() if k in names})
 

@@ -16,15 +16,16 @@ weight 0. When every weight is 0, each county keeps its own part.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import duckdb
 
 if TYPE_CHECKING:
     from pipelines.scoring import Scheme, Score
 
-__all__ = ["ShareRow", "split_performance_share", "write", "query"]
+__all__ = ["ShareRow", "query", "split_performance_share", "write"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def split_performance_share(
     return out
 
 
-def write(con: duckdb.DuckDBPyConnection, scores: Sequence["Score"], scheme: "Scheme") -> None:
+def write(con: duckdb.DuckDBPyConnection, scores: Sequence[Score], scheme: Scheme) -> None:
     """Rewrite ``marts.whatif_subsidy`` from the annual scores and the plans' central subsidy."""
     con.execute("delete from marts.whatif_subsidy")
     central_rows = con.execute(

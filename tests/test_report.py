@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from datetime import date, datetime
@@ -11,9 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 from docx import Document
+from test_scoring_fixtures import LUNTAI, YULI, example_warehouse
 
 from pipelines import report, scoring
-from test_scoring_fixtures import LUNTAI, YULI, example_warehouse
 
 needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
 needs_poppler = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from test_scoring_fixtures import LUNTAI, RUOQIANG, YULI, example_warehouse
 
 from pipelines import scoring, whatif
 from pipelines.scoring import Inputs, Line, annual_score, biennial_score, grade_of, load_scheme, total_of
 from pipelines.warehouse import WAREHOUSE_DIR
-from test_scoring_fixtures import LUNTAI, RUOQIANG, YULI, build_scoring_marts, example_warehouse
 
 SCHEME = load_scheme()
 
@@ -59,7 +59,8 @@ def test_sql_fallbacks_equal_the_scheme_file():
 
 
 def test_changed_threshold_reaches_the_sql(con, tmp_path):
-    # with a 16-working-day notice rule only p1 (15 days) … no: p1 has 15, p2 14 → none of 轮台县's 4 passes
+    # with a 16-working-day rule none of 轮台县's four rows passes (p1 15, p2 14, p3 10, p4 missing);
+    # with the default 14, p1 and p2 do
     text = scoring.SCHEME_PATH.read_text(encoding="utf-8").replace(
         "notice_min_working_days = 14", "notice_min_working_days = 16")
     path = tmp_path / "scoring.toml"

@@ -65,8 +65,8 @@ class Recompute:
         if not plan:
             return None
         state = self.year_end(y)
-        r = lambda p: state.get(p["plan_row_id"]) or {}  # noqa: E731
-        on = lambda d, lim: d is not None and d <= lim  # noqa: E731
+        r = lambda p: state.get(p["plan_row_id"]) or {}
+        on = lambda d, lim: d is not None and d <= lim
         dec31, nov30 = dt.date(y, 12, 31), dt.date(y, 11, 30)
         points, maxima = [], []
 

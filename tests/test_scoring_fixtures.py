@@ -118,7 +118,7 @@ def example_warehouse() -> duckdb.DuckDBPyConnection:
     b.ledger(rf, 2, RUOQIANG, "胜利小区", 1990, 120)
 
     pf = b.submission("plan", d(2020, 10, 20))
-    p1, p2, p3, p4 = (pf, 2), (pf, 3), (pf, 4), (pf, 5)
+    p1, p2, p3 = (pf, 2), (pf, 3), (pf, 4)  # p4 (pf, 5) never gets a report
     b.plan(pf, 2, LUNTAI, 2021, "团结小区", 100, 200, 50, 30, 15)
     b.plan(pf, 3, LUNTAI, 2021, "幸福小区", 200, 300, 0, 20, 14)
     b.plan(pf, 4, LUNTAI, 2021, "雪莲花园", 50, 100, 20, 0, 10)
