@@ -188,6 +188,12 @@ class Sheet:
     widths: dict[int, float] = field(default_factory=dict)
 
 
+def _plain(v: float) -> str:
+    """A number as plain text without losing digits (areas in 万平方米 carry six decimals)."""
+    s = f"{v:.6f}".rstrip("0").rstrip(".")
+    return s if s not in ("", "-0") else "0"
+
+
 FW = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
@@ -518,11 +524,11 @@ def write_csv(path: Path, sheet: Sheet, encoding: str) -> None:
             elif v[0] == "s":
                 out.append(v[1])
             elif v[0] == "n":
-                out.append(_g(v[1]) if abs(v[1]) < 1e6 or v[1] != int(v[1]) else str(int(v[1])))
+                out.append(_plain(v[1]))
             elif v[0] == "d":
                 out.append(v[1].isoformat())
             else:
-                out.append(_g(v[2]))
+                out.append(_plain(v[2]))
         w.writerow(out)
     path.write_bytes(buf.getvalue().encode(encoding))
 
@@ -835,18 +841,21 @@ def _assemble(values, fields, headers, titles, prof: Profile, fmt: Fmt, rng: ran
 # ---------------------------------------------------------------------------------------------
 
 
-def file_kinds(w: World, seed: int) -> dict[tuple, str]:
+def file_kinds(w: World, seed: int, profs: dict[str, Profile]) -> dict[tuple, str]:
     """Which files are .xls or .csv (a few), keyed by (kind, county, period)."""
     rng = random.Random(f"{seed}:formats")
     out: dict[tuple, str] = {}
     small = [c for c in COUNTIES if c != "库尔勒市"]
-    a, b, c3, d = rng.sample(small, 4)
+    a, b, c3 = rng.sample(small, 3)
     year_a, year_b = rng.choice((2020, 2021, 2022)), rng.choice((2023, 2024))
     out[("monthly_year", a, year_a)] = "xls"
     out[("monthly_year", b, year_b)] = "csv_gb"
     out[("monthly_year", c3, rng.choice((2021, 2022, 2023)))] = "csv_utf8"
-    out[("plan", d, rng.choice((2022, 2023, 2024)))] = "csv_utf8"
-    out[("plan", a, rng.choice((2021, 2024, 2025)))] = "xls"
+    # the unit-converting counties also hand in a plan as text and as .xls: units and formats meet
+    wan = next(c for c, p in profs.items() if p.area_wan)
+    yuan = next(c for c, p in profs.items() if p.plan_yuan)
+    out[("plan", wan, rng.choice((2022, 2023, 2024)))] = "csv_utf8"
+    out[("plan", yuan, rng.choice((2021, 2024, 2025)))] = "xls"
     out[("ledger", rng.choice(small), None)] = "xls"
     out[("ledger", rng.choice(small), None)] = "csv_gb"
     return out
@@ -854,7 +863,7 @@ def file_kinds(w: World, seed: int) -> dict[tuple, str]:
 
 def render_all(w: World, out: Path) -> list[Path]:
     profs = profiles(w.seed)
-    kinds = file_kinds(w, w.seed)
+    kinds = file_kinds(w, w.seed, profs)
     paths: list[Path] = []
     for lf in w.ledger_files:
         paths.append(render_ledger(lf, profs[lf.county], out, w.seed, kinds.get(("ledger", lf.county, None), "xlsx")))

@@ -164,6 +164,25 @@ def test_plan_totals_match_the_implementation_plan(demo, year, communities, hous
     assert abs(hh - households) <= 0.03 * households, hh
 
 
+def test_plan_files_carry_the_world_s_figures_in_their_units(demo):
+    """Households, area and investment read back from every current plan (元 and 万平方米 headers
+    converted) add up to the generator's own figures: no digits lost in any format."""
+    out, paths = demo
+    w = build_world(SEED, "2025-10")
+    for p in _current(paths, "计划"):
+        year = int(re.search(r"(20\d\d)年", p.stem).group(1))
+        county = p.parts[-3]
+        rows_w = [r for r in w.plans.values() if r.county == county and r.year == year]
+        fields, rows = _table(p)
+        headers = next(r for s in _sheets(p) for r in s[:10] if sum(_field(c) is not None for c in r) >= 4)
+        for field, attr in (("households", "households"), ("area", "area"), ("total", "total")):
+            i = fields.index(field)
+            scale = 1e4 if "万平方米" in _norm(headers[i]) else 1e-4 if "(元)" in _norm(headers[i]) else 1
+            got = sum(_num(r[i]) for r in rows) * scale
+            want = sum(getattr(r, attr) for r in rows_w)
+            assert got == pytest.approx(want, rel=1e-6, abs=0.01), (p.name, field)
+
+
 def test_every_pre_2001_community_is_planned_by_2025():
     w = build_world(SEED, "2025-10")
     planned = {p.cid for p in w.plans.values()}
