@@ -184,6 +184,9 @@ def test_year_in_progress_label(con, scores):
     # 东风小区: started (20), subsidised and unfinished (0), 8/80 invested (1.5), 2/10 paid (2),
     # households 0, notice 14 (5), reporting 5 → 33.5 / (100 − 15 − 5) × 100 = 41.875
     assert s.total == pytest.approx(41.875)
+    # its January report names 完工日期 2022-03-01: after the as-of month, so not completed yet
+    # (counted, households_rate would be 1 and property_rate applicable)
+    assert s.line("households_rate").value == 0 and s.line("property_rate").value is None
     months = con.execute(
         "select count(*) from marts.indicator_months where score_year = 2022 and county_code = ?", [YULI]
     ).fetchone()[0]

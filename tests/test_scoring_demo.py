@@ -60,6 +60,13 @@ class Recompute:
                     state[pid] = r
         return state
 
+    def cutoff(self, y: int) -> dt.date:
+        """31 Dec of Y, or the end of the last month received while Y is in progress."""
+        if self.as_of < dt.date(y, 12, 1):
+            nxt = dt.date(self.as_of.year + self.as_of.month // 12, self.as_of.month % 12 + 1, 1)
+            return nxt - dt.timedelta(days=1)
+        return dt.date(y, 12, 31)
+
     def annual(self, c: str, y: int) -> float | None:
         plan = [p for p in self.plans if p["county_code"] == c and p["plan_year"] == y]
         if not plan:
@@ -67,7 +74,7 @@ class Recompute:
         state = self.year_end(y)
         r = lambda p: state.get(p["plan_row_id"]) or {}
         on = lambda d, lim: d is not None and d <= lim
-        dec31, nov30 = dt.date(y, 12, 31), dt.date(y, 11, 30)
+        dec31, nov30 = self.cutoff(y), min(dt.date(y, 11, 30), self.cutoff(y))
         points, maxima = [], []
 
         def add(value, max_points, scale=1):
@@ -114,7 +121,7 @@ class Recompute:
         done = sum(p["households"] for p in self.plans
                    if p["county_code"] == c and p["plan_year"] <= y
                    and (state.get(p["plan_row_id"]) or {}).get("finish_date") is not None
-                   and state[p["plan_row_id"]]["finish_date"] <= dt.date(y, 12, 31))
+                   and state[p["plan_row_id"]]["finish_date"] <= self.cutoff(y))
         if t == 0:
             return mean
         progress = min(1, done / (t * (y - 2019) / 6))

@@ -166,6 +166,7 @@ def example_warehouse() -> duckdb.DuckDBPyConnection:
     f = b.submission("monthly", d(2022, 1, 5), d(2021, 12))
     b.report(f, 2, YULI, d(2021, 12), "光明小区", plan=q1, start=d(2021, 3, 1), progress=60, invest=100, paid=0)
     f = b.submission("monthly", d(2022, 2, 3), d(2022, 1))
+    # the January report names a completion date in March: not yet happened as of 2022-01
     b.report(f, 2, YULI, d(2022, 1), "东风小区", plan=q2, start=d(2022, 1, 10), progress=5, invest=8, paid=2,
-             plan_year=2022)
+             finish=d(2022, 3, 1), plan_year=2022)
     return b.build()

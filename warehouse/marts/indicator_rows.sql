@@ -63,6 +63,18 @@ year_end_states as (
     ) = 1
 ),
 
+cutoffs as (
+    -- 31 December of Y; for a year still in progress, the end of the last month received
+    -- (a date written in a report but lying after it has not happened yet as of then)
+    select
+        y.score_year,
+        a.as_of_month,
+        case when a.as_of_month is not null and a.as_of_month < make_date(y.score_year, 12, 1)
+             then last_day(a.as_of_month) else make_date(y.score_year, 12, 31) end as cutoff_date
+    from years as y
+    cross join as_of as a
+),
+
 plan_in_scope as (
     select y.score_year, p.*
     from years as y
@@ -94,12 +106,14 @@ final as (
         r.accept_date,
         r.pct_satisfaction,
         r.has_property_mgmt,
-        coalesce(r.start_date <= make_date(p.score_year, 12, 31), false)
+        coalesce(r.start_date <= c.cutoff_date, false)
             or coalesce(r.pct_progress > 0, false) as is_started,
-        coalesce(r.finish_date <= make_date(p.score_year, 12, 31), false) as is_completed,
-        coalesce(r.accept_date <= make_date(p.score_year, 12, 31), false) as is_accepted,
-        (select as_of_month from as_of) as as_of_month
+        coalesce(r.finish_date <= c.cutoff_date, false) as is_completed,
+        coalesce(r.accept_date <= c.cutoff_date, false) as is_accepted,
+        c.cutoff_date,
+        c.as_of_month
     from plan_in_scope as p
+    inner join cutoffs as c using (score_year)
     left join year_end_states as r using (score_year, plan_row_id)
 )
 

@@ -34,7 +34,7 @@ years as (
 
 plan_rows as (
     -- P: the current plan rows of year Y, duplicates included
-    select r.*, make_date(r.score_year, s.deadline_month, s.deadline_day) as deadline_date,
+    select r.*, least(make_date(r.score_year, s.deadline_month, s.deadline_day), r.cutoff_date) as deadline_date,
            coalesce(r.notice_days >= s.notice_min_days, false) as is_notice_ok
     from indicator_rows as r
     cross join settings as s
