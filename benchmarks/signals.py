@@ -196,7 +196,11 @@ def main(argv: list[str] | None = None) -> int:
                 continue
         copy = work / f"bench-{method}.duckdb"
         shutil.copy(db, copy)
-        elapsed = _timed_refresh(copy, dataclasses.replace(base_settings, method=method))
+        try:
+            elapsed = _timed_refresh(copy, dataclasses.replace(base_settings, method=method))
+        except Exception as exc:  # a method that fails is reported, not fatal to the comparison
+            print(f"\nentity method {method} failed: {type(exc).__name__}: {exc}")
+            continue
         con = connect(copy, read_only=True)
         scores = score(_predicted(con), truth)
         con.close()

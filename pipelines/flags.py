@@ -74,15 +74,20 @@ def thresholds_path(out: Path) -> Path:
 
 
 def _is_stale(con: duckdb.DuckDBPyConnection) -> bool:
-    """True when the signals are older than the newest submission (or were never computed)."""
+    """True when the signals are older than the newest submission, were never computed, or were
+    computed with other thresholds than thresholds.toml holds now."""
+    from pipelines.signals import threshold_rows
+
     try:
         computed = con.execute("select max(computed_at) from marts.signal_rule_counts").fetchone()[0]
         ingested = con.execute("select max(ingested_at) from raw.submissions").fetchone()[0]
-    except duckdb.CatalogException:
+        in_force = set(con.execute("select key, value, version from marts.signal_thresholds").fetchall())
+    except duckdb.Error:
         return True
     if ingested is None:
         return False
-    return computed is None or computed < ingested
+    wanted = {(k, v, ver) for k, _, _, v, ver in threshold_rows()}
+    return computed is None or computed < ingested or in_force != wanted
 
 
 def run_flags(db_path: Path, out: Path | None) -> int:
@@ -101,7 +106,7 @@ def run_flags(db_path: Path, out: Path | None) -> int:
         con = connect(db_path, read_only=True)
         if _is_stale(con):
             con.close()
-            print("风险线索早于最新入库数据,正在重新计算 …", file=sys.stderr)
+            print("风险线索须按当前数据与阈值重新计算 …", file=sys.stderr)
             con = connect(db_path)
             con.execute("begin transaction")
             try:

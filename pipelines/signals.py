@@ -40,6 +40,7 @@ __all__ = [
     "VERDICTS",
     "load_config",
     "thresholds_text",
+    "threshold_rows",
     "refresh",
     "set_verdict",
     "run_rule_models",
@@ -124,6 +125,14 @@ def load_config(path: Path = THRESHOLDS_TOML) -> dict[str, Any]:
     return _config_cached(str(path), path.stat().st_mtime)
 
 
+def config_version(path: Path = THRESHOLDS_TOML) -> str:
+    """The configuration's own version and a fingerprint of the file, so that any edit shows."""
+    import hashlib
+
+    cfg = load_config(path)
+    return f"{cfg.get('version', '')}#{hashlib.sha256(path.read_bytes()).hexdigest()[:8]}"
+
+
 def _numeric(rule_cfg: dict[str, Any]) -> dict[str, float]:
     return {k: float(v) for k, v in rule_cfg.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
@@ -140,7 +149,7 @@ def describe_rule(code: str, cfg: dict[str, Any] | None = None) -> str:
 def thresholds_text(cfg: dict[str, Any] | None = None) -> str:
     """The thresholds in force, in Chinese, one rule a line (stated by every export)."""
     cfg = cfg or load_config()
-    lines = [f"风险线索阈值(配置版本 {cfg.get('version', '')},pipelines/config/thresholds.toml)"]
+    lines = [f"风险线索阈值(配置版本 {config_version()},pipelines/config/thresholds.toml)"]
     for code, _ in RULES:
         r = cfg["rules"][code]
         nums = ",".join(f"{k}={v:g}" for k, v in _numeric(r).items())
@@ -154,8 +163,10 @@ def thresholds_text(cfg: dict[str, Any] | None = None) -> str:
     return "\n".join(lines)
 
 
-def _write_config_tables(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> None:
-    version = str(cfg.get("version", ""))
+def threshold_rows(cfg: dict[str, Any] | None = None) -> list[tuple[str, str, str, float, str]]:
+    """The rows of marts.signal_thresholds for a configuration: (key, rule, name, value, version)."""
+    version = config_version() if cfg is None else str(cfg.get("version", ""))
+    cfg = cfg or load_config()
     rows = []
     for code, _ in RULES:
         for name, value in _numeric(cfg["rules"][code]).items():
@@ -163,6 +174,11 @@ def _write_config_tables(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) ->
     for section in ("severity_weights", "risk"):
         for name, value in _numeric(cfg.get(section, {})).items():
             rows.append((f"{section}.{name}", section, name, value, version))
+    return rows
+
+
+def _write_config_tables(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> None:
+    rows = threshold_rows(None if cfg is load_config() else cfg)
     con.execute("delete from marts.signal_thresholds")
     con.executemany("insert into marts.signal_thresholds values (?, ?, ?, ?, ?)", rows)
     con.execute("delete from marts.signal_rules")
