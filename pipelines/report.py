@@ -171,8 +171,15 @@ def collect(con: duckdb.DuckDBPyConnection, year: int, scheme: Scheme | None = N
     inputs = {i.county_code: i for i in inputs_all if i.score_year == year}
     pref_inp = scoring.prefecture_inputs(inputs_all, year)
     prev_inp = scoring.prefecture_inputs(inputs_all, year - 1)
-    prefecture = scoring.annual_score(pref_inp, scheme)
-    prefecture_previous = scoring.annual_score(prev_inp, scheme)
+    # the prefecture as one unit: from marts.scores_prefecture, computed only when the mart is empty
+    mart_filled = _exists(con, "marts.scores_prefecture") and bool(
+        con.execute("select count(*) from marts.scores_prefecture").fetchone()[0])
+    if mart_filled:
+        prefecture = scoring.read_prefecture(con, year)
+        prefecture_previous = scoring.read_prefecture(con, year - 1)
+    else:
+        prefecture = scoring.annual_score(pref_inp, scheme)
+        prefecture_previous = scoring.annual_score(prev_inp, scheme)
     as_of = con.execute("select strftime(max(as_of_month), '%Y-%m') from marts.indicator_rows").fetchone()[0] or ""
     label = next((i.as_of_label for i in inputs.values() if i.as_of_label), "")
     counties = _all(con, "select county_code, county_name from staging.counties order by sort_order")

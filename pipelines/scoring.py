@@ -36,6 +36,8 @@ __all__ = [
     "has_data",
     "load_scheme",
     "prefecture_inputs",
+    "prefecture_scores",
+    "read_prefecture",
     "read_inputs",
     "read_scores",
     "refresh",
@@ -390,14 +392,61 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
 
     scheme = load_scheme()
     _build_inputs(con, scheme)
-    scores = score_all(read_inputs(con), scheme)
+    inputs = read_inputs(con)
+    scores = score_all(inputs, scheme)
     now = datetime.now().replace(microsecond=0)
     con.execute("delete from marts.scores")
     rows = _rows(scores, scheme, now)
     if rows:
         con.executemany(f"insert into marts.scores values ({', '.join('?' * 16)})", rows)
+    _write_prefecture(con, inputs, scores, scheme, now)
     whatif.write(con, scores, scheme)
     log.info("marts.scores: %d rows (scheme %s)", len(rows), scheme.version)
+
+
+def prefecture_scores(inputs: Sequence[Inputs], scheme: Scheme) -> list[Score]:
+    """The annual score of the prefecture as one unit, for every year in which a county is scored."""
+    years = sorted({i.score_year for i in inputs if i.count_plan_rows > 0})
+    return [s for y in years if (s := annual_score(prefecture_inputs(inputs, y), scheme)) is not None]
+
+
+def _write_prefecture(con: duckdb.DuckDBPyConnection, inputs: Sequence[Inputs], scores: Sequence[Score],
+                      scheme: Scheme, computed_at: datetime) -> None:
+    counted = {}
+    for s in scores:
+        if s.kind == "annual":
+            counted[s.year] = counted.get(s.year, 0) + 1
+    rows = []
+    for p in prefecture_scores(inputs, scheme):
+        for order, x in enumerate(p.lines):
+            rows.append((p.year, "annual", x.indicator, _line_name(scheme, "annual", x.indicator), order, x.value,
+                         x.points, x.max_points, x.is_applicable, None, counted.get(p.year, 0), scheme.version,
+                         p.as_of_label, computed_at))
+        rows.append((p.year, "annual", "total", "总分", len(p.lines), p.total, p.total, 100.0, True, p.grade,
+                     counted.get(p.year, 0), scheme.version, p.as_of_label, computed_at))
+    con.execute("delete from marts.scores_prefecture")
+    if rows:
+        con.executemany(f"insert into marts.scores_prefecture values ({', '.join('?' * 14)})", rows)
+
+
+def read_prefecture(con: duckdb.DuckDBPyConnection, year: int) -> Score | None:
+    """The prefecture's annual score of ``year`` from ``marts.scores_prefecture`` (None when absent)."""
+    if not _table_exists(con, "marts", "scores_prefecture"):
+        return None
+    rs = con.execute(
+        """
+        select indicator, value, points, max_points, grade, as_of_label
+        from marts.scores_prefecture
+        where year = $year and kind = 'annual'
+        order by line_order
+        """,
+        {"year": year},
+    ).fetchall()
+    if not rs:
+        return None
+    total = next(r for r in rs if r[0] == "total")
+    lines = tuple(Line(r[0], r[1], r[2], r[3]) for r in rs if r[0] != "total")
+    return Score(PREFECTURE, year, "annual", lines, total[1], total[4], total[5], PREFECTURE, -1)
 
 
 def read_scores(con: duckdb.DuckDBPyConnection, year: int, kind: str) -> list[Score]:

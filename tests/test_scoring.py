@@ -458,7 +458,7 @@ def test_whatif_mart(con):
 
 
 def test_mart_descriptions_state_the_grain():
-    for name in ("indicator_rows", "indicator_months", "score_inputs", "scores", "whatif_subsidy"):
+    for name in ("indicator_rows", "indicator_months", "score_inputs", "scores", "scores_prefecture", "whatif_subsidy"):
         first = (WAREHOUSE_DIR / "marts" / f"{name}.sql").read_text(encoding="utf-8").splitlines()[0]
         assert first.startswith("-- One row per"), name
 
@@ -515,3 +515,17 @@ def test_scores_cli_on_ingested_workbooks(small_db, tmp_path):
     finally:
         con.close()
     assert labels == [("截至2021-06",)]
+
+
+def test_prefecture_as_one_unit(con):
+    scoring.refresh(con)
+    pref = scoring.read_prefecture(con, 2021)
+    # 2021 pooled: 轮台县 + 尉犁县 — start (3 + 1) / (4 + 1) = 0.8; on time (1 + 0) / (3 + 1) = 0.25;
+    # investment (550 + 100) / (700 + 100) = 0.8125; disbursement (100 + 0) / (130 + 0)
+    v = {x.indicator: x.value for x in pref.lines}
+    assert v["start_rate"] == pytest.approx(0.8) and v["ontime_completion_rate"] == pytest.approx(0.25)
+    assert v["investment_rate"] == pytest.approx(650 / 800) and v["disbursement_rate"] == pytest.approx(100 / 130)
+    # reporting (10 + 1) / (12 + 12)
+    assert v["reporting_rate"] == pytest.approx(11 / 24)
+    assert con.execute("select count_counties from marts.scores_prefecture where year = 2021 and indicator = 'total'"
+                       ).fetchone()[0] == 2
