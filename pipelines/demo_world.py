@@ -424,7 +424,20 @@ def assign_years(rng: random.Random, ledgers: dict[str, list[LedgerRow]]) -> dic
     years[boundary[0].cid] = rng.choice(YEARS)
     years[boundary[1].cid] = rng.choice((2020, 2021, 2022, 2023))
     years[boundary[2].cid] = rng.choice((2021, 2022, 2023, 2024, 2025))
-    pool_by_county = {c: [r for r in ledgers[c] if r.kind == "target"] for c in COUNTIES}
+    # look-alikes that are different communities, planned so that only true identity separates
+    # them: the pairs of one county in the same year (建设局's estates in consecutive years), the
+    # two 幸福小区 of two counties in the same year
+    named = {(r.county, r.name): r for c in COUNTIES for r in ledgers[c] if r.kind == "target"}
+    for a, b, gap in (("团结小区", "团结北小区", 0), ("雪莲花园一期", "雪莲花园二期", 0), ("建设局大院", "建设局住宅楼", 1)):
+        for c in COUNTIES:
+            if (c, a) in named and (c, b) in named:
+                y = rng.randint(2022, 2025 - gap)
+                years[named[(c, a)].cid], years[named[(c, b)].cid] = y, y + gap
+    xingfu = [r for (c, n), r in named.items() if n == "幸福小区"]
+    y = rng.randint(2022, 2025)
+    for r in xingfu:
+        years[r.cid] = y
+    pool_by_county = {c: [r for r in ledgers[c] if r.kind == "target" and r.cid not in years] for c in COUNTIES}
     for c in COUNTIES:  # each unit has work in every year
         rng.shuffle(pool_by_county[c])
         for y in YEARS:
@@ -553,6 +566,12 @@ def build_plans(rng: random.Random, ledgers, years, notes) -> tuple[list[PlanFil
             y = years.get(led.cid)
             if y is not None and led.county == c:
                 rows[(c, y)].append(mk.row(led, c, y, fills[(c, y)]))
+
+    lookalike = ("团结小区", "团结北小区", "雪莲花园一期", "雪莲花园二期", "建设局大院", "建设局住宅楼", "幸福小区")
+    for ps in rows.values():
+        for p in ps:
+            if by_cid[p.cid].name in lookalike:
+                p.role = "lookalike"
 
     def clean(year_from=2020, year_to=2025, county=None, pred=lambda p: True) -> list[PlanRow]:
         out = [p for (c, y), ps in rows.items() for p in ps
