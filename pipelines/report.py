@@ -558,7 +558,7 @@ def docx_to_pdf(docx: Path, pdf: Path, timeout: int = 240) -> None:
         profile = Path(tmp) / "profile"
         cmd = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
                "--convert-to", "pdf:writer_pdf_Export", "--outdir", tmp, str(docx)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=timeout)
         produced = Path(tmp) / (docx.stem + ".pdf")
         if proc.returncode != 0 or not produced.exists():
             raise RuntimeError(f"LibreOffice 转换 PDF 失败:{proc.stderr.strip() or proc.stdout.strip()}")
