@@ -58,6 +58,7 @@ KIND_SUFFIXES = ("家属院", "家属区", "家属楼", "住宅楼", "生活区"
 PLACE_WORDS = ("巴音郭楞蒙古自治州", "巴音郭楞州", "新疆", "巴州")
 _ORIGINAL = re.compile(r"^[(（]?原[)）]")
 _PHASE = re.compile(r"[(（]?第?([一二三四五六七八九十\d]+)期(?:工程)?[)）]?")
+_STREET_PREFIX = re.compile(r"^[\u4e00-\u9fa5]{2,6}?(?:街道办事处|街道办|街道)")
 _BRACKETED = re.compile(r"[(（][^()（）]*[)）]")
 _CN_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 # one name with these and the other without (or two of them swapped) are two communities
@@ -95,12 +96,15 @@ def community_name(name: str | None) -> CommunityName:
         return hit
     full = norm(key).replace("（", "(").replace("）", ")")
     text = full
-    for _ in range(2):  # (原)巴州… and 巴州(原)…
+    for _ in range(2):  # (原)巴州… and 巴州(原)…, 库尔勒市新城街道…
         text = _ORIGINAL.sub("", text)
         for w in _county_words():
             if text.startswith(w) and len(text) > len(w) + 1:
                 text = text[len(w):]
                 break
+        m = _STREET_PREFIX.match(text)
+        if m and len(text) - m.end() >= 2:
+            text = text[m.end():]
     phase = None
     m = _PHASE.search(text)
     if m:
@@ -357,7 +361,11 @@ def link_ledger(plans: list[dict], ledger: list[dict], s: EntitySettings = Entit
                 continue
             ok, addr, addr_why = _address_check(p, c)
             if not ok:
-                continue
+                # an address rewritten beyond recognition does not hide a community whose name and
+                # build year agree; it only weakens the link
+                if name_sim < s.name_strict or not (ya and yb):
+                    continue
+                addr, addr_why = 0.0, f"{addr_why}(名称与年份一致)"
             if name_sim < s.name_strict and (addr is None or addr < 0.75) and not (ya and yb):
                 continue
             pc, cc = community_name(p.get("name")), community_name(c.get("name"))
