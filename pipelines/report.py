@@ -406,6 +406,8 @@ def write_docx(data: ReportData, out: Path) -> None:
         f"完成投资{inp_sum.sum_invest_done_wan_yuan:,.1f}万元,占计划总投资{inp_sum.sum_total_invest_wan_yuan:,.1f}万元的"
         f"{_rate(inp_sum.sum_invest_done_wan_yuan / inp_sum.sum_total_invest_wan_yuan if inp_sum.sum_total_invest_wan_yuan else None)}。"
     )
+    if not scored:
+        text = f"{y}年度没有县市列入年度改造计划,本年度不进行年度体检;以下仅列出已收到的数据。"
     _para(doc, text)
     if pref is not None:
         change = ""
