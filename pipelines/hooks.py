@@ -13,6 +13,10 @@ import duckdb
 STEPS: tuple[str, ...] = ("pipelines.signals", "pipelines.scoring")
 
 
+def run_step(name: str, con: duckdb.DuckDBPyConnection) -> None:
+    importlib.import_module(name).refresh(con)
+
+
 def after_marts(con: duckdb.DuckDBPyConnection) -> None:
     for name in STEPS:
-        importlib.import_module(name).refresh(con)
+        run_step(name, con)

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib
+import threading
+import time
 import json
 import logging
 import sys
@@ -18,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 
 from pipelines.counties import county_name
 from pipelines.headers import KIND_NAMES, fields_for
@@ -102,8 +106,11 @@ def ingest_paths(
     today = today or dt.date.today()
     batch_id = f"{dt.datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     files = discover([Path(p) for p in paths])
+    if files:
+        _prefetch_gx()
     con = connect(db_path)
     try:
+        clock = _Clock()
         known = dict(con.execute("select file_hash, file_id from raw.submissions").fetchall())
         pending: list[_Pending] = []
         seen: dict[str, int] = {}
@@ -129,25 +136,53 @@ def ingest_paths(
                 continue
             seen[p.digest] = seq
             _read_and_stage(p)
+        clock.lap("read")
         _validate(pending, batch_id, db_path, progress, today)
+        clock.lap("validate")
         accepted = [p for p in pending if p.result is None]
         accepted.sort(key=lambda p: (_KIND_ORDER[p.staged.layout.kind], p.staged.fill_date or dt.date.max, p.path.name))
         next_id = con.execute("select coalesce(max(file_id), 0) + 1 from raw.submissions").fetchone()[0]
         if progress and accepted:
             print(f"\r写入数据仓库({len(accepted)} 个文件)…" + " " * 20, end="", file=sys.stderr, flush=True)
         _load_all(con, accepted, next_id, batch_id)
+        clock.lap("load")
         for p in pending:
             if p.result.status != "accepted":
                 _log(con, p, batch_id)
         if accepted:
             if progress:
                 print("\r正在更新汇总表与识别关联 …" + " " * 20, file=sys.stderr, flush=True)
-            refresh(con)
+            refresh(con, timings=TIMINGS)
+        clock.lap("refresh")
         if progress:
             print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
     finally:
         con.close()
     return [p.result for p in pending]
+
+
+# seconds per phase of the last ingest in this process (read, validate, load, refresh and its steps)
+TIMINGS: dict[str, float] = {}
+
+
+class _Clock:
+    def __init__(self) -> None:
+        TIMINGS.clear()
+        self.t = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        TIMINGS[name] = TIMINGS.get(name, 0.0) + now - self.t
+        self.t = now
+
+
+def _prefetch_gx() -> None:
+    """Import Great Expectations (seconds of work) in a thread while the files are read.
+
+    The reader spends much of its time in calamine's Rust code, which lets the import run
+    beside it; validation later finds the module loaded."""
+    if "great_expectations" not in sys.modules:
+        threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
 
 
 def _progress(on: bool, what: str, i: int, n: int) -> None:
@@ -289,8 +324,7 @@ def _write(con, plans: list[_LoadPlan], summaries: list[list[dict]]) -> None:
     """Write the files of ``plans`` in one transaction: all of them or none."""
     con.execute("begin transaction")
     try:
-        con.executemany("insert into raw.submissions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [lp.submission for lp in plans])
+        _insert_rows(con, "raw.submissions", [lp.submission for lp in plans])
         raw_rows = pl.concat([lp.raw_rows for lp in plans]).to_arrow()
         con.register("_raw_rows", raw_rows)
         con.execute("insert into raw.source_rows select * from _raw_rows")
@@ -304,7 +338,7 @@ def _write(con, plans: list[_LoadPlan], summaries: list[list[dict]]) -> None:
                 con.unregister("_staging")
         issues = [i for lp in plans for i in lp.issues]
         if issues:
-            con.executemany("insert into raw.row_issues values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", issues)
+            _insert_rows(con, "raw.row_issues", issues)
         fresh = [s for summary in summaries for s in summary if not con.execute(
             "select count(*) from raw.validation_results where batch_id = ? and kind = ?", [s["batch_id"], s["kind"]]
         ).fetchone()[0]]
@@ -314,12 +348,22 @@ def _write(con, plans: list[_LoadPlan], summaries: list[list[dict]]) -> None:
                 [[s[k] for k in ("batch_id", "kind", "suite_name", "expectation", "description", "column_name",
                                  "success", "element_count", "unexpected_count", "validated_at")] for s in fresh],
             )
-        con.executemany("insert into raw.ingest_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [lp.log_row for lp in plans])
+        _insert_rows(con, "raw.ingest_log", [lp.log_row for lp in plans])
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
+
+
+def _insert_rows(con, table: str, rows: list) -> None:
+    """Insert many rows at once: through an Arrow table, not a statement per row."""
+    cols = [c[0] for c in con.execute(f"select * from {table} limit 0").description]
+    frame = pa.table({c: [r[i] for r in rows] for i, c in enumerate(cols)})
+    con.register("_rows", frame)
+    try:
+        con.execute(f"insert into {table} by name select * from _rows")
+    finally:
+        con.unregister("_rows")
 
 
 def _load_all(con, accepted: list[_Pending], first_id: int, batch_id: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -180,50 +181,51 @@ def stage(layout: SheetLayout, file_name: str) -> Staged:
         errors["county_code"] = errors.pop("county")
         raw_text["county_code"] = raw_text.pop("county")
 
-    out: dict[str, pl.Series] = {"row_number": pl.Series("row_number", [rn for rn, _ in layout.data_rows], pl.Int32)}
-    schema = STAGING_COLUMNS[kind]
-    for name, dtype in schema.items():
-        vals = values.get(name)
-        if vals is None:
-            vals = [None] * n
+    # every column is finished as a Python list and the frame is built once: per-column
+    # frame operations cost more than the parsing on files of a few dozen rows
+    data: dict[str, list] = {"row_number": [rn for rn, _ in layout.data_rows]}
+    schema: dict[str, pl.DataType] = {"row_number": pl.Int32}
+    for name, dtype in STAGING_COLUMNS[kind].items():
+        vals = values.get(name) or [None] * n
         if dtype == pl.Int32:
             vals = [None if v is None else int(v) for v in vals]
-        out[name] = pl.Series(name, vals, dtype=dtype, strict=False)
-    frame = pl.DataFrame(out)
-
-    # values that come from the file rather than the row
-    if "fill_date" not in values or all(v is None for v in values["fill_date"]):
-        frame = frame.with_columns(pl.lit(layout.fill_date, pl.Date).alias("fill_date"))
+        data[name], schema[name] = vals, dtype
+    if all(v is None for v in data["fill_date"]):
+        data["fill_date"] = [layout.fill_date] * n
     if kind == "monthly":
-        frame = frame.with_columns(pl.col("report_month").fill_null(pl.lit(layout.report_month, pl.Date)))
+        data["report_month"] = [layout.report_month if v is None else v for v in data["report_month"]]
     for name, f in kind_fields.items():
-        if kind in f.default_zero and name in frame.columns:
-            frame = frame.with_columns(pl.col(name).fill_null(0.0))
+        if kind in f.default_zero and name in data:
+            data[name] = [0.0 if v is None else v for v in data[name]]
     if kind == "plan":
-        frame = frame.with_columns(
-            notice_days_given=pl.col("notice_days"),
-            notice_days=pl.coalesce(
-                pl.col("notice_days"),
-                pl.struct("notice_start_date", "notice_end_date").map_elements(
-                    lambda s: None if s["notice_start_date"] is None or s["notice_end_date"] is None
-                    else P.working_days(s["notice_start_date"], s["notice_end_date"]),
-                    return_dtype=pl.Int32,
-                ),
-            ),
-        )
+        data["notice_days_given"] = list(data["notice_days"])
+        data["notice_days"] = [
+            given if given is not None
+            else P.working_days(a, b) if a is not None and b is not None else None
+            for given, a, b in zip(data["notice_days_given"], data["notice_start_date"], data["notice_end_date"])
+        ]
     for name, errs in errors.items():
-        frame = frame.with_columns(pl.Series(f"{name}__error", errs, pl.String))
-        frame = frame.with_columns(pl.Series(f"{name}__text", raw_text[name], pl.String))
+        data[f"{name}__error"], schema[f"{name}__error"] = errs, pl.String
+        data[f"{name}__text"], schema[f"{name}__text"] = raw_text[name], pl.String
+    frame = pl.DataFrame(data, schema=schema, strict=False)
 
     staged.frame = frame
-    staged.fill_date = frame["fill_date"].drop_nulls().max() if frame.height else layout.fill_date
+    fills = [d for d in data["fill_date"] if d is not None]
+    staged.fill_date = max(fills) if fills else layout.fill_date
     if kind == "monthly":
-        months = frame["report_month"].drop_nulls()
-        staged.report_month = months.mode().sort()[0] if months.len() else layout.report_month
-    codes = frame["county_code"].drop_nulls()
-    staged.county_code = codes.mode().sort()[0] if codes.len() else None
+        staged.report_month = _mode(data["report_month"]) or layout.report_month
+    staged.county_code = _mode(data["county_code"])
     staged.findings = _totals_findings(layout, cols, kind_fields, frame, file_name)
     return staged
+
+
+def _mode(values: list):
+    """The most common non-null value (the smallest of equals), or None."""
+    counts = Counter(v for v in values if v is not None)
+    if not counts:
+        return None
+    top = max(counts.values())
+    return min(v for v, c in counts.items() if c == top)
 
 
 def _rescale_fractions(vals: list, layout: SheetLayout, col: Column, numeric_cells: int) -> list:

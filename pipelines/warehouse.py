@@ -134,18 +134,22 @@ def run_models(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
     return built
 
 
-def refresh(con: duckdb.DuckDBPyConnection) -> None:
+def refresh(con: duckdb.DuckDBPyConnection, timings: dict[str, float] | None = None) -> None:
     """Rebuild the derived layers: core models, identity links, then marts (signals, scores)."""
-    from pipelines import linking
+    import time
 
+    from pipelines import hooks, linking
+
+    timings = timings if timings is not None else {}
+    steps = [("refresh.core", lambda: run_models(con, "core")), ("refresh.linking", lambda: linking.link_all(con)),
+             ("refresh.marts", lambda: run_models(con, "marts"))]
+    steps += [(f"refresh.{name.rsplit('.', 1)[-1]}", lambda name=name: hooks.run_step(name, con)) for name in hooks.STEPS]
     con.execute("begin transaction")
     try:
-        run_models(con, "core")
-        linking.link_all(con)
-        run_models(con, "marts")
-        from pipelines import hooks
-
-        hooks.after_marts(con)
+        for label, step in steps:
+            t = time.perf_counter()
+            step()
+            timings[label] = time.perf_counter() - t
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
