@@ -238,16 +238,23 @@ def _sizes(rng: random.Random, n: int, total: int) -> list[int]:
 
 
 class _Namer:
-    """Unique community names and addresses within a county."""
+    """Unique community names and addresses within a county.
+
+    A county never holds two estates a clerk's variant could turn into each other: one estate per
+    work unit, and one per stem and kind (X小区 / X住宅小区 are one kind; X花园, X新村 are others).
+    """
 
     def __init__(self, rng: random.Random, county: str):
         self.rng, self.county = rng, county
         self.names: set[str] = set()
+        self.keys: set[tuple[str, str]] = set()
         self.addresses: set[tuple[str, int]] = set()
         self.roads = rng.sample(nm.ROADS, k=min(len(nm.ROADS), 14 if county == KORLA else 6))
 
-    def reserve(self, name: str) -> None:
+    def reserve(self, name: str, key: tuple[str, str] | None = None) -> None:
         self.names.add(name)
+        if key:
+            self.keys.add(key)
 
     def address(self, road: str | None = None) -> tuple[str, int]:
         while True:
@@ -257,21 +264,28 @@ class _Namer:
                 self.addresses.add((r, n))
                 return r, n
 
-    def name(self, modern: bool = False) -> tuple[str, str, str]:
-        """(name, owner, landmark)."""
+    def name(self, modern: bool = False, also: _Namer | None = None) -> tuple[str, str, str]:
+        """(name, owner, landmark); with ``also``, a name free in that county too (boundary estates)."""
         rng = self.rng
-        for _ in range(1000):
+        for _ in range(2000):
             if not modern and rng.random() < 0.5:
                 unit = rng.choice(nm.UNITS)
                 name = unit + rng.choice(nm.UNIT_SUFFIXES)
+                key = (unit, "unit")
                 owner, landmark = unit, unit + "大院"
             else:
                 stem = rng.choice(nm.STEMS)
                 suffix = rng.choice(("花园", "家园", "苑", "小区", "公寓")) if modern else rng.choice(nm.NAMED_SUFFIXES)
+                if suffix == "苑" and stem.endswith("苑"):
+                    continue
                 name = stem + suffix
+                key = (stem, "小区" if suffix.endswith("小区") else suffix)
                 owner, landmark = ("" if modern or rng.random() < 0.5 else "房产管理所"), ""
-            if name not in self.names:
-                self.names.add(name)
+            others = [self] + ([also] if also else [])
+            if all(name not in o.names and key not in o.keys for o in others):
+                for o in others:
+                    o.names.add(name)
+                    o.keys.add(key)
                 return name, owner, landmark
         raise RuntimeError("name space exhausted")
 
@@ -303,8 +317,10 @@ def build_ledgers(rng: random.Random) -> dict[str, list[LedgerRow]]:
     tuanjie_c, jianshe_c, xuelian_c = rng.choice(big), rng.choice(big), rng.choice(big)
     xingfu_cs = rng.sample([c for c in COUNTIES if c != ZONE], 2)
     for c in COUNTIES:
-        for reserved in ("团结小区", "团结北小区", "建设局大院", "建设局住宅楼", "雪莲花园一期", "雪莲花园二期", "幸福小区"):
-            namers[c].reserve(reserved)
+        for reserved, key in (("团结小区", ("团结", "小区")), ("团结北小区", ("团结北", "小区")), ("建设局大院", None),
+                              ("建设局住宅楼", None), ("雪莲花园一期", ("雪莲", "花园")), ("雪莲花园二期", None),
+                              ("幸福小区", ("幸福", "小区"))):
+            namers[c].reserve(reserved, key)
     for county in COUNTIES:
         rows: list[LedgerRow] = []
         namer = namers[county]
@@ -376,8 +392,9 @@ def build_ledgers(rng: random.Random) -> dict[str, list[LedgerRow]]:
         street = rng.choice(nm.STREETS[KORLA])
         cid += 1
         h = rng.randint(120, 380)
-        a = _ledger_row(rng, cid, KORLA, namers[KORLA], street, rng.choice(nm.COMMUNITY_STEMS) + "社区", h, kind="boundary")
-        namers[ZONE].reserve(a.name)
+        name, owner, landmark = namers[KORLA].name(also=namers[ZONE])
+        a = _ledger_row(rng, cid, KORLA, namers[KORLA], street, rng.choice(nm.COMMUNITY_STEMS) + "社区", h, name=name,
+                        owner=owner, landmark=landmark, kind="boundary")
         cid += 1
         b = copy.copy(a)
         b.cid, b.county = cid, ZONE
