@@ -82,8 +82,9 @@ def write(con: duckdb.DuckDBPyConnection, scores: Sequence[Score], scheme: Schem
             rows.append((x.county_code, m[2], m[3], year, x.central_subsidy_wan_yuan, scheme.performance_share,
                          x.base_share_wan_yuan, x.score, x.weight, x.share_wan_yuan, x.change_wan_yuan,
                          scheme.version, label))
-    if rows:
-        con.executemany(f"insert into marts.whatif_subsidy values ({', '.join('?' * 13)})", rows)
+    from pipelines.scoring import _insert
+
+    _insert(con, "marts.whatif_subsidy", rows)
 
 
 def query(con: duckdb.DuckDBPyConnection, year: int):
