@@ -206,6 +206,8 @@ def _run_suites(con: duckdb.DuckDBPyConnection, thresholds: dict[str, dict[str, 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx
 
+    logging.getLogger("great_expectations").setLevel(max(logging.WARNING, log.getEffectiveLevel()))
+
     from expectations.signals import build_suites
 
     ctx = gx.get_context(mode="ephemeral")  # suites need an active context
