@@ -175,3 +175,13 @@ def test_suite_results_stored(w):
     by = {r[0]: r for r in rows}
     assert by["expect_plan_households_within_ledger"][1:] == ("INFLATED_SCALE", False, 1)
     assert by["expect_plan_in_ledger"][1:] == ("NOT_IN_LEDGER", False, 1)
+
+
+def test_not_in_ledger_without_any_ledger():
+    # a county that handed in no ledger: its plan rows match no ledger community (flags.md, literally)
+    w = Warehouse()
+    w.plan(LT, 2021, [dict(name="幸福小区")])
+    w.build()
+    (s,) = w.signals("NOT_IN_LEDGER")
+    assert s["evidence"].startswith("轮台县 无现行摸底台账")
+    assert w.counts("NOT_IN_LEDGER") == (1, 1)

@@ -220,12 +220,15 @@ final as (
                plan_year, coalesce(categories, '未分类'), count_peer_rows, total_invest_wan_yuan, households, area_m2,
                file_name, row_number) as inflated_cost_evidence,
 
-        -- NOT_IN_LEDGER: null when the county has no current ledger to look in
-        case when count_ledger_communities > 0 then community_id is not null end as is_in_ledger,
-        printf('%s 台账 %d 个小区中无匹配(最高匹配分 %.2f%s);计划 %s 第%d行', county_name, count_ledger_communities,
-               coalesce(link_score, 0),
-               case when coalesce(link_matched_fields, '') <> '' then ',' || link_matched_fields else '' end,
-               file_name, row_number) as not_in_ledger_evidence,
+        -- NOT_IN_LEDGER: a county without a current ledger has no community its plan rows could match
+        community_id is not null as is_in_ledger,
+        case when count_ledger_communities = 0
+             then printf('%s 无现行摸底台账,计划小区无从核对;计划 %s 第%d行', county_name, file_name, row_number)
+             else printf('%s 台账 %d 个小区中无匹配(链接程序最接近者匹配分 %.2f%s);计划 %s 第%d行', county_name,
+                         count_ledger_communities, coalesce(link_score, 0),
+                         case when coalesce(link_matched_fields, '') <> '' then ',' || link_matched_fields else '' end,
+                         file_name, row_number)
+        end as not_in_ledger_evidence,
         link_score,
         -- the weaker the best ledger candidate, the stronger the signal
         1 - 0.5 * least(coalesce(link_score, 0), 1) as not_in_ledger_score,
