@@ -15,7 +15,8 @@ import great_expectations.expectations as gxe
 from pipelines.headers import Field, fields_for
 
 __all__ = [
-    "ExpectCellReadable",
+    "ExpectCellsReadable",
+    "UNREADABLE",
     "ExpectRequiredValuePresent",
     "ExpectValueInRange",
     "ExpectPercentInRange",
@@ -26,11 +27,14 @@ __all__ = [
 ]
 
 EARLIEST_DATE = dt.date(1949, 1, 1)
+UNREADABLE = "unreadable_fields"
 LATEST_PLANNED_DATE = dt.date(2040, 12, 31)
 
 
-class ExpectCellReadable(gxe.ExpectColumnValuesToBeNull):
-    """Every cell of the column can be read as the column's type (the ``__error`` column is empty)."""
+class ExpectCellsReadable(gxe.ExpectColumnValuesToBeNull):
+    """Every cell of a row can be read as its column's type: ``unreadable_fields`` (the fields
+    whose cell could not be read, joined by commas) is empty. One expectation for all columns:
+    the reason per cell is kept beside the value by the staging step."""
 
 
 class ExpectRequiredValuePresent(gxe.ExpectColumnValuesToNotBeNull):
@@ -69,11 +73,11 @@ def _range_text(f: Field) -> tuple[float | None, float | None, bool, str]:
 def build_suite(kind: str, today: dt.date) -> gx.ExpectationSuite:
     """The suite of one kind; ``today`` bounds actual dates and years."""
     suite = _Collect()
+    suite.add_expectation(
+        ExpectCellsReadable(column=UNREADABLE, description="每个单元格都须能按其列的类型读取(数字、金额、日期、月份、百分比、是/否、县市、改造类别)")
+    )
     for f in fields_for(kind):
         col = "county_code" if f.type == "county" else f.name
-        suite.add_expectation(
-            ExpectCellReadable(column=f"{col}__error", description=f"「{f.header}」的值须能读取为{_TYPE_NAMES[f.type]}")
-        )
         if kind in f.required:
             suite.add_expectation(ExpectRequiredValuePresent(column=col, description=f"「{f.header}」为必填项,不能为空"))
         if f.type in ("int", "number", "money") and (f.min is not None or f.max is not None or f.min_exclusive is not None):

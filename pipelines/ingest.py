@@ -221,13 +221,13 @@ def _validate(pending: list[_Pending], batch_id: str, db_path, progress: bool, t
         frame_by_seq = {p.seq: p.staged.frame for p in group}
         error_rows: set[tuple[int, str]] = set()
         for issue in issues:
-            if issue.expectation == "expect_cell_readable":
+            if issue.expectation == "expect_cells_readable":
                 error_rows.add((issue.row_key, issue.field))
         for issue in sorted(issues, key=lambda i: (i.row_key, i.field)):
             seq, row_number = divmod(issue.row_key, 1_000_000)
             p = by_seq[seq]
             # a cell that could not be read also reads as empty: say it once
-            if issue.expectation != "expect_cell_readable" and (issue.row_key, issue.field) in error_rows:
+            if issue.expectation != "expect_cells_readable" and (issue.row_key, issue.field) in error_rows:
                 p.rejected_keys.add(row_number)
                 continue
             p.rejected_keys.add(row_number)
@@ -249,7 +249,7 @@ def _row_message(p: _Pending, frame: pl.DataFrame, row_number: int, issue) -> di
     row = frame.filter(pl.col("row_number") == row_number)
     text = row[f"{name}__text"][0] if f"{name}__text" in row.columns and row.height else None
     reason = issue.description
-    if issue.expectation == "expect_cell_readable" and f"{name}__error" in row.columns and row.height:
+    if issue.expectation == "expect_cells_readable" and f"{name}__error" in row.columns and row.height:
         reason = f"{row[f'{name}__error'][0]}"
     header = col.header if col else next((f.header for f in fields_for(p.staged.layout.kind) if f.name == issue.field), issue.field)
     letter = col.letter if col else "?"

@@ -54,6 +54,14 @@ def _context(db_path: Path | None):
 def _prepare(frame: pl.DataFrame, suite) -> pd.DataFrame:
     """The columns the suite reads: date columns as day numbers, absent columns as nulls."""
     needed = {e.column for e in suite.expectations}
+    errors = [c for c in frame.columns if c.endswith("__error")]
+    unreadable = (
+        pl.concat_list([pl.when(pl.col(c).is_not_null()).then(pl.lit(c.removesuffix("__error"))) for c in errors])
+        .list.drop_nulls().list.join(",")
+    ) if errors else pl.lit(None, pl.String)
+    frame = frame.with_columns(unreadable.alias("unreadable_fields"))
+    frame = frame.with_columns(pl.when(pl.col("unreadable_fields") == "").then(None)
+                               .otherwise(pl.col("unreadable_fields")).alias("unreadable_fields"))
     cols = []
     for name in needed:
         if name in frame.columns:
@@ -129,5 +137,10 @@ def validate_batch(
         if r.exception_info and r.exception_info.get("raised_exception"):
             raise RuntimeError(f"validation of {column} failed: {r.exception_info.get('exception_message')}")
         for item in res.get("unexpected_index_list") or []:
-            issues.append(RowIssue(int(item["row_key"]), field, cfg.description or "", cfg.type))
+            if column == "unreadable_fields":  # one issue per cell that could not be read
+                for name in str(item["unreadable_fields"]).split(","):
+                    name = "county" if name == "county_code" else name
+                    issues.append(RowIssue(int(item["row_key"]), name, cfg.description or "", cfg.type))
+            else:
+                issues.append(RowIssue(int(item["row_key"]), field, cfg.description or "", cfg.type))
     return issues, summary

@@ -58,7 +58,7 @@ def test_bad_frame_names_the_failing_rows():
         (2, "households", "expect_value_in_range"),       # 0 households
         (2, "name", "expect_required_value_present"),
         (3, "build_year", "expect_year_in_range"),        # 1948 before 1949
-        (3, "households", "expect_cell_readable"),        # 「十」 could not be read
+        (3, "households", "expect_cells_readable"),       # 「十」 could not be read
         (3, "households", "expect_required_value_present"),
     ]
     assert not all(s["success"] for s in summary)
