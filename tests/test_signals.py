@@ -185,3 +185,41 @@ def test_not_in_ledger_without_any_ledger():
     (s,) = w.signals("NOT_IN_LEDGER")
     assert s["evidence"].startswith("轮台县 无现行摸底台账")
     assert w.counts("NOT_IN_LEDGER") == (1, 1)
+
+
+def test_inflated_scale_buildings_and_area_margins():
+    # (ledger, plan) per measure; flagged only when more than 10% AND at least 1 building / 200 m² over
+    cases = {
+        "楼栋十": (dict(buildings=10), dict(buildings=11), False),         # +10%, not more
+        "楼栋四": (dict(buildings=4), dict(buildings=5), True),            # +25% and +1
+        "面积甲": (dict(area_m2=1500.0), dict(area_m2=1700.0), True),      # +13% and +200
+        "面积乙": (dict(area_m2=1500.0), dict(area_m2=1690.0), False),     # +12.7% but +190
+        "面积丙": (dict(area_m2=2000.0), dict(area_m2=2200.0), False),     # +200 but +10%, not more
+    }
+    w = Warehouse()
+    w.ledger(KRL, [dict(name=f"{n}小区", address=f"建国路{i}号", **led) for i, (n, (led, _, _)) in enumerate(cases.items(), 1)])
+    w.plan(KRL, 2021, [dict(name=f"{n}小区", address=f"建国路{i}号", categories="完善类", **plan)
+                       for i, (n, (_, plan, _)) in enumerate(cases.items(), 1)])
+    w.build()
+    assert sorted(s["community_name"] for s in w.signals("INFLATED_SCALE")) == sorted(
+        f"{n}小区" for n, (_, _, hit) in cases.items() if hit)
+    ev = {s["community_name"]: s["evidence"] for s in w.signals("INFLATED_SCALE")}
+    assert ev["楼栋四小区"].startswith("计划楼栋数 5 > 台账楼栋数 4(+25%)")
+    assert ev["面积甲小区"].startswith("计划建筑面积 1700 ㎡ > 台账建筑面积 1500 ㎡(+13%)")
+
+
+def test_inflated_cost_per_square_metre():
+    # same cost per household (3 万元) everywhere; per m² 375, 375, 375, 375 元 and one of 1,200 元
+    # (300 万元 on 2,500 m²) = 3.2 × the median 375 → flagged by the per-m² expectation alone
+    w = Warehouse()
+    names = ["甲", "乙", "丙", "丁", "戊"]
+    w.ledger(KRL, [dict(name=f"{n}字小区", address=f"光明路{i}号", area_m2=2500.0 if n == "戊" else 8000.0)
+                   for i, n in enumerate(names, 1)])
+    w.plan(KRL, 2021, [dict(name=f"{n}字小区", address=f"光明路{i}号", categories="提升类",
+                            area_m2=2500.0 if n == "戊" else 8000.0) for i, n in enumerate(names, 1)])
+    w.build()
+    assert [s["community_name"] for s in w.signals("INFLATED_COST")] == ["戊字小区"]
+    (s,) = w.signals("INFLATED_COST")
+    assert "每平方米 1200 元 = 中位数 375 元的 3.2 倍" in s["evidence"]
+    hits = w.con.execute("select expectation, unexpected_count from marts.signal_suite_results where rule = 'INFLATED_COST'").fetchall()
+    assert dict(hits) == {"expect_plan_cost_per_household_near_median": 0, "expect_plan_cost_per_area_near_median": 1}
