@@ -174,7 +174,11 @@ def stage(layout: SheetLayout, file_name: str) -> Staged:
         values[name], errors[name], raw_text[name] = vals, errs, texts
 
     staged = Staged(layout=layout, frame=pl.DataFrame(), raw_rows=raw_rows, columns=cols)
-    # the county column holds the code; keep the name as written beside it
+    # the county column holds the code; keep the name as written beside it. An empty county
+    # cell (with nothing above to fill it) takes the county of the 填报单位 line.
+    if "county" in values and layout.title_county:
+        values["county"] = [layout.title_county if v is None and e is None else v
+                            for v, e in zip(values["county"], errors["county"])]
     if "county" in values:
         values["county_code"] = values.pop("county")
         values["county_raw"] = raw_text["county"]

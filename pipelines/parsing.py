@@ -229,7 +229,7 @@ def parse_year(value: object) -> int | None:
     m = _DECADE.match(text)
     if m:
         return 1900 + int(m.group(1)) * 10 + 5
-    m = re.match(r"^(\d{4})(?:年(?:代|度|份)?)?$", text)
+    m = re.match(r"^(\d{4})(?:\.0+)?(?:年(?:代|度|份)?)?$", text)
     if m:
         return int(m.group(1))
     try:

@@ -28,7 +28,8 @@ LIMITS_TOML = Path(__file__).parent / "config" / "limits.toml"
 _WS = re.compile(r"\s+")
 FOOTER_WORDS = ("填表人", "审核人", "负责人", "单位负责人", "联系人", "联系电话", "制表", "注:")
 TOTALS_WORDS = ("合计", "总计", "小计")
-_FILL_DATE = re.compile(r"(填报日期|报送日期|填表日期)[:]?")
+_FILL_DATE = re.compile(r"(填报日期|报送日期|填表日期|填报时间|报送时间)[:]?")
+_UNIT_LINE = re.compile(r"(?:填报|报送)单位[:]?\s*(\S+)")
 
 
 @cache
@@ -78,6 +79,7 @@ class SheetLayout:
     fill_date: dt.date | None = None
     report_month: dt.date | None = None
     report_month_source: str | None = None            # column | title | file name
+    title_county: str | None = None                   # county code of the 填报单位 line, when it names one
     notes: list[str] = field(default_factory=list)
 
     def field_columns(self) -> dict[str, Column]:
@@ -156,7 +158,8 @@ def _grids(path: Path) -> list[tuple[str, list[list[object]]]]:
     elif _is_encrypted_ole(path):
         raise ReadError(["工作簿设有密码保护,无法读取;请去掉密码后重新提交"])
     try:
-        wb = pc.CalamineWorkbook.from_path(str(path))
+        # by content, not by name: an .xls saved as .xlsx (or the reverse) is common
+        wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
         out = []
         for meta in wb.sheets_metadata:
             if str(meta.visible) != str(pc.SheetVisibleEnum.Visible) or str(meta.typ) != str(pc.SheetTypeEnum.WorkSheet):
@@ -252,11 +255,19 @@ def _layout(name: str, grid: list[list[object]], file_name: str) -> SheetLayout 
     kind = _detect_kind(names, file_name, name)
     title_lines = [" ".join(_text(c).strip() for c in row if _text(c).strip()) for row in grid[:h]]
     title_lines = [t for t in title_lines if t]
+    known_idx = [c.index for c in columns if c.match is not None]
+    min_known = limits()["min_known_headers"]
     data_rows, totals_rows = [], []
     for i in range(h + header_rows, len(grid)):
         row = grid[i]
         first = _first_text(row)
         if not first:
+            continue
+        # a template row with only its 序号 filled in is blank
+        if not any(_text(row[j]).strip() for j in known_idx if j < len(row)):
+            continue
+        # the header repeated further down (pasted pages) is not data
+        if len({m.field.name for m in _header_matches(row) if m is not None}) >= min_known:
             continue
         if first.startswith(FOOTER_WORDS) or first.startswith("注："):
             continue
@@ -275,6 +286,16 @@ def _title_fill_date(lines: list[str]) -> dt.date | None:
             d = find_date(text[m.end():])
             if d:
                 return d
+    return None
+
+
+def _title_county(lines: list[str]) -> str | None:
+    from pipelines.counties import resolve_county
+
+    for line in lines:
+        m = _UNIT_LINE.search(normalise_text(line))
+        if m:
+            return resolve_county(m.group(1))
     return None
 
 
@@ -335,6 +356,7 @@ def read_file(path: Path) -> SheetLayout:
     if not lay.data_rows and not problems:
         problems.append(f"工作表「{lay.sheet_name}」表头(第 {lay.header_row} 行)下没有数据行")
     lay.fill_date = _title_fill_date(lay.title_lines)
+    lay.title_county = _title_county(lay.title_lines)
     if lay.kind == "monthly":
         if "report_month" in seen:
             lay.report_month_source = "column"

@@ -207,3 +207,24 @@ def test_kind_from_file_name_when_headers_do_not_say(tmp_path):
     with pytest.raises(ReadError) as e:
         read_file(W.write_xlsx(tmp_path / "轮台县2021年改造计划.xlsx", header, rows))
     assert e.value.kind == "plan" and "「计划年度」" in e.value.messages[0]
+
+
+def test_workbook_saved_under_the_other_extension_reads(tmp_path):
+    # an .xls named .xlsx and an .xlsx named .xls: read by content, not by name
+    xls = W.write_xls(tmp_path / "a.xls", W.LEDGER_HEADER, W.LEDGER_ROWS)
+    xlsx = W.write_xlsx(tmp_path / "b.xlsx", W.LEDGER_HEADER, W.LEDGER_ROWS)
+    (tmp_path / "a台账.xlsx").write_bytes(xls.read_bytes())
+    (tmp_path / "b台账.xls").write_bytes(xlsx.read_bytes())
+    for name in ("a台账.xlsx", "b台账.xls"):
+        assert staged(tmp_path / name).frame.height == 7
+
+
+def test_template_rows_repeated_headers_and_county_from_the_title(tmp_path):
+    header = ["序号", *W.LEDGER_HEADER]
+    rows = [[1, "", *W.LEDGER_ROWS[0][1:]], [2, *W.LEDGER_ROWS[1]], ["序号", *W.LEDGER_HEADER], [3, *W.LEDGER_ROWS[2]]]
+    rows += [[i, *[""] * len(W.LEDGER_HEADER)] for i in range(4, 30)]  # a template numbered down to 29
+    s = staged(W.write_xlsx(tmp_path / "台账.xlsx", header, rows, title=["台账", "填报单位:轮台县住房和城乡建设局"]))
+    f = s.frame
+    assert f["row_number"].to_list() == [4, 5, 7]                 # the repeated header and empty rows skipped
+    assert f["county_code"].to_list() == ["652822"] * 3            # an empty first county cell: 填报单位 names it
+    assert f["county_code__error"].to_list() == [None] * 3
