@@ -212,26 +212,51 @@ def test_every_file_has_a_header_row_and_data(demo):
         assert "name" in fields and "county" in fields and rows, p
 
 
-def test_monthly_reports_carry_the_documented_mess(demo):
-    """Title rows, merged cells, text numbers, percent spellings: spread over the files."""
+def test_files_carry_the_documented_mess(demo):
+    """Each kind of mess of input-formats.md appears somewhere in the set."""
     out, paths = demo
     seen = set()
-    for p in [p for p in paths if p.suffix == ".xlsx" and "月报" in p.parts][:200]:
+    for p in paths:
         sheets = _sheets(p)
         fields, rows = _table(p)
+        top = [str(c) for s in sheets[:2] for r in s[:5] for c in r]
         text = " ".join(str(c) for r in rows for c in r)
-        if "%" in text or "％" in text:
-            seen.add("percent sign")
-        if re.search(r"\d,\d{3}\.\d", text):
-            seen.add("thousands separator")
-        i = fields.index("county")
-        if any(str(r[i]).strip() == "" for r in rows):
-            seen.add("merged county")
-        if any(len(s) and str(s[0][0]).startswith("巴州城镇老旧小区改造项目进度月报(") for s in sheets):
-            seen.add("month in title")
-        if len(sheets) > 1:
-            seen.add("extra sheet")
-    assert seen == {"percent sign", "thousands separator", "merged county", "month in title", "extra sheet"}
+        checks = {
+            "percent sign": "%" in text or "％" in text,
+            "thousands separator": re.search(r"\d,\d{3}\.\d", text) is not None,
+            "full-width digits": re.search("[０-９]", text) is not None,
+            "unit suffix": re.search(r"\d万(\s|$)", text) is not None or any(str(c).endswith("万") for r in rows for c in r),
+            "merged county": any(str(r[fields.index("county")]).strip() == "" for r in rows),
+            "month in title": any(re.search(r"月报[(（]20\d\d年\d+月[)）]", c) for c in top),
+            "fill date in title": any(re.match("填报日期[:：]", c) for c in top),
+            "fill date column": "fill_date" in fields,
+            "group header row": any(c in ("基本情况", "投资及资金情况") for c in top),
+            "yuan header": any("(元)" in _norm(c) for c in top),
+            "wan m2 header": any("万平方米" in c for c in top),
+            "extra sheet": len(sheets) > 1,
+            "totals row": any(str(next((c for c in r if str(c).strip()), "")).startswith(("合计", "总计"))
+                              for s in sheets[:1] for r in s),
+            "footer": any(c.startswith(("填表人", "联系电话")) for s in sheets[:1] for r in s[-4:] for c in map(str, r)),
+            "text dates": any(re.fullmatch(r"20\d\d(年\d+月\d+日|\.\d+\.\d+|/\d+/\d+|\d{4})", str(c)) for r in rows for c in r),
+        }
+        seen |= {k for k, v in checks.items() if v}
+        if p.parent.parent.name == "月报" and "report_month" not in fields and not any(re.search(r"20\d\d年\d+月", c) for c in top):
+            seen.add("month only in file name")
+        if p.parent.parent.name == "月报" and "fill_date" not in fields and not any(c.startswith("填报日期") for c in top):
+            seen.add("no fill date")
+        if p.suffix == ".xlsx" and b"<f>" in _xml(p):
+            seen.add("formula")
+    assert seen == {"percent sign", "thousands separator", "full-width digits", "unit suffix", "merged county",
+                    "month in title", "fill date in title", "fill date column", "group header row", "yuan header",
+                    "wan m2 header", "extra sheet", "totals row", "footer", "text dates", "month only in file name",
+                    "no fill date", "formula"}
+
+
+def _xml(p: Path) -> bytes:
+    import zipfile
+
+    with zipfile.ZipFile(p) as z:
+        return b"".join(z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/"))
 
 
 # ---- truth
