@@ -21,11 +21,25 @@ __all__ = ["generate"]
 log = logging.getLogger(__name__)
 
 
+def _remove_stale(out_dir: pathlib.Path) -> None:
+    """Workbooks of an earlier run (another seed) in our own folders would mix with this one."""
+    from pipelines.demo_world import COUNTIES
+
+    for county in COUNTIES:
+        for kind in ("台账", "计划", "月报"):
+            d = out_dir / county / kind
+            if d.is_dir():
+                for p in d.rglob("*"):
+                    if p.is_file() and p.suffix in (".xlsx", ".xls", ".csv"):
+                        p.unlink()
+
+
 def generate(out_dir: pathlib.Path, seed: int = 2021, last_month: str = "2025-10") -> list[pathlib.Path]:
     """Write the demo workbooks and ``truth.csv`` into ``out_dir``; return the workbook paths."""
     t0 = time.perf_counter()
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale(out_dir)
     world = build_world(seed, last_month)
     paths = render_all(world, out_dir)
     write_truth(compute_truth(world), out_dir / "truth.csv")

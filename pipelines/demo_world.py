@@ -577,6 +577,12 @@ def build_plans(rng: random.Random, ledgers, years, notes) -> tuple[list[PlanFil
     mk = _PlanMaker(rng, ledgers)
     by_cid = {r.cid: r for c in COUNTIES for r in ledgers[c]}
     fills = {(c, y): mk.fill_date(c, y) for c in COUNTIES for y in YEARS}
+    kb = [r for r in ledgers[KORLA] if r.kind == "boundary"]
+    # the estate both plan in one year: the zone files its plan after Korla, so that its entry is
+    # "the later one" by fill date as well as by the order of counties.csv
+    y_both = years[kb[2].cid]
+    fills[(KORLA, y_both)] = date(y_both - 1, 10, rng.randint(8, 18))
+    fills[(ZONE, y_both)] = date(y_both - 1, 10, rng.randint(22, 30))
     rows: dict[tuple[str, int], list[PlanRow]] = {(c, y): [] for c in COUNTIES for y in YEARS}
     for c in COUNTIES:
         for led in ledgers[c]:
@@ -635,7 +641,6 @@ def build_plans(rng: random.Random, ledgers, years, notes) -> tuple[list[PlanFil
         p = add_dup(orig, orig.county, orig.year, by_cid[orig.cid], "dup_same", True)
         notes[("DUP_SAME_YEAR", p.pid)] = f"同一计划中「{orig.name}」与「{p.name}」为同一小区"
     # Boundary estates: the zone plans them too
-    kb = [r for r in ledgers[KORLA] if r.kind == "boundary"]
     zb = [next(z for z in ledgers[ZONE] if z.kind == "boundary" and z.eid == k.eid) for k in kb]
     orig1 = next(p for p in rows[(KORLA, years[kb[1].cid])] if p.cid == kb[1].cid)
     y2 = rng.randint(max(2022, orig1.year + 1), 2025)
@@ -643,11 +648,6 @@ def build_plans(rng: random.Random, ledgers, years, notes) -> tuple[list[PlanFil
     notes[("DUP_CROSS_YEAR", p.pid)] = f"边界小区:库尔勒市{orig1.year}年计划已列入「{orig1.name}」,经开区{y2}年再次申报「{p.name}」"
     orig2 = next(p for p in rows[(KORLA, years[kb[2].cid])] if p.cid == kb[2].cid)
     p = add_dup(orig2, ZONE, orig2.year, zb[2], "dup_same", False)
-    # the zone's plan is filled after Korla's, so its entry is "the later one" whichever order is used
-    fills[(ZONE, orig2.year)] = max(fills[(ZONE, orig2.year)], fills[(KORLA, orig2.year)] + timedelta(days=2))
-    if fills[(ZONE, orig2.year)].month != 10:
-        fills[(KORLA, orig2.year)] = date(orig2.year - 1, 10, 20)
-        fills[(ZONE, orig2.year)] = date(orig2.year - 1, 10, 27)
     notes[("DUP_SAME_YEAR", p.pid)] = f"边界小区:库尔勒市与经开区{orig2.year}年计划均列入「{orig2.name}」/「{p.name}」"
     orig1.role = orig2.role = "dup_first"
 

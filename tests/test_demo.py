@@ -315,3 +315,29 @@ def test_near_misses_are_not_signals():
     near = [p for p in w.plans.values() if p.role == "near"]
     assert len(near) >= 8
     assert not [p for p in near if (p.county, str(p.year), p.name) in flagged_plan]
+
+
+def test_ledger_names_cannot_be_turned_into_each_other():
+    """No two estates of a county differ only by 住宅 or by a (一期)-style suffix, except the
+    planted look-alikes; otherwise a clerk's variant would be ambiguous even to a person."""
+    w = build_world(SEED, "2025-10")
+    for county in COUNTIES:
+        keys = {}
+        for r in w.ledger.values():
+            if r.county != county or r.name in ("雪莲花园一期", "雪莲花园二期"):
+                continue
+            key = re.sub(r"(住宅)?小区$", "小区", r.name)
+            assert key not in keys, (county, r.name, keys.get(key))
+            keys[key] = r.name
+
+
+def test_a_new_run_replaces_the_workbooks_of_an_earlier_one(tmp_path):
+    from pipelines.demo import _remove_stale
+
+    old = tmp_path / "轮台县" / "月报" / "2021" / "轮台县202105月报.xlsx"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"old")
+    mine = tmp_path / "notes.txt"
+    mine.write_text("kept")
+    _remove_stale(tmp_path)
+    assert not old.exists() and mine.exists()
