@@ -88,7 +88,7 @@ def render(kind: str) -> None:
             config={"displaylogo": False})
 
         d1, d2 = st.columns(2)
-        d1.download_button(f"下载 scores.csv({year} 年,{TITLES[kind][:4]})", q.scores_csv_bytes(year, kind),
+        d1.download_button(f"下载 scores.csv({year} 年,{TITLES[kind][:4]})", lambda: q.scores_csv_bytes(year, kind),
                            file_name=f"scores_{kind}_{year}.csv", mime="text/csv", width="stretch")
         with d2:
             _report_download(year)

@@ -147,8 +147,9 @@ with tab_export, guarded("导出"):
     st.markdown("\n".join(f"- **{k_}**:{v}" for k_, v in stamp))
     name = f"flags_{f.year or '全部'}_{f.unit_name}_截至{as_of}"
     c1, c2 = st.columns(2)
-    c1.download_button("下载 CSV(flags.csv 格式)", q.signals_csv_bytes(sig), file_name=f"{name}.csv",
+    # built when clicked (a callable), not on every rerun of the page
+    c1.download_button("下载 CSV(flags.csv 格式)", lambda: q.signals_csv_bytes(sig), file_name=f"{name}.csv",
                        mime="text/csv", width="stretch")
-    c2.download_button("下载 Excel(含筛选条件与阈值)", q.signals_xlsx_bytes(sig, stamp, thresholds),
+    c2.download_button("下载 Excel(含筛选条件与阈值)", lambda: q.signals_xlsx_bytes(sig, stamp, thresholds),
                        file_name=f"{name}.xlsx", width="stretch",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -180,6 +180,10 @@ def test_risk_page_shows_signals_and_the_flags_export_downloads(server, page, wa
     assert n > 0
     assert f"{n:,} 条" in metric(page, "线索总数")
     screenshot(page, "risk")
+    page.get_by_role("tab", name="线索清单与核查").click()
+    page.wait_for_selector("text=证据", timeout=30_000)
+    assert_clean(page)
+    screenshot(page, "risk_detail")
     page.get_by_role("tab", name="导出").click()
     with page.expect_download(timeout=30_000) as dl:
         page.get_by_role("button", name="下载 CSV(flags.csv 格式)").click()
