@@ -307,6 +307,7 @@ def _recreate_tables(con: duckdb.DuckDBPyConnection) -> None:
 def refresh(con: duckdb.DuckDBPyConnection, entity_settings: entity.EntitySettings | None = None) -> None:
     """Recompute every signal of flags.md on the current data (a step of warehouse.refresh)."""
     cfg = load_config()
+    _migrate_verdicts(con)
     _recreate_tables(con)
     _write_config_tables(con, cfg)
     entity.refresh(con, settings=entity_settings)
@@ -380,6 +381,13 @@ def refresh(con: duckdb.DuckDBPyConnection, entity_settings: entity.EntitySettin
     log.info("signals: %d", sum(flagged.values()))
 
 
+def _migrate_verdicts(con: duckdb.DuckDBPyConnection) -> None:
+    """raw.verdicts of a warehouse made before the natural-key columns existed gets them (nothing is lost)."""
+    for col, typ in (("county_code", "varchar"), ("plan_year", "integer"), ("period", "varchar"),
+                     ("community_name", "varchar")):
+        con.execute(f"alter table raw.verdicts add column if not exists {col} {typ}")
+
+
 def set_verdict(con: duckdb.DuckDBPyConnection, signal_id: str, verdict: str, decided_by: str,
                 note: str | None = None, decided_at: dt.datetime | None = None) -> None:
     """Record an auditor's verdict on a signal (已核实 / 已排除 / 待核查); the latest one is in force."""
@@ -387,12 +395,19 @@ def set_verdict(con: duckdb.DuckDBPyConnection, signal_id: str, verdict: str, de
         raise ValueError(f"核查结论须为 {'/'.join(VERDICTS)} 之一,而不是「{verdict}」")
     if not decided_by or not str(decided_by).strip():
         raise ValueError("须注明核查人")
-    row = con.execute("select rule from marts.signals where signal_id = ?", [signal_id]).fetchone()
-    if row is None and con.execute("select count(*) from raw.verdicts where signal_id = ?", [signal_id]).fetchone()[0] == 0:
+    _migrate_verdicts(con)
+    row = con.execute(
+        "select rule, county_code, plan_year, period, community_name from marts.signals where signal_id = ?", [signal_id]
+    ).fetchone()
+    if row is None:
+        row = con.execute(
+            "select rule, county_code, plan_year, period, community_name from raw.verdicts where signal_id = ? "
+            "order by decided_at desc limit 1", [signal_id]).fetchone()
+    if row is None:
         raise ValueError(f"找不到风险线索 {signal_id}")
-    rule = row[0] if row else None
     con.execute(
-        "insert into raw.verdicts (signal_id, verdict, note, decided_by, decided_at, rule) values (?, ?, ?, ?, ?, ?)",
-        [signal_id, verdict, note, str(decided_by).strip(), decided_at or dt.datetime.now(), rule],
+        "insert into raw.verdicts (signal_id, verdict, note, decided_by, decided_at, rule, county_code, plan_year, "
+        "period, community_name) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [signal_id, verdict, note, str(decided_by).strip(), decided_at or dt.datetime.now(), *row],
     )
     run_rule_models(con, ("verdict", "risk"))

@@ -144,3 +144,23 @@ def test_risk_ranking_parts(w):
     assert counties["库尔勒市"] == (6, 3, 2.0)
     # 轮台县: POST_2000 1 + MISSING_REPORT 2 (a plan for 2021, no report for January) = 3; two classes → 1.5
     assert counties["轮台县"] == (3, 2, 1.5)
+
+
+def test_verdict_carries_over_to_a_resubmitted_file():
+    w = _world()
+    w.build()
+    old = w.con.execute("select signal_id from marts.signals where rule = 'INFLATED_SCALE'").fetchone()[0]
+    signals.set_verdict(w.con, old, "已排除", "审计局 王五", note="台账漏登两栋")
+    # 库尔勒市 resubmits its 2021 plan later (another file, the same rows): new row ids, new signal ids
+    w.plan(KRL, 2021, [
+        dict(name="幸福小区", households=180, central_subsidy_wan_yuan=200.0),
+        dict(name="=HYPERLINK(1)小区", notice_days=3, notice_days_given=3),
+        dict(name="团结小区", central_subsidy_wan_yuan=50.0, notice_days=None, notice_days_given=None),
+    ], fill_date="2020-11-20", name="库尔勒市2021年计划(重报).xlsx")
+    w.build()
+    new, verdict, carried = w.con.execute(
+        "select signal_id, verdict, is_verdict_carried_over from marts.verdict_current where rule = 'INFLATED_SCALE'"
+    ).fetchone()
+    assert new != old and verdict == "已排除" and carried
+    # a cleared signal leaves the risk ranking
+    assert "幸福小区" not in [r[0] for r in w.con.execute("select community_name from marts.risk_communities").fetchall()]
