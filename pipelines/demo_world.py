@@ -1007,7 +1007,26 @@ def build_projects(rng: random.Random, plans: dict[int, PlanRow], last: int, not
                     st[mm].households = hh
             if role == "scale":
                 notes[("INFLATED_SCALE", pid)] = f"月报户数{hh} > 计划户数{p.households},虚报受益户数"
+    # a few counties' clerks write a project's name in the report a little unlike the plan
+    # (brackets of the other width, the (原) or (一期) dropped), the same way every month
+    for pid in pids:
+        p = plans[pid]
+        if p.role != "clean" or pid in special or rng.random() >= 0.08:
+            continue
+        name = report_name(p.name)
+        if name != p.name:
+            for r in states[pid].values():
+                r.name = name
     return schedules, states
+
+
+def report_name(name: str) -> str:
+    for a, b in (("（原）", ""), ("(原)", ""), ("(一期)", ""), ("（一期）", "(一期)")):
+        if a in name:
+            return name.replace(a, b)
+    if name.endswith("住宅小区"):
+        return name[:-4] + "小区"
+    return name
 
 
 # --------------------------------------------------------------------------------------------
