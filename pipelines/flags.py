@@ -108,6 +108,7 @@ def run_flags(db_path: Path, out: Path | None) -> int:
             con.close()
             print("风险线索须按当前数据与阈值重新计算 …", file=sys.stderr)
             con = connect(db_path)
+            con.execute("set enable_progress_bar = false")  # stdout may be the CSV itself
             con.execute("begin transaction")
             try:
                 signals.refresh(con)

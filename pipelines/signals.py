@@ -201,7 +201,14 @@ def run_rule_models(con: duckdb.DuckDBPyConnection, prefixes: tuple[str, ...] = 
     return built
 
 
-def _run_suites(con: duckdb.DuckDBPyConnection, thresholds: dict[str, dict[str, float]]):
+def _db_path(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """The file of the warehouse behind a connection (None in memory)."""
+    rows = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchall()
+    path = rows[0][0] if rows else None
+    return Path(path) if path and path != ":memory:" else None
+
+
+def _run_suites(con: duckdb.DuckDBPyConnection, thresholds: dict[str, dict[str, float]], data_docs: bool = True):
     """Validate the derived tables; returns (unexpected rows, per-rule counts, suite results)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx
@@ -210,9 +217,19 @@ def _run_suites(con: duckdb.DuckDBPyConnection, thresholds: dict[str, dict[str, 
 
     from expectations.signals import build_suites
 
-    ctx = gx.get_context(mode="ephemeral")  # suites need an active context
+    db_path = _db_path(con) if data_docs else None
+    if db_path is not None:
+        # a file-backed context beside the warehouse (as ingest's): every run kept, Data Docs rendered
+        from pipelines.validation import _context
+
+        ctx = _context(db_path)
+    else:
+        ctx = gx.get_context(mode="ephemeral")  # suites need an active context
     specs = build_suites(thresholds)
-    ds = ctx.data_sources.add_pandas("signals")
+    try:
+        ds = ctx.data_sources.get("signals")
+    except (KeyError, ValueError, LookupError):
+        ds = ctx.data_sources.add_pandas("signals")
     hits: list[tuple[str, str, str, str]] = []   # rule, suite, expectation, row id
     counts: dict[str, dict[str, Any]] = {}
     results: list[tuple] = []
@@ -223,13 +240,31 @@ def _run_suites(con: duckdb.DuckDBPyConnection, thresholds: dict[str, dict[str, 
         if hasattr(df, "read_all"):
             df = df.read_all()
         df = df.to_pandas()
-        asset = ds.add_dataframe_asset(spec.name)
-        bd = asset.add_batch_definition_whole_dataframe("all")
+        try:
+            asset = ds.get_asset(spec.name)
+        except (KeyError, ValueError, LookupError):
+            asset = ds.add_dataframe_asset(spec.name)
+        try:
+            bd = asset.get_batch_definition("all")
+        except (KeyError, ValueError, LookupError):
+            bd = asset.add_batch_definition_whole_dataframe("all")
         result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": [spec.index_column]}
         with contextlib.redirect_stderr(io.StringIO()):  # GX draws progress bars on stderr
-            run = bd.get_batch(batch_parameters={"dataframe": df}).validate(spec.suite, result_format=result_format)
+            if db_path is None:
+                outcomes = bd.get_batch(batch_parameters={"dataframe": df}).validate(
+                    spec.suite, result_format=result_format).results
+            else:
+                suite = ctx.suites.add_or_update(spec.suite)
+                vd = ctx.validation_definitions.add_or_update(gx.ValidationDefinition(name=spec.name, data=bd, suite=suite))
+                cp = ctx.checkpoints.add_or_update(gx.Checkpoint(
+                    name=spec.name, validation_definitions=[vd], result_format=result_format,
+                    actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
+                ))
+                run = cp.run(batch_parameters={"dataframe": df},
+                             run_id=gx.RunIdentifier(run_name=f"signals-{now:%Y%m%dT%H%M%S}"))
+                outcomes = [r for v in run.run_results.values() for r in v.results]
         assessable: dict[str, set] = {}
-        for r in run.results:
+        for r in outcomes:
             cfg = r.expectation_config
             if r.exception_info and r.exception_info.get("raised_exception"):
                 raise RuntimeError(f"signal expectation {cfg.type} failed: {r.exception_info.get('exception_message')}")
@@ -313,7 +348,7 @@ def refresh(con: duckdb.DuckDBPyConnection, entity_settings: entity.EntitySettin
     entity.refresh(con, settings=entity_settings)
     run_rule_models(con)
     thresholds = rule_thresholds(cfg)
-    hits, gx_counts, suite_results = _run_suites(con, thresholds)
+    hits, gx_counts, suite_results = _run_suites(con, thresholds, bool(cfg.get("output", {}).get("data_docs", True)))
 
     hits_table = pa.table({  # noqa: F841 — read by DuckDB below
         "rule": [h[0] for h in hits], "suite": [h[1] for h in hits],
