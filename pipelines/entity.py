@@ -176,7 +176,7 @@ _COLUMNS = (
 @dataclass(frozen=True)
 class EntitySettings:
     method: str = "rapidfuzz"
-    name_min: float = 0.86
+    name_min: float = 0.85
     name_strict: float = 0.95
     build_year_tolerance: int = 5
     size_ratio_min: float = 0.5
@@ -263,7 +263,7 @@ def compare_rows(a: dict, b: dict, s: EntitySettings = EntitySettings()) -> tupl
         if ca == cb:
             return True, max(0.9, name_sim), f"同一台账小区;{name_why}"
         return False, 0.0, "台账中为不同小区"
-    if name_sim < min(s.name_min, 0.85):
+    if name_sim < s.name_min:
         return False, name_sim, name_why
     why = [f"名称:{name_why}({name_sim:.2f})"]
     ya, yb = a.get("build_year"), b.get("build_year")
@@ -354,7 +354,7 @@ def link_ledger(plans: list[dict], ledger: list[dict], s: EntitySettings = Entit
         best: tuple[float, str, str] | None = None
         for cid, c in seen.items():
             name_sim, name_why = name_match(p.get("name"), c.get("name"))
-            if name_sim < 0.85:
+            if name_sim < s.name_min:
                 continue
             ya, yb = p.get("build_year"), c.get("build_year")
             if ya and yb and abs(ya - yb) > s.build_year_tolerance:
