@@ -948,8 +948,13 @@ def build_projects(rng: random.Random, plans: dict[int, PlanRow], last: int, not
         schedules[pid] = s
         states[pid] = trajectory(p, s, last)
 
+    near_rule = {"nov30": "OVERDUE", "jump_near80": "PROGRESS_JUMP", "jump_near_small": "PROGRESS_JUMP",
+                 "idle_near": "FUNDS_IDLE", "paid_near": "PAID_EXCEEDS_WORK", "regress_near": "PROGRESS_REGRESSION",
+                 "invest_near": "INVEST_EXCEEDS_PLAN", "scale_near": "INFLATED_SCALE"}
     for pid, role in special.items():
         p, s, st = plans[pid], schedules[pid], states[pid]
+        if role in near_rule:  # planted just under the threshold: must not become a signal
+            notes[("NEAR", near_rule[role], pid)] = role
         months = sorted(st)
         if role == "overdue":
             nov = mi(p.year, 11)
@@ -992,8 +997,9 @@ def build_projects(rng: random.Random, plans: dict[int, PlanRow], last: int, not
                     st[m].progress = a.progress
                     st[m].done = round(a.done * rng.uniform(0.8, 0.95), 2)
                     notes[("PROGRESS_REGRESSION", pid)] = f"累计完成投资由{a.done:.2f}万元降至{st[m].done:.2f}万元"
-            else:
-                st[m].progress = round(a.progress - 0.5, 1)
+            else:  # exactly 0.5 points down, in values whose difference is exact in binary floats
+                _set_progress(st, p, m_prev, float(math.ceil(a.progress)), s.ratio)
+                st[m].progress = a.progress - 0.5
                 st[m].done = a.done
         elif role == "invest":
             first = next((mm for mm in months if st[mm].done > 1.1 * p.total), None)
@@ -1085,6 +1091,12 @@ def build_reports(rng: random.Random, plans: dict[int, PlanRow], states, last: i
     totals_bad = pick(lambda x: x[1] < last and not (x[0] == nofill_county and ym(x[1])[0] == nofill_year), 6)
     totals_near = pick(lambda x: True, 2)
     late_set, on5_set = set(late), set(on5)
+    for c, m in on5:
+        notes[("NEAR", "LATE_REPORT", c, m)] = "filled on the 5th"
+    for c, m in totals_near:
+        notes[("NEAR", "TOTALS_MISMATCH", c, m)] = "合计 0.3% off"
+    for c, m in ontime_resub + late_same:
+        notes[("NEAR", "RETRO_REVISION", c, m)] = "changed within M+1" if (c, m) in ontime_resub else "late, unchanged"
 
     files: list[ReportFile] = []
     for c, m in keys:
