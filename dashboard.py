@@ -7,6 +7,7 @@ Run with `uv run renovation serve` (or `streamlit run dashboard.py`); the wareho
 from __future__ import annotations
 
 import logging
+import time
 
 import streamlit as st
 
@@ -14,7 +15,8 @@ from app_pages._common import UNIT_KEY, YEAR_KEY
 from pipelines import queries as q
 from pipelines.charts import fmt_month
 
-logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+log = logging.getLogger("dashboard")
 
 st.set_page_config(
     page_title="巴州城镇老旧小区改造监测评估",
@@ -82,4 +84,8 @@ with st.sidebar:
         st.session_state[UNIT_KEY] = None
     st.caption(f"数据截至:{fmt_month(as_of)}" if as_of else "尚无月报数据")
 
-nav.run()
+t0 = time.perf_counter()
+try:
+    nav.run()
+finally:
+    log.info("page %s: script run %.3f s", nav.url_path or "progress", time.perf_counter() - t0)

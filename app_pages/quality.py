@@ -67,13 +67,16 @@ with guarded("校验结果"):
                              "file_name": "文件", "county_name": "县市", "kind": "类型", "messages": "拒收原因"})
     with t4:
         docs = q.data_docs_dir()
-        pages = sorted(docs.rglob("*.html")) if docs.exists() else []
+        index = docs / "index.html"
+        pages = sorted(docs.rglob("*.html"), key=lambda p: p.stat().st_mtime, reverse=True) if docs.exists() else []
         if not pages:
-            st.info("数据文档尚未生成(导入数据后会渲染到 warehouse/gx/data_docs/)。")
+            st.info("数据文档尚未生成(导入数据后由 Great Expectations 渲染在数据仓库旁的 gx 目录中)。",
+                    icon=":material/info:")
         else:
-            index = docs / "index.html"
             names = [p.relative_to(docs).as_posix() for p in pages]
-            default = names.index("index.html") if index.exists() else 0
-            chosen = st.selectbox("文档页面", names, index=default)
-            st.caption(f"本机路径:{docs / chosen}(在浏览器中打开可使用文档内的链接)")
+            if index.exists():  # the index first, then the newest validation runs
+                names.remove("index.html")
+                names.insert(0, "index.html")
+            chosen = st.selectbox(f"文档页面(共 {len(names)} 页,最新的在前)", names[:300])
+            st.caption(f"本机路径:{docs / chosen}(在浏览器中直接打开可使用文档内的链接)")
             components.html((docs / chosen).read_text(encoding="utf-8", errors="replace"), height=640, scrolling=True)

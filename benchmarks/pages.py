@@ -17,6 +17,7 @@ Targets (issue 5): first render < 2 s, filter change < 1 s, on the demo data.
 from __future__ import annotations
 
 import argparse
+import tempfile
 import os
 import statistics
 import sys
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     port = free_port()
-    proc = start_app(args.db.resolve(), port)
+    proc = start_app(args.db.resolve(), port, Path(tempfile.gettempdir()) / "pages-benchmark.server.log")
     base = f"http://127.0.0.1:{port}"
     timings: dict[str, dict[str, list[float]]] = {n: {"cold": [], "tab": [], "nav": [], "filter": []} for n in PAGES}
     try:

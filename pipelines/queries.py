@@ -711,8 +711,15 @@ def row_issues(unit: str | None) -> pl.DataFrame:
 
 
 def data_docs_dir() -> Path:
-    """Where the Great Expectations Data Docs are rendered."""
-    return DATA_DOCS
+    """Where the Great Expectations Data Docs of this warehouse are: the site the ingest and signal
+    runs render beside the warehouse file (``pipelines.validation.docs_index``), else ``warehouse/gx/data_docs``."""
+    try:
+        from pipelines.validation import docs_index
+
+        index = docs_index(db_path())
+    except ImportError:
+        index = None
+    return index.parent if index is not None else DATA_DOCS
 
 
 def max_upload_bytes() -> int:

@@ -44,18 +44,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(db: Path, port: int) -> subprocess.Popen:
-    """`streamlit run dashboard.py` on ``port`` against ``db``; returns once the server answers."""
+def start_app(db: Path, port: int, log: Path | None = None) -> subprocess.Popen:
+    """`streamlit run dashboard.py` on ``port`` against ``db``; returns once the server answers.
+    The server's log goes to ``log`` (a file: a pipe nobody reads would block the server when full)."""
     env = dict(os.environ, RENOVATION_DB=str(db))
+    log = log or db.with_suffix(".server.log")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("ab"),
     )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited: {proc.stderr.read().decode(errors='replace')[-2000:]}")
+            raise RuntimeError(f"streamlit exited: {log.read_text(errors='replace')[-2000:]}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
                 if r.status == 200:
