@@ -480,8 +480,9 @@ def assign_years(rng: random.Random, ledgers: dict[str, list[LedgerRow]]) -> dic
 
 
 class _PlanMaker:
-    def __init__(self, rng: random.Random, ledgers: dict[str, list[LedgerRow]]):
+    def __init__(self, rng: random.Random, ledgers: dict[str, list[LedgerRow]], slow: set[str]):
         self.rng = rng
+        self.slow = slow
         self.ledgers = ledgers
         self.names = {c: {r.name for r in ledgers[c]} for c in COUNTIES}
         self.pid = 0
@@ -546,7 +547,7 @@ class _PlanMaker:
         elevators = rng.randint(1, 4) if "完善类" in cats and rng.random() < 0.08 else 0
         cost = rng.uniform(*COST_PER_HH[len(cats)])
         total = round(hh * cost, 2)
-        f = self.funding(total, rng.random() < 0.9)
+        f = self.funding(total, rng.random() < (0.72 if county in self.slow else 0.93))
         ns, ne, k = self.notice(fill)
         return PlanRow(
             pid=self.pid, county=county, year=year, cid=led.cid, eid=led.eid, street=led.street,
@@ -573,8 +574,8 @@ def _median(xs: list[float]) -> float:
     return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
 
 
-def build_plans(rng: random.Random, ledgers, years, notes) -> tuple[list[PlanFile], dict[int, PlanRow]]:
-    mk = _PlanMaker(rng, ledgers)
+def build_plans(rng: random.Random, ledgers, years, notes, slow: set[str]) -> tuple[list[PlanFile], dict[int, PlanRow]]:
+    mk = _PlanMaker(rng, ledgers, slow)
     by_cid = {r.cid: r for c in COUNTIES for r in ledgers[c]}
     fills = {(c, y): mk.fill_date(c, y) for c in COUNTIES for y in YEARS}
     kb = [r for r in ledgers[KORLA] if r.kind == "boundary"]
@@ -803,13 +804,15 @@ class Schedule:
     pm: bool
 
 
-def schedule(rng: random.Random, p: PlanRow, *, overdue: bool = False, nov30: bool = False,
+def schedule(rng: random.Random, p: PlanRow, *, slow: bool = False, overdue: bool = False, nov30: bool = False,
              start_month: int | None = None) -> Schedule:
+    """When and how a project is built; ``slow`` for a county that lags (late starts of projects
+    without central subsidy, slower payment, fewer property managers, less satisfied residents)."""
     hh = p.households
     if start_month is None:
         start_month = rng.choices((3, 4, 5, 6), weights=(0.15, 0.4, 0.3, 0.15))[0]
-        if p.central == 0 and rng.random() < 0.3:
-            start_month = rng.choice((6, 7, 8))
+        if p.central == 0 and rng.random() < (0.7 if slow else 0.3):
+            start_month = rng.choice((7, 8, 9) if slow else (6, 7, 8))
     lo, hi = (2, 4) if hh < 100 else (3, 5) if hh < 200 else (4, 6)
     k = rng.randint(lo, hi)
     if p.central > 0 and not overdue:
@@ -829,8 +832,10 @@ def schedule(rng: random.Random, p: PlanRow, *, overdue: bool = False, nov30: bo
         start = date(p.year, start_month, rng.randint(1, 8))
         finish = date(fy, fm, rng.randint(max(start.day + 10, 20), 28))
     return Schedule(start=start, months=months, curve=_curve(rng, k, 38.0 if hh >= 200 else None), finish=finish,
-                    ratio=rng.uniform(0.93, 1.04), q=rng.uniform(0.55, 0.85), accept_days=rng.randint(25, 60),
-                    satisfaction=round(rng.uniform(85, 99), rng.choice((0, 1))), pm=rng.random() < 0.8)
+                    ratio=rng.uniform(0.93, 1.04), q=rng.uniform(0.35, 0.6) if slow else rng.uniform(0.55, 0.85),
+                    accept_days=rng.randint(25, 60),
+                    satisfaction=round(rng.uniform(85, 93) if slow else rng.uniform(87, 99), rng.choice((0, 1))),
+                    pm=rng.random() < (0.5 if slow else 0.85))
 
 
 def listing_months(p: PlanRow, s: Schedule, last: int) -> list[int]:
@@ -885,7 +890,8 @@ def _set_progress(st: dict[int, ReportRow], p: PlanRow, m: int, prog: float, rat
     r.done = round(p.total * ratio * prog / 100, 2)
 
 
-def build_projects(rng: random.Random, plans: dict[int, PlanRow], last: int, notes: dict) -> tuple[dict, dict]:
+def build_projects(rng: random.Random, plans: dict[int, PlanRow], last: int, notes: dict,
+                   slow: set[str]) -> tuple[dict, dict]:
     """Schedules and month states of every current plan row, with report-level plantings."""
     pids = sorted(plans)
     eligible = [pid for pid in pids if plans[pid].role in ("clean", "dup_first")]
@@ -903,7 +909,7 @@ def build_projects(rng: random.Random, plans: dict[int, PlanRow], last: int, not
         return got
 
     ok_year = lambda p, lo=2020, hi=2025: lo <= p.year <= hi and mi(p.year, 12) <= last
-    overdue = grab(7, "overdue", lambda p: p.central > 0 and ok_year(p, 2020, 2024))
+    overdue = grab(8, "overdue", lambda p: p.central > 0 and ok_year(p, 2020, 2024))
     nov30 = grab(2, "nov30", lambda p: p.central > 0 and ok_year(p, 2020, 2024) and p.households < 200)
     jump = grab(5, "jump", lambda p: p.households >= 200 and ok_year(p))
     jump_near80 = grab(1, "jump_near80", lambda p: p.households >= 200 and ok_year(p))
@@ -924,15 +930,15 @@ def build_projects(rng: random.Random, plans: dict[int, PlanRow], last: int, not
     for pid in pids:
         p = plans[pid]
         role = special.get(pid, "")
-        s = schedule(rng, p, overdue=role == "overdue", nov30=role == "nov30",
+        s = schedule(rng, p, slow=p.county in slow, overdue=role == "overdue", nov30=role == "nov30",
                      start_month=rng.choice((5, 6)) if role in ("idle", "idle_near") else
                      rng.choice((3, 4, 5)) if role in ("regress", "regress_near", "paid", "paid_near") else None)
         while role in ("paid", "paid_near") and (len(s.months) < 3 or s.curve[1] > 60):
-            s = schedule(rng, p, start_month=rng.choice((3, 4, 5)))
+            s = schedule(rng, p, slow=p.county in slow, start_month=rng.choice((3, 4, 5)))
         if role in ("regress", "regress_near") and len(s.months) < 4:
-            s = schedule(rng, p, start_month=4)
+            s = schedule(rng, p, slow=p.county in slow, start_month=4)
             while len(s.months) < 4:
-                s = schedule(rng, p, start_month=4)
+                s = schedule(rng, p, slow=p.county in slow, start_month=4)
         if role.startswith("jump"):
             hi, lo = {"jump": (rng.uniform(93, 98), rng.uniform(2, 9)), "jump_near80": (90.0, 10.0),
                       "jump_near_small": (95.0, 5.0)}[role]
@@ -1067,8 +1073,11 @@ def build_reports(rng: random.Random, plans: dict[int, PlanRow], states, last: i
 
     # MISSING_REPORT: forgotten January / December reports (no construction then), and one November
     missing = pick(lambda x: ym(x[1])[1] in (1, 12) and (x[0], ym(x[1])[0]) in has_plan and x[1] < last, 5)
-    nov_overdue = [x for x in keys if ym(x[1])[1] == 11 and x not in used and any(
-        r.central > 0 and r.finish_date is None and r.plan_year == ym(x[1])[0] for r in by_cm[x])]
+    def unfinished(x):
+        return sum(r.central > 0 and r.finish_date is None and r.plan_year == ym(x[1])[0] for r in by_cm[x])
+
+    # the November report missing where one subsidised project is late: no OVERDUE, MISSING_REPORT instead
+    nov_overdue = [x for x in keys if ym(x[1])[1] == 11 and x not in used and unfinished(x) == 1]
     if nov_overdue:
         x = rng.choice(nov_overdue)
         used.add(x)
@@ -1159,7 +1168,9 @@ def build_world(seed: int, last_month: str) -> World:
     notes: dict[tuple, str] = {}
     ledgers = build_ledgers(rng)
     years = assign_years(rng, ledgers)
-    plan_files, plans = build_plans(rng, ledgers, years, notes)
+    # two units that lag behind the others, for the leadership's view to find
+    slow = set(rng.sample([c for c in COUNTIES if c not in (KORLA, ZONE)], 2))
+    plan_files, plans = build_plans(rng, ledgers, years, notes, slow)
     # a ledger resubmitted by one county: one community added late (补录), years of renovation marked
     re_county = rng.choice([c for c in COUNTIES if c not in (KORLA, ZONE)])
     later = [p for p in plans.values() if p.county == re_county and p.year >= 2023 and p.role == "clean"]
@@ -1180,7 +1191,7 @@ def build_world(seed: int, last_month: str) -> World:
             ledger_files += [first, second]
         else:
             ledger_files.append(LedgerFile(c, date(2019, rng.randint(6, 9), rng.randint(1, 28)), ledgers[c]))
-    _, states = build_projects(rng, plans, last, notes)
+    _, states = build_projects(rng, plans, last, notes, slow)
     report_files = build_reports(rng, plans, states, last, notes)
     ledger = {r.cid: r for c in COUNTIES for r in ledgers[c]}
     return World(seed=seed, last_month=last, ledger_files=ledger_files, plan_files=plan_files,
