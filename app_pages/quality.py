@@ -1,8 +1,9 @@
 """数据质量 — validation results per submission (Great Expectations), quarantined rows and findings, and the Data Docs."""
 
+import base64
+
 import polars as pl
 import streamlit as st
-import streamlit.components.v1 as components
 
 from app_pages._common import filters, guarded
 from pipelines import charts as ch
@@ -79,4 +80,7 @@ with guarded("校验结果"):
                 names.insert(0, "index.html")
             chosen = st.selectbox(f"文档页面(共 {len(names)} 页,最新的在前)", names[:300])
             st.caption(f"本机路径:{docs / chosen}(在浏览器中直接打开可使用文档内的链接)")
-            components.html((docs / chosen).read_text(encoding="utf-8", errors="replace"), height=640, scrolling=True)
+            # a data: URL gives the page an opaque origin: whatever a validated cell holds, its
+            # HTML cannot reach the app (an HTML string or file would be embedded same-origin)
+            html = (docs / chosen).read_bytes()
+            st.iframe("data:text/html;charset=utf-8;base64," + base64.b64encode(html).decode("ascii"), height=640)

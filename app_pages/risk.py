@@ -74,7 +74,8 @@ with tab_list, guarded("线索清单"):
     with c2:
         st.dataframe(
             sig.select("severity", "rule_label", "county_name", "plan_year", "period", "community_name", "score", "verdict")
-            .with_columns(pl.col("severity").replace_strict(SEV, default="")),
+            .with_columns(pl.col("severity").replace_strict(SEV, default=""), pl.col("period").fill_null(""),
+                          pl.col("community_name").fill_null("")),
             hide_index=True, width="stretch", height=330,
             column_config={"severity": "严重", "rule_label": "规则", "county_name": "县市",
                            "plan_year": st.column_config.NumberColumn("年度", format="%d"), "period": "期间",
@@ -94,10 +95,16 @@ with tab_list, guarded("线索清单"):
             st.markdown(f"**证据**:{s['evidence']}")
             st.caption(f"规则 {s['rule']} · 来源 {s['file_name'] or '—'} 工作表「{s['sheet_name'] or '—'}」第 {s['row_number'] or '—'} 行"
                        f" · 计算方式 {s['engine']}")
-            t1, t2, t3, t4 = st.tabs(["台账行", "计划行", "月报行", "身份关联说明"])
-            t1.dataframe(d["ledger"].drop("community_id"), hide_index=True, width="stretch")
-            t2.dataframe(d["plan"].drop("plan_row_id", "community_id"), hide_index=True, width="stretch")
-            t3.dataframe(d["reports"], hide_index=True, width="stretch")
+            L = q.DETAIL_LABELS
+            t0, t1, t2, t3, t4 = st.tabs(["台账与计划对照", "台账行", "计划行", "月报行", "身份关联说明"])
+            if d["compare"].is_empty():
+                t0.caption("这条线索不针对某一计划行(县市或文件层面的线索),请看月报行或证据。")
+            else:
+                t0.dataframe(d["compare"], hide_index=True, width="stretch")
+            t1.dataframe(d["ledger"].drop("community_id").rename(L, strict=False), hide_index=True, width="stretch")
+            t2.dataframe(d["plan"].drop("plan_row_id", "community_id").rename(L, strict=False), hide_index=True,
+                         width="stretch")
+            t3.dataframe(d["reports"].rename(L, strict=False), hide_index=True, width="stretch")
             with t4:
                 for r in d["plan"].iter_rows(named=True):
                     st.markdown(f"- {r['plan_year']} 年 {r['county_name']}「{r['name']}」→ 台账:"
@@ -105,8 +112,8 @@ with tab_list, guarded("线索清单"):
                                 f"匹配度 {(r['link_score'] or 0):.2f});{r['link_fields'] or ''}")
                 if "entity" in d and d["entity"].height > 1:
                     st.markdown("**同一小区的其他申报(实体识别)**")
-                    st.dataframe(d["entity"].select("plan_row_id", "match_score", "matched_fields", "method"),
-                                 hide_index=True, width="stretch")
+                    st.dataframe(d["entity"].select("plan_row_id", "match_score", "matched_fields", "method")
+                                 .rename(L, strict=False), hide_index=True, width="stretch")
             with st.form("verdict_form", clear_on_submit=False):
                 st.markdown(f"**核查结论**(当前:{sig.filter(pl.col('signal_id') == chosen)['verdict'][0]})")
                 a, b = st.columns([1, 2])

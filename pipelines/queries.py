@@ -30,7 +30,7 @@ __all__ = [
     "score_years", "score_totals", "score_lines", "scores_csv_bytes",
     "submission_history", "ingest_log", "reporting_status",
     "validation_results", "row_issues", "data_docs_dir", "max_upload_bytes",
-    "ingest_files", "write_verdict", "signals_csv_bytes", "signals_xlsx_bytes", "report_bytes",
+    "DETAIL_LABELS", "ingest_files", "write_verdict", "signals_csv_bytes", "signals_xlsx_bytes", "report_bytes",
 ]
 
 log = logging.getLogger(__name__)
@@ -462,10 +462,61 @@ def _signal_detail(key: str, signal_id: str) -> dict:
         """,
         {"ids": ids},
     )
+    out["compare"] = _compare(out["plan"], out["ledger"], s["plan_row_id"])
     if s["entity_id"] and has_table("marts.signal_entities"):
         out["entity"] = _query(
             "select * from marts.signal_entities where entity_id = $e", {"e": s["entity_id"]})
     return out
+
+
+_COMPARE_FIELDS = (("name", "小区名称"), ("address", "地址"), ("build_year", "建成年份"), ("buildings", "楼栋数"),
+                   ("households", "户数"), ("area_m2", "建筑面积(m²)"))
+
+
+def _compare(plan: pl.DataFrame, ledger: pl.DataFrame, plan_row_id: str | None) -> pl.DataFrame:
+    """The flagged plan row beside the ledger community it was linked to, field by field, with the difference."""
+    rows = plan.filter(pl.col("plan_row_id") == plan_row_id) if plan_row_id else plan.head(0)
+    if rows.is_empty():
+        return pl.DataFrame(schema={"字段": pl.String, "台账": pl.String, "计划": pl.String, "差异": pl.String})
+    p = rows.row(0, named=True)
+    match = ledger.filter(pl.col("community_id") == p["community_id"]) if p["community_id"] else ledger.head(0)
+    led = match.row(0, named=True) if match.height else {}
+    def show(col: str, v) -> str:
+        if v is None:
+            return "—"
+        if col == "build_year" or not isinstance(v, (int, float)):
+            return str(v)
+        return f"{v:,.1f}" if col == "area_m2" else f"{v:,}"
+
+    out = []
+    for col, label in _COMPARE_FIELDS:
+        a, b = led.get(col), p.get(col)
+        diff = ""
+        if a is not None and b is not None and a == b:
+            diff = "一致"
+        elif col == "build_year" and a is not None and b is not None:
+            diff = f"{b - a:+d} 年"
+        elif isinstance(a, (int, float)) and isinstance(b, (int, float)) and a:
+            diff = f"{b - a:+,.0f}({(b - a) / a:+.0%})"
+        elif a is not None and b is not None:
+            diff = "不同"
+        elif a is None and not led:
+            diff = "台账无匹配"
+        out.append({"字段": label, "台账": show(col, a), "计划": show(col, b), "差异": diff})
+    return pl.DataFrame(out)
+
+
+#: Chinese headings of the drill-down tables (the page renames with them)
+DETAIL_LABELS = {
+    "county_name": "县市", "plan_year": "计划年度", "name": "小区名称", "address": "地址", "build_year": "建成年份",
+    "buildings": "楼栋数", "households": "户数", "area_m2": "建筑面积(m²)", "categories": "改造类别",
+    "total_invest_wan_yuan": "计划总投资(万元)", "central_subsidy_wan_yuan": "中央补助(万元)", "notice_days": "公示天数",
+    "renovated_year": "已改造年度", "file_name": "文件", "sheet_name": "工作表", "row_number": "行",
+    "link_score": "匹配度", "link_fields": "匹配依据", "link_method": "匹配方法", "report_month": "报告期",
+    "start_date": "开工日期", "pct_progress": "形象进度(%)", "invest_done_wan_yuan": "累计完成投资(万元)",
+    "paid_wan_yuan": "累计拨付(万元)", "finish_date": "完工日期", "submission_rank": "版本(1=现行)",
+    "fill_date": "填报日期", "match_score": "匹配度", "matched_fields": "匹配依据", "method": "方法",
+}
 
 
 def signal_detail(signal_id: str) -> dict:
