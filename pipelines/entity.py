@@ -213,6 +213,20 @@ def _size_ok(a: dict, b: dict, s: EntitySettings) -> tuple[bool, str]:
     return True, ",".join(parts)
 
 
+def _build_year(row: dict) -> tuple[int | None, bool]:
+    """The build year to compare: the linked ledger community's, else the row's (and whether from the ledger)."""
+    led = row.get("ledger") or {}
+    if led.get("build_year"):
+        return led["build_year"], True
+    return row.get("build_year"), False
+
+
+def _sizes(row: dict) -> dict:
+    """The sizes to compare: the linked ledger community's (a plan may inflate them), else the row's."""
+    led = row.get("ledger") or {}
+    return led if led.get("households") else row
+
+
 def _address(row: dict) -> str | None:
     """The row's address, else the address of the ledger community it is linked to."""
     return row.get("address") or row.get("ledger_address")
@@ -266,12 +280,15 @@ def compare_rows(a: dict, b: dict, s: EntitySettings = EntitySettings()) -> tupl
     if name_sim < s.name_min:
         return False, name_sim, name_why
     why = [f"名称:{name_why}({name_sim:.2f})"]
-    ya, yb = a.get("build_year"), b.get("build_year")
+    # the ledger's record of a linked row is the reference; two plan entries may each be a few
+    # years off the truth, in opposite directions
+    (ya, la), (yb, lb) = _build_year(a), _build_year(b)
     if ya and yb:
-        if abs(ya - yb) > s.build_year_tolerance:
+        tolerance = s.build_year_tolerance * (1 if la or lb else 2)
+        if abs(ya - yb) > tolerance:
             return False, 0.0, f"建成年份相差 {abs(ya - yb)} 年"
         why.append(f"年份 {ya}/{yb}")
-    ok, size_why = _size_ok(a, b, s)
+    ok, size_why = _size_ok(_sizes(a), _sizes(b), s)
     if not ok:
         return False, 0.0, size_why
     if size_why:
@@ -555,7 +572,7 @@ def ledger_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 def attach_ledger(rows: list[dict], ledger: list[dict], s: EntitySettings) -> list[dict]:
     """Choose each plan row's ledger community: ``s.ledger_source`` says whose link wins."""
     own = link_ledger(rows, ledger, s) if s.ledger_source != "linking" else {}
-    address = {c["community_id"]: c.get("address") for c in ledger}
+    by_id = {c["community_id"]: c for c in ledger}
     for r in rows:
         mine = own.get(r["plan_row_id"])
         theirs = r.get("linked_community_id")
@@ -566,7 +583,8 @@ def attach_ledger(rows: list[dict], ledger: list[dict], s: EntitySettings) -> li
         else:  # own_first: ours where we found one, else the linker's
             cid = mine[0] if mine else theirs
         r["community_id"] = cid
-        r["ledger_address"] = address.get(cid) if cid else None
+        r["ledger"] = by_id.get(cid) if cid else None
+        r["ledger_address"] = r["ledger"].get("address") if r["ledger"] else None
         r["ledger_link"] = mine
     return rows
 
