@@ -377,3 +377,68 @@ def test_signal_exports_escape_formulas_and_carry_the_bom():
     assert wb.sheetnames == ["风险线索", "说明"]
     assert wb["风险线索"]["F2"].value == "'=HYPERLINK(\"x\")"
     assert wb["说明"]["B1"].value == "'=1+1"
+
+
+# --- the progress marts, given/expect on the literal rows ---------------------------------------
+
+def _rows(db: Path, sql: str, params=None) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def test_progress_county_rates_rank_and_lag(warehouse):
+    got = _rows(warehouse, """
+        select county_name, count_started_communities, pct_started_communities, pct_invest_done, progress_rank, is_lagging
+        from marts.progress_county where plan_year = 2025 order by progress_rank""")
+    assert got == [
+        # 尉犁县: 罗布小区 started (January state carries to March); 50 / 160 = 31.25%
+        ("尉犁县", 1, 100.0, 31.3, 1, False),
+        # 库尔勒市: 幸福、团结 started of 3; (190 + 170 + 0) / 1200 = 30.0%
+        ("库尔勒市", 2, 66.7, 30.0, 2, False),
+        # 轮台县: 团结 started of 2 = 50.0% ≤ 66.7 − 10: lagging; 15 / 400 = 3.75%
+        ("轮台县", 1, 50.0, 3.8, 3, True),
+    ]
+
+
+def test_progress_monthly_is_cumulative_against_the_schedule(warehouse):
+    got = _rows(warehouse, """
+        select strftime(report_month, '%m'), count_started_communities, count_completed_communities, count_due_start_communities
+        from marts.progress_monthly where plan_year = 2025 and county_code = ? order by report_month""", ["652801"])
+    # 库尔勒市: started 幸福 (Jan), 团结 (Feb 20); completed 幸福 (Mar 25);
+    # scheduled starts 幸福 2025-02-01, 团结 2025-03-01, 建设局大院 2025-05-01
+    assert got == [("01", 1, 0, 0), ("02", 2, 0, 1), ("03", 2, 1, 2)]
+
+
+def test_trajectory_path_and_projection(warehouse):
+    path = _rows(warehouse, """select sum(path_households), sum(target_households) from marts.progress_trajectory
+                               where report_month = date '2025-03-01'""")[0]
+    # 63 of the 72 months of 2020–2025 have passed by March 2025: 1220 × 63 / 72 = 1067.5
+    assert path == (1067.5, 1220)
+    krl = _rows(warehouse, """select completed_households, pace_households_per_month, months_to_goal, projected_households_2025
+                              from marts.progress_projection where county_code = '652801'""")[0]
+    # 120 (2024) + 100 (2025-03) = 220 completed; 220 over the 12 months since 2024-03; 9 months left: 220 + 165
+    assert krl[0] == 220 and krl[1] == pytest.approx(220 / 12) and krl[2] == 9 and krl[3] == 385
+
+
+def test_reporting_finds_missing_and_late(warehouse):
+    got = _rows(warehouse, """select county_name, strftime(report_month, '%Y-%m'), has_report, is_late
+                              from marts.progress_reporting where plan_year = 2025 and (is_late or not has_report)
+                              order by 1, 2""")
+    assert got == [("尉犁县", "2025-02", False, False), ("尉犁县", "2025-03", False, False), ("轮台县", "2025-02", True, True)]
+
+
+def test_compare_shows_the_plan_row_beside_its_ledger_community():
+    from pipelines.queries import _compare
+
+    plan = pl.DataFrame({"plan_row_id": ["p1"], "community_id": ["c1"], "name": ["幸福小区(一期)"], "address": [None],
+                         "build_year": [1997], "buildings": [8], "households": [412], "area_m2": [30000.0]})
+    ledger = pl.DataFrame({"community_id": ["c1"], "name": ["幸福小区"], "address": ["人民路1号"], "build_year": [1995],
+                           "buildings": [8], "households": [260], "area_m2": [20000.0]})
+    got = {r["字段"]: (r["台账"], r["计划"], r["差异"]) for r in _compare(plan, ledger, "p1").iter_rows(named=True)}
+    assert got["户数"] == ("260", "412", "+152(+58%)")  # 412 − 260 = 152; 152 / 260 = 58%
+    assert got["建成年份"] == ("1995", "1997", "+2 年")
+    assert got["楼栋数"][2] == "一致" and got["小区名称"][2] == "不同" and got["地址"] == ("人民路1号", "—", "")
+    assert _compare(plan, ledger, None).is_empty()
