@@ -22,7 +22,7 @@ import xlsxwriter
 import xlwt
 
 from pipelines.demo_world import (
-    COUNTIES, LedgerFile, PlanFile, PlanRow, ReportFile, ReportRow, World, ym,
+    COUNTIES, LedgerFile, PlanFile, ReportFile, World, ym,
 )
 
 FIXED_CREATED = datetime(2020, 1, 1, 9, 0, 0)
@@ -661,8 +661,8 @@ def render_ledger(lf: LedgerFile, prof: Profile, out: Path, seed: int, fmt_kind:
     if fill_col:
         fields.append("fill_date")
     headers = [EXTRA_HEADERS[f] if f in EXTRA_HEADERS else _header_text(prof, f, "ledger", rng) for f in fields]
-    values, data = [], []
-    for i, r in enumerate(lf.rows):
+    values = []
+    for r in lf.rows:
         v = {"county": prof.county_written, "street": r.street, "community": r.community, "name": r.name,
              "address": r.address, "build_year": r.build_year, "buildings": r.buildings, "households": r.households,
              "area": r.area, "owner": r.owner, "has_pm": r.has_pm, "pct_elderly": r.pct_elderly,
@@ -872,6 +872,5 @@ def render_all(w: World, out: Path) -> list[Path]:
     for rf in w.report_files:
         k = kinds.get(("monthly_year", rf.county, ym(rf.month)[0]), "xlsx")
         paths.append(render_report(rf, profs[rf.county], out, w.seed, k))
-    names = [p.name for p in paths]
     assert len(set(str(p) for p in paths)) == len(paths), "two files with the same name"
     return paths

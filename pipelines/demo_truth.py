@@ -71,7 +71,6 @@ def compute_truth(w: World) -> list[dict]:
 
     # ---- plan rules (current plans)
     files = current_plan_files(w)
-    fill_of = {(f.county, f.year): f.fill_date for f in files}
     entries = []  # (plan row, position)
     for f in files:
         for i, p in enumerate(f.rows):
@@ -80,11 +79,11 @@ def compute_truth(w: World) -> list[dict]:
     for p, pos in entries:
         by_eid.setdefault(p.eid, []).append((pos, p))
     flagged_cross: set[int] = set()
-    for eid, lst in by_eid.items():
+    for lst in by_eid.values():
         lst.sort(key=lambda t: t[0])
         first_year = lst[0][1].year
         seen_years: set[int] = set()
-        for pos, p in lst:
+        for _, p in lst:
             if p.year > first_year:
                 flagged_cross.add(p.pid)
                 emit("DUP_CROSS_YEAR", p.county, p.year, "", p.name,
@@ -119,7 +118,7 @@ def compute_truth(w: World) -> list[dict]:
     groups: dict[tuple[int, tuple], list] = {}
     for p, _ in entries:
         groups.setdefault((p.year, p.categories), []).append(p)
-    for (year, cats), ps in groups.items():
+    for ps in groups.values():
         m_hh = _median([p.total / p.households for p in ps])
         m_m2 = _median([p.total / p.area for p in ps])
         for p in ps:
@@ -143,12 +142,11 @@ def compute_truth(w: World) -> list[dict]:
         idle_run = 0
         prev = None
         for m, r, c in lst:
-            period = month_label(m)
 
-            def flag(rule, ev):
+            def flag(rule, ev, r=r, c=c, m=m, done_rules=done_rules):  # once per project and rule, first month
                 if rule not in done_rules:
                     done_rules.add(rule)
-                    emit(rule, c, r.plan_year, period, r.name, notes.get((rule, pid), ev))
+                    emit(rule, c, r.plan_year, month_label(m), r.name, notes.get((rule, r.pid), ev))
 
             if r.households > p.households * 1.1 and r.households - p.households >= 5:
                 flag("INFLATED_SCALE", f"月报户数{r.households} > 计划户数{p.households}")

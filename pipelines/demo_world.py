@@ -660,7 +660,7 @@ def build_plans(rng: random.Random, ledgers, years, notes, slow: set[str]) -> tu
             name = rng.choice(nm.FAKE_STEMS) + rng.choice(("小区", "花园", "新村", "家园"))
             if name not in mk.names[county] and all(SequenceMatcher(None, name, o).ratio() <= 0.5 for o in mk.names[county]):
                 break
-        road = rng.choice([r for r in nm.ROADS if r not in {l.road for l in ledgers[county]}] or nm.ROADS)
+        road = rng.choice([r for r in nm.ROADS if r not in {r.road for r in ledgers[county]}] or nm.ROADS)
         fake = LedgerRow(cid=-1, eid=-1, county=county, street=rng.choice(nm.STREETS[county]), community="",
                          name=name, road=road, number=rng.randint(230, 400), address="", build_year=rng.randint(1986, 1999),
                          buildings=0, households=rng.randint(60, 240), area=0, owner="", landmark="", has_pm=None,
@@ -729,8 +729,7 @@ def build_plans(rng: random.Random, ledgers, years, notes, slow: set[str]) -> tu
     for i, p in enumerate(take(clean(), 6)):
         p.role = "notice"
         if i < 4:
-            p.notice_start, p.notice_end, k = (*mk.notice(fills[(p.county, p.year)], rng.randint(6, 12))[:2], None)
-            p.notice_days_given = weekdays(p.notice_start, p.notice_end)
+            p.notice_start, p.notice_end, p.notice_days_given = mk.notice(fills[(p.county, p.year)], rng.randint(6, 12))
             notes[("NOTICE_SHORT", p.pid)] = f"公示{p.notice_days_given}个工作日,不足14个工作日"
         else:
             p.notice_start = p.notice_end = p.notice_days_given = None
@@ -908,22 +907,28 @@ def build_projects(rng: random.Random, plans: dict[int, PlanRow], last: int, not
                 got.append(pid)
         return got
 
-    ok_year = lambda p, lo=2020, hi=2025: lo <= p.year <= hi and mi(p.year, 12) <= last
-    overdue = grab(8, "overdue", lambda p: p.central > 0 and ok_year(p, 2020, 2024))
-    nov30 = grab(2, "nov30", lambda p: p.central > 0 and ok_year(p, 2020, 2024) and p.households < 200)
-    jump = grab(5, "jump", lambda p: p.households >= 200 and ok_year(p))
-    jump_near80 = grab(1, "jump_near80", lambda p: p.households >= 200 and ok_year(p))
-    jump_near_small = grab(1, "jump_near_small", lambda p: 150 <= p.households < 200 and ok_year(p))
-    idle = grab(5, "idle", lambda p: ok_year(p, 2021))
-    idle_near = grab(2, "idle_near", lambda p: ok_year(p, 2021))
-    paid_hi = grab(5, "paid", lambda p: ok_year(p) and p.households >= 60)
-    paid_near = grab(2, "paid_near", lambda p: ok_year(p) and p.households >= 60)
-    regress = grab(5, "regress", lambda p: ok_year(p) and p.households >= 100)
-    regress_near = grab(2, "regress_near", lambda p: ok_year(p) and p.households >= 100)
-    invest = grab(5, "invest", lambda p: ok_year(p))
-    invest_near = grab(2, "invest_near", lambda p: ok_year(p))
-    scale = grab(5, "scale", lambda p: ok_year(p) and 40 <= p.households < 170)
-    scale_near = grab(2, "scale_near", lambda p: ok_year(p) and p.households >= 80)
+    def ok_year(p: PlanRow, lo: int = 2020, hi: int = 2025) -> bool:
+        return lo <= p.year <= hi and mi(p.year, 12) <= last
+
+    # (how many, role, which projects qualify); a project carries one role at most
+    for k, role, pred in (
+        (8, "overdue", lambda p: p.central > 0 and ok_year(p, 2020, 2024)),
+        (2, "nov30", lambda p: p.central > 0 and ok_year(p, 2020, 2024) and p.households < 200),
+        (5, "jump", lambda p: p.households >= 200 and ok_year(p)),
+        (1, "jump_near80", lambda p: p.households >= 200 and ok_year(p)),
+        (1, "jump_near_small", lambda p: 150 <= p.households < 200 and ok_year(p)),
+        (5, "idle", lambda p: ok_year(p, 2021)),
+        (2, "idle_near", lambda p: ok_year(p, 2021)),
+        (5, "paid", lambda p: ok_year(p) and p.households >= 60),
+        (2, "paid_near", lambda p: ok_year(p) and p.households >= 60),
+        (5, "regress", lambda p: ok_year(p) and p.households >= 100),
+        (2, "regress_near", lambda p: ok_year(p) and p.households >= 100),
+        (5, "invest", lambda p: ok_year(p)),
+        (2, "invest_near", lambda p: ok_year(p)),
+        (5, "scale", lambda p: ok_year(p) and 40 <= p.households < 170),
+        (2, "scale_near", lambda p: ok_year(p) and p.households >= 80),
+    ):
+        grab(k, role, pred)
 
     schedules: dict[int, Schedule] = {}
     states: dict[int, dict[int, ReportRow]] = {}
