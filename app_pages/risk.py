@@ -53,6 +53,16 @@ with tab_rank, guarded("风险排名"):
     st.caption("风险分 = 严重程度分(高 3 / 中 2 / 低 1 之和)× 资金系数(1 + 中央补助 / 最大中央补助)"
                " × 多类别叠加系数(1 + 0.5 ×(类别数 − 1));已排除的线索不计。先核查排名靠前的小区。")
     ranking = q.risk_ranking(f.year, f.unit)
+    if not f.unit and q.has_table("marts.risk_counties"):
+        with st.expander("县市风险排名(全部年度、未排除的线索)"):
+            st.dataframe(q.risk_counties(), hide_index=True, width="stretch", column_config={
+                "risk_rank": "排名", "county_name": "县市", "count_signals": "线索数", "count_high": "高",
+                "count_medium": "中", "count_low": "低", "count_communities": "涉及小区", "classes": "类别",
+                "severity_points": st.column_config.NumberColumn("严重程度分", format="%.0f"),
+                "central_subsidy_wan_yuan": st.column_config.NumberColumn("中央补助", format="%.1f 万元"),
+                "money_factor": st.column_config.NumberColumn("资金系数", format="%.2f"),
+                "coincidence_factor": st.column_config.NumberColumn("叠加系数", format="%.2f"),
+                "risk_score": st.column_config.NumberColumn("风险分", format="%.2f")})
     st.dataframe(
         ranking.head(300), hide_index=True, width="stretch", height=380,
         column_config={
@@ -131,13 +141,21 @@ with tab_cov, guarded("规则覆盖率"):
     cov = q.signal_coverage()
     st.caption("可评估率:规则能评估的单位(计划行、项目、县市月份、文件)占全部的比例;命中率:被标记的占可评估的比例。"
                "命中率过高时请检查阈值或数据。")
+    for w in cov.filter(pl.col("is_warning"))["warning"].to_list():
+        st.warning(w, icon=":material/warning:")
     c1, c2 = st.columns([1.2, 1])
     c1.plotly_chart(ch.coverage_figure(cov), width="stretch", config={"displaylogo": False})
-    c2.dataframe(cov.drop("rule"), hide_index=True, width="stretch", height=420,
+    c2.dataframe(cov.drop("rule", "is_warning", "warning"), hide_index=True, width="stretch", height=420,
                  column_config={"rule_label": "规则", "unit": "评估单位", "count_assessable": "可评估",
                                 "count_not_assessable": "无法评估", "count_flagged": "命中",
                                 "pct_assessable": st.column_config.NumberColumn("可评估率", format="%.1f%%"),
                                 "pct_flagged": st.column_config.NumberColumn("命中率", format="%.1f%%")})
+    if q.has_table("marts.verdict_rule_summary"):
+        st.markdown("**核查结论汇总**(已核实占已处理的比例:规则在审计人员手中的准确率)")
+        st.dataframe(q.verdict_summary(), hide_index=True, width="stretch",
+                     column_config={"rule_label": "规则", "count_signals": "线索", "count_confirmed": "已核实",
+                                    "count_cleared": "已排除", "count_open": "待核查",
+                                    "pct_confirmed_of_decided": st.column_config.NumberColumn("核实率", format="%.1f%%")})
     with st.expander("规则与阈值"):
         st.dataframe(q.signal_rules().select("rule", "label", "severity", "description"), hide_index=True,
                      width="stretch", column_config={"rule": "代码", "label": "规则", "severity": "严重程度",

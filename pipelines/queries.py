@@ -27,6 +27,7 @@ __all__ = [
     "progress_summary", "progress_by_month", "progress_ranking", "trajectory", "projection",
     "reference_comparison",
     "signals", "signal_detail", "signal_rules", "signal_coverage", "signal_thresholds", "risk_ranking",
+    "risk_counties", "verdict_summary",
     "score_years", "score_totals", "score_lines", "scores_csv_bytes",
     "submission_history", "ingest_log", "reporting_status",
     "validation_results", "row_issues", "data_docs_dir", "max_upload_bytes",
@@ -537,6 +538,16 @@ def signal_rules() -> pl.DataFrame:
 
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def _signal_coverage(key: str) -> pl.DataFrame:
+    if has_table("marts.coverage_signals"):
+        return _query(
+            """
+            select rule, label as rule_label, unit, count_assessable, count_not_assessable, count_flagged,
+                round(100.0 * count_assessable / nullif(count_assessable + count_not_assessable, 0), 1) as pct_assessable,
+                round(100.0 * pct_flagged, 1) as pct_flagged, is_warning, warning
+            from marts.coverage_signals
+            order by sort_order
+            """
+        )
     _require("marts.signal_rule_counts", what="规则覆盖率")
     label = "coalesce(r.label, c.rule)" if has_table("marts.signal_rules") else "c.rule"
     join = "left join marts.signal_rules as r using (rule)" if has_table("marts.signal_rules") else ""
@@ -545,7 +556,8 @@ def _signal_coverage(key: str) -> pl.DataFrame:
         f"""
         select c.rule, {label} as rule_label, c.unit, c.count_assessable, c.count_not_assessable, c.count_flagged,
             round(100.0 * c.count_assessable / nullif(c.count_assessable + c.count_not_assessable, 0), 1) as pct_assessable,
-            round(100.0 * c.count_flagged / nullif(c.count_assessable, 0), 1) as pct_flagged
+            round(100.0 * c.count_flagged / nullif(c.count_assessable, 0), 1) as pct_flagged,
+            false as is_warning, null::varchar as warning
         from marts.signal_rule_counts as c
         {join}
         order by {order}
@@ -554,8 +566,45 @@ def _signal_coverage(key: str) -> pl.DataFrame:
 
 
 def signal_coverage() -> pl.DataFrame:
-    """Per rule: how many units it could assess, how many it could not, how many it flagged."""
+    """Per rule: units it could assess, could not assess and flagged, with the share warning of the signals work."""
     return _signal_coverage(_key())
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def _verdict_summary(key: str) -> pl.DataFrame:
+    _require("marts.verdict_rule_summary", what="核查结论汇总")
+    return _query(
+        """
+        select label as rule_label, count_signals, count_confirmed, count_cleared, count_open,
+            round(100.0 * pct_confirmed_of_decided, 1) as pct_confirmed_of_decided
+        from marts.verdict_rule_summary
+        where count_signals > 0
+        order by sort_order
+        """
+    )
+
+
+def verdict_summary() -> pl.DataFrame:
+    """Per rule: signals confirmed, cleared and open, and the share of decided ones that held up."""
+    return _verdict_summary(_key())
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def _risk_counties(key: str) -> pl.DataFrame:
+    _require("marts.risk_counties", what="县市风险排名")
+    return _query(
+        """
+        select risk_rank, county_name, count_signals, count_high, count_medium, count_low, count_communities,
+            classes, severity_points, central_subsidy_wan_yuan, money_factor, coincidence_factor, risk_score
+        from marts.risk_counties
+        order by risk_rank, sort_order
+        """
+    )
+
+
+def risk_counties() -> pl.DataFrame:
+    """Units ranked by risk over all current signals not cleared (all years)."""
+    return _risk_counties(_key())
 
 
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
