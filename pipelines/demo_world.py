@@ -1187,15 +1187,26 @@ def build_world(seed: int, last_month: str) -> World:
         planned = [p.year for p in plans.values() if p.cid == r.cid and p.year <= 2021]
         if planned and r.renovated_year is None:
             r.renovated_year = min(planned)
-    ledgers[re_county] = cur_rows
     second = LedgerFile(re_county, date(2022, 3, rng.randint(1, 28)), cur_rows, version=2)
-    notes[("LEDGER_RESUBMIT", re_county)] = "台账重报"
     ledger_files = []
     for c in COUNTIES:
         if c == re_county:
-            ledger_files += [first, second]
+            ledger_files.append(first)
+            if second.fill_date <= month_end(last):
+                ledger_files.append(second)
+                ledgers[re_county] = cur_rows
+                notes[("LEDGER_RESUBMIT", re_county)] = "台账重报"
+            else:
+                ledgers[re_county] = first.rows
         else:
             ledger_files.append(LedgerFile(c, date(2019, rng.randint(6, 9), rng.randint(1, 28)), ledgers[c]))
+    # nothing is handed in after the last month (an earlier last_month gives a smaller world)
+    plan_files = [f for f in plan_files if f.fill_date <= month_end(last)]
+    current: dict[tuple[str, int], PlanFile] = {}
+    for f in plan_files:
+        if (f.county, f.year) not in current or f.fill_date > current[(f.county, f.year)].fill_date:
+            current[(f.county, f.year)] = f
+    plans = {p.pid: p for f in current.values() for p in f.rows}
     _, states = build_projects(rng, plans, last, notes, slow)
     report_files = build_reports(rng, plans, states, last, notes)
     ledger = {r.cid: r for c in COUNTIES for r in ledgers[c]}
