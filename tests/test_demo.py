@@ -384,3 +384,15 @@ def test_any_seed_plants_every_rule_at_least_five_times(seed):
     assert min(counts.values()) >= 5, counts
     planted = set(w.notes.values())
     assert all(r["evidence"].split(";台账")[0] in planted for r in truth)
+
+
+def test_an_earlier_last_month_gives_a_world_that_ends_there():
+    from pipelines.demo_world import month_end, mi
+
+    w = build_world(SEED, "2021-06")
+    end = month_end(mi(2021, 6))
+    assert max(f.month for f in w.report_files) == mi(2021, 6)
+    assert all(f.fill_date <= end for f in w.plan_files + w.ledger_files)
+    assert {p.year for p in w.plans.values()} == {2020, 2021}
+    truth = compute_truth(w)
+    assert all(r["period"] <= "2021-06" for r in truth)
