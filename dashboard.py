@@ -18,6 +18,9 @@ from pipelines.charts import fmt_month
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 log = logging.getLogger("dashboard")
 
+# also set here: .streamlit/config.toml is only read when streamlit starts in the repository root
+st.set_option("client.showErrorDetails", False)
+
 st.set_page_config(
     page_title="巴州城镇老旧小区改造监测评估",
     page_icon="🏘️",

@@ -442,3 +442,16 @@ def test_compare_shows_the_plan_row_beside_its_ledger_community():
     assert got["建成年份"] == ("1995", "1997", "+2 年")
     assert got["楼栋数"][2] == "一致" and got["小区名称"][2] == "不同" and got["地址"] == ("人民路1号", "—", "")
     assert _compare(plan, ledger, None).is_empty()
+
+
+def test_an_upload_over_the_size_limit_is_refused_before_ingest(db, monkeypatch):
+    from pipelines import queries
+
+    monkeypatch.setattr(queries, "max_upload_bytes", lambda: 100)  # limits.toml says 50 MiB; 100 bytes here
+    at = open_page(app(), "upload")
+    at.file_uploader[0].set_value([("尉犁县月报2025-02.csv", MONTHLY_CSV.encode("utf-8"), "text/csv")])
+    at.button[0].click().run()
+    no_errors(at)
+    table = at.dataframe[0].value
+    assert list(table["状态"]) == ["已拒收"] and "超过" in table["说明"][0]
+    assert _rows(db, "select count(*) from raw.ingest_log where file_name like '尉犁县月报2025-02%'")[0][0] == 0
