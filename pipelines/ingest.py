@@ -106,18 +106,16 @@ def ingest_paths(
     today = today or dt.date.today()
     batch_id = f"{dt.datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     files = discover([Path(p) for p in paths])
-    if files:
-        _prefetch_gx()
     con = connect(db_path)
     try:
         clock = _Clock()
         known = dict(con.execute("select file_hash, file_id from raw.submissions").fetchall())
         pending: list[_Pending] = []
+        to_read: list[_Pending] = []
         seen: dict[str, int] = {}
         for seq, path in enumerate(files):
             p = _Pending(seq, path, str(path), b"", "")
             pending.append(p)
-            _progress(progress, "读取", seq + 1, len(files))
             try:
                 if not path.exists():
                     raise ReadError(["文件不存在"])
@@ -135,7 +133,8 @@ def ingest_paths(
                                       messages=[f"{_where(p)}:与已入库的文件内容完全相同,未重复导入"])
                 continue
             seen[p.digest] = seq
-            _read_and_stage(p)
+            to_read.append(p)
+        _read_all(to_read, progress)
         clock.lap("read")
         _validate(pending, batch_id, db_path, progress, today)
         clock.lap("validate")
@@ -192,15 +191,33 @@ def _progress(on: bool, what: str, i: int, n: int) -> None:
         print(f"\r{what} [{'#' * done}{'.' * (width - done)}] {i}/{n}", end="", file=sys.stderr, flush=True)
 
 
-def _read_and_stage(p: _Pending) -> None:
+def _stage_file(path: Path) -> tuple:
+    """Read and stage one file: ("ok", staged) | ("read_error", messages, kind) | ("error",)."""
     try:
-        layout = read_file(p.path)
-        p.staged = stage(layout, p.path.name)
+        layout = read_file(path)
+        staged = stage(layout, path.name)
+        return ("ok", staged)
     except ReadError as e:
-        p.result = FileResult(p.display, "rejected", e.kind, messages=[f"{_where(p)}:{m}" for m in e.messages])
+        return ("read_error", e.messages, e.kind)
     except Exception:  # a file we cannot make sense of must not stop the batch
-        log.debug("unreadable file %s", p.path, exc_info=True)
+        log.debug("unreadable file %s", path, exc_info=True)
+        return ("error",)
+
+
+def _apply(p: _Pending, outcome: tuple) -> None:
+    if outcome[0] == "ok":
+        p.staged = outcome[1]
+    elif outcome[0] == "read_error":
+        p.result = FileResult(p.display, "rejected", outcome[2], messages=[f"{_where(p)}:{m}" for m in outcome[1]])
+    else:
         p.result = FileResult(p.display, "rejected", None, messages=[f"{_where(p)}:文件无法读取(格式异常或已损坏)"])
+
+
+def _read_all(items: list[_Pending], progress: bool) -> None:
+    _prefetch_gx()
+    for i, p in enumerate(items):
+        _progress(progress, "读取", i + 1, len(items))
+        _apply(p, _stage_file(p.path))
 
 
 def _validate(pending: list[_Pending], batch_id: str, db_path, progress: bool, today: dt.date) -> None:
