@@ -6,6 +6,23 @@ kept in ``World.notes`` so that the truth file can say what was planted; the tru
 computed from this model by :mod:`pipelines.demo_truth`, with the true identity of every row
 at hand (no entity resolution needed).
 
+What is planted (default last month 2025-10; counts hold for any seed):
+
+- plans: DUP_CROSS_YEAR (5 in a county, 2 through the ledger's 已改造年度, 1 Korla → zone),
+  DUP_SAME_YEAR (5 in one file, 1 Korla + zone), INFLATED_SCALE (7: households, buildings,
+  area), INFLATED_COST (6 at 4–5× the median), NOT_IN_LEDGER (6 invented), POST_2000 (5),
+  NOTICE_SHORT (4 short, 2 without notice); one plan and one ledger resubmitted;
+- reports: FUNDS_IDLE, PAID_EXCEEDS_WORK, PROGRESS_REGRESSION, PROGRESS_JUMP,
+  INVEST_EXCEEDS_PLAN, INFLATED_SCALE (5 each), OVERDUE (8, one hidden by a missing November
+  report), MISSING_REPORT (6), LATE_REPORT (6), TOTALS_MISMATCH (6), RETRO_REVISION (3 late
+  resubmissions changing 2–3 rows each);
+- near misses that must stay silent: +9% / +4 households, 2.5–2.7× cost, exactly 14 working
+  days, exactly 80 points, exactly 0.5 points down, two idle months, paid = work + 25%, 108%
+  investment, finished on 30 November, filled on the 5th, a 合计 0.3% off, a superseded file with
+  a wrong 合计, a resubmission within M+1 with changes, a late one without; and look-alikes
+  (团结小区 / 团结北小区, 雪莲花园一期 / 二期 in one year, 建设局大院 / 建设局住宅楼, 幸福小区 in two
+  counties in one year, the boundary estate planned by Korla only).
+
 Nothing here writes files; :mod:`pipelines.demo_render` turns the world into workbooks.
 """
 
