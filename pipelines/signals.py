@@ -110,6 +110,8 @@ _SQL_UNITS = {"FUNDS_IDLE": "project", "PAID_EXCEEDS_WORK": "project", "PROGRESS
               "PROGRESS_JUMP": "project", "INVEST_EXCEEDS_PLAN": "project", "OVERDUE": "project",
               "MISSING_REPORT": "county_month", "LATE_REPORT": "county_month", "TOTALS_MISMATCH": "file",
               "RETRO_REVISION": "revision"}
+# marts tables that keep their rows across refreshes (not made anew)
+_KEPT_TABLES = frozenset({"signal_keys"})
 # marts rebuilt after the signals (they read marts.signals / marts.signal_rule_counts)
 _DOWNSTREAM_PREFIXES = ("coverage", "risk", "verdict")
 
@@ -334,7 +336,7 @@ def _recreate_tables(con: duckdb.DuckDBPyConnection) -> None:
     from pipelines.warehouse import models
 
     for m in models():
-        if m.schema == "marts" and m.is_ddl and m.name.startswith("signal"):
+        if m.schema == "marts" and m.is_ddl and m.name.startswith("signal") and m.name not in _KEPT_TABLES:
             con.execute(f"drop table if exists {m.table}")
             con.execute(m.sql)
 
@@ -342,7 +344,6 @@ def _recreate_tables(con: duckdb.DuckDBPyConnection) -> None:
 def refresh(con: duckdb.DuckDBPyConnection, entity_settings: entity.EntitySettings | None = None) -> None:
     """Recompute every signal of flags.md on the current data (a step of warehouse.refresh)."""
     cfg = load_config()
-    _migrate_verdicts(con)
     _recreate_tables(con)
     _write_config_tables(con, cfg)
     entity.refresh(con, settings=entity_settings)
@@ -394,6 +395,13 @@ def refresh(con: duckdb.DuckDBPyConnection, entity_settings: entity.EntitySettin
         [now],
     )
 
+    con.execute(
+        """
+        insert or ignore into marts.signal_keys
+        select signal_id, rule, county_code, plan_year, period, community_name, computed_at from marts.signals
+        """
+    )
+
     # per-rule coverage
     counts = []
     flagged = dict(con.execute("select rule, count(*) from marts.signals group by rule").fetchall())
@@ -416,13 +424,6 @@ def refresh(con: duckdb.DuckDBPyConnection, entity_settings: entity.EntitySettin
     log.info("signals: %d", sum(flagged.values()))
 
 
-def _migrate_verdicts(con: duckdb.DuckDBPyConnection) -> None:
-    """raw.verdicts of a warehouse made before the natural-key columns existed gets them (nothing is lost)."""
-    for col, typ in (("county_code", "varchar"), ("plan_year", "integer"), ("period", "varchar"),
-                     ("community_name", "varchar")):
-        con.execute(f"alter table raw.verdicts add column if not exists {col} {typ}")
-
-
 def set_verdict(con: duckdb.DuckDBPyConnection, signal_id: str, verdict: str, decided_by: str,
                 note: str | None = None, decided_at: dt.datetime | None = None) -> None:
     """Record an auditor's verdict on a signal (已核实 / 已排除 / 待核查); the latest one is in force."""
@@ -430,19 +431,14 @@ def set_verdict(con: duckdb.DuckDBPyConnection, signal_id: str, verdict: str, de
         raise ValueError(f"核查结论须为 {'/'.join(VERDICTS)} 之一,而不是「{verdict}」")
     if not decided_by or not str(decided_by).strip():
         raise ValueError("须注明核查人")
-    _migrate_verdicts(con)
-    row = con.execute(
-        "select rule, county_code, plan_year, period, community_name from marts.signals where signal_id = ?", [signal_id]
-    ).fetchone()
-    if row is None:
-        row = con.execute(
-            "select rule, county_code, plan_year, period, community_name from raw.verdicts where signal_id = ? "
-            "order by decided_at desc limit 1", [signal_id]).fetchone()
-    if row is None:
+    rows = con.execute(
+        "select rule from marts.signals where signal_id = ? union all select rule from marts.signal_keys where signal_id = ?",
+        [signal_id, signal_id],
+    ).fetchall()
+    if not rows:
         raise ValueError(f"找不到风险线索 {signal_id}")
     con.execute(
-        "insert into raw.verdicts (signal_id, verdict, note, decided_by, decided_at, rule, county_code, plan_year, "
-        "period, community_name) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [signal_id, verdict, note, str(decided_by).strip(), decided_at or dt.datetime.now(), *row],
+        "insert into raw.verdicts (signal_id, verdict, note, decided_by, decided_at, rule) values (?, ?, ?, ?, ?, ?)",
+        [signal_id, verdict, note, str(decided_by).strip(), decided_at or dt.datetime.now(), rows[0][0]],
     )
     run_rule_models(con, ("verdict", "risk"))

@@ -28,13 +28,14 @@ carried as (
         max(v.decided_at) as decided_at,
         count(*) as count_verdicts
     from signals as s
-    inner join raw.verdicts as v
-        on v.rule = s.rule
-       and v.county_code = s.county_code
-       and v.plan_year is not distinct from s.plan_year
-       and v.period is not distinct from s.period
-       and v.community_name is not distinct from s.community_name
-       and v.signal_id <> s.signal_id
+    inner join marts.signal_keys as k
+        on k.rule = s.rule
+       and k.county_code = s.county_code
+       and k.plan_year is not distinct from s.plan_year
+       and k.period is not distinct from s.period
+       and k.community_name is not distinct from s.community_name
+       and k.signal_id <> s.signal_id
+    inner join raw.verdicts as v on v.signal_id = k.signal_id
     group by s.signal_id
 ),
 

@@ -1,13 +1,9 @@
--- One row per verdict an auditor gave on a signal (append-only; the latest per signal_id is in force); keyed by the stable signal_id so that it survives re-ingestion and refresh, with the signal's natural key so that it carries over to the same finding in a resubmitted file.
+-- One row per verdict an auditor gave on a signal (append-only; the latest per signal_id is in force); keyed by the stable signal_id so that it survives re-ingestion and refresh (marts.signal_keys carries it over to the same finding in a resubmitted file).
 create table if not exists raw.verdicts (
-    signal_id      varchar not null,     -- marts.signals.signal_id (hash of rule and source row / county and period)
-    verdict        varchar not null check (verdict in ('已核实', '已排除', '待核查')),
-    note           varchar,
-    decided_by     varchar not null,
-    decided_at     timestamp not null,
-    rule           varchar,              -- the signal's natural key when the verdict was given:
-    county_code    varchar,              --   rule, county, plan year, period and community name as submitted
-    plan_year      integer,
-    period         varchar,
-    community_name varchar
+    signal_id   varchar not null,        -- marts.signals.signal_id (hash of rule and source row / county and period)
+    verdict     varchar not null check (verdict in ('已核实', '已排除', '待核查')),
+    note        varchar,
+    decided_by  varchar not null,
+    decided_at  timestamp not null,
+    rule        varchar                  -- the rule of the signal when the verdict was given, kept for the record
 );
