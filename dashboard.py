@@ -71,7 +71,13 @@ with st.sidebar:
         logging.getLogger("dashboard").exception("sidebar")
         years, units, as_of = [], None, None
         st.error("数据仓库暂时无法读取,请稍后刷新。")
+    # a link carries the filters (?year=2025&unit=652822): read them when a session starts
+    params = st.query_params
+    first_run = "_filters_seen" not in st.session_state
+    st.session_state["_filters_seen"] = True
     if years:
+        if first_run and params.get("year", "").isdigit() and int(params["year"]) in years:
+            st.session_state[YEAR_KEY] = int(params["year"])
         if st.session_state.get(YEAR_KEY) not in years:
             st.session_state[YEAR_KEY] = q.default_year()
         st.selectbox("年度(计划年度)", years, key=YEAR_KEY, format_func=lambda y: f"{y} 年")
@@ -80,11 +86,19 @@ with st.sidebar:
     if units is not None:
         names = dict(units.select("county_code", "county_name").iter_rows())
         options = [None, *names]
+        if first_run and params.get("unit") in names:
+            st.session_state[UNIT_KEY] = params["unit"]
         if st.session_state.get(UNIT_KEY) not in options:
             st.session_state[UNIT_KEY] = None
         st.selectbox("县市", options, key=UNIT_KEY, format_func=lambda c: "全州" if c is None else names[c])
     else:
         st.session_state[UNIT_KEY] = None
+    # …and write them back, so that the address bar always holds a link to what is shown
+    wanted = {k: str(v) for k, v in (("year", st.session_state.get(YEAR_KEY)), ("unit", st.session_state.get(UNIT_KEY)))
+              if v is not None}
+    if {k: params.get(k) for k in ("year", "unit")} != {k: wanted.get(k) for k in ("year", "unit")}:
+        params.clear()
+        params.update(wanted)
     st.caption(f"数据截至:{fmt_month(as_of)}" if as_of else "尚无月报数据")
 
 t0 = time.perf_counter()

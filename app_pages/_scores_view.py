@@ -35,13 +35,14 @@ def render(kind: str) -> None:
         k = st.columns(5)
         if mine is not None and mine.height:
             m = mine.row(0, named=True)
-            delta = None if m["change_from_prev"] is None else f"较上年 {m['change_from_prev']:+.2f} 分"
-            k[0].metric(f"{f.unit_name} 总分", f"{m['points']:.2f} 分", delta, border=True)
+            delta = None if m["change_from_prev"] is None else f"{m['change_from_prev']:+.2f} 分"
+            k[0].metric(f"{f.unit_name} 总分", f"{m['points']:.2f} 分", delta, delta_description="较上年", border=True)
             k[1].metric("等级", m["grade"], border=True)
             k[2].metric("全州排名", f"第 {m['score_rank']} 名 / {totals.height}", border=True)
             lost = lines.filter(pl.col("county_code") == f.unit).sort("points_lost", descending=True, nulls_last=True)
             top = lost.filter(pl.col("points_lost") > 0.005).head(2)
-            k[3].metric("失分最多", "、".join(top["indicator_label"].to_list()) or "无", border=True)
+            k[3].metric("失分最多", "、".join(top["indicator_label"].to_list()) or "无", border=True,
+                        help=";".join(f"{r['indicator_label']} 失 {r['points_lost']:.2f} 分" for r in top.iter_rows(named=True)) or None)
             k[4].metric("失分合计", f"{lost['points_lost'].sum():.2f} 分", border=True)
         else:
             for i, g in enumerate(GRADES):

@@ -136,6 +136,17 @@ def test_unit_filter_holds_across_pages(db):
     assert at.session_state["filter_unit"] == LT
 
 
+def test_a_link_carries_the_filters(db):
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
+    at.query_params["year"] = "2024"
+    at.query_params["unit"] = "652801"
+    at.run()
+    no_errors(at)
+    assert at.header[0].value == "进度总览 · 2024 年度计划 · 库尔勒市"
+    at.sidebar.selectbox(key="filter_unit").set_value(LT).run()
+    assert at.query_params["unit"] == LT and at.query_params["year"] == "2024"
+
+
 def test_year_filter_changes_the_plan_shown(db):
     at = app()
     at.sidebar.selectbox(key="filter_year").set_value(2024).run()
