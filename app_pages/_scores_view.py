@@ -47,7 +47,12 @@ def render(kind: str) -> None:
         else:
             for i, g in enumerate(GRADES):
                 k[i].metric(g, ch.fmt_count(totals.filter(pl.col("grade") == g).height), border=True)
-            k[4].metric("参评县市", ch.fmt_count(totals.height), border=True)
+            pref = q.prefecture_score(year) if kind == "annual" else {}
+            if pref:
+                k[4].metric("全州整体得分", f"{pref['points']:.2f} 分", pref["grade"], delta_color="off", delta_arrow="off",
+                            border=True, help=f"把 {pref['count_counties']} 个参评县市的指标合计后按同一方案计分")
+            else:
+                k[4].metric("参评县市", ch.fmt_count(totals.height), border=True)
 
         c1, c2 = st.columns(2)
         c1.plotly_chart(ch.score_ranking_figure(totals, f"{year} 年总分与等级"), width="stretch",
@@ -88,11 +93,32 @@ def render(kind: str) -> None:
             pl.col("county_code") == f.unit if f.unit else pl.lit(True))), width="stretch",
             config={"displaylogo": False})
 
+        if kind == "annual" and q.has_table("marts.whatif_subsidy"):
+            _whatif(year, f.unit)
+
         d1, d2 = st.columns(2)
         d1.download_button(f"下载 scores.csv({year} 年,{TITLES[kind][:4]})", lambda: q.scores_csv_bytes(year, kind),
                            file_name=f"scores_{kind}_{year}.csv", mime="text/csv", width="stretch")
         with d2:
             _report_download(year)
+
+
+def _whatif(year: int, unit: str | None) -> None:
+    w = q.whatif_subsidy(year)
+    if w.is_empty():
+        return
+    share = w["performance_share"][0]
+    with st.expander(f"测算:若中央补助资金的 {share:.0%} 按体检得分分配(模拟,不代表实际拨付)"):
+        st.caption(f"资金池 = {share:.0%} × 各县市当年中央补助之和;权重 = 本县市中央补助 × 得分 / 100;"
+                   "分得 = 资金池 × 权重 / 权重之和;增减 = 分得 − 本县市的绩效部分。")
+        st.dataframe(w.drop("performance_share", "scheme_version", "as_of_label"), hide_index=True, width="stretch",
+                     column_config={
+                         "county_name": "县市",
+                         "central_subsidy_wan_yuan": st.column_config.NumberColumn("中央补助", format="%.1f 万元"),
+                         "base_share_wan_yuan": st.column_config.NumberColumn("绩效部分", format="%.1f 万元"),
+                         "score": st.column_config.NumberColumn("体检得分", format="%.2f"),
+                         "share_wan_yuan": st.column_config.NumberColumn("按得分分得", format="%.1f 万元"),
+                         "change_wan_yuan": st.column_config.NumberColumn("增减", format="%+.1f 万元")})
 
 
 def _report_download(year: int) -> None:

@@ -28,7 +28,7 @@ __all__ = [
     "reference_comparison",
     "signals", "signal_detail", "signal_rules", "signal_coverage", "signal_thresholds", "risk_ranking",
     "risk_counties", "verdict_summary",
-    "score_years", "score_totals", "score_lines", "scores_csv_bytes",
+    "score_years", "score_totals", "score_lines", "scores_csv_bytes", "prefecture_score", "whatif_subsidy",
     "submission_history", "ingest_log", "reporting_status",
     "validation_results", "row_issues", "data_docs_dir", "max_upload_bytes",
     "DETAIL_LABELS", "ingest_files", "write_verdict", "signals_csv_bytes", "signals_xlsx_bytes", "report_bytes",
@@ -347,17 +347,13 @@ def reference_comparison(year: int, unit: str | None) -> pl.DataFrame:
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
 def _signals(key: str, year: int | None, unit: str | None) -> pl.DataFrame:
     _require("marts.signals", what="风险线索")
-    verdicts = has_table("raw.verdicts")
-    verdict_sql = (
-        """left join (
-            select signal_id, arg_max(verdict, decided_at) as verdict, arg_max(note, decided_at) as verdict_note,
-                   max(decided_at) as decided_at
-            from raw.verdicts group by signal_id
-        ) as v using (signal_id)"""
-        if verdicts else ""
-    )
-    verdict_cols = "coalesce(v.verdict, '待核查') as verdict, v.verdict_note, v.decided_at" if verdicts else \
-        "'待核查' as verdict, null as verdict_note, null as decided_at"
+    # the verdict in force, carried over to the same finding after a resubmission (marts.verdict_current)
+    if has_table("marts.verdict_current"):
+        verdict_sql = "left join marts.verdict_current as v using (signal_id)"
+        verdict_cols = "coalesce(v.verdict, '待核查') as verdict, v.verdict_note, v.decided_at"
+    else:
+        verdict_sql = ""
+        verdict_cols = "'待核查' as verdict, null::varchar as verdict_note, null::timestamp as decided_at"
     rules_join = "left join marts.signal_rules as r using (rule)" if has_table("marts.signal_rules") else ""
     label = "coalesce(r.label, s.rule)" if rules_join else "s.rule"
     return _query(
@@ -426,14 +422,19 @@ def _signal_detail(key: str, signal_id: str) -> dict:
     if s["entity_id"] and has_table("marts.signal_entities"):
         plan_ids = ids + _query("select plan_row_id from marts.signal_entities where entity_id = $e",
                                 {"e": s["entity_id"]})["plan_row_id"].to_list()
+    # the ledger community the signals used: entity resolution's (marts.signal_entities), else the linking's
+    entities = has_table("marts.signal_entities")
+    community = "coalesce(e.community_id, l.community_id)" if entities else "l.community_id"
+    entity_join = "left join marts.signal_entities as e using (plan_row_id)" if entities else ""
     out["plan"] = _query(
-        """
+        f"""
         select p.plan_row_id, p.county_name, p.plan_year, p.name, p.address, p.build_year, p.buildings, p.households,
             p.area_m2, p.categories, p.total_invest_wan_yuan, p.central_subsidy_wan_yuan, p.notice_days,
             p.file_name, p.sheet_name, p.row_number,
-            l.community_id, l.score as link_score, l.matched_fields as link_fields, l.method as link_method
+            {community} as community_id, l.score as link_score, l.matched_fields as link_fields, l.method as link_method
         from core.plan_rows as p
         left join core.link_plan_ledger as l using (plan_row_id)
+        {entity_join}
         where p.plan_row_id in (select unnest($ids))
         order by p.plan_year, p.county_name, p.file_name, p.row_number
         """,
@@ -677,6 +678,41 @@ def _score_lines(key: str, year: int, kind: str) -> pl.DataFrame:
 def score_lines(year: int, kind: str) -> pl.DataFrame:
     """Every indicator line of the year: value, points, maximum and points lost (null when not applicable)."""
     return _score_lines(_key(), year, kind)
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def _prefecture_score(key: str, year: int) -> dict:
+    if not has_table("marts.scores_prefecture"):
+        return {}
+    df = _query(
+        """select points, grade, count_counties from marts.scores_prefecture
+           where year = $y and kind = 'annual' and indicator = 'total'""",
+        {"y": year},
+    )
+    return df.row(0, named=True) if df.height else {}
+
+
+def prefecture_score(year: int) -> dict:
+    """The prefecture scored as one unit for the annual check ({} when not available)."""
+    return _prefecture_score(_key(), year)
+
+
+@st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
+def _whatif(key: str, year: int) -> pl.DataFrame:
+    _require("marts.whatif_subsidy", what="补助资金测算")
+    from pipelines import whatif
+
+    con = _connection(str(db_path()))
+    cur = con.cursor()
+    try:
+        return whatif.query(cur, year)
+    finally:
+        cur.close()
+
+
+def whatif_subsidy(year: int) -> pl.DataFrame:
+    """What-if: the performance-linked share of the year's central subsidy split by annual score (pipelines.whatif)."""
+    return _whatif(_key(), year)
 
 
 def scores_csv_bytes(year: int, kind: str) -> bytes:

@@ -232,6 +232,12 @@ def test_scores_pages_show_the_grades_of_the_mart(db, kind, page):
     table = at.dataframe[0].value
     assert sorted(zip(table["county"], table["grade"])) == sorted((r[0], r[2]) for r in rows)
     assert any("scores.csv" in b.label for b in at.get("download_button"))
+    if kind == "annual":  # the prefecture as one unit, and the subsidy what-if of the scoring work
+        con = duckdb.connect(str(db), read_only=True)
+        pref = con.execute("select points from marts.scores_prefecture where year = 2025 and indicator = 'total'").fetchone()
+        con.close()
+        assert m["全州整体得分"] == f"{pref[0]:.2f} 分"
+        assert any("按体检得分分配" in e.label for e in at.expander)
 
 
 def test_annual_page_for_one_unit_shows_where_it_lost_points(db):
