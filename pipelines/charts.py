@@ -330,7 +330,9 @@ def score_ranking_figure(totals: pl.DataFrame, title: str) -> go.Figure:
                 text=[f"{p:.1f} 分 · {g}" for p, g in zip(d["points"].to_list(), d["grade"].to_list())],
                 textposition="outside", hovertemplate="%{y}:%{x:.2f} 分<extra></extra>", name="总分")
     for cut, label in ((75, "合格"), (85, "良好"), (95, "优秀")):
-        _vline(fig, cut, label, GRADE_COLORS[label], yanchor="top")
+        _vline(fig, cut, None, GRADE_COLORS[label])
+    fig.add_annotation(xref="paper", x=1, yref="paper", y=1.02, showarrow=False, xanchor="right", yanchor="bottom",
+                       text="虚线:合格 75 · 良好 85 · 优秀 95", font=dict(size=11, color="#555"))
     fig.update_xaxes(range=[0, 112], title_text="得分")
     return _layout(fig, title, height=max(260, 40 * len(names) + 90), showlegend=False)
 
@@ -362,8 +364,10 @@ def score_trend_figure(totals: pl.DataFrame, title: str = "历年总分趋势") 
                         line=dict(color=unit_color(name)), hovertemplate=f"{name} %{{x}} 年 %{{y:.1f}} 分<extra></extra>")
     for cut, label in ((75, "合格"), (85, "良好"), (95, "优秀")):
         _hline(fig, cut, None, GRADE_COLORS[label], width=1)
+    low = totals["points"].min()
     fig.update_xaxes(dtick=1, title_text="年度")
-    fig.update_yaxes(title_text="得分", range=[0, 102])
+    # the differences between units are a few points: start the axis near the lowest score
+    fig.update_yaxes(title_text="得分", range=[max(0.0, min(70.0, float(low or 0) - 5)), 101])
     return _layout(fig, title)
 
 
