@@ -24,7 +24,7 @@ _WS = re.compile(r"\s+")
 # generic words that say "a residential community" and are often added or dropped
 SUFFIXES = (
     "住宅小区", "居民小区", "小区", "花园", "家属院", "家属区", "家属楼", "生活区", "住宅楼", "住宅区", "宿舍楼",
-    "宿舍区", "宿舍", "大院", "新村", "公寓", "片区", "院", "楼",
+    "宿舍区", "宿舍", "大院", "新村", "公寓", "片区",
 )
 PREFIXES = ("(原)", "原")
 _PHASE = re.compile(r"\(?(?:第)?([一二三四五六七八九十\d]+)期(?:工程)?\)?")
@@ -41,13 +41,36 @@ def norm(text: object) -> str:
     return text.replace("【", "(").replace("】", ")").replace("〔", "(").replace("〕", ")")
 
 
+PREFECTURE_WORDS = ("巴州", "巴音郭楞蒙古自治州", "巴音郭楞州", "新疆")
+
+
 @cache
-def _place_prefixes() -> tuple[str, ...]:
-    words = {"巴州", "巴音郭楞蒙古自治州", "巴音郭楞州", "新疆"}
+def _place_prefixes(prefecture: bool = True) -> tuple[str, ...]:
+    # a name keeps 巴州 (巴州医院家属院 is not 医院家属院); an address loses it
+    words = set(PREFECTURE_WORDS) if prefecture else set()
     for c in load_counties():
         words.add(c.name)
         words.update(c.aliases)
     return tuple(sorted(words, key=len, reverse=True))
+
+
+def _strip_place(text: str, prefecture: bool = True) -> str:
+    """Drop a leading county name; 若羌镇 is the county seat's town, not 若羌 + 镇…"""
+    for p in _place_prefixes(prefecture):
+        if text.startswith(p) and len(text) > len(p) + 1:
+            rest = text[len(p):]
+            return rest[1:] if rest[0] in "镇乡" and len(rest) > 2 else rest
+    return text
+
+
+def _strip_prefixes(text: str) -> str:
+    """(原) and place words, in either order: （原）轮台县幸福小区, 轮台县(原)幸福小区."""
+    for _ in range(2):
+        for p in PREFIXES:
+            if text.startswith(p) and len(text) > len(p) + 1:
+                text = text[len(p):]
+        text = _strip_place(text, prefecture=False)
+    return text
 
 
 def _phase_number(text: str) -> int:
@@ -66,13 +89,7 @@ class NameKey:
 def name_key(name: str | None) -> NameKey:
     text = norm(name)
     full = text
-    for p in _place_prefixes():
-        if text.startswith(p) and len(text) > len(p) + 1:
-            text = text[len(p):]
-            break
-    for p in PREFIXES:
-        if text.startswith(p):
-            text = text[len(p):]
+    text = _strip_prefixes(text)
     phase = None
     m = _PHASE.search(text)
     if m:
@@ -144,10 +161,7 @@ class AddressKey:
 
 @cache
 def address_key(address: str | None) -> AddressKey:
-    text = norm(address)
-    for p in _place_prefixes():
-        if text.startswith(p):
-            text = text[len(p):]
+    text = _strip_place(norm(address))
     text = re.sub(r"^[\u4e00-\u9fa5]{1,8}(?:街道办事处|街道|镇|乡)(?=.)", "", text)
     text = text.replace("号院", "号").replace("號", "号")
     road = None

@@ -74,3 +74,20 @@ def test_link_explains_which_fields_agreed():
                   LEDGER[2])
     text = cmp.explained
     assert "名称去后缀后一致" in text and "地址一致" in text and "差2年" in text and "+10%" in text
+
+
+@pytest.mark.parametrize(
+    ("name", "core"),
+    [("巴州医院家属院", "巴州医院"),            # 院 alone is no suffix, and 巴州 is part of an institution's name
+     ("（原）轮台县幸福小区", "幸福"), ("轮台县（原）幸福小区", "幸福"), ("石化大院", "石化")],
+)
+def test_name_cores(name, core):
+    from pipelines.names import name_key
+
+    assert name_key(name).core == core
+
+
+def test_county_seat_town_in_an_address():
+    from pipelines.names import address_key
+
+    assert address_key("若羌镇南市区路12号").road == address_key("若羌县若羌镇南市区路12号").road == "南市区路"
