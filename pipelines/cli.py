@@ -117,7 +117,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
            "--server.headless", "true", "--server.port", str(args.port),
            "--browser.gatherUsageStats", "false"]
     print(f"看板地址:http://localhost:{args.port}", file=sys.stderr)
-    return subprocess.call(cmd, env=env)
+    # from the repository root, so that .streamlit/config.toml (theme, upload limit) applies
+    return subprocess.call(cmd, env=env, cwd=ROOT)
 
 
 COMMANDS = {"ingest": cmd_ingest, "flags": cmd_flags, "scores": cmd_scores, "report": cmd_report,
