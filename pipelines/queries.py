@@ -93,8 +93,13 @@ def _query(sql: str, params: list | tuple | dict = ()) -> pl.DataFrame:
 
 
 def _key() -> str:
-    """Part of every cache key: results of one warehouse file never serve another."""
-    return str(db_path())
+    """Part of every cache key: the warehouse file and its modification time, so that results of one
+    warehouse never serve another, nor an older state of the same one (a load by the CLI, say)."""
+    path = db_path()
+    try:
+        return f"{path}@{path.stat().st_mtime_ns}"
+    except OSError:
+        return str(path)
 
 
 @st.cache_data(ttl=TTL, max_entries=MAX_ENTRIES, show_spinner=False)
