@@ -47,28 +47,34 @@ with guarded("逐月进度"):
 with guarded("县市排名"):
     ranking = q.progress_ranking(f.year)
     lag = ranking.filter(ranking["is_lagging"])
+    first = ranking.row(0, named=True)
+    rule = (f"综合进度 = 开工率、户数完工率、投资完成率(各至多 100%)的平均;全州 {ch.fmt_pct(first['pct_progress_index_prefecture'])}"
+            f"(开工率 {ch.fmt_pct(first['pct_started_prefecture'])}、完工率 {ch.fmt_pct(first['pct_completed_prefecture'])}、"
+            f"投资完成率 {ch.fmt_pct(first['pct_invest_prefecture'])});低于全州 10 个百分点及以上为落后。")
     if lag.is_empty():
-        st.success(f"{f.year} 年度没有落后县市(落后:开工率或投资完成率低于全州 10 个百分点及以上)。", icon=":material/check_circle:")
+        st.success(f"{f.year} 年度没有落后县市。{rule}", icon=":material/check_circle:")
     else:
         items = ";".join(
-            f"**{r['county_name']}** 开工率 {ch.fmt_pct(r['pct_started_communities'])}、投资完成率 {ch.fmt_pct(r['pct_invest_done'])}"
+            f"**{r['county_name']}** 综合进度 {ch.fmt_pct(r['pct_progress_index'])}(开工率 {ch.fmt_pct(r['pct_started_communities'])}、"
+            f"完工率 {ch.fmt_pct(r['pct_completed_households'])}、投资完成率 {ch.fmt_pct(r['pct_invest_done'])})"
             for r in lag.iter_rows(named=True))
-        first = ranking.row(0, named=True)
-        st.warning(icon=":material/warning:", body=f"落后县市({lag.height} 个):{items}。全州开工率 {ch.fmt_pct(first['pct_started_prefecture'])}、"
-                   f"投资完成率 {ch.fmt_pct(first['pct_invest_prefecture'])};落后指低于全州 10 个百分点及以上。")
+        st.warning(icon=":material/warning:", body=f"落后县市({lag.height} 个):{items}。{rule}")
     c1, c2 = st.columns([1.1, 1])
     c1.plotly_chart(ch.ranking_figure(ranking), width="stretch", config={"displaylogo": False})
     c2.plotly_chart(ch.seat_map_figure(q.units(), ranking), width="stretch", config={"displaylogo": False})
     with st.expander("排名明细表"):
         st.dataframe(
             ranking.select(
-                "progress_rank", "county_name", "count_plan_communities", "count_started_communities",
+                "progress_rank", "county_name", "pct_progress_index", "count_plan_communities", "count_started_communities",
                 "pct_started_communities", "count_completed_communities", "plan_households", "completed_households",
+                "pct_completed_households",
                 "plan_invest_wan_yuan", "invest_done_wan_yuan", "pct_invest_done", "paid_wan_yuan", "is_lagging"),
             hide_index=True, width="stretch",
             column_config={
                 "progress_rank": st.column_config.NumberColumn("排名"),
                 "county_name": "县市",
+                "pct_progress_index": st.column_config.NumberColumn("综合进度", format="%.1f%%"),
+                "pct_completed_households": st.column_config.NumberColumn("完工率(户)", format="%.1f%%"),
                 "count_plan_communities": st.column_config.NumberColumn("计划小区(个)"),
                 "count_started_communities": st.column_config.NumberColumn("已开工(个)"),
                 "pct_started_communities": st.column_config.NumberColumn("开工率", format="%.1f%%"),

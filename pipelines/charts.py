@@ -151,8 +151,9 @@ def money_month_figure(df: pl.DataFrame, title: str = "逐月投资与资金拨�
     return _layout(fig, title)
 
 
-def ranking_figure(df: pl.DataFrame, title: str = "各县市开工率与投资完成率排名") -> go.Figure:
-    """Units by start rate (bars in their colours), investment rate (markers), lagging units marked red."""
+def ranking_figure(df: pl.DataFrame, title: str = "各县市综合进度排名") -> go.Figure:
+    """Units by progress index (bars in their colours) with start, completion and investment rates as
+    markers; lagging units marked red, the prefecture's index as a line."""
     if df.is_empty():
         return _empty(title, "本年度无计划数据")
     d = df.sort("progress_rank", descending=True)  # best at the top of a horizontal bar chart
@@ -161,22 +162,25 @@ def ranking_figure(df: pl.DataFrame, title: str = "各县市开工率与投资�
     labels = [f"⚠ {n}(落后)" if l else n for n, l in zip(names, lag)]
     fig = _fig()
     fig.add_bar(
-        y=labels, x=d["pct_started_communities"].to_list(), orientation="h", name="开工率(小区)",
+        y=labels, x=d["pct_progress_index"].to_list(), orientation="h", name="综合进度",
         marker=dict(color=[unit_color(n) for n in names],
                     line=dict(color=[LAG_COLOR if l else "rgba(0,0,0,0)" for l in lag], width=3)),
-        text=[fmt_pct(v) for v in d["pct_started_communities"].to_list()], textposition="outside",
-        hovertemplate="%{y} 开工率 %{x:.1f}%<extra></extra>",
+        text=[fmt_pct(v) for v in d["pct_progress_index"].to_list()], textposition="outside",
+        hovertemplate="%{y} 综合进度 %{x:.1f}%<extra></extra>",
     )
-    fig.add_scatter(
-        y=labels, x=d["pct_invest_done"].fill_null(0).to_list(), mode="markers", name="投资完成率",
-        marker=dict(symbol="diamond", size=11, color=PREFECTURE_COLOR),
-        hovertemplate="%{y} 投资完成率 %{x:.1f}%<extra></extra>",
-    )
-    pref = d["pct_started_prefecture"][0]
+    for col, name, symbol in (("pct_started_communities", "开工率", "circle"),
+                              ("pct_completed_households", "完工率(户)", "square"),
+                              ("pct_invest_done", "投资完成率", "diamond")):
+        fig.add_scatter(
+            y=labels, x=[min(v, 100.0) for v in d[col].fill_null(0).to_list()], mode="markers", name=name,
+            customdata=d[col].fill_null(0).to_list(),
+            marker=dict(symbol=symbol, size=9, color=PREFECTURE_COLOR, line=dict(color="white", width=1)),
+            hovertemplate=f"%{{y}} {name} %{{customdata:.1f}}%<extra></extra>",
+        )
+    pref = d["pct_progress_index_prefecture"][0]
     if pref is not None:
         _vline(fig, pref, f"全州 {pref:.1f}%", LAG_COLOR)
-    fig.update_xaxes(title_text="%", range=[0, 115], ticksuffix="%")
-    fig.update_yaxes(tickfont=dict(color=PREFECTURE_COLOR))
+    fig.update_xaxes(title_text="%", range=[0, 118], ticksuffix="%")
     return _layout(fig, title, height=max(260, 48 * len(names) + 90))
 
 
@@ -214,20 +218,20 @@ def seat_map_figure(units: pl.DataFrame, ranking: pl.DataFrame, title: str = "�
         rows = [r[u["county_code"]] for u in has]
         hh = [row["plan_households"] or 0 for row in rows]
         big = max(hh) or 1
-        rate = [row["pct_started_communities"] or 0 for row in rows]
+        rate = [row["pct_progress_index"] or 0 for row in rows]
         fig.add_scatter(
             x=[u["seat_lon"] for u in has], y=[u["seat_lat"] for u in has], mode="markers+text",
             text=[f"{_short(u['county_code'], u['county_name'])} {v:.0f}%" for u, v in zip(has, rate)],
             textposition=[_LABEL_POS.get(u["county_code"], "top center") for u in has],
-            name="开工率",
-            customdata=[[row["plan_households"], row["count_plan_communities"], row["pct_invest_done"] or 0,
+            name="综合进度",
+            customdata=[[row["plan_households"], row["count_plan_communities"], row["pct_started_communities"] or 0,
                          "是" if row["is_lagging"] else "否", u["county_name"]] for u, row in zip(has, rows)],
             marker=dict(size=[12 + 24 * math.sqrt(h / big) for h in hh], color=rate, cmin=0, cmax=100,
                         colorscale="RdYlGn", showscale=True,
-                        colorbar=dict(title="开工率 %", thickness=12, len=0.8),
+                        colorbar=dict(title="综合进度 %", thickness=12, len=0.8),
                         line=dict(color=[LAG_COLOR if row["is_lagging"] else "#FFFFFF" for row in rows], width=3)),
             hovertemplate="%{customdata[4]}<br>计划 %{customdata[1]} 个小区 / %{customdata[0]:,} 户"
-                          "<br>投资完成率 %{customdata[2]:.1f}%<br>落后:%{customdata[3]}<extra></extra>",
+                          "<br>开工率 %{customdata[2]:.1f}%<br>落后:%{customdata[3]}<extra></extra>",
         )
     fig.update_xaxes(title_text="经度 °E", range=[83.6, 89.0], showgrid=True, zeroline=False)
     # a degree of latitude is longer than a degree of longitude at 41°N: keep the shape true

@@ -115,10 +115,13 @@ EXPECTED = {
     "pct_paid": 50.0,
     # 240 / 1760 = 13.6% of the planned investment
     "pct_paid_of_plan": 13.6,
-    # 轮台县 started 1 of 2 = 50.0% ≤ prefecture 66.7% − 10: lagging; 库尔勒 66.7% / 30.0%, 尉犁 100% / 31.3% are not
+    # progress index = mean of start rate, household completion rate, investment rate:
+    # 尉犁县 (100 + 0 + 31.25) / 3 = 43.75; 库尔勒市 (66.67 + 16.67 + 30.0) / 3 = 37.78; 轮台县 (50 + 0 + 3.75) / 3 = 17.92;
+    # 全州 (66.67 + 100 / 880 = 11.36 + 24.15) / 3 = 34.06; 轮台县 17.92 ≤ 34.06 − 10: lagging, the others are not
     "lagging": ["轮台县"],
-    # ranking by start rate: 尉犁县 100%, 库尔勒市 66.7%, 轮台县 50%
     "ranking": ["尉犁县", "库尔勒市", "轮台县"],
+    "index": [43.8, 37.8, 17.9],
+    "index_prefecture": 34.1,
     # goal: 1220 households; completed by 2025-03: 石化大院 120 + 幸福小区 100 = 220;
     # pace over 2024-03..2025-03 = 220 / 12 per month, 9 months to 2025-12: 220 + 165 = 385
     "goal_households": 1220,

@@ -408,15 +408,16 @@ def _rows(db: Path, sql: str, params=None) -> list[tuple]:
 
 def test_progress_county_rates_rank_and_lag(warehouse):
     got = _rows(warehouse, """
-        select county_name, count_started_communities, pct_started_communities, pct_invest_done, progress_rank, is_lagging
+        select county_name, count_started_communities, pct_started_communities, pct_completed_households, pct_invest_done,
+            pct_progress_index, progress_rank, is_lagging, pct_progress_index_prefecture
         from marts.progress_county where plan_year = 2025 order by progress_rank""")
     assert got == [
-        # 尉犁县: 罗布小区 started (January state carries to March); 50 / 160 = 31.25%
-        ("尉犁县", 1, 100.0, 31.3, 1, False),
-        # 库尔勒市: 幸福、团结 started of 3; (190 + 170 + 0) / 1200 = 30.0%
-        ("库尔勒市", 2, 66.7, 30.0, 2, False),
-        # 轮台县: 团结 started of 2 = 50.0% ≤ 66.7 − 10: lagging; 15 / 400 = 3.75%
-        ("轮台县", 1, 50.0, 3.8, 3, True),
+        # 尉犁县: 罗布小区 started (January state carries to March), none completed; 50 / 160 = 31.25%
+        ("尉犁县", 1, 100.0, 0.0, 31.3, EXPECTED["index"][0], 1, False, EXPECTED["index_prefecture"]),
+        # 库尔勒市: 幸福、团结 started of 3, 幸福 (100 of 600 households) completed; (190 + 170 + 0) / 1200 = 30.0%
+        ("库尔勒市", 2, 66.7, 16.7, 30.0, EXPECTED["index"][1], 2, False, EXPECTED["index_prefecture"]),
+        # 轮台县: 团结 started of 2, none completed; 15 / 400 = 3.75%: index 17.9 ≤ 34.1 − 10, lagging
+        ("轮台县", 1, 50.0, 0.0, 3.8, EXPECTED["index"][2], 3, True, EXPECTED["index_prefecture"]),
     ]
 
 

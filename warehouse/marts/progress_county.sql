@@ -1,4 +1,4 @@
--- One row per unit and plan year: the plan and its state at the year's as-of month (the latest month received, at most December), with rates, rank and the lagging flag.
+-- One row per unit and plan year: the plan and its state at the year's as-of month (the latest month received, at most December), with rates, the progress index, rank and the lagging flag.
 with
 
 plan as (
@@ -59,15 +59,20 @@ rates as (
         round(100.0 * count_completed_communities / count_plan_communities, 1) as pct_completed_communities,
         round(100.0 * completed_households / nullif(plan_households, 0), 1) as pct_completed_households,
         round(100.0 * invest_done_wan_yuan / nullif(plan_invest_wan_yuan, 0), 1) as pct_invest_done,
-        round(100.0 * paid_wan_yuan / nullif(plan_subsidy_wan_yuan, 0), 1) as pct_paid_of_subsidy
+        round(100.0 * paid_wan_yuan / nullif(plan_subsidy_wan_yuan, 0), 1) as pct_paid_of_subsidy,
+        -- the progress index: the mean of start rate, household completion rate and investment rate, each at most 100
+        (least(100.0, 100.0 * count_started_communities / count_plan_communities)
+         + least(100.0, coalesce(100.0 * completed_households / nullif(plan_households, 0), 0))
+         + least(100.0, coalesce(100.0 * invest_done_wan_yuan / nullif(plan_invest_wan_yuan, 0), 0))) / 3 as progress_index
     from joined
 ),
 
--- the prefecture's rates of the same year: a unit lags when it is 10 points or more behind in starts or investment
+-- the prefecture's rates and index of the same year
 prefecture as (
     select
         plan_year,
         100.0 * sum(count_started_communities) / sum(count_plan_communities) as pct_started_prefecture,
+        100.0 * sum(completed_households) / nullif(sum(plan_households), 0) as pct_completed_prefecture,
         100.0 * sum(invest_done_wan_yuan) / nullif(sum(plan_invest_wan_yuan), 0) as pct_invest_prefecture
     from joined
     group by all
@@ -75,17 +80,18 @@ prefecture as (
 
 final as (
     select
-        r.*,
+        r.* exclude (progress_index),
+        round(r.progress_index, 1) as pct_progress_index,
         round(p.pct_started_prefecture, 1) as pct_started_prefecture,
+        round(p.pct_completed_prefecture, 1) as pct_completed_prefecture,
         round(p.pct_invest_prefecture, 1) as pct_invest_prefecture,
-        rank() over (
-            partition by r.plan_year
-            order by r.pct_started_communities desc, coalesce(r.pct_invest_done, 0) desc
-        ) as progress_rank,
-        r.as_of_month is not null and (
-            r.pct_started_communities <= p.pct_started_prefecture - 10
-            or coalesce(r.pct_invest_done, 0) <= coalesce(p.pct_invest_prefecture, 0) - 10
-        ) as is_lagging
+        round((least(100.0, p.pct_started_prefecture) + least(100.0, coalesce(p.pct_completed_prefecture, 0))
+               + least(100.0, coalesce(p.pct_invest_prefecture, 0))) / 3, 1) as pct_progress_index_prefecture,
+        rank() over (partition by r.plan_year order by r.progress_index desc) as progress_rank,
+        -- a unit lags when its progress index is 10 points or more below the prefecture's
+        r.as_of_month is not null and r.progress_index <= (
+            least(100.0, p.pct_started_prefecture) + least(100.0, coalesce(p.pct_completed_prefecture, 0))
+            + least(100.0, coalesce(p.pct_invest_prefecture, 0))) / 3 - 10 as is_lagging
     from rates as r
     inner join prefecture as p using (plan_year)
 )
