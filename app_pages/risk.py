@@ -85,10 +85,10 @@ with tab_list, guarded("线索清单"):
         st.dataframe(
             sig.select("severity", "rule_label", "county_name", "plan_year", "period", "community_name", "score", "verdict")
             .with_columns(pl.col("severity").replace_strict(SEV, default=""), pl.col("period").fill_null(""),
-                          pl.col("community_name").fill_null("")),
+                          pl.col("community_name").fill_null(""), pl.col("plan_year").cast(pl.String).fill_null("")),
             hide_index=True, width="stretch", height=330,
             column_config={"severity": "严重", "rule_label": "规则", "county_name": "县市",
-                           "plan_year": st.column_config.NumberColumn("年度", format="%d"), "period": "期间",
+                           "plan_year": "年度", "period": "期间",
                            "community_name": "小区", "score": st.column_config.NumberColumn("强度", format="%.2f"),
                            "verdict": "结论"},
         )
