@@ -473,3 +473,16 @@ def test_an_upload_over_the_size_limit_is_refused_before_ingest(db, monkeypatch)
     table = at.dataframe[0].value
     assert list(table["状态"]) == ["已拒收"] and "超过" in table["说明"][0]
     assert _rows(db, "select count(*) from raw.ingest_log where file_name like '尉犁县月报2025-02%'")[0][0] == 0
+
+
+def test_the_first_upload_creates_the_warehouse(tmp_path, monkeypatch):
+    path = tmp_path / "new.duckdb"
+    monkeypatch.setenv("RENOVATION_DB", str(path))
+    at = open_page(app(), "upload")
+    assert not at.exception and any("不存在" in i.body for i in at.info)
+    at.file_uploader[0].set_value([("尉犁县月报2025-02.csv", MONTHLY_CSV.encode("utf-8"), "text/csv")])
+    at.button[0].click().run()
+    no_errors(at)
+    assert list(at.dataframe[0].value["状态"]) == ["已入库"]
+    assert path.exists()
+    assert _rows(path, "select count(*) from raw.submissions")[0][0] == 1
