@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib
-import threading
 import time
 import json
 import logging
@@ -175,15 +173,6 @@ class _Clock:
         self.t = now
 
 
-def _prefetch_gx() -> None:
-    """Import Great Expectations (seconds of work) in a thread while the files are read.
-
-    The reader spends much of its time in calamine's Rust code, which lets the import run
-    beside it; validation later finds the module loaded."""
-    if "great_expectations" not in sys.modules:
-        threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
-
-
 def _progress(on: bool, what: str, i: int, n: int) -> None:
     if on and n > 1:
         width = 30
@@ -214,7 +203,6 @@ def _apply(p: _Pending, outcome: tuple) -> None:
 
 
 def _read_all(items: list[_Pending], progress: bool) -> None:
-    _prefetch_gx()
     for i, p in enumerate(items):
         _progress(progress, "读取", i + 1, len(items))
         _apply(p, _stage_file(p.path))
