@@ -171,10 +171,13 @@ with tab_export, guarded("导出"):
              ("筛选条件", filt), ("阈值版本", version), ("线索条数", str(sig.height))]
     st.markdown("\n".join(f"- **{k_}**:{v}" for k_, v in stamp))
     name = f"flags_{f.year or '全部'}_{f.unit_name}_截至{as_of}"
-    c1, c2 = st.columns(2)
+    rules_df = q.signal_rules() if q.has_table("marts.signal_rules") else None
+    c1, c2, c3 = st.columns(3)
     # built when clicked (a callable), not on every rerun of the page
     c1.download_button("下载 CSV(flags.csv 格式)", lambda: q.signals_csv_bytes(sig), file_name=f"{name}.csv",
                        mime="text/csv", width="stretch")
     c2.download_button("下载 Excel(含筛选条件与阈值)", lambda: q.signals_xlsx_bytes(sig, stamp, thresholds),
                        file_name=f"{name}.xlsx", width="stretch",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    c3.download_button("下载 CSV 的说明(筛选条件与阈值)", lambda: q.signals_stamp_text(stamp, thresholds, rules_df),
+                       file_name=f"{name}.thresholds.txt", mime="text/plain", width="stretch")

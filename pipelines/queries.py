@@ -31,7 +31,8 @@ __all__ = [
     "score_years", "score_totals", "score_lines", "scores_csv_bytes", "prefecture_score", "whatif_subsidy",
     "submission_history", "ingest_log", "reporting_status",
     "validation_results", "row_issues", "data_docs_dir", "max_upload_bytes",
-    "DETAIL_LABELS", "ingest_files", "write_verdict", "signals_csv_bytes", "signals_xlsx_bytes", "report_bytes",
+    "DETAIL_LABELS", "ingest_files", "write_verdict", "signals_csv_bytes", "signals_xlsx_bytes", "signals_stamp_text",
+    "report_bytes",
 ]
 
 log = logging.getLogger(__name__)
@@ -984,6 +985,19 @@ def signals_xlsx_bytes(df: pl.DataFrame, stamp: list[tuple[str, str]], threshold
     info.set_column(1, 1, 40)
     wb.close()
     return buf.getvalue()
+
+
+def signals_stamp_text(stamp: list[tuple[str, str]], thresholds: pl.DataFrame | None, rules: pl.DataFrame | None) -> bytes:
+    """The note that goes with a CSV export (as flags.thresholds.txt goes with flags.csv): filters, data
+    as-of month, and the thresholds and rule descriptions the signals were computed with (from the marts)."""
+    lines = [f"{k}:{v}" for k, v in stamp]
+    if thresholds is not None and thresholds.height:
+        lines += ["", f"阈值(计算线索时有效,版本 {thresholds['version'][0]}):"]
+        lines += [f"{k} = {v:g}" for k, v in thresholds.select("key", "value").iter_rows()]
+    if rules is not None and rules.height:
+        lines += ["", "规则:"]
+        lines += [f"{r['rule']}({r['label']},{r['severity']}):{r['description']}" for r in rules.iter_rows(named=True)]
+    return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
 def report_bytes(year: int, suffix: str = ".docx") -> bytes:

@@ -394,6 +394,10 @@ def test_signal_exports_escape_formulas_and_carry_the_bom():
     assert wb.sheetnames == ["风险线索", "说明"]
     assert wb["风险线索"]["F2"].value == "'=HYPERLINK(\"x\")"
     assert wb["说明"]["B1"].value == "'=1+1"
+    thresholds = pl.DataFrame({"key": ["INFLATED_SCALE.pct_over"], "value": [0.1], "version": ["v1"]})
+    rules = pl.DataFrame({"rule": ["INFLATED_SCALE"], "label": ["规模虚报"], "severity": ["high"], "description": ["超过 10%"]})
+    note = queries.signals_stamp_text([("数据截至", "2025年3月")], thresholds, rules).decode("utf-8")
+    assert note.startswith("\ufeff数据截至:2025年3月") and "INFLATED_SCALE.pct_over = 0.1" in note and "规模虚报" in note
 
 
 # --- the progress marts, given/expect on the literal rows ---------------------------------------
