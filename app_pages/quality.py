@@ -75,9 +75,9 @@ with guarded("校验结果"):
                     icon=":material/info:")
         else:
             names = [p.relative_to(docs).as_posix() for p in pages]
-            if index.exists():  # the index first, then the newest validation runs
+            if index.exists():  # the index fills its lists by script (from a CDN): the newest validation run first
                 names.remove("index.html")
-                names.insert(0, "index.html")
+                names.append("index.html")
             chosen = st.selectbox(f"文档页面(共 {len(names)} 页,最新的在前)", names[:300])
             st.caption(f"本机路径:{docs / chosen}(在浏览器中直接打开可使用文档内的链接)")
             # a data: URL gives the page an opaque origin: whatever a validated cell holds, its
