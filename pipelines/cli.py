@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+
 from pipelines.warehouse import ROOT, default_db_path
 
 log = logging.getLogger("renovation")
@@ -134,6 +136,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
         return 130
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():  # the dashboard (or another job) holds the warehouse
+            print(f"数据仓库 {_db(args)} 正被另一个程序占用(例如正在运行的看板)。请先关闭看板,或在看板的"
+                  "「数据上报」页面上传文件,然后再试。", file=sys.stderr)
+            return EXIT_FAIL
+        log.debug("unexpected error", exc_info=True)
+        print(f"无法打开数据仓库 {_db(args)}:{exc}", file=sys.stderr)
+        return EXIT_FAIL
     except Exception as exc:  # no stack trace reaches a user; the log keeps it for us
         log.debug("unexpected error", exc_info=True)
         print(f"出错了:{type(exc).__name__}: {exc}(加 -v 查看详细日志)", file=sys.stderr)

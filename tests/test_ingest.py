@@ -214,3 +214,19 @@ def test_cli_exit_codes_and_json(tmp_path, db_copy, capsys):
         cli.main(["ingest", "--db", str(db_copy)])  # no path: a usage error
     assert e.value.code == 2
     assert "用法错误" in capsys.readouterr().err
+
+
+def test_cli_explains_a_warehouse_held_by_another_program(tmp_path, db_copy, capsys):
+    import subprocess
+    import sys
+
+    # another process (the dashboard, say) holds the warehouse open
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db_copy)!r}, "
+                               "read_only=True); print('ok', flush=True); time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        code = cli.main(["ingest", "--db", str(db_copy), str(W.monthly(tmp_path, 10))])
+    finally:
+        holder.kill()
+    err = capsys.readouterr().err
+    assert code == 1 and "正被另一个程序占用" in err and "Traceback" not in err
