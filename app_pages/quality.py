@@ -67,7 +67,8 @@ with guarded("校验结果"):
                              "logged_at": st.column_config.DatetimeColumn("时间", format="YYYY-MM-DD HH:mm"),
                              "file_name": "文件", "county_name": "县市", "kind": "类型", "messages": "拒收原因"})
     with t4:
-        docs = q.data_docs_dir()
+        with st.spinner("正在准备数据文档(Great Expectations Data Docs)…"):
+            docs = q.data_docs_dir()
         index = docs / "index.html"
         pages = sorted(docs.rglob("*.html"), key=lambda p: p.stat().st_mtime, reverse=True) if docs.exists() else []
         if not pages:

@@ -853,12 +853,13 @@ def row_issues(unit: str | None) -> pl.DataFrame:
 
 
 def data_docs_dir() -> Path:
-    """Where the Great Expectations Data Docs of this warehouse are: the site the ingest and signal
-    runs render beside the warehouse file (``pipelines.validation.docs_index``), else ``warehouse/gx/data_docs``."""
+    """Where the Great Expectations Data Docs of this warehouse are: the site rendered from the
+    ingest and signal runs kept beside the warehouse file (``pipelines.validation``), brought up
+    to date here when runs were kept since it was last rendered; else ``warehouse/gx/data_docs``."""
     try:
-        from pipelines.validation import docs_index
+        from pipelines.validation import build_docs, docs_index, docs_stale
 
-        index = docs_index(db_path())
+        index = build_docs(db_path()) if docs_stale(db_path()) else docs_index(db_path())
     except ImportError:
         index = None
     return index.parent if index is not None else DATA_DOCS

@@ -19,9 +19,7 @@ with :func:`set_verdict`.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import io
 import json
 import logging
 import os
@@ -218,12 +216,11 @@ def _run_suites(con: duckdb.DuckDBPyConnection, thresholds: dict[str, dict[str, 
     logging.getLogger("great_expectations").setLevel(max(logging.WARNING, log.getEffectiveLevel()))
 
     from expectations.signals import build_suites
+    from pipelines.validation import _context, run_suite
 
     db_path = _db_path(con) if data_docs else None
     if db_path is not None:
         # a file-backed context beside the warehouse (as ingest's): every run kept, Data Docs rendered
-        from pipelines.validation import _context
-
         ctx = _context(db_path)
     else:
         ctx = gx.get_context(mode="ephemeral")  # suites need an active context
@@ -251,20 +248,8 @@ def _run_suites(con: duckdb.DuckDBPyConnection, thresholds: dict[str, dict[str, 
         except (KeyError, ValueError, LookupError):
             bd = asset.add_batch_definition_whole_dataframe("all")
         result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": [spec.index_column]}
-        with contextlib.redirect_stderr(io.StringIO()):  # GX draws progress bars on stderr
-            if db_path is None:
-                outcomes = bd.get_batch(batch_parameters={"dataframe": df}).validate(
-                    spec.suite, result_format=result_format).results
-            else:
-                suite = ctx.suites.add_or_update(spec.suite)
-                vd = ctx.validation_definitions.add_or_update(gx.ValidationDefinition(name=spec.name, data=bd, suite=suite))
-                cp = ctx.checkpoints.add_or_update(gx.Checkpoint(
-                    name=spec.name, validation_definitions=[vd], result_format=result_format,
-                    actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
-                ))
-                run = cp.run(batch_parameters={"dataframe": df},
-                             run_id=gx.RunIdentifier(run_name=f"signals-{now:%Y%m%dT%H%M%S}"))
-                outcomes = [r for v in run.run_results.values() for r in v.results]
+        outcomes = run_suite(ctx, bd, spec.suite, df, result_format, f"signals-{now:%Y%m%dT%H%M%S}",
+                             stored=db_path is not None)
         assessable: dict[str, set] = {}
         for r in outcomes:
             cfg = r.expectation_config

@@ -20,7 +20,7 @@ import polars as pl
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RowIssue", "validate_batch", "docs_index"]
+__all__ = ["RowIssue", "validate_batch", "docs_index", "run_suite", "build_docs", "docs_stale"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,42 @@ def _context(db_path: Path | None):
     root = _gx_dir(db_path)
     root.mkdir(parents=True, exist_ok=True)
     return gx.get_context(mode="file", project_root_dir=str(root))
+
+
+def run_suite(ctx, bd, suite, df: pd.DataFrame, result_format: dict, run_name: str, stored: bool) -> list:
+    """Validate ``df`` with ``suite``; with ``stored``, the result is kept in the context's store
+    for the Data Docs (rendered on demand by :func:`build_docs`, not on every run)."""
+    import great_expectations as gx
+
+    with contextlib.redirect_stderr(io.StringIO()):  # GX draws progress bars on stderr
+        if not stored:
+            return bd.get_batch(batch_parameters={"dataframe": df}).validate(suite, result_format=result_format).results
+        suite = ctx.suites.add_or_update(suite)
+        vd = ctx.validation_definitions.add_or_update(gx.ValidationDefinition(name=suite.name, data=bd, suite=suite))
+        return vd.run(batch_parameters={"dataframe": df}, result_format=result_format,
+                      run_id=gx.RunIdentifier(run_name=run_name)).results
+
+
+def _validations_dir(db_path: Path) -> Path:
+    return _gx_dir(db_path) / "gx" / "uncommitted" / "validations"
+
+
+def docs_stale(db_path: Path) -> bool:
+    """True when validation runs were kept after the Data Docs were last rendered."""
+    runs = _validations_dir(db_path)
+    if not runs.exists():
+        return False
+    index = docs_index(db_path)
+    newest = max((p.stat().st_mtime for p in runs.rglob("*.json")), default=0.0)
+    return index is None or newest > index.stat().st_mtime
+
+
+def build_docs(db_path: Path) -> Path | None:
+    """Render the GX Data Docs of every kept validation run of this warehouse; the index page."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    with contextlib.redirect_stderr(io.StringIO()):
+        _context(db_path).build_data_docs()
+    return docs_index(db_path)
 
 
 def _prepare(frame: pl.DataFrame, suite) -> pd.DataFrame:
@@ -80,7 +116,6 @@ def validate_batch(
 ) -> tuple[list[RowIssue], list[dict]]:
     """Validate all rows of one kind of this batch; returns the failing rows and a summary per expectation."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    import great_expectations as gx
 
     from expectations.ingest import build_suite
 
@@ -101,24 +136,8 @@ def validate_batch(
         bd = asset.get_batch_definition("batch")
     except (KeyError, ValueError, LookupError):
         bd = asset.add_batch_definition_whole_dataframe("batch")
-    suite = ctx.suites.add_or_update(suite_def)
     result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": ["row_key"]}
-    sink = io.StringIO()
-    with contextlib.redirect_stderr(sink):  # GX draws progress bars on stderr
-        if db_path is None:
-            results = bd.get_batch(batch_parameters={"dataframe": df}).validate(suite, result_format=result_format).results
-        else:
-            vd = ctx.validation_definitions.add_or_update(gx.ValidationDefinition(name=name, data=bd, suite=suite))
-            cp = ctx.checkpoints.add_or_update(
-                gx.Checkpoint(
-                    name=name,
-                    validation_definitions=[vd],
-                    actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
-                    result_format=result_format,
-                )
-            )
-            run = cp.run(batch_parameters={"dataframe": df}, run_id=gx.RunIdentifier(run_name=batch_id))
-            results = [r for v in run.run_results.values() for r in v.results]
+    results = run_suite(ctx, bd, suite_def, df, result_format, batch_id, stored=db_path is not None)
     issues: list[RowIssue] = []
     summary: list[dict] = []
     now = dt.datetime.now()
