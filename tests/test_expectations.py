@@ -62,3 +62,19 @@ def test_bad_frame_names_the_failing_rows():
         (3, "households", "expect_required_value_present"),
     ]
     assert not all(s["success"] for s in summary)
+
+
+def test_validation_runs_are_kept_and_rendered_as_data_docs(tmp_path):
+    import workbooks as W
+    from pipelines.ingest import ingest_paths
+    from pipelines.validation import build_docs, docs_index, docs_stale
+
+    db = tmp_path / "w.duckdb"
+    ingest_paths([W.ledger(tmp_path)], db_path=db, today=TODAY)
+    assert docs_stale(db) and docs_index(db) is None       # the run is kept; not rendered yet
+    index = build_docs(db)
+    assert index is not None and not docs_stale(db)
+    pages = [p.name for p in index.parent.rglob("*.html")]
+    assert len(pages) >= 2                                  # the index and the run's page
+    html = "".join(p.read_text(encoding="utf-8") for p in index.parent.rglob("*.html") if p != index)
+    assert "ingest_ledger" in html and "每个单元格都须能按其列的类型读取" in html
