@@ -134,14 +134,14 @@ def ingest_paths(
             to_read.append(p)
         _read_all(to_read, progress)
         clock.lap("read")
-        _validate(pending, batch_id, db_path, progress, today)
+        summaries = _validate(pending, batch_id, db_path, progress, today)
         clock.lap("validate")
         accepted = [p for p in pending if p.result is None]
         accepted.sort(key=lambda p: (_KIND_ORDER[p.staged.layout.kind], p.staged.fill_date or dt.date.max, p.path.name))
         next_id = con.execute("select coalesce(max(file_id), 0) + 1 from raw.submissions").fetchone()[0]
         if progress and accepted:
             print(f"\r写入数据仓库({len(accepted)} 个文件)…" + " " * 20, end="", file=sys.stderr, flush=True)
-        _load_all(con, accepted, next_id, batch_id)
+        _load_all(con, accepted, next_id, batch_id, summaries)
         clock.lap("load")
         for p in pending:
             if p.result.status != "accepted":
@@ -208,7 +208,9 @@ def _read_all(items: list[_Pending], progress: bool) -> None:
         _apply(p, _stage_file(p.path))
 
 
-def _validate(pending: list[_Pending], batch_id: str, db_path, progress: bool, today: dt.date) -> None:
+def _validate(pending: list[_Pending], batch_id: str, db_path, progress: bool, today: dt.date) -> dict[str, list[dict]]:
+    """Run each kind's suite once over the batch; quarantine failing rows; the run summaries by kind."""
+    summaries: dict[str, list[dict]] = {}
     by_kind: dict[str, list[_Pending]] = defaultdict(list)
     for p in pending:
         if p.result is None:
@@ -221,7 +223,7 @@ def _validate(pending: list[_Pending], batch_id: str, db_path, progress: bool, t
             for p in group
         ]
         batch = pl.concat(frames, how="diagonal_relaxed")
-        issues, summary = validate_batch(kind, batch, batch_id, None if db_path is None else Path(db_path), today)
+        issues, summaries[kind] = validate_batch(kind, batch, batch_id, None if db_path is None else Path(db_path), today)
         by_seq = {p.seq: p for p in group}
         frame_by_seq = {p.seq: p.staged.frame for p in group}
         error_rows: set[tuple[int, str]] = set()
@@ -238,7 +240,6 @@ def _validate(pending: list[_Pending], batch_id: str, db_path, progress: bool, t
             p.rejected_keys.add(row_number)
             p.row_messages.append(_row_message(p, frame_by_seq[seq], row_number, issue))
         for p in group:
-            p.summary = summary  # type: ignore[attr-defined]
             if p.rejected_keys and len(p.rejected_keys) == p.staged.frame.height:
                 msgs = [m["message"] for m in p.row_messages]
                 p.result = FileResult(
@@ -246,6 +247,7 @@ def _validate(pending: list[_Pending], batch_id: str, db_path, progress: bool, t
                     messages=[f"{_where(p)}:全部 {len(p.rejected_keys)} 行数据都未通过校验,整份文件拒收"] + msgs[:50]
                     + ([f"……另有 {len(msgs) - 50} 条问题未列出"] if len(msgs) > 50 else []),
                 )
+    return summaries
 
 
 def _row_message(p: _Pending, frame: pl.DataFrame, row_number: int, issue) -> dict:
@@ -371,14 +373,13 @@ def _insert_rows(con, table: str, rows: list) -> None:
         con.unregister("_rows")
 
 
-def _load_all(con, accepted: list[_Pending], first_id: int, batch_id: str) -> None:
+def _load_all(con, accepted: list[_Pending], first_id: int, batch_id: str, summaries: dict[str, list[dict]]) -> None:
     """Load every accepted file. The whole batch goes in one transaction; should that fail, each
     file is retried in a transaction of its own, so that one bad file cannot stop the others."""
     plans = [_plan_load(p, first_id + i, batch_id) for i, p in enumerate(accepted)]
-    summaries = _summaries(accepted)
     try:
         if plans:
-            _write(con, plans, summaries)
+            _write(con, plans, [summaries[k] for k in {lp.kind for lp in plans}])
         for lp in plans:
             lp.pending.result = lp.result
         return
@@ -386,22 +387,12 @@ def _load_all(con, accepted: list[_Pending], first_id: int, batch_id: str) -> No
         log.debug("batch load failed; loading file by file", exc_info=True)
     for lp in plans:
         try:
-            _write(con, [lp], [getattr(lp.pending, "summary", None) or []])
+            _write(con, [lp], [summaries[lp.kind]])
             lp.pending.result = lp.result
         except Exception:
             log.debug("load failed for %s", lp.pending.path, exc_info=True)
             lp.pending.result = FileResult(lp.pending.display, "rejected", lp.kind,
                                            messages=[f"{_where(lp.pending)}:写入数据仓库失败,整份文件未入库"])
-
-
-def _summaries(accepted: list[_Pending]) -> list[list[dict]]:
-    seen, out = set(), []
-    for p in accepted:
-        summary = getattr(p, "summary", None)
-        if summary and id(summary) not in seen:
-            seen.add(id(summary))
-            out.append(summary)
-    return out
 
 
 def _plan_period(st: Staged) -> str | None:

@@ -156,9 +156,10 @@ def link_reports(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def link_all(con: duckdb.DuckDBPyConnection) -> None:
     """Rebuild both link tables from the current core tables."""
-    plan_links = link_plans(con).to_arrow()
-    report_links = link_reports(con).to_arrow()
-    con.execute("delete from core.link_plan_ledger")
-    con.execute("insert into core.link_plan_ledger by name select * from plan_links")
-    con.execute("delete from core.link_report_plan")
-    con.execute("insert into core.link_report_plan by name select * from report_links")
+    for table, frame in (("core.link_plan_ledger", link_plans(con)), ("core.link_report_plan", link_reports(con))):
+        con.execute(f"delete from {table}")
+        con.register("_links", frame.to_arrow())
+        try:
+            con.execute(f"insert into {table} by name select * from _links")
+        finally:
+            con.unregister("_links")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import python_calamine as pc
 
-from pipelines.headers import KIND_NAMES, KINDS, HeaderMatch, header_key, match_header
+from pipelines.headers import KIND_NAMES, HeaderMatch, fields_for, header_key, match_header
 from pipelines.parsing import find_date, find_month, normalise_text
 
 __all__ = ["Column", "SheetLayout", "ReadError", "read_file", "limits", "col_letter"]
@@ -343,8 +343,6 @@ def read_file(path: Path) -> SheetLayout:
             )
         else:
             seen[c.match.field.name] = c
-    from pipelines.headers import fields_for
-
     missing = [f.header for f in fields_for(lay.kind) if lay.kind in f.required and f.name not in seen]
     if missing:
         problems.append(

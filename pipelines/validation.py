@@ -148,7 +148,7 @@ def validate_batch(
         field = "county" if field == "county_code" else field
         res = r.result or {}
         summary.append({
-            "batch_id": batch_id, "kind": kind, "suite_name": name, "expectation": type(cfg).__name__ if False else cfg.type,
+            "batch_id": batch_id, "kind": kind, "suite_name": name, "expectation": cfg.type,
             "description": cfg.description, "column_name": column, "success": bool(r.success),
             "element_count": res.get("element_count"), "unexpected_count": res.get("unexpected_count"),
             "validated_at": now,
