@@ -247,7 +247,7 @@ def _totals_findings(layout, cols, kind_fields, frame: pl.DataFrame, file_name: 
     """TOTALS_MISMATCH: a 合计 row that differs from the data rows' sum by more than 0.5%."""
     if not layout.totals_rows:
         return []
-    grand = [(rn, r) for rn, r in layout.totals_rows if not P.normalise_text(_first(r)).replace(" ", "").startswith("小计")]
+    grand = [(rn, r) for rn, r in layout.totals_rows if not _is_subtotal(r)]
     rows = grand or (layout.totals_rows if len(layout.totals_rows) == 1 else [])
     tol = limits()["totals_tolerance"]
     out = []
@@ -282,9 +282,6 @@ def _totals_findings(layout, cols, kind_fields, frame: pl.DataFrame, file_name: 
     return out
 
 
-def _first(row: list[object]) -> str:
-    for c in row:
-        t = _cell_text(c).strip()
-        if t:
-            return t
-    return ""
+def _is_subtotal(row: list[object]) -> bool:
+    """小计 in the row's first cells (its first cell, or the name column beside a county)."""
+    return any(P.normalise_text(_cell_text(c)).replace(" ", "").startswith("小计") for c in row[:6])

@@ -256,6 +256,7 @@ def _layout(name: str, grid: list[list[object]], file_name: str) -> SheetLayout 
     title_lines = [" ".join(_text(c).strip() for c in row if _text(c).strip()) for row in grid[:h]]
     title_lines = [t for t in title_lines if t]
     known_idx = [c.index for c in columns if c.match is not None]
+    name_idx = next((c.index for c in columns if c.match is not None and c.match.field.name == "name"), None)
     min_known = limits()["min_known_headers"]
     data_rows, totals_rows = [], []
     for i in range(h + header_rows, len(grid)):
@@ -271,7 +272,9 @@ def _layout(name: str, grid: list[list[object]], file_name: str) -> SheetLayout 
             continue
         if first.startswith(FOOTER_WORDS) or first.startswith("注："):
             continue
-        if first.startswith(TOTALS_WORDS):
+        # a totals row: 合计 in its first cell, or in the name column when a merged county cell precedes it
+        name_cell = _WS.sub("", normalise_text(_text(row[name_idx]))) if name_idx is not None and name_idx < len(row) else ""
+        if first.startswith(TOTALS_WORDS) or name_cell.startswith(TOTALS_WORDS):
             totals_rows.append((i + 1, row))
             continue
         data_rows.append((i + 1, row))

@@ -228,3 +228,17 @@ def test_template_rows_repeated_headers_and_county_from_the_title(tmp_path):
     assert f["row_number"].to_list() == [4, 5, 7]                 # the repeated header and empty rows skipped
     assert f["county_code"].to_list() == ["652822"] * 3            # an empty first county cell: 填报单位 names it
     assert f["county_code__error"].to_list() == [None] * 3
+
+
+def test_totals_row_under_a_merged_county_cell(tmp_path):
+    # 合计 in the name column, the county cell beside it filled: still a totals row, not a community
+    rows = [list(r) for r in W.PLAN_ROWS] + [["轮台县", "", "合计", "", "", 18, 530, 37600, "", 1660, 840, 170, "", ""]]
+    s = staged(W.write_xlsx(tmp_path / "计划.xlsx", W.PLAN_HEADER, rows))
+    assert s.frame["name"].to_list() == ["团结小区", "幸福住宅小区", "雪莲花园（二期）"] and s.findings == []
+
+
+def test_more_header_aliases(tmp_path):
+    header = ["所属县市", "计划年度", "小区名", "建成年份", "楼栋数", "户数", "建筑面积", "改造类别", "项目总投资(万元)"]
+    rows = [["轮台县", 2021, "团结小区", 1995, 8, 260, 18200, "基础类", 780]]
+    r = staged(W.write_xlsx(tmp_path / "计划.xlsx", header, rows)).frame.row(0, named=True)
+    assert (r["county_code"], r["name"], r["total_invest_wan_yuan"]) == ("652822", "团结小区", 780)
