@@ -408,9 +408,13 @@ def totals_row(fields: list[str], data_values: list[dict], fmt: Fmt, kind: str, 
     row[label_col] = ("s", label)
     err_field = None
     if error is not None:
-        err_field = error[0]
-        if sum(v.get(err_field) or 0 for v in data_values) == 0:
-            err_field = "households"
+        # the planted error needs a column that holds a sum: not the one the label stands in
+        def usable(f: str) -> bool:  # holds a sum large enough that the error survives rounding
+            total = abs(sum(v.get(f) or 0 for v in data_values))
+            return f != fields[label_col] and f in fields and total * abs(error[1]) >= (2 if f in INTS else 0.1)
+
+        order = [error[0], *sorted((f for f in fields if f in ADDITIVE), key=lambda f: f in INTS)]
+        err_field = next((f for f in order if usable(f)), None)
     for c, f in enumerate(fields):
         if c == label_col or f not in ADDITIVE:
             continue
