@@ -24,7 +24,7 @@ import pyarrow as pa
 from pipelines.counties import county_name
 from pipelines.headers import KIND_NAMES, fields_for
 from pipelines.normalising import STAGING_COLUMNS, STAGING_TABLE, Staged, stage
-from pipelines.reading import ReadError, read_file
+from pipelines.reading import ReadError, limits, read_file
 from pipelines.validation import validate_batch
 from pipelines.warehouse import connect, refresh
 
@@ -59,12 +59,20 @@ class _Pending:
     seq: int
     path: Path
     display: str
-    data: bytes
+    size: int
     digest: str
     staged: Staged | None = None
     result: FileResult | None = None
     rejected_keys: set[int] = field(default_factory=set)
     row_messages: list[dict] = field(default_factory=list)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def discover(paths: list[Path]) -> list[Path]:
@@ -108,17 +116,20 @@ def ingest_paths(
     try:
         clock = _Clock()
         known = dict(con.execute("select file_hash, file_id from raw.submissions").fetchall())
+        max_bytes = limits()["max_file_bytes"]
         pending: list[_Pending] = []
         to_read: list[_Pending] = []
         seen: dict[str, int] = {}
         for seq, path in enumerate(files):
-            p = _Pending(seq, path, str(path), b"", "")
+            p = _Pending(seq, path, str(path), 0, "")
             pending.append(p)
             try:
                 if not path.exists():
                     raise ReadError(["文件不存在"])
-                p.data = path.read_bytes() if path.stat().st_size <= 1 << 31 else b""
-                p.digest = hashlib.sha256(p.data).hexdigest()
+                p.size = path.stat().st_size
+                if p.size > max_bytes:  # refused before it is read into memory
+                    raise ReadError([f"文件过大({p.size / 2**20:.1f} MiB),上限为 {max_bytes / 2**20:.0f} MiB"])
+                p.digest = _sha256(path)
             except ReadError as e:
                 p.result = FileResult(p.display, "rejected", None, messages=[f"{_where(p)}:{m}" for m in e.messages])
                 continue
@@ -320,7 +331,7 @@ def _plan_load(p: _Pending, file_id: int, batch_id: str) -> _LoadPlan:
         county=county_name(st.county_code) if st.county_code else None, period=period,
         fill_date=st.fill_date.isoformat() if st.fill_date else None, file_id=file_id,
     )
-    submission = [file_id, p.digest, p.path.name, str(p.path), len(p.data), kind, lay.sheet_name, lay.header_row,
+    submission = [file_id, p.digest, p.path.name, str(p.path), p.size, kind, lay.sheet_name, lay.header_row,
                   st.fill_date, st.report_month, " | ".join(lay.title_lines) or None, batch_id, now, rows_loaded,
                   len(rejected)]
     return _LoadPlan(p, result, submission, raw_rows, frame.select(cols), kind, issues,

@@ -230,3 +230,14 @@ def test_cli_explains_a_warehouse_held_by_another_program(tmp_path, db_copy, cap
         holder.kill()
     err = capsys.readouterr().err
     assert code == 1 and "正被另一个程序占用" in err and "Traceback" not in err
+
+
+def test_an_oversized_file_is_refused_before_it_is_read(tmp_path, db_copy, monkeypatch):
+    import pipelines.ingest as ingest
+
+    big = tmp_path / "大文件.xlsx"
+    big.write_bytes(b"PK\x03\x04" + b"\0" * 4096)
+    monkeypatch.setattr(ingest, "limits", lambda: {"max_file_bytes": 1024})
+    monkeypatch.setattr(ingest, "_sha256", lambda p: pytest.fail("an oversized file must not be read"))
+    [r] = ingest_paths([big], db_path=db_copy, today=TODAY)
+    assert r.status == "rejected" and "文件过大" in r.messages[0] and "文件「大文件.xlsx」" in r.messages[0]
