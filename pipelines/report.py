@@ -27,6 +27,7 @@ import duckdb
 
 from pipelines import scoring
 from pipelines.scoring import Inputs, Scheme, Score
+from pipelines.warehouse import table_exists
 
 __all__ = ["ReportData", "collect", "docx_to_pdf", "run_report", "write_docx"]
 
@@ -66,30 +67,23 @@ class ReportData:
         return dict(self.counties).get(code, code)
 
 
-def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    schema, name = table.split(".")
-    return bool(con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
-    ).fetchone()[0])
-
-
 def _all(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None = None) -> list[tuple]:
     return con.execute(sql, params or []).fetchall()
 
 
 def _open_signals(con: duckdb.DuckDBPyConnection, year: int) -> tuple[list[tuple] | None, list[tuple]]:
     """Signals of the year not yet settled by an auditor (no verdict, or 待核查 in force)."""
-    if not _exists(con, "marts.signals") or not con.execute("select count(*) from marts.signals").fetchone()[0]:
+    if not table_exists(con, "marts.signals") or not con.execute("select count(*) from marts.signals").fetchone()[0]:
         return None, []
     verdicts = (
         "left join (select signal_id, arg_max(verdict, decided_at) as verdict from raw.verdicts group by signal_id)"
         " as v using (signal_id)"
-        if _exists(con, "raw.verdicts") else "left join (select null::varchar as signal_id, null::varchar as verdict)"
+        if table_exists(con, "raw.verdicts") else "left join (select null::varchar as signal_id, null::varchar as verdict)"
         " as v using (signal_id)"
     )
     labels = (
         "left join (select rule, label from marts.signal_rules) as r using (rule)"
-        if _exists(con, "marts.signal_rules") else "left join (select null::varchar as rule, null::varchar as label)"
+        if table_exists(con, "marts.signal_rules") else "left join (select null::varchar as rule, null::varchar as label)"
         " as r using (rule)"
     )
     base = f"""
@@ -120,7 +114,7 @@ def _quality(con: duckdb.DuckDBPyConnection, year: int) -> tuple[list[tuple], li
     """The year's submissions per county: files by outcome, rows loaded and quarantined, issues.
 
     A file belongs to the year of its period (report month, plan year), else of its fill date."""
-    if not _exists(con, "raw.ingest_log"):
+    if not table_exists(con, "raw.ingest_log"):
         return [], []
     files = """
         with periods as (
@@ -148,7 +142,7 @@ def _quality(con: duckdb.DuckDBPyConnection, year: int) -> tuple[list[tuple], li
         group by all
         order by min(coalesce(c.sort_order, 99))""", {"year": year})
     issues = []
-    if _exists(con, "raw.row_issues"):
+    if table_exists(con, "raw.row_issues"):
         issues = _all(con, files + """
             select i.code, i.severity, count(*), count(distinct i.file_id)
             from raw.row_issues as i
@@ -172,7 +166,7 @@ def collect(con: duckdb.DuckDBPyConnection, year: int, scheme: Scheme | None = N
     pref_inp = scoring.prefecture_inputs(inputs_all, year)
     prev_inp = scoring.prefecture_inputs(inputs_all, year - 1)
     # the prefecture as one unit: from marts.scores_prefecture, computed only when the mart is empty
-    mart_filled = _exists(con, "marts.scores_prefecture") and bool(
+    mart_filled = table_exists(con, "marts.scores_prefecture") and bool(
         con.execute("select count(*) from marts.scores_prefecture").fetchone()[0])
     if mart_filled:
         prefecture = scoring.read_prefecture(con, year)
@@ -197,7 +191,7 @@ def collect(con: duckdb.DuckDBPyConnection, year: int, scheme: Scheme | None = N
     signals, summary = _open_signals(con, year)
     quality, issues = _quality(con, year)
     whatif_rows = []
-    if _exists(con, "marts.whatif_subsidy"):
+    if table_exists(con, "marts.whatif_subsidy"):
         whatif_rows = _all(con, """
             select county_name, central_subsidy_wan_yuan, base_share_wan_yuan, score, share_wan_yuan,
                    change_wan_yuan
@@ -574,18 +568,10 @@ def run_report(db_path: Path, year: int, out: Path) -> int:
     if suffix not in (".docx", ".pdf"):
         print(f"用法错误:报告文件须以 .docx 或 .pdf 结尾,收到 {out.name}", file=sys.stderr)
         return 2
-    db_path = Path(db_path)
-    if not db_path.exists():
-        print(f"数据仓库不存在:{db_path}", file=sys.stderr)
+    con = scoring.open_for_year(db_path, year, "报告")
+    if con is None:
         return 1
-    con = duckdb.connect(str(db_path), read_only=True)
     try:
-        if not _exists(con, "marts.score_inputs"):
-            print("数据仓库尚未生成评分指标(marts.score_inputs),请先导入数据。", file=sys.stderr)
-            return 1
-        if not scoring.has_data(con, year):
-            print(f"{year} 年没有数据(无计划、无月报),未生成报告。", file=sys.stderr)
-            return 1
         data = collect(con, year)
     finally:
         con.close()

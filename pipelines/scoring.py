@@ -20,6 +20,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.warehouse import table_exists
+
 __all__ = [
     "SCORES_HEADER",
     "IndicatorDef",
@@ -456,7 +458,7 @@ def _write_prefecture(con: duckdb.DuckDBPyConnection, inputs: Sequence[Inputs], 
 
 def read_prefecture(con: duckdb.DuckDBPyConnection, year: int) -> Score | None:
     """The prefecture's annual score of ``year`` from ``marts.scores_prefecture`` (None when absent)."""
-    if not _table_exists(con, "marts", "scores_prefecture"):
+    if not table_exists(con, "marts.scores_prefecture"):
         return None
     rs = con.execute(
         """
@@ -497,17 +499,29 @@ def read_scores(con: duckdb.DuckDBPyConnection, year: int, kind: str) -> list[Sc
     return out
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    return bool(con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
-    ).fetchone()[0])
+def open_for_year(db_path: Path, year: int, product: str) -> duckdb.DuckDBPyConnection | None:
+    """A read-only connection to a warehouse that has score inputs and data for ``year``; else
+    None, after telling the user in Chinese why no ``product`` (得分, 报告) was made."""
+    db_path = Path(db_path)
+    if not db_path.exists():
+        print(f"数据仓库不存在:{db_path}", file=sys.stderr)
+        return None
+    con = duckdb.connect(str(db_path), read_only=True)
+    if not table_exists(con, "marts.score_inputs"):
+        print("数据仓库尚未生成评分指标(marts.score_inputs),请先导入数据。", file=sys.stderr)
+    elif not has_data(con, year):
+        print(f"{year} 年没有数据(无计划、无月报),未生成{product}。", file=sys.stderr)
+    else:
+        return con
+    con.close()
+    return None
 
 
 def scores_for(con: duckdb.DuckDBPyConnection, year: int, kind: str, scheme: Scheme | None = None) -> list[Score]:
     """Scores of one year and kind: from ``marts.scores``, or computed from ``marts.score_inputs``
     when the scores mart has not been written (the hook step not run)."""
     scheme = scheme or load_scheme()
-    mart_filled = _table_exists(con, "marts", "scores") and con.execute(
+    mart_filled = table_exists(con, "marts.scores") and con.execute(
         "select count(*) from marts.scores").fetchone()[0] > 0
     if mart_filled:
         return read_scores(con, year, kind)
@@ -564,18 +578,10 @@ def run_scores(db_path: Path, year: int, kind: str, out: Path | None) -> int:
     if kind == "biennial" and year < scheme.biennial_first_year:
         print(f"用法错误:两年评估自 {scheme.biennial_first_year} 年起进行,{year} 年不适用。", file=sys.stderr)
         return 2
-    db_path = Path(db_path)
-    if not db_path.exists():
-        print(f"数据仓库不存在:{db_path}", file=sys.stderr)
+    con = open_for_year(db_path, year, "得分")
+    if con is None:
         return 1
-    con = duckdb.connect(str(db_path), read_only=True)
     try:
-        if not _table_exists(con, "marts", "score_inputs"):
-            print("数据仓库尚未生成评分指标(marts.score_inputs),请先导入数据。", file=sys.stderr)
-            return 1
-        if not has_data(con, year):
-            print(f"{year} 年没有数据(无计划、无月报),未生成得分。", file=sys.stderr)
-            return 1
         scores = scores_for(con, year, kind, scheme)
     finally:
         con.close()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-__all__ = ["connect", "default_db_path", "init_schema", "refresh", "run_models", "models", "WAREHOUSE_DIR"]
+__all__ = ["connect", "table_exists", "default_db_path", "init_schema", "refresh", "run_models", "models", "WAREHOUSE_DIR"]
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,14 @@ def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.D
     if not read_only:
         init_schema(con)
     return con
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether ``schema.name`` exists in the warehouse."""
+    schema, name = table.split(".")
+    return bool(con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
+    ).fetchone()[0])
 
 
 def init_schema(con: duckdb.DuckDBPyConnection) -> None:
