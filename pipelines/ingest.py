@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from pipelines.counties import county_name
 from pipelines.headers import KIND_NAMES, fields_for
-from pipelines.normalising import STAGING_COLUMNS, STAGING_TABLE, Staged, stage
+from pipelines.normalising import STAGING_COLUMNS, STAGING_TABLE, Staged, batch_frame, stage
 from pipelines.reading import ReadError, limits, read_file
 from pipelines.validation import validate_batch
 from pipelines.warehouse import connect, refresh
@@ -35,6 +35,7 @@ SUFFIXES = {".xlsx", ".xls", ".xlsm", ".csv"}
 # outputs of this system that may lie in a folder of submissions; never submissions themselves
 OWN_OUTPUTS = {"truth.csv", "flags.csv", "scores.csv"}
 _KIND_ORDER = {"ledger": 0, "plan": 1, "monthly": 2}
+_KEY = 1_000_000  # a row's key in a batch: file sequence number × _KEY + row number
 
 
 @dataclass
@@ -145,14 +146,14 @@ def ingest_paths(
             to_read.append(p)
         _read_all(to_read, progress)
         clock.lap("read")
-        summaries = _validate(pending, batch_id, db_path, progress, today)
+        summaries, batches = _validate(pending, batch_id, db_path, progress, today)
         clock.lap("validate")
         accepted = [p for p in pending if p.result is None]
         accepted.sort(key=lambda p: (_KIND_ORDER[p.staged.layout.kind], p.staged.fill_date or dt.date.max, p.path.name))
         next_id = con.execute("select coalesce(max(file_id), 0) + 1 from raw.submissions").fetchone()[0]
         if progress and accepted:
             print(f"\r写入数据仓库({len(accepted)} 个文件)…" + " " * 20, end="", file=sys.stderr, flush=True)
-        _load_all(con, accepted, next_id, batch_id, summaries)
+        _load_all(con, accepted, next_id, batch_id, summaries, batches)
         clock.lap("load")
         for p in pending:
             if p.result.status != "accepted":
@@ -219,9 +220,12 @@ def _read_all(items: list[_Pending], progress: bool) -> None:
         _apply(p, _stage_file(p.path))
 
 
-def _validate(pending: list[_Pending], batch_id: str, db_path, progress: bool, today: dt.date) -> dict[str, list[dict]]:
-    """Run each kind's suite once over the batch; quarantine failing rows; the run summaries by kind."""
+def _validate(pending: list[_Pending], batch_id: str, db_path, progress: bool,
+              today: dt.date) -> tuple[dict[str, list[dict]], dict[str, pl.DataFrame]]:
+    """Run each kind's suite once over the batch; quarantine failing rows. Returns the run
+    summaries by kind and the batch's rows by kind (one frame, ``row_key`` = seq × 10⁶ + row)."""
     summaries: dict[str, list[dict]] = {}
+    batches: dict[str, pl.DataFrame] = {}
     by_kind: dict[str, list[_Pending]] = defaultdict(list)
     for p in pending:
         if p.result is None:
@@ -229,46 +233,42 @@ def _validate(pending: list[_Pending], batch_id: str, db_path, progress: bool, t
     for kind, group in by_kind.items():
         if progress:
             print(f"\r校验{KIND_NAMES[kind]}({len(group)} 个文件)…" + " " * 20, end="", file=sys.stderr, flush=True)
-        frames = [
-            p.staged.frame.with_columns(row_key=pl.lit(p.seq * 1_000_000, pl.Int64) + pl.col("row_number").cast(pl.Int64))
-            for p in group
-        ]
-        batch = pl.concat(frames, how="diagonal_relaxed")
+        keys = [p.seq * _KEY + rn for p in group for rn in p.staged.data["row_number"]]
+        batch = batches[kind] = batch_frame([p.staged for p in group], {"row_key": (keys, pl.Int64)})
         issues, summaries[kind] = validate_batch(kind, batch, batch_id, None if db_path is None else Path(db_path), today)
         by_seq = {p.seq: p for p in group}
-        frame_by_seq = {p.seq: p.staged.frame for p in group}
         error_rows: set[tuple[int, str]] = set()
         for issue in issues:
             if issue.expectation == "expect_cells_readable":
                 error_rows.add((issue.row_key, issue.field))
+        shown = [i for i in issues if i.expectation == "expect_cells_readable" or (i.row_key, i.field) not in error_rows]
+        rows = {r["row_key"]: r for r in batch.filter(pl.col("row_key").is_in({i.row_key for i in shown})).iter_rows(named=True)}
         for issue in sorted(issues, key=lambda i: (i.row_key, i.field)):
-            seq, row_number = divmod(issue.row_key, 1_000_000)
+            seq, row_number = divmod(issue.row_key, _KEY)
             p = by_seq[seq]
+            p.rejected_keys.add(row_number)
             # a cell that could not be read also reads as empty: say it once
             if issue.expectation != "expect_cells_readable" and (issue.row_key, issue.field) in error_rows:
-                p.rejected_keys.add(row_number)
                 continue
-            p.rejected_keys.add(row_number)
-            p.row_messages.append(_row_message(p, frame_by_seq[seq], row_number, issue))
+            p.row_messages.append(_row_message(p, rows[issue.row_key], row_number, issue))
         for p in group:
-            if p.rejected_keys and len(p.rejected_keys) == p.staged.frame.height:
+            if p.rejected_keys and len(p.rejected_keys) == p.staged.height:
                 msgs = [m["message"] for m in p.row_messages]
                 p.result = FileResult(
                     p.display, "rejected", kind, rejected_rows=len(p.rejected_keys),
                     messages=[f"{_where(p)}:全部 {len(p.rejected_keys)} 行数据都未通过校验,整份文件拒收"] + msgs[:50]
                     + ([f"……另有 {len(msgs) - 50} 条问题未列出"] if len(msgs) > 50 else []),
                 )
-    return summaries
+    return summaries, batches
 
 
-def _row_message(p: _Pending, frame: pl.DataFrame, row_number: int, issue) -> dict:
+def _row_message(p: _Pending, row: dict, row_number: int, issue) -> dict:
     col = p.staged.columns.get(issue.field)
     name = "county_code" if issue.field == "county" else issue.field
-    row = frame.filter(pl.col("row_number") == row_number)
-    text = row[f"{name}__text"][0] if f"{name}__text" in row.columns and row.height else None
+    text = row.get(f"{name}__text")
     reason = issue.description
-    if issue.expectation == "expect_cells_readable" and f"{name}__error" in row.columns and row.height:
-        reason = f"{row[f'{name}__error'][0]}"
+    if issue.expectation == "expect_cells_readable" and row.get(f"{name}__error") is not None:
+        reason = f"{row[f'{name}__error']}"
     header = col.header if col else next((f.header for f in fields_for(p.staged.layout.kind) if f.name == issue.field), issue.field)
     letter = col.letter if col else "?"
     shown = f",实际为「{text}」" if text not in (None, "") else ""
@@ -280,13 +280,12 @@ def _row_message(p: _Pending, frame: pl.DataFrame, row_number: int, issue) -> di
 
 @dataclass
 class _LoadPlan:
-    """Everything one accepted file writes, ready to insert."""
+    """Everything one accepted file writes, ready to insert (its staging rows are in the batch frame)."""
 
     pending: _Pending
+    file_id: int
     result: FileResult
     submission: list
-    raw_rows: pl.DataFrame
-    staging: pl.DataFrame
     kind: str
     issues: list[tuple]
     log_row: list
@@ -298,18 +297,6 @@ def _plan_load(p: _Pending, file_id: int, batch_id: str) -> _LoadPlan:
     kind = lay.kind
     rejected = p.rejected_keys
     now = dt.datetime.now()
-    frame = st.frame.with_columns(
-        file_id=pl.lit(file_id, pl.Int32),
-        sheet_name=pl.lit(lay.sheet_name),
-        is_rejected=pl.col("row_number").is_in(list(rejected)),
-    )
-    cols = ["file_id", "sheet_name", "row_number", "is_rejected", *STAGING_COLUMNS[kind].keys()]
-    raw_rows = pl.DataFrame(
-        {"file_id": [file_id] * len(st.raw_rows), "sheet_name": [lay.sheet_name] * len(st.raw_rows),
-         "row_number": [r[0] for r in st.raw_rows], "row_type": [r[1] for r in st.raw_rows],
-         "cells": [r[2] for r in st.raw_rows]},
-        schema={"file_id": pl.Int32, "sheet_name": pl.String, "row_number": pl.Int32, "row_type": pl.String, "cells": pl.String},
-    )
     issues = [
         (file_id, lay.sheet_name, m["row_number"], m["column_name"], m["field"], m["code"], "reject", m["value"], m["message"], None)
         for m in p.row_messages
@@ -318,7 +305,7 @@ def _plan_load(p: _Pending, file_id: int, batch_id: str) -> _LoadPlan:
          f["message"], json.dumps(f["details"], ensure_ascii=False))
         for f in st.findings
     ]
-    rows_loaded = st.frame.height - len(rejected)
+    rows_loaded = st.height - len(rejected)
     period = (
         st.report_month.strftime("%Y-%m") if kind == "monthly" and st.report_month
         else _plan_period(st) if kind == "plan" else None
@@ -334,26 +321,55 @@ def _plan_load(p: _Pending, file_id: int, batch_id: str) -> _LoadPlan:
     submission = [file_id, p.digest, p.path.name, str(p.path), p.size, kind, lay.sheet_name, lay.header_row,
                   st.fill_date, st.report_month, " | ".join(lay.title_lines) or None, batch_id, now, rows_loaded,
                   len(rejected)]
-    return _LoadPlan(p, result, submission, raw_rows, frame.select(cols), kind, issues,
+    return _LoadPlan(p, file_id, result, submission, kind, issues,
                      _log_row(p.seq, batch_id, p, result, st.county_code, st.report_month, st.fill_date))
 
 
-def _write(con, plans: list[_LoadPlan], summaries: list[list[dict]]) -> None:
+def _raw_rows(plans: list[_LoadPlan]) -> pa.Table:
+    """raw.source_rows of the files of ``plans``: every row as read, with file, sheet and row."""
+    file_ids, sheets, numbers, types, cells = [], [], [], [], []
+    for lp in plans:
+        rows = lp.pending.staged.raw_rows
+        file_ids += [lp.file_id] * len(rows)
+        sheets += [lp.pending.staged.layout.sheet_name] * len(rows)
+        for rn, row_type, text in rows:
+            numbers.append(rn)
+            types.append(row_type)
+            cells.append(text)
+    return pa.table({"file_id": pa.array(file_ids, pa.int32()), "sheet_name": pa.array(sheets, pa.string()),
+                     "row_number": pa.array(numbers, pa.int32()), "row_type": pa.array(types, pa.string()),
+                     "cells": pa.array(cells, pa.string())})
+
+
+def _staging_rows(plans: list[_LoadPlan], batch: pl.DataFrame) -> pa.Table:
+    """The staging rows of the files of ``plans`` (one kind), cut from the batch frame, in file order."""
+    ids = {lp.pending.seq: lp.file_id for lp in plans}
+    sheets = {lp.pending.seq: lp.pending.staged.layout.sheet_name for lp in plans}
+    rejected = [lp.pending.seq * _KEY + rn for lp in plans for rn in lp.pending.rejected_keys]
+    seq = pl.col("row_key") // _KEY
+    frame = (
+        batch.filter(seq.is_in(list(ids)))
+        .with_columns(file_id=seq.replace_strict(ids, return_dtype=pl.Int32),
+                      sheet_name=seq.replace_strict(sheets, return_dtype=pl.String),
+                      is_rejected=pl.col("row_key").is_in(rejected))
+        .sort("file_id", "row_key")
+    )
+    cols = ["file_id", "sheet_name", "row_number", "is_rejected", *STAGING_COLUMNS[plans[0].kind].keys()]
+    return frame.select(cols).to_arrow()
+
+
+def _write(con, plans: list[_LoadPlan], summaries: list[list[dict]], batches: dict[str, pl.DataFrame]) -> None:
     """Write the files of ``plans`` in one transaction: all of them or none."""
     con.execute("begin transaction")
     try:
         _insert_rows(con, "raw.submissions", [lp.submission for lp in plans])
-        raw_rows = pl.concat([lp.raw_rows for lp in plans]).to_arrow()
-        con.register("_raw_rows", raw_rows)
-        con.execute("insert into raw.source_rows select * from _raw_rows")
-        con.unregister("_raw_rows")
+        raw_rows = _raw_rows(plans)  # noqa: F841 — read by DuckDB below
+        con.execute("insert into raw.source_rows by name select * from raw_rows")
         for kind in _KIND_ORDER:
-            frames = [lp.staging for lp in plans if lp.kind == kind]
-            if frames:
-                staging = pl.concat(frames).to_arrow()
-                con.register("_staging", staging)
-                con.execute(f"insert into {STAGING_TABLE[kind]} by name select * from _staging")
-                con.unregister("_staging")
+            of_kind = [lp for lp in plans if lp.kind == kind]
+            if of_kind:
+                staging = _staging_rows(of_kind, batches[kind])  # noqa: F841 — read by DuckDB below
+                con.execute(f"insert into {STAGING_TABLE[kind]} by name select * from staging")
         issues = [i for lp in plans for i in lp.issues]
         if issues:
             _insert_rows(con, "raw.row_issues", issues)
@@ -361,11 +377,9 @@ def _write(con, plans: list[_LoadPlan], summaries: list[list[dict]]) -> None:
             "select count(*) from raw.validation_results where batch_id = ? and kind = ?", [s["batch_id"], s["kind"]]
         ).fetchone()[0]]
         if fresh:
-            con.executemany(
-                "insert into raw.validation_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [[s[k] for k in ("batch_id", "kind", "suite_name", "expectation", "description", "column_name",
-                                 "success", "element_count", "unexpected_count", "validated_at")] for s in fresh],
-            )
+            _insert_rows(con, "raw.validation_results",
+                         [[s[k] for k in ("batch_id", "kind", "suite_name", "expectation", "description", "column_name",
+                                          "success", "element_count", "unexpected_count", "validated_at")] for s in fresh])
         _insert_rows(con, "raw.ingest_log", [lp.log_row for lp in plans])
         con.execute("commit")
     except BaseException:
@@ -384,13 +398,14 @@ def _insert_rows(con, table: str, rows: list) -> None:
         con.unregister("_rows")
 
 
-def _load_all(con, accepted: list[_Pending], first_id: int, batch_id: str, summaries: dict[str, list[dict]]) -> None:
+def _load_all(con, accepted: list[_Pending], first_id: int, batch_id: str, summaries: dict[str, list[dict]],
+              batches: dict[str, pl.DataFrame]) -> None:
     """Load every accepted file. The whole batch goes in one transaction; should that fail, each
     file is retried in a transaction of its own, so that one bad file cannot stop the others."""
     plans = [_plan_load(p, first_id + i, batch_id) for i, p in enumerate(accepted)]
     try:
         if plans:
-            _write(con, plans, [summaries[k] for k in {lp.kind for lp in plans}])
+            _write(con, plans, [summaries[k] for k in {lp.kind for lp in plans}], batches)
         for lp in plans:
             lp.pending.result = lp.result
         return
@@ -398,7 +413,7 @@ def _load_all(con, accepted: list[_Pending], first_id: int, batch_id: str, summa
         log.debug("batch load failed; loading file by file", exc_info=True)
     for lp in plans:
         try:
-            _write(con, [lp], [summaries[lp.kind]])
+            _write(con, [lp], [summaries[lp.kind]], batches)
             lp.pending.result = lp.result
         except Exception:
             log.debug("load failed for %s", lp.pending.path, exc_info=True)
@@ -407,7 +422,7 @@ def _load_all(con, accepted: list[_Pending], first_id: int, batch_id: str, summa
 
 
 def _plan_period(st: Staged) -> str | None:
-    years = st.frame["plan_year"].drop_nulls().unique().sort().to_list()
+    years = sorted({y for y in st.data["plan_year"] if y is not None})
     return "、".join(str(y) for y in years) or None
 
 

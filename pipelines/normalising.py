@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -19,7 +20,7 @@ from pipelines.counties import resolve_county
 from pipelines.headers import Field, fields_for
 from pipelines.reading import Column, SheetLayout, limits
 
-__all__ = ["Staged", "stage", "STAGING_COLUMNS"]
+__all__ = ["Staged", "stage", "batch_frame", "STAGING_COLUMNS"]
 
 # the staging columns of each kind, in the order of warehouse/staging/<kind>_rows.sql
 STAGING_COLUMNS: dict[str, dict[str, pl.DataType]] = {
@@ -56,16 +57,52 @@ STAGING_TABLE = {"ledger": "staging.ledger_rows", "plan": "staging.plan_rows", "
 
 @dataclass
 class Staged:
-    """One file's rows: typed values, cell errors and the cells as read."""
+    """One file's rows: typed values, cell errors and the cells as read.
+
+    The rows are kept as columns of Python values (``data``, typed by ``schema``): a batch of
+    files becomes one frame per kind (:func:`batch_frame`), because building a Polars frame
+    costs about a millisecond whatever its size, more than parsing a file of a few dozen rows.
+    """
 
     layout: SheetLayout
-    frame: pl.DataFrame                 # row_number + staging columns + <field>__error columns
+    data: dict[str, list]               # row_number + staging columns + <field>__error / __text columns
+    schema: dict[str, pl.DataType]
     raw_rows: list[tuple[int, str, str]]  # (row_number, row_type, cells json)
     columns: dict[str, Column]          # field -> column in the file
     findings: list[dict] = field(default_factory=list)
     fill_date: dt.date | None = None
     report_month: dt.date | None = None
     county_code: str | None = None
+    _frame: pl.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def height(self) -> int:
+        return len(self.data["row_number"])
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        """This file's rows as one frame (built on first use)."""
+        if self._frame is None:
+            self._frame = pl.DataFrame(self.data, schema=self.schema, strict=False)
+        return self._frame
+
+
+def batch_frame(staged: list[Staged], extra: dict[str, tuple[list, pl.DataType]] | None = None) -> pl.DataFrame:
+    """The rows of several files of one kind as one frame: the union of their columns (a column
+    a file lacks is null there), plus ``extra`` columns given whole."""
+    schema: dict[str, pl.DataType] = {}
+    for st in staged:
+        schema.update(st.schema)
+    data: dict[str, list] = {}
+    for name in schema:
+        col: list = []
+        for st in staged:
+            vals = st.data.get(name)
+            col.extend(vals if vals is not None else [None] * st.height)
+        data[name] = col
+    for name, (vals, dtype) in (extra or {}).items():
+        data[name], schema[name] = vals, dtype
+    return pl.DataFrame(data, schema=schema, strict=False)
 
 
 def _parser(f: Field):
@@ -173,7 +210,7 @@ def stage(layout: SheetLayout, file_name: str) -> Staged:
             vals = _rescale_fractions(vals, layout, col, numeric_cells)
         values[name], errors[name], raw_text[name] = vals, errs, texts
 
-    staged = Staged(layout=layout, frame=pl.DataFrame(), raw_rows=raw_rows, columns=cols)
+    staged = Staged(layout=layout, data={}, schema={}, raw_rows=raw_rows, columns=cols)
     # the county column holds the code; keep the name as written beside it. An empty county
     # cell (with nothing above to fill it) takes the county of the 填报单位 line.
     if "county" in values and layout.title_county:
@@ -185,8 +222,7 @@ def stage(layout: SheetLayout, file_name: str) -> Staged:
         errors["county_code"] = errors.pop("county")
         raw_text["county_code"] = raw_text.pop("county")
 
-    # every column is finished as a Python list and the frame is built once: per-column
-    # frame operations cost more than the parsing on files of a few dozen rows
+    # every column is finished as a Python list; frames are built per batch, not per file
     data: dict[str, list] = {"row_number": [rn for rn, _ in layout.data_rows]}
     schema: dict[str, pl.DataType] = {"row_number": pl.Int32}
     for name, dtype in STAGING_COLUMNS[kind].items():
@@ -211,15 +247,13 @@ def stage(layout: SheetLayout, file_name: str) -> Staged:
     for name, errs in errors.items():
         data[f"{name}__error"], schema[f"{name}__error"] = errs, pl.String
         data[f"{name}__text"], schema[f"{name}__text"] = raw_text[name], pl.String
-    frame = pl.DataFrame(data, schema=schema, strict=False)
-
-    staged.frame = frame
+    staged.data, staged.schema = data, schema
     fills = [d for d in data["fill_date"] if d is not None]
     staged.fill_date = max(fills) if fills else layout.fill_date
     if kind == "monthly":
         staged.report_month = _mode(data["report_month"]) or layout.report_month
     staged.county_code = _mode(data["county_code"])
-    staged.findings = _totals_findings(layout, cols, kind_fields, frame, file_name)
+    staged.findings = _totals_findings(layout, cols, kind_fields, data, file_name)
     return staged
 
 
@@ -243,7 +277,7 @@ def _rescale_fractions(vals: list, layout: SheetLayout, col: Column, numeric_cel
     return vals
 
 
-def _totals_findings(layout, cols, kind_fields, frame: pl.DataFrame, file_name: str) -> list[dict]:
+def _totals_findings(layout, cols, kind_fields, data: dict[str, list], file_name: str) -> list[dict]:
     """TOTALS_MISMATCH: a 合计 row that differs from the data rows' sum by more than 0.5%."""
     if not layout.totals_rows:
         return []
@@ -254,7 +288,7 @@ def _totals_findings(layout, cols, kind_fields, frame: pl.DataFrame, file_name: 
     for rn, row in rows[-1:]:
         for name, col in cols.items():
             f = kind_fields.get(name)
-            if f is None or not f.additive or name not in frame.columns:
+            if f is None or not f.additive or name not in data:
                 continue
             cell = row[col.index] if col.index < len(row) else None
             try:
@@ -264,7 +298,7 @@ def _totals_findings(layout, cols, kind_fields, frame: pl.DataFrame, file_name: 
             if total is None:
                 continue
             total *= col.match.factor
-            data_sum = float(frame[name].drop_nulls().sum() or 0.0)
+            data_sum = math.fsum(v for v in data[name] if v is not None)
             diff = total - data_sum
             if abs(diff) > tol * abs(data_sum) and abs(diff) > 1e-9:
                 pct = diff / data_sum * 100 if data_sum else float("inf")
