@@ -53,6 +53,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SCHEME_PATH = Path(__file__).parent / "config" / "scoring.toml"
+# the marts model refresh() rebuilds with the scheme's variables (see hooks.rebuilt_models)
+REBUILDS = ("score_inputs",)
 SCORES_HEADER = ("county", "year", "kind", "indicator", "value", "points", "max_points", "grade")
 PREFECTURE = "全州"
 # A total within this distance below a threshold reaches it: floating-point noise of the sums,

@@ -112,6 +112,9 @@ _SQL_UNITS = {"FUNDS_IDLE": "project", "PAID_EXCEEDS_WORK": "project", "PROGRESS
 _KEPT_TABLES = frozenset({"signal_keys"})
 # marts rebuilt after the signals (they read marts.signals / marts.signal_rule_counts)
 _DOWNSTREAM_PREFIXES = ("coverage", "risk", "verdict")
+# marts models this step rebuilds (the rule models, then those downstream); the SQL marts step of
+# warehouse.refresh leaves them to us (hooks.rebuilt_models)
+REBUILDS = ("signal_",) + _DOWNSTREAM_PREFIXES
 
 
 @cache

@@ -132,9 +132,11 @@ def init_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.executemany("insert into staging.counties values (?, ?, ?, ?, ?, ?)", rows)
 
 
-def run_models(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
-    """Materialise every model of one schema, in dependency order; returns the tables built."""
-    selected = [m for m in models() if m.schema == schema and not m.is_ddl]
+def run_models(con: duckdb.DuckDBPyConnection, schema: str, skip: tuple[str, ...] = ()) -> list[str]:
+    """Materialise every model of one schema, in dependency order; returns the tables built.
+
+    Models whose names start with one of ``skip`` are left out (their builder runs later)."""
+    selected = [m for m in models() if m.schema == schema and not m.is_ddl and not (skip and m.name.startswith(skip))]
     built = []
     for m in _ordered(selected):
         con.execute(f"create or replace table {m.table} as {m.sql}")
@@ -150,7 +152,8 @@ def refresh(con: duckdb.DuckDBPyConnection, timings: dict[str, float] | None = N
 
     timings = timings if timings is not None else {}
     steps = [("refresh.core", lambda: run_models(con, "core")), ("refresh.linking", lambda: linking.link_all(con)),
-             ("refresh.marts", lambda: run_models(con, "marts"))]
+             # the models a hook step rebuilds (signals, scores) are built there only, once
+             ("refresh.marts", lambda: run_models(con, "marts", skip=hooks.rebuilt_models()))]
     steps += [(f"refresh.{name.rsplit('.', 1)[-1]}", lambda name=name: hooks.run_step(name, con)) for name in hooks.STEPS]
     con.execute("begin transaction")
     try:
