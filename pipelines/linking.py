@@ -74,12 +74,23 @@ def compare(a: dict, b: dict) -> Comparison:
     return Comparison(round(score, 4), name_sim, tuple(parts))
 
 
-def _best(row: dict, candidates: list[dict], id_key: str) -> tuple[str | None, Comparison | None, str]:
-    """The best candidate, or none. An exact name match wins over fuzzy ones."""
+def _by_full_name(candidates: list[dict]) -> dict[str, list[dict]]:
+    """Candidates by their normalised full name, each list in the candidates' order."""
+    out: dict[str, list[dict]] = {}
+    for c in candidates:
+        out.setdefault(name_key(c.get("name")).full, []).append(c)
+    return out
+
+
+def _best(row: dict, candidates: list[dict], id_key: str,
+          by_full: dict[str, list[dict]] | None = None) -> tuple[str | None, Comparison | None, str]:
+    """The best candidate, or none. An exact name match wins over fuzzy ones.
+
+    ``by_full`` is :func:`_by_full_name` of ``candidates``, when the caller keeps one per group."""
     if not candidates:
         return None, None, "none"
     full = name_key(row.get("name")).full
-    exact = [c for c in candidates if name_key(c.get("name")).full == full]
+    exact = (by_full if by_full is not None else _by_full_name(candidates)).get(full, [])
     # blocking: only names that may be the same community get the full comparison
     named = [(name_similarity(row.get("name"), c.get("name"))[0], c) for c in candidates] if not exact else []
     pool = exact or [c for sim, c in named if sim >= NAME_THRESHOLD]
@@ -104,10 +115,11 @@ def link_plans(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     by_county: dict[str, list[dict]] = {}
     for r in ledger.iter_rows(named=True):
         by_county.setdefault(r["county_code"], []).append(r)
+    by_full = {county: _by_full_name(cands) for county, cands in by_county.items()}
     out = []
     for p in plans.iter_rows(named=True):
         cands = by_county.get(p["county_code"], [])
-        cid, cmp, method = _best(p, cands, "community_id")
+        cid, cmp, method = _best(p, cands, "community_id", by_full.get(p["county_code"]))
         out.append({
             "plan_row_id": p["plan_row_id"], "community_id": cid,
             "score": cmp.score if cmp else 0.0,
@@ -127,6 +139,7 @@ def link_reports(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     by_key: dict[tuple, list[dict]] = {}
     for r in plans.iter_rows(named=True):
         by_key.setdefault((r["county_code"], r["plan_year"]), []).append(r)
+    by_full = {key: _by_full_name(cands) for key, cands in by_key.items()}
     cache: dict[tuple, tuple] = {}
     code_to_plan: dict[tuple, str] = {}
     rows = list(reports.sort("report_month").iter_rows(named=True))
@@ -134,7 +147,8 @@ def link_reports(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     for r in rows:
         key = (r["county_code"], r["plan_year"], r["name"], r["households"], r["total_invest_wan_yuan"])
         if key not in cache:
-            cache[key] = _best(r, by_key.get((r["county_code"], r["plan_year"]), []), "plan_row_id")
+            group = (r["county_code"], r["plan_year"])
+            cache[key] = _best(r, by_key.get(group, []), "plan_row_id", by_full.get(group))
         pid, cmp, method = cache[key]
         code_key = (r["county_code"], r["plan_year"], norm(r["project_code"])) if r["project_code"] else None
         if pid is None and code_key and code_key in code_to_plan:

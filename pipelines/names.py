@@ -109,6 +109,10 @@ def name_key(name: str | None) -> NameKey:
 
 def _differs_by_distinguishing(a: str, b: str) -> bool:
     """True when the cores differ only by direction/ordinal characters (团结 / 团结北 / 团结南)."""
+    if (set(a) ^ set(b)) - DISTINGUISHING:
+        # a character outside DISTINGUISHING that only one core has is touched by every edit
+        # script (inserted, deleted or substituted): no need to compute one
+        return False
     ops = Levenshtein.editops(a, b)
     if not ops:
         return False
