@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib
 import time
 import json
 import logging
@@ -21,11 +22,14 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
+from pipelines import hooks
 from pipelines.counties import county_name
 from pipelines.headers import KIND_NAMES, fields_for
-from pipelines.normalising import STAGING_COLUMNS, STAGING_TABLE, Staged, batch_frame, stage
-from pipelines.reading import ReadError, limits, read_file
-from pipelines.validation import validate_batch
+from pipelines.normalising import STAGING_COLUMNS, STAGING_TABLE, Staged, batch_frame
+from pipelines.reading import ReadError, limits
+from pipelines.staging_pool import stage_all
+from pipelines.validation import _context as gx_context
+from pipelines.validation import import_gx, validate_batch
 from pipelines.warehouse import connect, refresh
 
 __all__ = ["FileResult", "ingest_paths", "discover", "print_results"]
@@ -144,7 +148,7 @@ def ingest_paths(
                 continue
             seen[p.digest] = seq
             to_read.append(p)
-        _read_all(to_read, progress)
+        _read_all(to_read, progress, db_path)
         clock.lap("read")
         summaries, batches = _validate(pending, batch_id, db_path, progress, today)
         clock.lap("validate")
@@ -192,19 +196,6 @@ def _progress(on: bool, what: str, i: int, n: int) -> None:
         print(f"\r{what} [{'#' * done}{'.' * (width - done)}] {i}/{n}", end="", file=sys.stderr, flush=True)
 
 
-def _stage_file(path: Path) -> tuple:
-    """Read and stage one file: ("ok", staged) | ("read_error", messages, kind) | ("error",)."""
-    try:
-        layout = read_file(path)
-        staged = stage(layout, path.name)
-        return ("ok", staged)
-    except ReadError as e:
-        return ("read_error", e.messages, e.kind)
-    except Exception:  # a file we cannot make sense of must not stop the batch
-        log.debug("unreadable file %s", path, exc_info=True)
-        return ("error",)
-
-
 def _apply(p: _Pending, outcome: tuple) -> None:
     if outcome[0] == "ok":
         p.staged = outcome[1]
@@ -214,10 +205,22 @@ def _apply(p: _Pending, outcome: tuple) -> None:
         p.result = FileResult(p.display, "rejected", None, messages=[f"{_where(p)}:文件无法读取(格式异常或已损坏)"])
 
 
-def _read_all(items: list[_Pending], progress: bool) -> None:
-    for i, p in enumerate(items):
-        _progress(progress, "读取", i + 1, len(items))
-        _apply(p, _stage_file(p.path))
+def _prepare(db_path) -> None:
+    """Load what validation and the refresh need (Great Expectations, the suites, the refresh
+    steps); runs while a helper process reads the first files."""
+    import_gx()
+    importlib.import_module("expectations.ingest")
+    for name in hooks.STEPS:
+        importlib.import_module(name)
+    if db_path is not None:
+        gx_context(Path(db_path))
+
+
+def _read_all(items: list[_Pending], progress: bool, db_path) -> None:
+    outcomes = stage_all([p.path for p in items], prepare=lambda: _prepare(db_path),
+                         progress=(lambda i, n: _progress(progress, "读取", i, n)) if progress else None)
+    for p, outcome in zip(items, outcomes):
+        _apply(p, outcome)
 
 
 def _validate(pending: list[_Pending], batch_id: str, db_path, progress: bool,

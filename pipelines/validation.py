@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib
 import io
 import logging
 import os
+import sys
+import types
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +23,45 @@ import polars as pl
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RowIssue", "validate_batch", "docs_index", "run_suite", "build_docs", "docs_stale"]
+__all__ = ["RowIssue", "validate_batch", "docs_index", "run_suite", "build_docs", "docs_stale", "import_gx"]
+
+# Modules Great Expectations imports at start-up only for expectations our suites never use
+# (scipy.stats: the distribution tests). Loading them costs about a second of every ingest's
+# start, so they stand in until first used.
+DEFERRED_MODULES = ("scipy.stats",)
+
+
+class _Deferred(types.ModuleType):
+    """Stands in for a module in ``sys.modules`` until one of its attributes is first used; the
+    real module is imported then and every access is passed on to it."""
+
+    def __getattr__(self, attr: str):
+        if attr.startswith("__") and attr != "__path__":
+            raise AttributeError(attr)
+        real = self.__dict__.get("_real")
+        if real is None:
+            if sys.modules.get(self.__name__) is self:
+                del sys.modules[self.__name__]
+            real = self.__dict__["_real"] = importlib.import_module(self.__name__)
+        return getattr(real, attr)
+
+
+def defer_module(name: str) -> None:
+    """Put a stand-in for ``name`` in ``sys.modules``, unless it is imported already."""
+    if name not in sys.modules:
+        sys.modules[name] = _Deferred(name)
+
+
+def import_gx():
+    """Import Great Expectations (once per process), without the start-up cost of the modules
+    it only needs for expectations our suites do not use."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    if "great_expectations" not in sys.modules:
+        for name in DEFERRED_MODULES:
+            defer_module(name)
+    import great_expectations
+
+    return great_expectations
 
 
 @dataclass(frozen=True)
@@ -41,14 +82,27 @@ def docs_index(db_path: Path) -> Path | None:
     return p if p.exists() else None
 
 
-def _context(db_path: Path | None):
-    import great_expectations as gx
+_CONTEXTS: dict[Path, object] = {}
 
+
+def _context(db_path: Path | None):
+    """The GX context of the warehouse at ``db_path`` (file-backed beside it; built once per
+    process and warehouse, since reading its configuration costs a tenth of a second), or an
+    ephemeral one."""
+    gx = import_gx()
     if db_path is None or str(db_path) == ":memory:":
         return gx.get_context(mode="ephemeral")
     root = _gx_dir(db_path)
-    root.mkdir(parents=True, exist_ok=True)
-    return gx.get_context(mode="file", project_root_dir=str(root))
+    ctx = _CONTEXTS.get(root)
+    if ctx is None or not (root / "gx").is_dir():
+        root.mkdir(parents=True, exist_ok=True)
+        ctx = _CONTEXTS[root] = gx.get_context(mode="file", project_root_dir=str(root))
+    else:
+        # GX runs validations through its one active context: make this one active again
+        from great_expectations.data_context.data_context.context_factory import project_manager
+
+        project_manager.set_project(ctx)
+    return ctx
 
 
 def run_suite(ctx, bd, suite, df: pd.DataFrame, result_format: dict, run_name: str, stored: bool) -> list:
