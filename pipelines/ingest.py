@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib
+import os
 import time
 import json
 import logging
@@ -22,15 +22,12 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
-from pipelines import hooks
+from pipelines import gx_service
 from pipelines.counties import county_name
 from pipelines.headers import KIND_NAMES, fields_for
-from pipelines.normalising import STAGING_COLUMNS, STAGING_TABLE, Staged, batch_frame
-from pipelines.reading import ReadError, limits
-from pipelines.staging_pool import stage_all
-from pipelines.validation import _context as gx_context
-from pipelines.validation import import_gx, validate_batch
-from pipelines.warehouse import connect, refresh
+from pipelines.normalising import STAGING_COLUMNS, STAGING_TABLE, Staged, batch_frame, stage
+from pipelines.reading import ReadError, limits, read_file
+from pipelines.warehouse import connect, insert_rows, refresh
 
 __all__ = ["FileResult", "ingest_paths", "discover", "print_results"]
 
@@ -40,6 +37,9 @@ SUFFIXES = {".xlsx", ".xls", ".xlsm", ".csv"}
 OWN_OUTPUTS = {"truth.csv", "flags.csv", "scores.csv"}
 _KIND_ORDER = {"ledger": 0, "plan": 1, "monthly": 2}
 _KEY = 1_000_000  # a row's key in a batch: file sequence number × _KEY + row number
+_VALIDATE = "pipelines.validation:validate_batch"
+# from this many files on, GX runs in a service process (its start costs about half a second)
+SERVICE_MIN_FILES = 60
 
 
 @dataclass
@@ -115,6 +115,8 @@ def ingest_paths(
 ) -> list[FileResult]:
     """Load files and folders into the warehouse; one result per file, in the order found."""
     today = today or dt.date.today()
+    # absolute: validation may run in a service process (and keeps its results beside the warehouse)
+    db_path = Path(db_path).resolve() if db_path is not None and str(db_path) != ":memory:" else db_path
     batch_id = f"{dt.datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     files = discover([Path(p) for p in paths])
     con = connect(db_path)
@@ -148,29 +150,37 @@ def ingest_paths(
                 continue
             seen[p.digest] = seq
             to_read.append(p)
-        _read_all(to_read, progress, db_path)
-        clock.lap("read")
-        summaries, batches = _validate(pending, batch_id, db_path, progress, today)
-        clock.lap("validate")
-        accepted = [p for p in pending if p.result is None]
-        accepted.sort(key=lambda p: (_KIND_ORDER[p.staged.layout.kind], p.staged.fill_date or dt.date.max, p.path.name))
-        next_id = con.execute("select coalesce(max(file_id), 0) + 1 from raw.submissions").fetchone()[0]
-        if progress and accepted:
-            print(f"\r写入数据仓库({len(accepted)} 个文件)…" + " " * 20, end="", file=sys.stderr, flush=True)
-        _load_all(con, accepted, next_id, batch_id, summaries, batches)
-        clock.lap("load")
+        # a large batch runs Great Expectations in a service process, which loads GX while the
+        # files are read here and then validates while the batch is loaded and refreshed
+        with gx_service.serving(enabled=len(to_read) >= SERVICE_MIN_FILES and (os.cpu_count() or 1) >= 2) as service:
+            _read_all(to_read, progress)
+            clock.lap("read")
+            if progress and to_read:
+                print("\r校验数据 …" + " " * 40, end="", file=sys.stderr, flush=True)
+            batches, validations = _submit_validations(pending, batch_id, db_path, today)
+            loaded = service is not None and _load_optimistically(con, pending, batches, validations, batch_id, clock)
+            if not loaded:
+                summaries = _apply_validations(pending, batches, validations)
+                clock.lap("validate")
+                accepted = _accepted(pending)
+                if progress and accepted:
+                    print(f"\r写入数据仓库({len(accepted)} 个文件)…" + " " * 20, end="", file=sys.stderr, flush=True)
+                _load_all(con, accepted, _next_file_id(con), batch_id, summaries, batches)
+                clock.lap("load")
+                if accepted:
+                    if progress:
+                        print("\r正在更新汇总表与识别关联 …" + " " * 20, end="", file=sys.stderr, flush=True)
+                    refresh(con, timings=TIMINGS)
+                clock.lap("refresh")
+        clock.lap("gx_close")
         for p in pending:
             if p.result.status != "accepted":
                 _log(con, p, batch_id)
-        if accepted:
-            if progress:
-                print("\r正在更新汇总表与识别关联 …" + " " * 20, file=sys.stderr, flush=True)
-            refresh(con, timings=TIMINGS)
-        clock.lap("refresh")
         if progress:
             print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
     finally:
         con.close()
+    clock.lap("close")
     return [p.result for p in pending]
 
 
@@ -205,41 +215,59 @@ def _apply(p: _Pending, outcome: tuple) -> None:
         p.result = FileResult(p.display, "rejected", None, messages=[f"{_where(p)}:文件无法读取(格式异常或已损坏)"])
 
 
-def _prepare(db_path) -> None:
-    """Load what validation and the refresh need (Great Expectations, the suites, the refresh
-    steps); runs while a helper process reads the first files."""
-    import_gx()
-    importlib.import_module("expectations.ingest")
-    for name in hooks.STEPS:
-        importlib.import_module(name)
-    if db_path is not None:
-        gx_context(Path(db_path))
+def _stage_file(path: Path) -> tuple:
+    """Read and stage one file: ("ok", staged) | ("read_error", messages, kind) | ("error",)."""
+    try:
+        layout = read_file(path)
+        staged = stage(layout, path.name)
+        return ("ok", staged)
+    except ReadError as e:
+        return ("read_error", e.messages, e.kind)
+    except Exception:  # a file we cannot make sense of must not stop the batch
+        log.debug("unreadable file %s", path, exc_info=True)
+        return ("error",)
 
 
-def _read_all(items: list[_Pending], progress: bool, db_path) -> None:
-    outcomes = stage_all([p.path for p in items], prepare=lambda: _prepare(db_path),
-                         progress=(lambda i, n: _progress(progress, "读取", i, n)) if progress else None)
-    for p, outcome in zip(items, outcomes):
-        _apply(p, outcome)
+def _read_all(items: list[_Pending], progress: bool) -> None:
+    for i, p in enumerate(items):
+        _progress(progress, "读取", i + 1, len(items))
+        _apply(p, _stage_file(p.path))
 
 
-def _validate(pending: list[_Pending], batch_id: str, db_path, progress: bool,
-              today: dt.date) -> tuple[dict[str, list[dict]], dict[str, pl.DataFrame]]:
-    """Run each kind's suite once over the batch; quarantine failing rows. Returns the run
-    summaries by kind and the batch's rows by kind (one frame, ``row_key`` = seq × 10⁶ + row)."""
-    summaries: dict[str, list[dict]] = {}
-    batches: dict[str, pl.DataFrame] = {}
+def _submit_validations(pending: list[_Pending], batch_id: str, db_path,
+                        today: dt.date) -> tuple[dict[str, pl.DataFrame], dict[str, object]]:
+    """Each kind's rows of the batch as one frame (``row_key`` = seq × 10⁶ + row), and its
+    validation: a job of the GX service when one runs, else done here."""
     by_kind: dict[str, list[_Pending]] = defaultdict(list)
     for p in pending:
         if p.result is None:
             by_kind[p.staged.layout.kind].append(p)
+    batches: dict[str, pl.DataFrame] = {}
+    validations: dict[str, object] = {}
+    service = gx_service.active()
     for kind, group in by_kind.items():
-        if progress:
-            print(f"\r校验{KIND_NAMES[kind]}({len(group)} 个文件)…" + " " * 20, end="", file=sys.stderr, flush=True)
         keys = [p.seq * _KEY + rn for p in group for rn in p.staged.data["row_number"]]
         batch = batches[kind] = batch_frame([p.staged for p in group], {"row_key": (keys, pl.Int64)})
-        issues, summaries[kind] = validate_batch(kind, batch, batch_id, None if db_path is None else Path(db_path), today)
-        by_seq = {p.seq: p for p in group}
+        args = (kind, batch, batch_id, None if db_path is None else Path(db_path), today)
+        validations[kind] = (service.submit(_VALIDATE, *args) if service is not None
+                             else gx_service.call(_VALIDATE, *args))
+    return batches, validations
+
+
+def _validation_results(validations: dict[str, object]) -> dict[str, tuple[list, list[dict]]]:
+    """(issues, summary) by kind, waiting for the service's answers where they are jobs."""
+    service = gx_service.active()
+    return {kind: service.result(v) if isinstance(v, int) else v for kind, v in validations.items()}
+
+
+def _apply_validations(pending: list[_Pending], batches: dict[str, pl.DataFrame],
+                       validations: dict[str, object]) -> dict[str, list[dict]]:
+    """Quarantine the rows that failed, with their messages; reject files none of whose rows
+    passed. Returns the run summaries by kind."""
+    summaries: dict[str, list[dict]] = {}
+    by_seq = {p.seq: p for p in pending}
+    for kind, (issues, summaries[kind]) in _validation_results(validations).items():
+        batch = batches[kind]
         error_rows: set[tuple[int, str]] = set()
         for issue in issues:
             if issue.expectation == "expect_cells_readable":
@@ -254,15 +282,74 @@ def _validate(pending: list[_Pending], batch_id: str, db_path, progress: bool,
             if issue.expectation != "expect_cells_readable" and (issue.row_key, issue.field) in error_rows:
                 continue
             p.row_messages.append(_row_message(p, rows[issue.row_key], row_number, issue))
-        for p in group:
-            if p.rejected_keys and len(p.rejected_keys) == p.staged.height:
+        for p in pending:
+            if p.result is None and p.staged.layout.kind == kind and p.rejected_keys and len(p.rejected_keys) == p.staged.height:
                 msgs = [m["message"] for m in p.row_messages]
                 p.result = FileResult(
                     p.display, "rejected", kind, rejected_rows=len(p.rejected_keys),
                     messages=[f"{_where(p)}:全部 {len(p.rejected_keys)} 行数据都未通过校验,整份文件拒收"] + msgs[:50]
                     + ([f"……另有 {len(msgs) - 50} 条问题未列出"] if len(msgs) > 50 else []),
                 )
-    return summaries, batches
+    return summaries
+
+
+def _accepted(pending: list[_Pending]) -> list[_Pending]:
+    """The files to load, in load order: ledgers, plans, reports; older fill dates first."""
+    accepted = [p for p in pending if p.result is None]
+    accepted.sort(key=lambda p: (_KIND_ORDER[p.staged.layout.kind], p.staged.fill_date or dt.date.max, p.path.name))
+    return accepted
+
+
+def _next_file_id(con) -> int:
+    return con.execute("select coalesce(max(file_id), 0) + 1 from raw.submissions").fetchone()[0]
+
+
+class _RowsFailed(Exception):
+    """Validation failed rows of a batch loaded optimistically: it must be loaded again."""
+
+
+def _load_optimistically(con, pending: list[_Pending], batches: dict[str, pl.DataFrame],
+                         validations: dict[str, object], batch_id: str, clock: _Clock) -> bool:
+    """Load and refresh the batch while the GX service validates it, as if no row will fail;
+    commit if none did. Returns False (having changed nothing) when a row failed or the load
+    did not go through: the caller then loads the batch with its verdicts.
+
+    The refresh's first call to the service (the signal suites) waits for the verdicts, so that
+    no signal suite is ever run, and kept in the Data Docs, on rows that failed validation."""
+    accepted = _accepted(pending)
+    if not accepted:
+        return False
+    service = gx_service.active()
+
+    def verdicts_clean() -> None:
+        validations.update(_validation_results(validations))  # answered: the caller may need them again
+        if any(issues for issues, _ in validations.values()):
+            raise _RowsFailed
+
+    first_id = _next_file_id(con)
+    plans = [_plan_load(p, first_id + i, batch_id) for i, p in enumerate(accepted)]
+    con.execute("begin transaction")
+    try:
+        _write(con, plans, batches)
+        clock.lap("load")
+        service.before_next_call(verdicts_clean)
+        refresh(con, timings=TIMINGS, transaction=False)
+        clock.lap("refresh")
+        verdicts_clean()
+        clock.lap("validate_wait")  # what is left of validation once the load and refresh are done
+        _insert_summaries(con, [summary for _, summary in validations.values()])
+        con.execute("commit")
+        clock.lap("commit")
+    except Exception as e:
+        con.execute("rollback")
+        if not isinstance(e, _RowsFailed):
+            log.debug("optimistic load failed; loading with verdicts", exc_info=True)
+        return False
+    finally:
+        service.gates.clear()
+    for lp in plans:
+        lp.pending.result = lp.result
+    return True
 
 
 def _row_message(p: _Pending, row: dict, row_number: int, issue) -> dict:
@@ -339,9 +426,10 @@ def _raw_rows(plans: list[_LoadPlan]) -> pa.Table:
             numbers.append(rn)
             types.append(row_type)
             cells.append(text)
-    return pa.table({"file_id": pa.array(file_ids, pa.int32()), "sheet_name": pa.array(sheets, pa.string()),
-                     "row_number": pa.array(numbers, pa.int32()), "row_type": pa.array(types, pa.string()),
-                     "cells": pa.array(cells, pa.string())})
+    return pl.DataFrame({"file_id": file_ids, "sheet_name": sheets, "row_number": numbers, "row_type": types,
+                         "cells": cells},
+                        schema={"file_id": pl.Int32, "sheet_name": pl.String, "row_number": pl.Int32,
+                                "row_type": pl.String, "cells": pl.String}).to_arrow()
 
 
 def _staging_rows(plans: list[_LoadPlan], batch: pl.DataFrame) -> pa.Table:
@@ -361,44 +449,43 @@ def _staging_rows(plans: list[_LoadPlan], batch: pl.DataFrame) -> pa.Table:
     return frame.select(cols).to_arrow()
 
 
-def _write(con, plans: list[_LoadPlan], summaries: list[list[dict]], batches: dict[str, pl.DataFrame]) -> None:
-    """Write the files of ``plans`` in one transaction: all of them or none."""
+def _write(con, plans: list[_LoadPlan], batches: dict[str, pl.DataFrame]) -> None:
+    """Insert the files of ``plans`` (in the caller's transaction)."""
+    insert_rows(con, "raw.submissions", [lp.submission for lp in plans])
+    raw_rows = _raw_rows(plans)  # noqa: F841 — read by DuckDB below
+    con.execute("insert into raw.source_rows by name select * from raw_rows")
+    for kind in _KIND_ORDER:
+        of_kind = [lp for lp in plans if lp.kind == kind]
+        if of_kind:
+            staging = _staging_rows(of_kind, batches[kind])  # noqa: F841 — read by DuckDB below
+            con.execute(f"insert into {STAGING_TABLE[kind]} by name select * from staging")
+    issues = [i for lp in plans for i in lp.issues]
+    if issues:
+        insert_rows(con, "raw.row_issues", issues)
+    insert_rows(con, "raw.ingest_log", [lp.log_row for lp in plans])
+
+
+def _insert_summaries(con, summaries: list[list[dict]]) -> None:
+    """The batch's validation runs (once per batch and kind)."""
+    fresh = [s for summary in summaries for s in summary if not con.execute(
+        "select count(*) from raw.validation_results where batch_id = ? and kind = ?", [s["batch_id"], s["kind"]]
+    ).fetchone()[0]]
+    if fresh:
+        insert_rows(con, "raw.validation_results",
+                     [[s[k] for k in ("batch_id", "kind", "suite_name", "expectation", "description", "column_name",
+                                      "success", "element_count", "unexpected_count", "validated_at")] for s in fresh])
+
+
+def _write_files(con, plans: list[_LoadPlan], summaries: list[list[dict]], batches: dict[str, pl.DataFrame]) -> None:
+    """Write the files of ``plans`` and their validation runs in one transaction: all or none."""
     con.execute("begin transaction")
     try:
-        _insert_rows(con, "raw.submissions", [lp.submission for lp in plans])
-        raw_rows = _raw_rows(plans)  # noqa: F841 — read by DuckDB below
-        con.execute("insert into raw.source_rows by name select * from raw_rows")
-        for kind in _KIND_ORDER:
-            of_kind = [lp for lp in plans if lp.kind == kind]
-            if of_kind:
-                staging = _staging_rows(of_kind, batches[kind])  # noqa: F841 — read by DuckDB below
-                con.execute(f"insert into {STAGING_TABLE[kind]} by name select * from staging")
-        issues = [i for lp in plans for i in lp.issues]
-        if issues:
-            _insert_rows(con, "raw.row_issues", issues)
-        fresh = [s for summary in summaries for s in summary if not con.execute(
-            "select count(*) from raw.validation_results where batch_id = ? and kind = ?", [s["batch_id"], s["kind"]]
-        ).fetchone()[0]]
-        if fresh:
-            _insert_rows(con, "raw.validation_results",
-                         [[s[k] for k in ("batch_id", "kind", "suite_name", "expectation", "description", "column_name",
-                                          "success", "element_count", "unexpected_count", "validated_at")] for s in fresh])
-        _insert_rows(con, "raw.ingest_log", [lp.log_row for lp in plans])
+        _write(con, plans, batches)
+        _insert_summaries(con, summaries)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
-
-
-def _insert_rows(con, table: str, rows: list) -> None:
-    """Insert many rows at once: through an Arrow table, not a statement per row."""
-    cols = [c[0] for c in con.execute(f"select * from {table} limit 0").description]
-    frame = pa.table({c: [r[i] for r in rows] for i, c in enumerate(cols)})
-    con.register("_rows", frame)
-    try:
-        con.execute(f"insert into {table} by name select * from _rows")
-    finally:
-        con.unregister("_rows")
 
 
 def _load_all(con, accepted: list[_Pending], first_id: int, batch_id: str, summaries: dict[str, list[dict]],
@@ -408,7 +495,7 @@ def _load_all(con, accepted: list[_Pending], first_id: int, batch_id: str, summa
     plans = [_plan_load(p, first_id + i, batch_id) for i, p in enumerate(accepted)]
     try:
         if plans:
-            _write(con, plans, [summaries[k] for k in {lp.kind for lp in plans}], batches)
+            _write_files(con, plans, [summaries[k] for k in {lp.kind for lp in plans}], batches)
         for lp in plans:
             lp.pending.result = lp.result
         return
@@ -416,7 +503,7 @@ def _load_all(con, accepted: list[_Pending], first_id: int, batch_id: str, summa
         log.debug("batch load failed; loading file by file", exc_info=True)
     for lp in plans:
         try:
-            _write(con, [lp], [summaries[lp.kind]], batches)
+            _write_files(con, [lp], [summaries[lp.kind]], batches)
             lp.pending.result = lp.result
         except Exception:
             log.debug("load failed for %s", lp.pending.path, exc_info=True)

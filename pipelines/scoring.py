@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse import table_exists
+from pipelines.warehouse import insert_rows, table_exists
 
 __all__ = [
     "SCORES_HEADER",
@@ -337,23 +337,6 @@ def prefecture_inputs(inputs: Iterable[Inputs], year: int) -> Inputs:
 # --- warehouse I/O ------------------------------------------------------------------------
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
-    """Bulk insert (executemany runs one statement per row: seconds for a few hundred rows)."""
-    if not rows:
-        return
-    import pyarrow as pa
-
-    cols = [r[0] for r in con.execute(
-        "select column_name from information_schema.columns where table_schema || '.' || table_name = ? "
-        "order by ordinal_position", [table]).fetchall()]
-    frame = pa.table({c: [r[i] for r in rows] for i, c in enumerate(cols)})
-    con.register("_scoring_rows", frame)
-    try:
-        con.execute(f"insert into {table} by name select * from _scoring_rows")  # our own table names
-    finally:
-        con.unregister("_scoring_rows")
-
-
 def _set_variables(con: duckdb.DuckDBPyConnection, scheme: Scheme) -> None:
     for name, value in scheme.sql_variables().items():
         # a variable name cannot be a parameter; these names are our own constants
@@ -428,7 +411,7 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     now = datetime.now().replace(microsecond=0)
     con.execute("delete from marts.scores")
     rows = _rows(scores, scheme, now)
-    _insert(con, "marts.scores", rows)
+    insert_rows(con, "marts.scores", rows)
     _write_prefecture(con, inputs, scores, scheme, now)
     whatif.write(con, scores, scheme)
     log.info("marts.scores: %d rows (scheme %s)", len(rows), scheme.version)
@@ -455,7 +438,7 @@ def _write_prefecture(con: duckdb.DuckDBPyConnection, inputs: Sequence[Inputs], 
         rows.append((p.year, "annual", "total", "总分", len(p.lines), p.total, p.total, 100.0, True, p.grade,
                      counted.get(p.year, 0), scheme.version, p.as_of_label, computed_at))
     con.execute("delete from marts.scores_prefecture")
-    _insert(con, "marts.scores_prefecture", rows)
+    insert_rows(con, "marts.scores_prefecture", rows)
 
 
 def read_prefecture(con: duckdb.DuckDBPyConnection, year: int) -> Score | None:

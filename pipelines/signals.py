@@ -20,18 +20,16 @@ with :func:`set_verdict`.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-import os
 import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from pipelines import entity
+from pipelines.warehouse import insert_rows
 
 __all__ = [
     "RULES",
@@ -208,81 +206,30 @@ def _db_path(con: duckdb.DuckDBPyConnection) -> Path | None:
     """The file of the warehouse behind a connection (None in memory)."""
     rows = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchall()
     path = rows[0][0] if rows else None
-    return Path(path) if path and path != ":memory:" else None
+    return Path(path).resolve() if path and path != ":memory:" else None
+
+
+# the derived tables the signal suites validate (expectations/signals.py: SuiteSpec.table)
+SUITE_TABLES = ("marts.signal_plan_checks", "marts.signal_report_checks")
 
 
 def _run_suites(con: duckdb.DuckDBPyConnection, thresholds: dict[str, dict[str, float]], data_docs: bool = True):
-    """Validate the derived tables; returns (unexpected rows, per-rule counts, suite results)."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    import great_expectations as gx
+    """Validate the derived tables; returns (unexpected rows, per-rule counts, suite results,
+    each rule's score and evidence columns).
 
-    logging.getLogger("great_expectations").setLevel(max(logging.WARNING, log.getEffectiveLevel()))
+    The tables are read here; the suites run through :func:`pipelines.gx_service.call`, in the
+    ingest's GX service when one is running, else in this process."""
+    from pipelines import gx_service
 
-    from expectations.signals import build_suites
-    from pipelines.validation import _context, run_suite
-
-    db_path = _db_path(con) if data_docs else None
-    if db_path is not None:
-        # a file-backed context beside the warehouse (as ingest's): every run kept, Data Docs rendered
-        ctx = _context(db_path)
-    else:
-        ctx = gx.get_context(mode="ephemeral")  # suites need an active context
-    specs = build_suites(thresholds)
-    try:
-        ds = ctx.data_sources.get("signals")
-    except (KeyError, ValueError, LookupError):
-        ds = ctx.data_sources.add_pandas("signals")
-    hits: list[tuple[str, str, str, str]] = []   # rule, suite, expectation, row id
-    counts: dict[str, dict[str, Any]] = {}
-    results: list[tuple] = []
-    now = dt.datetime.now()
-    for spec in specs:
-        cols = ", ".join(spec.columns)
-        df = con.sql(f"select {cols} from {spec.table}").arrow()
-        if hasattr(df, "read_all"):
-            df = df.read_all()
-        df = df.to_pandas()
-        try:
-            asset = ds.get_asset(spec.name)
-        except (KeyError, ValueError, LookupError):
-            asset = ds.add_dataframe_asset(spec.name)
-        try:
-            bd = asset.get_batch_definition("all")
-        except (KeyError, ValueError, LookupError):
-            bd = asset.add_batch_definition_whole_dataframe("all")
-        result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": [spec.index_column]}
-        outcomes = run_suite(ctx, bd, spec.suite, df, result_format, f"signals-{now:%Y%m%dT%H%M%S}",
-                             stored=db_path is not None)
-        assessable: dict[str, set] = {}
-        for r in outcomes:
-            cfg = r.expectation_config
-            if r.exception_info and r.exception_info.get("raised_exception"):
-                raise RuntimeError(f"signal expectation {cfg.type} failed: {r.exception_info.get('exception_message')}")
-            rule = cfg.meta["rule"]
-            res = r.result or {}
-            column = cfg.kwargs.get("column")
-            results.append((spec.name, cfg.type, rule, cfg.description or "", column,
-                            json.dumps({k: v for k, v in cfg.kwargs.items() if k != "batch_id"}, ensure_ascii=False),
-                            bool(r.success), res.get("element_count"), res.get("missing_count"),
-                            res.get("unexpected_count"), now))
-            ids = [item[spec.index_column] for item in res.get("unexpected_index_list") or []]
-            hits += [(rule, spec.name, cfg.type, i) for i in ids]
-            present = set(df.loc[df[column].notna(), spec.index_column]) if column in df else set()
-            assessable.setdefault(rule, set()).update(present)
-        for rule, ids in assessable.items():
-            c = counts.setdefault(rule, {"assessable": 0, "units": set(), "rows": 0})
-            c["assessable"] += len(ids)
-            c["rows"] += len(df)
-            c["units"].add("gx_plan" if spec.index_column == "plan_row_id" else "gx_report")
-    return hits, counts, results
+    tables = {table: con.sql(f"select * from {table}").to_arrow_table() for table in SUITE_TABLES}
+    return gx_service.call("expectations.signals:evaluate_suites", tables, thresholds,
+                           _db_path(con) if data_docs else None)
 
 
-def _gx_signals_sql(rule: str, suite: str, table: str, index_column: str) -> str:
-    """The signal rows of one GX rule: unexpected ids joined back to their derived table."""
-    from expectations.signals import SIGNAL_EXPECTATIONS
-
-    cls = next(c for c in SIGNAL_EXPECTATIONS if c.rule == rule and (
-        (index_column == "report_row_id") == c.__name__.startswith("ExpectReport")))
+def _gx_signals_sql(rule: str, suite: str, table: str, index_column: str, columns: dict[str, tuple[str, str]]) -> str:
+    """The signal rows of one GX rule: unexpected ids joined back to their derived table;
+    ``columns`` gives each rule's score and evidence columns (from :func:`evaluate_suites`)."""
+    score_column, evidence_column = columns[f"{rule}|{index_column}"]
     is_report = index_column == "report_row_id"
     return f"""
         select
@@ -293,14 +240,14 @@ def _gx_signals_sql(rule: str, suite: str, table: str, index_column: str) -> str
             t.plan_year,
             {'t.period' if is_report else 'cast(null as varchar)'} as period,
             t.name as community_name,
-            coalesce(t.{cls.score_column}, 0.5) as score,
-            t.{cls.evidence_column} as evidence,
+            coalesce(t.{score_column}, 0.5) as score,
+            t.{evidence_column} as evidence,
             t.file_name,
             t.sheet_name,
             t.row_number,
             {'list_filter([t.plan_row_id, t.report_row_id], lambda x: x is not null)' if is_report else _GX_ROW_IDS[rule]} as row_ids,
             t.plan_row_id,
-            'gx:{suite}/' || string_agg(distinct h.expectation, '+') as engine
+            'gx:{suite}/' || string_agg(distinct h.expectation, '+' order by h.expectation) as engine
         from {table} as t
         inner join gx_hits as h on h.row_id = t.{index_column} and h.rule = '{rule}' and h.suite = '{suite}'
         group by all
@@ -337,20 +284,17 @@ def refresh(con: duckdb.DuckDBPyConnection, entity_settings: entity.EntitySettin
     entity.refresh(con, settings=entity_settings)
     run_rule_models(con)
     thresholds = rule_thresholds(cfg)
-    hits, gx_counts, suite_results = _run_suites(con, thresholds, bool(cfg.get("output", {}).get("data_docs", True)))
+    hits, gx_counts, suite_results, columns = _run_suites(con, thresholds, bool(cfg.get("output", {}).get("data_docs", True)))
 
-    hits_table = pa.table({  # noqa: F841 — read by DuckDB below
-        "rule": [h[0] for h in hits], "suite": [h[1] for h in hits],
-        "expectation": [h[2] for h in hits], "row_id": [str(h[3]) for h in hits],
-    }, schema=pa.schema([("rule", pa.string()), ("suite", pa.string()), ("expectation", pa.string()), ("row_id", pa.string())]))
-    con.execute("create or replace temp table gx_hits as select * from hits_table")
+    con.execute("create or replace temp table gx_hits (rule varchar, suite varchar, expectation varchar, row_id varchar)")
+    insert_rows(con, "gx_hits", [(h[0], h[1], h[2], str(h[3])) for h in hits])
 
     parts = []
     for rule, engine in RULES:
         if engine == "gx":
-            parts.append(_gx_signals_sql(rule, "signals_plan", "marts.signal_plan_checks", "plan_row_id"))
+            parts.append(_gx_signals_sql(rule, "signals_plan", "marts.signal_plan_checks", "plan_row_id", columns))
             if rule == "INFLATED_SCALE":
-                parts.append(_gx_signals_sql(rule, "signals_report", "marts.signal_report_checks", "report_row_id"))
+                parts.append(_gx_signals_sql(rule, "signals_report", "marts.signal_report_checks", "report_row_id", columns))
         else:
             parts.append(_sql_signals(rule))
     union = "\nunion all by name\n".join(parts)

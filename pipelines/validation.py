@@ -105,9 +105,40 @@ def _context(db_path: Path | None):
     return ctx
 
 
+_RUNNER = None
+
+
+def runner():
+    """The in-memory GX context suites are built and run in (made the active one). Its data
+    sources live in memory: on the warehouse's file-backed context every new data source or
+    asset rewrites its YAML configuration. Results are kept in the file-backed context."""
+    global _RUNNER
+    gx = import_gx()
+    if _RUNNER is None:
+        _RUNNER = gx.get_context(mode="ephemeral")
+    else:
+        from great_expectations.data_context.data_context.context_factory import project_manager
+
+        project_manager.set_project(_RUNNER)
+    return _RUNNER
+
+
+def batch_definition(source: str, asset: str):
+    """The whole-dataframe batch definition of ``source``/``asset`` in :func:`runner`."""
+    ctx = runner()
+    try:
+        ds = ctx.data_sources.get(source)
+    except (KeyError, ValueError, LookupError):
+        ds = ctx.data_sources.add_pandas(source)
+    try:
+        return ds.get_asset(asset).get_batch_definition("all")
+    except (KeyError, ValueError, LookupError):
+        return ds.add_dataframe_asset(asset).add_batch_definition_whole_dataframe("all")
+
+
 def run_suite(ctx, bd, suite, df: pd.DataFrame, result_format: dict, run_name: str, stored: bool) -> list:
-    """Validate ``df`` with ``suite``; with ``stored``, the result is kept in the context's
-    validation results store for the Data Docs (rendered on demand by :func:`build_docs`).
+    """Validate ``df`` with ``suite``; with ``stored``, the result is kept in the validation
+    results store of ``ctx`` (file-backed) for the Data Docs (rendered by :func:`build_docs`).
 
     The run is not made a stored ValidationDefinition, nor is the suite stored on every run:
     both cost a tenth of a second per run in GX's serialisation. The suites are code; the
@@ -203,25 +234,13 @@ def validate_batch(
 
     from expectations.ingest import build_suite
 
+    store = _context(db_path) if db_path is not None else None
+    bd = batch_definition("submissions", kind)  # makes the runner the active context
     suite_def = build_suite(kind, today)
     df = _prepare(frame, suite_def)
-    ctx = _context(db_path)
     name = f"ingest_{kind}"
-    try:
-        ds = ctx.data_sources.get("submissions")
-    except (KeyError, ValueError, LookupError) as exc:
-        log.debug("new datasource: %s", exc)
-        ds = ctx.data_sources.add_pandas("submissions")
-    try:
-        asset = ds.get_asset(kind)
-    except (KeyError, ValueError, LookupError):
-        asset = ds.add_dataframe_asset(kind)
-    try:
-        bd = asset.get_batch_definition("batch")
-    except (KeyError, ValueError, LookupError):
-        bd = asset.add_batch_definition_whole_dataframe("batch")
     result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": ["row_key"]}
-    results = run_suite(ctx, bd, suite_def, df, result_format, batch_id, stored=db_path is not None)
+    results = run_suite(store, bd, suite_def, df, result_format, batch_id, stored=store is not None)
     issues: list[RowIssue] = []
     summary: list[dict] = []
     now = dt.datetime.now()

@@ -116,6 +116,20 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     ).fetchone()[0])
 
 
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list) -> None:
+    """Insert many rows (tuples in the table's column order) at once, through one Arrow table:
+    ``executemany`` runs a statement per row. The table is built by Polars, because pyarrow
+    would import pandas to convert Python values (half a second no ingest otherwise needs)."""
+    if not rows:
+        return
+    import polars as pl
+
+    cols = [c[0] for c in con.execute(f"select * from {table} limit 0").description]
+    frame = pl.DataFrame({c: [r[i] for r in rows] for i, c in enumerate(cols)}, strict=False,  # noqa: F841
+                         infer_schema_length=None).to_arrow()
+    con.execute(f"insert into {table} by name select * from frame")  # our own table names
+
+
 def init_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create schemas, pipeline-written tables and the county table; idempotent."""
     for schema in SCHEMAS:
@@ -144,8 +158,9 @@ def run_models(con: duckdb.DuckDBPyConnection, schema: str, skip: tuple[str, ...
     return built
 
 
-def refresh(con: duckdb.DuckDBPyConnection, timings: dict[str, float] | None = None) -> None:
-    """Rebuild the derived layers: core models, identity links, then marts (signals, scores)."""
+def refresh(con: duckdb.DuckDBPyConnection, timings: dict[str, float] | None = None, transaction: bool = True) -> None:
+    """Rebuild the derived layers: core models, identity links, then marts (signals, scores);
+    in a transaction of its own, or (``transaction=False``) in the caller's."""
     import time
 
     from pipelines import hooks, linking
@@ -155,13 +170,16 @@ def refresh(con: duckdb.DuckDBPyConnection, timings: dict[str, float] | None = N
              # the models a hook step rebuilds (signals, scores) are built there only, once
              ("refresh.marts", lambda: run_models(con, "marts", skip=hooks.rebuilt_models()))]
     steps += [(f"refresh.{name.rsplit('.', 1)[-1]}", lambda name=name: hooks.run_step(name, con)) for name in hooks.STEPS]
-    con.execute("begin transaction")
+    if transaction:
+        con.execute("begin transaction")
     try:
         for label, step in steps:
             t = time.perf_counter()
             step()
             timings[label] = time.perf_counter() - t
-        con.execute("commit")
+        if transaction:
+            con.execute("commit")
     except BaseException:
-        con.execute("rollback")
+        if transaction:
+            con.execute("rollback")
         raise

@@ -82,9 +82,9 @@ def write(con: duckdb.DuckDBPyConnection, scores: Sequence[Score], scheme: Schem
             rows.append((x.county_code, m[2], m[3], year, x.central_subsidy_wan_yuan, scheme.performance_share,
                          x.base_share_wan_yuan, x.score, x.weight, x.share_wan_yuan, x.change_wan_yuan,
                          scheme.version, label))
-    from pipelines.scoring import _insert
+    from pipelines.warehouse import insert_rows
 
-    _insert(con, "marts.whatif_subsidy", rows)
+    insert_rows(con, "marts.whatif_subsidy", rows)
 
 
 def query(con: duckdb.DuckDBPyConnection, year: int):
