@@ -44,9 +44,11 @@ money as (
 per_community as (
     select
         community_key,
-        arg_max(county_code, coalesce(plan_year, 0)) as county_code,
-        arg_max(county_name, coalesce(plan_year, 0)) as county_name,
-        arg_max(community_name, coalesce(plan_year, 0)) as community_name,
+        -- as the latest plan year has them; of names equal in year, the fullest (ties broken, so
+        -- that every refresh names a community the same way)
+        first(county_code order by coalesce(plan_year, 0) desc, length(community_name) desc, community_name) as county_code,
+        first(county_name order by coalesce(plan_year, 0) desc, length(community_name) desc, community_name) as county_name,
+        first(community_name order by coalesce(plan_year, 0) desc, length(community_name) desc, community_name) as community_name,
         count(*) as count_signals,
         count(*) filter (where severity = 'high') as count_high,
         count(*) filter (where severity = 'medium') as count_medium,
