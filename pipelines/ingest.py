@@ -150,9 +150,7 @@ def ingest_paths(
                 continue
             seen[p.digest] = seq
             to_read.append(p)
-        # a large batch runs Great Expectations in a service process, which loads GX while the
-        # files are read here and then validates while the batch is loaded and refreshed
-        with gx_service.serving(enabled=len(to_read) >= SERVICE_MIN_FILES and (os.cpu_count() or 1) >= 2) as service:
+        with gx_service.serving(enabled=_use_service(len(to_read))) as service:
             _read_all(to_read, progress)
             clock.lap("read")
             if progress and to_read:
@@ -213,6 +211,13 @@ def _apply(p: _Pending, outcome: tuple) -> None:
         p.result = FileResult(p.display, "rejected", outcome[2], messages=[f"{_where(p)}:{m}" for m in outcome[1]])
     else:
         p.result = FileResult(p.display, "rejected", None, messages=[f"{_where(p)}:文件无法读取(格式异常或已损坏)"])
+
+
+def _use_service(files: int) -> bool:
+    """A large batch runs Great Expectations in a service process, which loads GX while the files
+    are read here and then validates while the batch is loaded and refreshed. A process that
+    has loaded GX already (the dashboard after an upload) validates here."""
+    return files >= SERVICE_MIN_FILES and (os.cpu_count() or 1) >= 2 and "great_expectations" not in sys.modules
 
 
 def _stage_file(path: Path) -> tuple:

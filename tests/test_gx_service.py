@@ -4,6 +4,7 @@ that fail, and with a service that dies."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 
@@ -44,7 +45,7 @@ def _messages(results):
 
 
 def _ingest(batch, db, monkeypatch, service: bool, args=None):
-    monkeypatch.setattr(ingest, "SERVICE_MIN_FILES", 1 if service else 10**9)
+    monkeypatch.setattr(ingest, "_use_service", lambda files: service)
     if args is not None:
         monkeypatch.setattr(gx_service, "SERVICE_ARGS", args)
     return ingest_paths([batch], db_path=db, today=TODAY)
@@ -98,6 +99,14 @@ def test_a_service_that_dies_costs_nothing(tmp_path, messy_batch, monkeypatch, s
     served = _ingest(messy_batch, tmp_path / "served.duckdb", monkeypatch, service=True, args=["-c", script])
     assert _messages(served) == _messages(alone)
     assert snapshot(tmp_path / "served.duckdb") == snapshot(tmp_path / "alone.duckdb")
+
+
+def test_only_a_large_batch_in_a_process_without_gx_uses_the_service(monkeypatch):
+    monkeypatch.delitem(sys.modules, "great_expectations", raising=False)
+    assert ingest._use_service(ingest.SERVICE_MIN_FILES) == ((os.cpu_count() or 1) >= 2)
+    assert not ingest._use_service(ingest.SERVICE_MIN_FILES - 1)
+    monkeypatch.setitem(sys.modules, "great_expectations", object())
+    assert not ingest._use_service(10 * ingest.SERVICE_MIN_FILES)
 
 
 def test_a_job_that_raises_in_the_service_raises_here():
