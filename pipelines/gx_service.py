@@ -89,7 +89,10 @@ class GXService:
         return job
 
     def result(self, job: int):
-        """The job's result (run here if the service has gone); its exception, if it raised one."""
+        """The job's result (run here if the service has gone); its exception, if it raised one.
+        Asking again gives the same answer."""
+        if job not in self.pending and job not in self.answers:
+            raise KeyError(f"no job {job}")
         while job not in self.answers and self.alive:
             try:
                 answered, ok, value = self.conn.recv()
@@ -101,7 +104,7 @@ class GXService:
             function, args, kwargs = self.pending[job]
             self.answers[job] = (True, _resolve(function)(*args, **kwargs))
         self.pending.pop(job, None)
-        ok, value = self.answers.pop(job)
+        ok, value = self.answers[job]
         if not ok:
             raise GXServiceError(value)
         return value
@@ -135,7 +138,14 @@ class GXService:
 
 
 class GXServiceError(RuntimeError):
-    """A job raised in the service; the message carries its traceback (for the log only)."""
+    """A job raised in the service. The message names the exception only (a user may read it);
+    the service's traceback is in ``detail`` and in the debug log."""
+
+    def __init__(self, detail: str) -> None:
+        lines = detail.strip().splitlines()
+        super().__init__(f"校验服务进程中的任务出错:{lines[-1] if lines else '原因不明'}")
+        self.detail = detail
+        log.debug("GX service job failed:\n%s", detail)
 
 
 _STATE = threading.local()  # the active service, per thread (the dashboard runs sessions in threads)

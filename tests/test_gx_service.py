@@ -101,6 +101,15 @@ def test_a_service_that_dies_costs_nothing(tmp_path, messy_batch, monkeypatch, s
     assert snapshot(tmp_path / "served.duckdb") == snapshot(tmp_path / "alone.duckdb")
 
 
+def test_a_validation_that_fails_in_the_service_stops_the_ingest_and_loads_nothing(tmp_path, clean_batch, monkeypatch):
+    monkeypatch.setattr(ingest, "_VALIDATE", "math:sqrt")  # raises TypeError in the service
+    db = tmp_path / "served.duckdb"
+    with pytest.raises(gx_service.GXServiceError, match="TypeError") as raised:
+        _ingest(clean_batch, db, monkeypatch, service=True)
+    assert "Traceback" not in str(raised.value) and "Traceback" in raised.value.detail  # what a user may see
+    assert duckdb.connect(str(db), read_only=True).execute("select count(*) from raw.submissions").fetchone() == (0,)
+
+
 def test_only_a_large_batch_in_a_process_without_gx_uses_the_service(monkeypatch):
     monkeypatch.delitem(sys.modules, "great_expectations", raising=False)
     assert ingest._use_service(ingest.SERVICE_MIN_FILES) == ((os.cpu_count() or 1) >= 2)
@@ -115,6 +124,10 @@ def test_a_job_that_raises_in_the_service_raises_here():
         assert gx_service.call("math:hypot", 3, 4) == 5
         with pytest.raises(gx_service.GXServiceError, match="ValueError"):
             gx_service.call("math:sqrt", -1)
+        job = service.submit("math:sqrt", -1)
+        for _ in range(2):  # asked again, the same answer (not a wait for one that never comes)
+            with pytest.raises(gx_service.GXServiceError, match="ValueError"):
+                service.result(job)
     assert gx_service.active() is None and service.proc.returncode is not None
 
 
