@@ -156,7 +156,8 @@ def ingest_paths(
             if progress and to_read:
                 print("\r校验数据 …" + " " * 40, end="", file=sys.stderr, flush=True)
             batches, validations = _submit_validations(pending, batch_id, db_path, today)
-            loaded = service is not None and _load_optimistically(con, pending, batches, validations, batch_id, clock)
+            loaded = service is not None and _load_optimistically(con, pending, batches, validations, batch_id, clock,
+                                                                  progress)
             if not loaded:
                 summaries = _apply_validations(pending, batches, validations)
                 clock.lap("validate")
@@ -314,7 +315,7 @@ class _RowsFailed(Exception):
 
 
 def _load_optimistically(con, pending: list[_Pending], batches: dict[str, pl.DataFrame],
-                         validations: dict[str, object], batch_id: str, clock: _Clock) -> bool:
+                         validations: dict[str, object], batch_id: str, clock: _Clock, progress: bool = False) -> bool:
     """Load and refresh the batch while the GX service validates it, as if no row will fail;
     commit if none did. Returns False (having changed nothing) when a row failed or the load
     did not go through: the caller then loads the batch with its verdicts.
@@ -335,6 +336,9 @@ def _load_optimistically(con, pending: list[_Pending], batches: dict[str, pl.Dat
     plans = [_plan_load(p, first_id + i, batch_id) for i, p in enumerate(accepted)]
     con.execute("begin transaction")
     try:
+        if progress:
+            print(f"\r写入数据仓库并更新汇总表({len(accepted)} 个文件,同时校验)…" + " " * 10, end="",
+                  file=sys.stderr, flush=True)
         _write(con, plans, batches)
         clock.lap("load")
         service.before_next_call(verdicts_clean)
@@ -349,6 +353,8 @@ def _load_optimistically(con, pending: list[_Pending], batches: dict[str, pl.Dat
         con.execute("rollback")
         if not isinstance(e, _RowsFailed):
             log.debug("optimistic load failed; loading with verdicts", exc_info=True)
+        elif progress:
+            print("\r有数据行未通过校验,按校验结论重新写入 …" + " " * 30, file=sys.stderr, flush=True)
         return False
     finally:
         service.gates.clear()
