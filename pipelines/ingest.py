@@ -254,7 +254,8 @@ def _submit_validations(pending: list[_Pending], batch_id: str, db_path,
     for kind, group in by_kind.items():
         keys = [p.seq * _KEY + rn for p in group for rn in p.staged.data["row_number"]]
         batch = batches[kind] = batch_frame([p.staged for p in group], {"row_key": (keys, pl.Int64)})
-        args = (kind, batch, batch_id, None if db_path is None else Path(db_path), today)
+        # the cells as written (<field>__text) are for messages, not for the suites: not sent
+        args = (kind, batch.select(pl.exclude(r"^.*__text$")), batch_id, None if db_path is None else Path(db_path), today)
         validations[kind] = (service.submit(_VALIDATE, *args) if service is not None
                              else gx_service.call(_VALIDATE, *args))
     return batches, validations
