@@ -7,6 +7,7 @@ file leaves nothing behind and never stops the rest of the batch.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -119,67 +120,74 @@ def ingest_paths(
     db_path = Path(db_path).resolve() if db_path is not None and str(db_path) != ":memory:" else db_path
     batch_id = f"{dt.datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     files = discover([Path(p) for p in paths])
-    con = connect(db_path)
-    try:
-        clock = _Clock()
-        known = dict(con.execute("select file_hash, file_id from raw.submissions").fetchall())
-        max_bytes = limits()["max_file_bytes"]
-        pending: list[_Pending] = []
-        to_read: list[_Pending] = []
-        seen: dict[str, int] = {}
-        for seq, path in enumerate(files):
-            p = _Pending(seq, path, str(path), 0, "")
-            pending.append(p)
-            try:
-                if not path.exists():
-                    raise ReadError(["文件不存在"])
-                p.size = path.stat().st_size
-                if p.size > max_bytes:  # refused before it is read into memory
-                    raise ReadError([f"文件过大({p.size / 2**20:.1f} MiB),上限为 {max_bytes / 2**20:.0f} MiB"])
-                p.digest = _sha256(path)
-            except ReadError as e:
-                p.result = FileResult(p.display, "rejected", None, messages=[f"{_where(p)}:{m}" for m in e.messages])
-                continue
-            except OSError:
-                p.result = FileResult(p.display, "rejected", None, messages=[f"{_where(p)}:文件无法打开"])
-                continue
-            if p.digest in known or p.digest in seen:
-                fid = known.get(p.digest)
-                p.result = FileResult(p.display, "duplicate", None, file_id=fid,
-                                      messages=[f"{_where(p)}:与已入库的文件内容完全相同,未重复导入"])
-                continue
-            seen[p.digest] = seq
-            to_read.append(p)
-        with gx_service.serving(enabled=_use_service(len(to_read))) as service:
-            _read_all(to_read, progress)
-            clock.lap("read")
-            if progress and to_read:
-                print("\r校验数据 …" + " " * 40, end="", file=sys.stderr, flush=True)
-            batches, validations = _submit_validations(pending, batch_id, db_path, today)
-            loaded = service is not None and _load_optimistically(con, pending, batches, validations, batch_id, clock,
-                                                                  progress)
-            if not loaded:
-                summaries = _apply_validations(pending, batches, validations)
-                clock.lap("validate")
-                accepted = _accepted(pending)
-                if progress and accepted:
-                    print(f"\r写入数据仓库({len(accepted)} 个文件)…" + " " * 20, end="", file=sys.stderr, flush=True)
-                _load_all(con, accepted, _next_file_id(con), batch_id, summaries, batches)
-                clock.lap("load")
-                if accepted:
-                    if progress:
-                        print("\r正在更新汇总表与识别关联 …" + " " * 20, end="", file=sys.stderr, flush=True)
-                    refresh(con, timings=TIMINGS)
-                clock.lap("refresh")
-        clock.lap("gx_close")
-        for p in pending:
-            if p.result.status != "accepted":
-                _log(con, p, batch_id)
-        if progress:
-            print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
-    finally:
-        con.close()
+    clock = _Clock()
+    with contextlib.ExitStack() as stack:
+        # started first, so that GX loads while the files are hashed and read; should they all
+        # turn out to be known already, it is closed unused
+        service = stack.enter_context(gx_service.serving(enabled=_use_service(len(files))))
+        con = connect(db_path)
+        stack.callback(con.close)  # before the service closes
+        results = _ingest(con, service, files, db_path, batch_id, today, progress, clock)
     clock.lap("close")
+    return results
+
+
+def _ingest(con, service, files: list[Path], db_path, batch_id: str, today: dt.date, progress: bool,
+            clock: _Clock) -> list[FileResult]:
+    """Hash, read, validate, load and refresh ``files`` (see :func:`ingest_paths`)."""
+    known = dict(con.execute("select file_hash, file_id from raw.submissions").fetchall())
+    max_bytes = limits()["max_file_bytes"]
+    pending: list[_Pending] = []
+    to_read: list[_Pending] = []
+    seen: dict[str, int] = {}
+    for seq, path in enumerate(files):
+        p = _Pending(seq, path, str(path), 0, "")
+        pending.append(p)
+        try:
+            if not path.exists():
+                raise ReadError(["文件不存在"])
+            p.size = path.stat().st_size
+            if p.size > max_bytes:  # refused before it is read into memory
+                raise ReadError([f"文件过大({p.size / 2**20:.1f} MiB),上限为 {max_bytes / 2**20:.0f} MiB"])
+            p.digest = _sha256(path)
+        except ReadError as e:
+            p.result = FileResult(p.display, "rejected", None, messages=[f"{_where(p)}:{m}" for m in e.messages])
+            continue
+        except OSError:
+            p.result = FileResult(p.display, "rejected", None, messages=[f"{_where(p)}:文件无法打开"])
+            continue
+        if p.digest in known or p.digest in seen:
+            fid = known.get(p.digest)
+            p.result = FileResult(p.display, "duplicate", None, file_id=fid,
+                                  messages=[f"{_where(p)}:与已入库的文件内容完全相同,未重复导入"])
+            continue
+        seen[p.digest] = seq
+        to_read.append(p)
+    _read_all(to_read, progress)
+    clock.lap("read")
+    if progress and to_read:
+        print("\r校验数据 …" + " " * 40, end="", file=sys.stderr, flush=True)
+    batches, validations = _submit_validations(pending, batch_id, db_path, today)
+    loaded = service is not None and _load_optimistically(con, pending, batches, validations, batch_id, clock,
+                                                          progress)
+    if not loaded:
+        summaries = _apply_validations(pending, batches, validations)
+        clock.lap("validate")
+        accepted = _accepted(pending)
+        if progress and accepted:
+            print(f"\r写入数据仓库({len(accepted)} 个文件)…" + " " * 20, end="", file=sys.stderr, flush=True)
+        _load_all(con, accepted, _next_file_id(con), batch_id, summaries, batches)
+        clock.lap("load")
+        if accepted:
+            if progress:
+                print("\r正在更新汇总表与识别关联 …" + " " * 20, end="", file=sys.stderr, flush=True)
+            refresh(con, timings=TIMINGS)
+        clock.lap("refresh")
+    for p in pending:
+        if p.result.status != "accepted":
+            _log(con, p, batch_id)
+    if progress:
+        print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
     return [p.result for p in pending]
 
 
