@@ -239,30 +239,47 @@ def validate_batch(
     suite_def = build_suite(kind, today)
     df = _prepare(frame, suite_def)
     name = f"ingest_{kind}"
-    result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": ["row_key"]}
-    results = run_suite(store, bd, suite_def, df, result_format, batch_id, stored=store is not None)
-    issues: list[RowIssue] = []
+    # Two passes: the whole suite with counts (kept for the Data Docs), then only the
+    # expectations that failed, again, for every failing row's key. Listing the rows is a third
+    # of a run's cost, and most expectations of most batches fail no row.
+    results = run_suite(store, bd, suite_def, df, {"result_format": "BASIC"}, batch_id, stored=store is not None)
     summary: list[dict] = []
     now = dt.datetime.now()
+    failing: set[tuple[str, str]] = set()
     for r in results:
         cfg = r.expectation_config
         column = cfg.kwargs.get("column")
-        field = column.split("__")[0]
-        field = "county" if field == "county_code" else field
         res = r.result or {}
+        if r.exception_info and r.exception_info.get("raised_exception"):
+            raise RuntimeError(f"validation of {column} failed: {r.exception_info.get('exception_message')}")
         summary.append({
             "batch_id": batch_id, "kind": kind, "suite_name": name, "expectation": cfg.type,
             "description": cfg.description, "column_name": column, "success": bool(r.success),
             "element_count": res.get("element_count"), "unexpected_count": res.get("unexpected_count"),
             "validated_at": now,
         })
+        if not r.success or res.get("unexpected_count"):
+            failing.add((cfg.type, column))
+    if not failing:
+        return [], summary
+    import great_expectations as gx
+
+    again = [e for e in build_suite(kind, today).expectations if (e.expectation_type, e.column) in failing]
+    rows_suite = gx.ExpectationSuite(name=f"{name}_rows", expectations=again)
+    result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": ["row_key"]}
+    issues: list[RowIssue] = []
+    for r in run_suite(None, bd, rows_suite, df, result_format, batch_id, stored=False):
+        cfg = r.expectation_config
+        column = cfg.kwargs.get("column")
+        field = column.split("__")[0]
+        field = "county" if field == "county_code" else field
         if r.exception_info and r.exception_info.get("raised_exception"):
             raise RuntimeError(f"validation of {column} failed: {r.exception_info.get('exception_message')}")
-        for item in res.get("unexpected_index_list") or []:
+        for item in (r.result or {}).get("unexpected_index_list") or []:
             if column == "unreadable_fields":  # one issue per cell that could not be read
-                for name in str(item["unreadable_fields"]).split(","):
-                    name = "county" if name == "county_code" else name
-                    issues.append(RowIssue(int(item["row_key"]), name, cfg.description or "", cfg.type))
+                for unreadable in str(item["unreadable_fields"]).split(","):
+                    unreadable = "county" if unreadable == "county_code" else unreadable
+                    issues.append(RowIssue(int(item["row_key"]), unreadable, cfg.description or "", cfg.type))
             else:
                 issues.append(RowIssue(int(item["row_key"]), field, cfg.description or "", cfg.type))
     return issues, summary

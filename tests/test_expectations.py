@@ -62,6 +62,12 @@ def test_bad_frame_names_the_failing_rows():
         (3, "households", "expect_required_value_present"),
     ]
     assert not all(s["success"] for s in summary)
+    # every expectation is summarised once, under its suite, with what it counted
+    assert {s["suite_name"] for s in summary} == {"ingest_ledger"}
+    counts = {(s["expectation"], s["column_name"]): s["unexpected_count"] for s in summary}
+    assert counts[("expect_year_in_range", "build_year")] == 2
+    assert counts[("expect_cells_readable", "unreadable_fields")] == 1
+    assert len(counts) == len(summary) and all(s["element_count"] == 3 for s in summary)
 
 
 def test_validation_runs_are_kept_and_rendered_as_data_docs(tmp_path):
