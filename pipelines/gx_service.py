@@ -66,9 +66,9 @@ class GXService:
         self.next_id = 0
         self.pending: dict[int, tuple] = {}    # job -> (function, args, kwargs), until answered
         self.answers: dict[int, tuple] = {}
+        self.gates: list = []                  # checks to pass before the next call() (see before_next_call)
         # jobs are sent by a thread: the service reads nothing until GX has loaded, and a job
         # larger than the socket's buffer must not hold this process up until then
-        self.gates: list = []                  # checks to pass before the next call() (see before_next_call)
         self.outbox: queue.SimpleQueue = queue.SimpleQueue()
         self.sender = threading.Thread(target=self._send_all, daemon=True, name="gx-service-sender")
         self.sender.start()
