@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import great_expectations as gx
-import great_expectations.expectations as gxe
-
+from expectations.gx import import_gx
 from pipelines.headers import Field, fields_for
+
+gx = import_gx()  # before GX's own modules below: the deferral must be in place first
+
+import great_expectations.expectations as gxe  # noqa: E402
 
 __all__ = [
     "ExpectCellsReadable",

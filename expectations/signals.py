@@ -19,9 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-import great_expectations as gx
-import great_expectations.expectations as gxe
 import pyarrow as pa
+
+from expectations.gx import import_gx
+
+gx = import_gx()  # before GX's own modules below: the deferral must be in place first
+
+import great_expectations.expectations as gxe  # noqa: E402
 
 log = logging.getLogger(__name__)
 

@@ -9,59 +9,20 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import importlib
 import io
 import logging
-import os
-import sys
-import types
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import polars as pl
 
+from expectations.gx import DEFERRED_MODULES, _Deferred, defer_module, import_gx  # noqa: F401 — re-exported
+
 log = logging.getLogger(__name__)
 
 __all__ = ["RowIssue", "validate_batch", "docs_index", "run_suite", "build_docs", "docs_stale", "import_gx"]
 
-# Modules Great Expectations imports at start-up only for features our suites never use
-# (scipy.stats: the distribution tests, 1.5 s; altair: charts in rendered profiles, 0.25 s).
-# They stand in until first used, so that every ingest does not pay for them at its start.
-DEFERRED_MODULES = ("scipy.stats", "altair")
-
-
-class _Deferred(types.ModuleType):
-    """Stands in for a module in ``sys.modules`` until one of its attributes is first used; the
-    real module is imported then and every access is passed on to it."""
-
-    def __getattr__(self, attr: str):
-        if attr.startswith("__") and attr != "__path__":
-            raise AttributeError(attr)
-        real = self.__dict__.get("_real")
-        if real is None:
-            if sys.modules.get(self.__name__) is self:
-                del sys.modules[self.__name__]
-            real = self.__dict__["_real"] = importlib.import_module(self.__name__)
-        return getattr(real, attr)
-
-
-def defer_module(name: str) -> None:
-    """Put a stand-in for ``name`` in ``sys.modules``, unless it is imported already."""
-    if name not in sys.modules:
-        sys.modules[name] = _Deferred(name)
-
-
-def import_gx():
-    """Import Great Expectations (once per process), without the start-up cost of the modules
-    it only needs for expectations our suites do not use."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    if "great_expectations" not in sys.modules:
-        for name in DEFERRED_MODULES:
-            defer_module(name)
-    import great_expectations
-
-    return great_expectations
 
 
 @dataclass(frozen=True)
@@ -230,8 +191,7 @@ def validate_batch(
     kind: str, frame: pl.DataFrame, batch_id: str, db_path: Path | None, today: dt.date
 ) -> tuple[list[RowIssue], list[dict]]:
     """Validate all rows of one kind of this batch; returns the failing rows and a summary per expectation."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-
+    gx = import_gx()
     from expectations.ingest import build_suite
 
     store = _context(db_path) if db_path is not None else None
@@ -262,8 +222,6 @@ def validate_batch(
             failing.add((cfg.type, column))
     if not failing:
         return [], summary
-    import great_expectations as gx
-
     again = [e for e in build_suite(kind, today).expectations if (e.expectation_type, e.column) in failing]
     rows_suite = gx.ExpectationSuite(name=f"{name}_rows", expectations=again)
     result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": ["row_key"]}
