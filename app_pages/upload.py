@@ -1,6 +1,6 @@
 """数据上报 — counties: upload workbooks, see at once what was accepted or rejected and why; history; missing and late reports."""
 
-import tempfile
+import logging
 from pathlib import Path
 
 import polars as pl
@@ -8,6 +8,7 @@ import streamlit as st
 
 from app_pages._common import filters, guarded
 from pipelines import charts as ch
+from pipelines.locking import WarehouseError
 from pipelines.read import actions
 from pipelines.read import submissions as qsub
 
@@ -21,7 +22,7 @@ limit = actions.max_upload_bytes()
 with st.form("upload_form", clear_on_submit=True):
     files = st.file_uploader(
         f"上传台账、年度计划或月报工作簿(可多选;.xlsx / .xls / .csv;单个文件不超过 {limit // 1024 // 1024} MB)",
-        type=["xlsx", "xls", "csv"], accept_multiple_files=True)
+        type=actions.accepted_types(), accept_multiple_files=True)
     submitted = st.form_submit_button("开始导入", type="primary")
 
 if submitted:
@@ -34,17 +35,12 @@ if submitted:
                     "隔离行数": 0, "说明": f"文件超过 {limit // 1024 // 1024} MB,未导入"} for n in too_big]
         details = []
         if ok:
+            queue = st.empty()  # 排队中… while another import (here or on the command line) runs
             try:
-                with tempfile.TemporaryDirectory(prefix="upload-") as tmp, st.spinner(f"正在导入 {len(ok)} 个文件 …"):
-                    paths = []
-                    for i, u in enumerate(ok):
-                        # one folder per file keeps the submitted name even when two uploads share it
-                        d = Path(tmp) / f"{i:03d}"
-                        d.mkdir()
-                        p = d / Path(u.name).name
-                        p.write_bytes(u.getbuffer())
-                        paths.append(p)
-                    out = actions.ingest_files(paths)
+                with st.spinner(f"正在导入 {len(ok)} 个文件 …"):
+                    out = actions.ingest_uploads([(u.name, u.getvalue()) for u in ok],
+                                                 on_wait=lambda m: queue.info(m, icon=":material/hourglass_top:"))
+                queue.empty()
                 for r in out:
                     name = Path(r.file).name
                     results.append({"文件": name, "状态": STATUS.get(r.status, r.status), "类型": KIND.get(r.kind, "未识别"),
@@ -53,11 +49,14 @@ if submitted:
                                     "说明": r.messages[0] if r.messages else ""})
                     if r.messages:
                         details.append((name, r.status, r.messages))
+            except WarehouseError as exc:  # busy past the wait, or damaged: nothing was written
+                queue.empty()
+                st.error(f"本次上传的文件均未导入:{exc}")
             except Exception:
-                import logging
-
+                queue.empty()
                 logging.getLogger("dashboard").exception("upload failed")
-                st.error("导入失败:数据仓库暂时无法写入(可能有其他导入正在进行),已导入的数据未受影响。请稍后重试。")
+                st.error("导入出错(系统故障,详情已记入服务器日志)。每次导入要么全部入库、要么完全不入库;"
+                         "请查看下方「上报记录」确认哪些文件已入库,再重新上传其余文件。")
         st.session_state["upload_results"] = (results, details)
 
 if "upload_results" in st.session_state:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.locking import WarehouseError, classify
 from pipelines.settings import ROOT
 from pipelines.warehouse import default_db_path
 
@@ -60,6 +61,15 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", parents=[common], help="启动看板")
     s.add_argument("--port", type=int, default=8501)
+    s.add_argument("--host", default="localhost", help="监听地址(默认只监听本机 localhost)")
+    s.add_argument("--demo", action="store_true", help="数据仓库为空时载入演示数据(默认只在默认演示路径上载入)")
+
+    s = sub.add_parser("backup", parents=[common], help="备份数据仓库(看板运行时也可备份)")
+    s.add_argument("out", type=Path, help="备份文件,或文件夹(按时间命名)")
+    s = sub.add_parser("restore", parents=[common], help="用备份恢复数据仓库")
+    s.add_argument("src", type=Path, metavar="IN", help="备份文件")
+    s.add_argument("--force", action="store_true", help="替换已有的数据仓库(被替换的文件改名保留)")
+    sub.add_parser("check", parents=[common], help="检查数据仓库的完整性")
     return p
 
 
@@ -81,7 +91,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     print(f"正在生成演示数据(种子 {args.seed})到 {args.out} …", file=sys.stderr)
     files = generate(args.out, seed=args.seed)
-    results = ingest_paths(files, db_path=_db(args), progress=sys.stderr.isatty())
+    results = ingest_paths(files, db_path=_db(args), progress=sys.stderr.isatty(), label="demo")
     print_results(results, as_json=False, summary_only=True)
     return EXIT_OK
 
@@ -91,40 +101,65 @@ def _delegate(module: str, func: str, *a) -> int:
     return int(getattr(importlib.import_module(module), func)(*a))
 
 
+def _fresh(args: argparse.Namespace, product: str) -> bool:
+    """An export never serves results older than the data or the settings: they are recomputed
+    first, and it is said (pipelines.operations.ensure_fresh)."""
+    from pipelines.operations import ensure_fresh
+
+    return ensure_fresh(_db(args), product)
+
+
 def cmd_flags(args: argparse.Namespace) -> int:
+    if not _fresh(args, "风险线索"):
+        return EXIT_FAIL
     return _delegate("pipelines.signals.flags", "run_flags", _db(args), args.out)
 
 
 def cmd_scores(args: argparse.Namespace) -> int:
+    if not _fresh(args, "得分"):
+        return EXIT_FAIL
     return _delegate("pipelines.scoring.export", "run_scores", _db(args), args.year, args.kind, args.out)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    if not _fresh(args, "报告"):
+        return EXIT_FAIL
     return _delegate("pipelines.report", "run_report", _db(args), args.year, args.out)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from pipelines.warehouse import connect
+    from pipelines.operations import prepare_serve
 
     db = _db(args)
-    con = connect(db)
-    empty = con.execute("select count(*) from raw.submissions").fetchone()[0] == 0
-    con.close()
-    if empty:
+    stop, demo = prepare_serve(db, args.demo)
+    if stop is not None:
+        return stop
+    if demo:
         print("数据仓库为空,先载入演示数据 …", file=sys.stderr)
-        demo = argparse.Namespace(db=db, seed=2021, out=ROOT / "demo_data")
-        cmd_demo(demo)
+        cmd_demo(argparse.Namespace(db=db, seed=2021, out=ROOT / "demo_data"))
     env = dict(os.environ, RENOVATION_DB=str(db.resolve()))
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
-           "--server.headless", "true", "--server.port", str(args.port),
+           "--server.headless", "true", "--server.port", str(args.port), "--server.address", args.host,
            "--browser.gatherUsageStats", "false"]
-    print(f"看板地址:http://localhost:{args.port}", file=sys.stderr)
+    print(f"看板地址:http://{args.host}:{args.port}", file=sys.stderr)
     # from the repository root, so that .streamlit/config.toml (theme, upload limit) applies
     return subprocess.call(cmd, env=env, cwd=ROOT)
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    return _delegate("pipelines.operations", "backup", _db(args), args.out)
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    return _delegate("pipelines.operations", "restore", _db(args), args.src, args.force)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    return _delegate("pipelines.operations", "check", _db(args))
+
+
 COMMANDS = {"ingest": cmd_ingest, "flags": cmd_flags, "scores": cmd_scores, "report": cmd_report,
-            "demo": cmd_demo, "serve": cmd_serve}
+            "demo": cmd_demo, "serve": cmd_serve, "backup": cmd_backup, "restore": cmd_restore, "check": cmd_check}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,15 +171,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
         return 130
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():  # the dashboard (or another job) holds the warehouse
-            print(f"数据仓库 {_db(args)} 正被另一个程序占用(例如正在运行的看板)。请先关闭看板,或在看板的"
-                  "「数据上报」页面上传文件,然后再试。", file=sys.stderr)
-            return EXIT_FAIL
-        log.debug("unexpected error", exc_info=True)
-        print(f"无法打开数据仓库 {_db(args)}:{exc}", file=sys.stderr)
+    except WarehouseError as exc:  # busy past the wait, damaged, unwritable: the message says what to do
+        print(str(exc), file=sys.stderr)
         return EXIT_FAIL
     except Exception as exc:  # no stack trace reaches a user; the log keeps it for us
+        known = classify(exc, _db(args)) if isinstance(exc, duckdb.Error) else None
+        if known is not None:  # a damaged file found while reading it
+            print(str(known), file=sys.stderr)
+            return EXIT_FAIL
         log.debug("unexpected error", exc_info=True)
         print(f"出错了:{type(exc).__name__}: {exc}(加 -v 查看详细日志)", file=sys.stderr)
         return EXIT_FAIL

@@ -108,7 +108,11 @@ def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.D
         path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only)
     if not read_only:
-        init_schema(con)
+        try:
+            init_schema(con)
+        except BaseException:
+            con.close()
+            raise
     return con
 
 

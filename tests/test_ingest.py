@@ -191,10 +191,10 @@ def test_huge_sheet_is_rejected(tmp_path, db_copy):
 
 
 def test_a_file_that_fails_while_loading_leaves_nothing(tmp_path, db_copy, monkeypatch):
-    import pipelines.ingest as ingest
+    import pipelines.loading as loading
 
     before = counts(db_copy)
-    monkeypatch.setitem(ingest.STAGING_TABLE, "monthly", "staging.no_such_table")
+    monkeypatch.setitem(loading.STAGING_TABLE, "monthly", "staging.no_such_table")
     [r] = ingest_paths([W.monthly(tmp_path, 8)], db_path=db_copy, today=TODAY)
     assert r.status == "rejected" and "未入库" in r.messages[0]
     assert counts(db_copy) == before
@@ -216,20 +216,42 @@ def test_cli_exit_codes_and_json(tmp_path, db_copy, capsys):
     assert "用法错误" in capsys.readouterr().err
 
 
-def test_cli_explains_a_warehouse_held_by_another_program(tmp_path, db_copy, capsys):
+def _hold(db, seconds: float, read_only: bool = True):
+    """Another process (the dashboard, say) holding the warehouse open for ``seconds``."""
     import subprocess
     import sys
 
-    # another process (the dashboard, say) holds the warehouse open
-    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db_copy)!r}, "
-                               "read_only=True); print('ok', flush=True); time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}, "
+                               f"read_only={read_only}); print('ok', flush=True); time.sleep({seconds})"],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "ok"
+    return holder
+
+
+def test_cli_waits_for_a_warehouse_held_by_another_program(tmp_path, db_copy, capsys):
+    holder = _hold(db_copy, 3)
     try:
-        assert holder.stdout.readline().strip() == "ok"
         code = cli.main(["ingest", "--db", str(db_copy), str(W.monthly(tmp_path, 10))])
     finally:
         holder.kill()
     err = capsys.readouterr().err
-    assert code == 1 and "正被另一个程序占用" in err and "Traceback" not in err
+    assert code == 0 and "等待数据仓库空闲" in err and "已入库" in err and "Traceback" not in err
+    assert q(db_copy, "select count(*) from raw.submissions")[0][0] == 9
+
+
+def test_cli_gives_up_on_a_busy_warehouse_after_its_wait_changing_nothing(tmp_path, db_copy, capsys, monkeypatch):
+    from pipelines import locking
+
+    monkeypatch.setattr(locking, "waits", lambda: {"writer_wait_seconds": 1.0, "reader_wait_seconds": 1.0})
+    holder = _hold(db_copy, 60)
+    try:
+        code = cli.main(["ingest", "--db", str(db_copy), str(W.monthly(tmp_path, 10))])
+    finally:
+        holder.kill()
+        holder.wait()
+    err = capsys.readouterr().err
+    assert code == 1 and "正忙" in err and "已等待 1 秒" in err and "Traceback" not in err
+    assert q(db_copy, "select count(*) from raw.submissions")[0][0] == 8
 
 
 def test_an_oversized_file_is_refused_before_it_is_read(tmp_path, db_copy, monkeypatch):

@@ -46,8 +46,15 @@ def data_docs_dir() -> Path | None:
     """Where the Great Expectations Data Docs of this warehouse are: the site rendered from the
     ingest and signal runs kept beside the warehouse file (``pipelines.validation``), brought up
     to date here when runs were kept since it was last rendered; None before any run."""
+    from pipelines.locking import WarehouseBusy, writer_lock
     from pipelines.validation.runner import build_docs, docs_index, docs_stale
 
-    index = build_docs(db_path()) if docs_stale(db_path()) else docs_index(db_path())
+    index = docs_index(db_path())
+    if docs_stale(db_path()):
+        try:  # the GX folder is written by imports too: render only when none runs (else as it was)
+            with writer_lock(db_path(), what="渲染数据文档", wait=0):
+                index = build_docs(db_path())
+        except WarehouseBusy:
+            pass
     return index.parent if index is not None else None
 

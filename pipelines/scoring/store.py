@@ -158,7 +158,9 @@ def open_for_year(db_path: Path, year: int, product: str) -> duckdb.DuckDBPyConn
     if not db_path.exists():
         print(f"数据仓库不存在:{db_path}", file=sys.stderr)
         return None
-    con = duckdb.connect(str(db_path), read_only=True)
+    from pipelines.locking import open_warehouse
+
+    con = open_warehouse(db_path, read_only=True)  # waits while an import commits
     if not table_exists(con, "marts.score_inputs"):
         print("数据仓库尚未生成评分指标(marts.score_inputs),请先导入数据。", file=sys.stderr)
     elif not has_data(con, year):

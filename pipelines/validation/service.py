@@ -25,6 +25,7 @@ import traceback
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from pathlib import Path
+from pipelines import faults
 from pipelines.settings import ROOT
 
 log = logging.getLogger(__name__)
@@ -190,6 +191,7 @@ def _serve(fd: int) -> None:
             while idle and not conn.poll():
                 _resolve(idle.pop(0))
             job, function, args, kwargs = conn.recv()
+            faults.reached("service.job")
             try:
                 answer = (job, True, _resolve(function)(*args, **kwargs))
             except Exception:
