@@ -34,7 +34,7 @@ from pipelines.loading import (KEY, KIND_ORDER, TIMINGS, FileResult, Pending, in
                                next_file_id, plan_load, where, write)
 from pipelines.locking import open_warehouse, writer_lock
 from pipelines.refresh import raw_ahead, refresh
-from pipelines.warehouse import default_db_path
+from pipelines.warehouse import default_db_path, table_exists
 
 __all__ = ["FileResult", "TIMINGS", "ingest_paths", "discover", "print_results"]
 
@@ -109,8 +109,13 @@ def _known(db_path, tell) -> tuple[dict[str, int], dict[int, tuple], bool]:
     in raw without the derived layers (an older version of this code could), with their kind
     and rows; and whether raw is ahead of the derived layers. The connection is closed again:
     readers may use the warehouse while the files are read."""
-    con = open_warehouse(db_path, on_wait=tell)
+    if db_path == ":memory:" or not Path(db_path).exists():
+        return {}, {}, False
+    # read-only: the dashboard's readers may go on reading while the files are read here
+    con = open_warehouse(db_path, read_only=True, on_wait=tell)
     try:
+        if not table_exists(con, "raw.submissions"):
+            return {}, {}, False
         known = dict(con.execute("select file_hash, file_id from raw.submissions").fetchall())
         behind = raw_ahead(con)
         incomplete = {}

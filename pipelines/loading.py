@@ -234,6 +234,15 @@ def _refresh_fails(con) -> bool:
 
 _NOT_LOADED = ("写入数据仓库或更新汇总表时出错,整份文件未入库(数据仓库未改变);"
                "这不是文件内容的问题,请把文件交给系统管理员(详情见服务器日志)")
+_DISK_FULL = "数据仓库所在的磁盘已满,整份文件未入库(数据仓库未改变);请系统管理员清理磁盘后重新导入"
+
+
+def _disk_full(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if "No space left on device" in str(exc) or getattr(exc, "errno", None) == 28:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def load_all(con, accepted: list[Pending], first_id: int, batch_id: str, summaries: dict[str, list[dict]],
@@ -249,9 +258,14 @@ def load_all(con, accepted: list[Pending], first_id: int, batch_id: str, summari
     try:
         _commit(con, plans, summaries, batches)
         return
-    except Exception:
+    except Exception as exc:
         log.warning("batch load failed; loading in parts", exc_info=True)
+        full = _disk_full(exc)
     if not plans:
+        return
+    if full:  # no part would fare better (and DuckDB has given up on the database until reopened)
+        for lp in plans:
+            lp.pending.result = _failed(lp, _DISK_FULL)
         return
     if _refresh_fails(con):
         for lp in plans:
@@ -278,8 +292,8 @@ def _load_parts(con, plans: list[_LoadPlan], summaries, batches) -> None:
         lp.pending.result = _failed(lp)
 
 
-def _failed(lp: _LoadPlan) -> FileResult:
-    return FileResult(lp.pending.display, "rejected", lp.kind, messages=[f"{where(lp.pending)}:{_NOT_LOADED}"])
+def _failed(lp: _LoadPlan, why: str = _NOT_LOADED) -> FileResult:
+    return FileResult(lp.pending.display, "rejected", lp.kind, messages=[f"{where(lp.pending)}:{why}"])
 
 
 def _plan_period(st: Staged) -> str | None:

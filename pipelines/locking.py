@@ -10,6 +10,11 @@ a second open fails at once instead of waiting. So:
   separate opens exclude each other even within one process). The kernel drops the lock when
   its holder dies, ``kill -9`` included. The holder writes what it is doing into the file, so
   that the one waiting can say what it waits for (排队中…).
+- a writer that opens the file read-write (:func:`open_warehouse`) first flags it, with a second
+  ``flock`` on ``<warehouse>.writing`` held until its writer lock is released
+  (:func:`writer_writing` tells readers): the dashboard's readers then start no new query (they
+  wait for the commit) and let go of their connection as soon as the query under way is done,
+  so that a stream of page views cannot keep an import out.
 - :func:`open_warehouse` opens the file, waiting while another process (or thread) holds it in
   the conflicting mode: a writer waits for readers to finish their query, a reader for a writer
   to commit. It tells a damaged file (:class:`WarehouseDamaged`, with the restore command) from
@@ -38,7 +43,7 @@ from pipelines import faults
 from pipelines.settings import load_toml
 
 __all__ = ["WarehouseError", "WarehouseBusy", "WarehouseDamaged", "waits", "lock_path", "writer_lock",
-           "writer_active", "open_warehouse", "restore_advice", "classify"]
+           "writer_active", "writer_writing", "claim_writing", "open_warehouse", "restore_advice", "classify"]
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +83,47 @@ _HELD = threading.local()
 def _held() -> set[str]:
     if not hasattr(_HELD, "paths"):
         _HELD.paths = set()
+        _HELD.writing = {}
     return _HELD.paths
+
+
+def _writing_path(db: Path | str) -> Path:
+    db = Path(db).resolve()
+    return db.with_name(db.name + ".writing")
+
+
+def claim_writing(db: Path | str) -> None:
+    """Flag that the holder of the writer lock now needs the file itself (until it releases the
+    lock): readers start no new query and let go of their connection."""
+    if str(db) == ":memory:":
+        return
+    key = str(lock_path(Path(db).resolve()))
+    if key not in _held() or key in _HELD.writing:
+        return
+    f = open(_writing_path(db), "a+b")
+    fcntl.flock(f, fcntl.LOCK_EX)  # only readers' brief tests compete: the writer lock is ours
+    _HELD.writing[key] = f
+
+
+def _release_writing(key: str) -> None:
+    f = _HELD.writing.pop(key, None)
+    if f is not None:
+        fcntl.flock(f, fcntl.LOCK_UN)
+        f.close()
+
+
+def writer_writing(db: Path | str) -> bool:
+    """Whether a writer has flagged that it needs the file now (:func:`claim_writing`)."""
+    try:
+        with open(_writing_path(db), "rb") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(f, fcntl.LOCK_UN)
+    except FileNotFoundError:
+        return False
+    return False
 
 
 def _holder(path: Path) -> str:
@@ -135,6 +180,7 @@ def writer_lock(db: Path | str, what: str = "写入数据仓库", wait: float | 
         try:
             yield
         finally:
+            _release_writing(key)
             _held().discard(key)
             fcntl.flock(f, fcntl.LOCK_UN)
     finally:
@@ -161,7 +207,8 @@ def writer_active(db: Path | str) -> bool:
 def _is_conflict(exc: duckdb.Error) -> bool:
     """A lock held by another process, or a connection of the other mode in this one."""
     text = str(exc)
-    return "Could not set lock" in text or "Conflicting lock" in text or "different configuration" in text
+    return any(t in text for t in ("Could not set lock", "Conflicting lock", "different configuration",
+                                   "Unique file handle conflict"))
 
 
 def _not_damage(exc: duckdb.Error) -> str | None:
@@ -202,6 +249,8 @@ def open_warehouse(db: Path | str, read_only: bool = False, wait: float | None =
 
     if wait is None:
         wait = waits()["reader_wait_seconds" if read_only else "writer_wait_seconds"]
+    if not read_only:
+        claim_writing(db)
     deadline = time.monotonic() + wait
     told = False
     while True:

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.locking import WarehouseBusy, WarehouseDamaged, WarehouseError, open_warehouse, restore_advice, writer_lock
+from pipelines.locking import (WarehouseBusy, WarehouseDamaged, WarehouseError, claim_writing, open_warehouse,
+                               restore_advice, writer_lock)
 from pipelines.refresh import raw_ahead, refresh, stale_reasons
 from pipelines.settings import DATA_DIR
 from pipelines.warehouse import table_exists, transaction
@@ -214,6 +215,7 @@ def restore(db: Path | str, src: Path | str, force: bool = False) -> int:
     db.parent.mkdir(parents=True, exist_ok=True)
     kept = None
     with writer_lock(db, what="恢复备份", on_wait=_say):
+        claim_writing(db)  # the dashboard lets go of the file it replaces
         part = db.with_name(db.name + ".restoring")
         shutil.copyfile(src, part)  # a new file: a new inode and time, so every cached page result is dropped
         _fsync(part)

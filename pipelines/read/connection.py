@@ -1,10 +1,12 @@
 """The dashboard's connection to the warehouse, and the one caching decorator every query uses.
 
-Values reach SQL as parameters. Each query opens the warehouse read-only, runs and closes it
-again (:func:`query`), so that a reader never keeps an import waiting longer than one query
-(DuckDB admits no writer while any reader has the file open); while an import commits, a query
-waits for it (``reader_wait_seconds`` of ``config/warehouse.toml``). Opening costs tens of
-milliseconds, which the cache pays only once per warehouse version: a query result is cached
+Values reach SQL as parameters. DuckDB admits no writer while any reader has the file open, and
+opening it costs tens of milliseconds (hundreds on a busy machine): so the app's queries share
+one read-only connection, which is closed as soon as no query runs and a writer has flagged that
+it needs the file (``pipelines.locking.writer_writing``; a watcher thread looks every 50 ms), or
+after two idle seconds. A reader thus keeps an import waiting for no longer than the query under
+way; while a writer writes, a new query waits for its commit (``reader_wait_seconds`` of
+``config/warehouse.toml``). A query result is cached
 (``st.cache_data``, bounded by ttl and max_entries) under a key that includes the version of the
 file and of its write-ahead log, so a finished import or restore shows at once and one
 warehouse's results never serve another. A missing table, a busy or a damaged warehouse raises
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -23,7 +27,8 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from pipelines.locking import WarehouseBusy, WarehouseDamaged, WarehouseError, classify, open_warehouse
+from pipelines.locking import (WarehouseBusy, WarehouseDamaged, WarehouseError, classify, open_warehouse, waits,
+                               writer_writing)
 from pipelines.warehouse import default_db_path
 
 __all__ = ["DataUnavailable", "TTL", "MAX_ENTRIES", "db_path", "query", "cursor", "cached", "version_key",
@@ -45,8 +50,94 @@ def db_path() -> Path:
     return default_db_path().resolve()
 
 
+IDLE_SECONDS = 2.0   # the shared connection is closed after this long without a query
+WATCH_SECONDS = 0.05  # how often the watcher looks for a writer
+
+
+class _Shared:
+    """The one read-only connection the app's queries share while no writer wants the file."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.con: duckdb.DuckDBPyConnection | None = None
+        self.path: Path | None = None
+        self.inode: int | None = None
+        self.users = 0
+        self.last = 0.0
+        self.watcher: threading.Thread | None = None
+
+    def _close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+        self.con = self.path = self.inode = None
+
+    def take(self, path: Path) -> duckdb.DuckDBPyConnection | None:
+        """A cursor on the shared connection, once no writer is writing; None when the shared
+        connection is still in use on a replaced file (the caller opens one of its own)."""
+        wait = waits()["reader_wait_seconds"]
+        deadline = time.monotonic() + wait
+        while writer_writing(path):
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(f"数据仓库正在写入,已等待 {wait:.0f} 秒")
+            time.sleep(WATCH_SECONDS)
+        with self.lock:
+            inode = path.stat().st_ino
+            if self.con is not None and (self.path != path or self.inode != inode) and self.users == 0:
+                self._close()  # another warehouse, or the file was replaced (a restore)
+            if self.con is None:
+                self.con = open_warehouse(path, read_only=True)
+                self.path, self.inode = path, inode
+            elif self.path != path or self.inode != inode:
+                return None
+            self.users += 1
+            if self.watcher is None:
+                self.watcher = threading.Thread(target=self._watch, daemon=True, name="warehouse-reader-watch")
+                self.watcher.start()
+            return self.con.cursor()
+
+    def give_back(self) -> None:
+        with self.lock:
+            self.users -= 1
+            self.last = time.monotonic()
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(WATCH_SECONDS)
+            with self.lock:
+                if self.con is not None and self.users == 0 and (
+                        time.monotonic() - self.last > IDLE_SECONDS or writer_writing(self.path)):
+                    self._close()
+
+    def close(self) -> None:
+        with self.lock:
+            if self.users == 0:
+                self._close()
+
+
+_SHARED = _Shared()
+
+
+class _Reader:
+    """A cursor for one query; ``close()`` gives it back (or closes its own connection)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, shared: bool) -> None:
+        self._con, self._shared = con, shared
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
+
+    def close(self) -> None:
+        if self._con is None:
+            return
+        self._con.close()
+        self._con = None
+        if self._shared:
+            _SHARED.give_back()
+
+
 def close_connection() -> None:
-    """Nothing to close: no connection outlives its query (kept for the callers of old)."""
+    """Close the shared read connection when no query uses it."""
+    _SHARED.close()
 
 
 def clear_caches() -> None:
@@ -54,18 +145,22 @@ def clear_caches() -> None:
     st.cache_data.clear()
 
 
-def cursor() -> duckdb.DuckDBPyConnection:
-    """A read-only connection of its own, for the few readers that take a connection: close it
-    right after the query."""
+def cursor() -> _Reader:
+    """A read-only cursor for one query (close it right after), on the shared connection."""
     path = db_path()
     if not path.exists():
         raise DataUnavailable(f"数据仓库文件不存在:{path}。请先在「数据上报」页上传工作簿,或由管理员运行 `renovation demo`。")
     try:
-        return open_warehouse(path, read_only=True)
+        shared = _SHARED.take(path)
+        if shared is not None:
+            return _Reader(shared, True)
+        return _Reader(open_warehouse(path, read_only=True), False)
     except WarehouseBusy as exc:
         raise DataUnavailable("数据仓库正在写入(有导入正在提交),请稍后刷新页面。") from exc
     except WarehouseError as exc:  # damaged: the message names the restore command, not an upload
         raise DataUnavailable(str(exc)) from exc
+    except FileNotFoundError as exc:
+        raise DataUnavailable(f"数据仓库文件不存在:{path}。") from exc
 
 
 def query(sql: str, params: list | tuple | dict = ()) -> pl.DataFrame:
