@@ -86,7 +86,7 @@ def assert_whole(db: Path, before: dict, clean: dict) -> None:
 def rerun_completes(db: Path, batch: Path, clean: dict, service: bool = False) -> None:
     proc = run(db, [batch], service=service)
     assert proc.returncode == 1, proc.stderr
-    assert "已损坏" not in proc.stderr and "Traceback" not in proc.stderr
+    assert "renovation restore" not in proc.stderr and "Traceback" not in proc.stderr
     got = snapshot(db, attempts=False)
     assert not differences(got, clean), differences(got, clean)
 
