@@ -98,11 +98,23 @@ def _last_state(con: duckdb.DuckDBPyConnection) -> tuple | None:
                        "order by refreshed_at desc limit 1").fetchone()
 
 
+def _legacy_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """A warehouse made before refreshes were recorded: current when the signals were computed
+    after the last file was loaded."""
+    if not (table_exists(con, "marts.signal_rule_counts") and table_exists(con, "core.submissions")):
+        return False
+    computed, ingested = con.execute("select (select max(computed_at) from marts.signal_rule_counts), "
+                                     "(select max(ingested_at) from raw.submissions)").fetchone()
+    return computed is not None and ingested is not None and computed >= ingested
+
+
 def raw_ahead(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether raw holds files the derived layers were not refreshed with."""
     files, last = _raw_files(con)
     state = _last_state(con)
-    return bool(files) if state is None else (files, last) != (state[0], state[1])
+    if state is None:
+        return bool(files) and not _legacy_current(con)
+    return (files, last) != (state[0], state[1])
 
 
 def stale_reasons(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -113,7 +125,9 @@ def stale_reasons(con: duckdb.DuckDBPyConnection) -> list[str]:
     files, last = _raw_files(con)
     state = _last_state(con)
     if state is None:
-        return [f"汇总结果没有刷新记录(原始层有 {files} 个文件)"] if files else []
+        if not files or _legacy_current(con):  # made by an older version: the settings used are unknown
+            return []
+        return [f"汇总结果早于原始层(原始层有 {files} 个文件,没有刷新记录)"]
     reasons = []
     if (files, last) != (state[0], state[1]):
         reasons.append(f"原始层现有 {files} 个文件,汇总结果只包含最近一次刷新时的 {state[0]} 个")

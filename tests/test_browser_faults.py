@@ -44,7 +44,7 @@ def choose(p, *files: Path | dict) -> None:
     payload = [str(f) if isinstance(f, Path) else f for f in files]
     p.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(payload)
     name = files[-1].name if isinstance(files[-1], Path) else files[-1]["name"]
-    p.wait_for_selector(f'[data-testid="stFileUploaderFileName"]:has-text("{name[:20]}")', timeout=60_000)
+    p.wait_for_selector(f"text={name[:12]}", timeout=60_000)
 
 
 def submit(p) -> None:

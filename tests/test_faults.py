@@ -76,11 +76,12 @@ def clean(batch, small_db, tmp_path_factory) -> dict:
 
 def assert_whole(db: Path, before: dict, clean: dict) -> None:
     """No file half in: raw, core and marts agree, and the warehouse is the one before the
-    import or the one after it."""
+    import or the one after it. (The import log's lines for the files not loaded are written
+    just after the commit: a crash in between loses only them, and the re-run writes them.)"""
     assert operations.problems(db) == ([], False)
     now = snapshot(db, attempts=False)
-    assert not differences(now, before) or not differences(now, clean), (differences(now, before),
-                                                                          differences(now, clean))
+    data = [t for t in differences(now, clean) if t != "raw.ingest_log"]
+    assert not differences(now, before) or not data, (differences(now, before), data)
 
 
 def rerun_completes(db: Path, batch: Path, clean: dict, service: bool = False) -> None:
