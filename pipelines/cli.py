@@ -7,6 +7,7 @@ stack trace: unexpected errors are logged and reported in one Chinese line.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
 import os
@@ -178,6 +179,11 @@ def main(argv: list[str] | None = None) -> int:
         known = classify(exc, _db(args)) if isinstance(exc, duckdb.Error) else None
         if known is not None:  # a damaged file found while reading it
             print(str(known), file=sys.stderr)
+            return EXIT_FAIL
+        if getattr(exc, "errno", None) == errno.ENOSPC or "No space left on device" in str(exc):
+            log.debug("disk full", exc_info=True)
+            print(f"磁盘空间已满,{args.command} 未完成;导入与写入都在事务中进行,数据仓库 {_db(args)} 未被改动。"
+                  "请清理磁盘后重试。", file=sys.stderr)
             return EXIT_FAIL
         log.debug("unexpected error", exc_info=True)
         print(f"出错了:{type(exc).__name__}: {exc}(加 -v 查看详细日志)", file=sys.stderr)

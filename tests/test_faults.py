@@ -204,8 +204,8 @@ def test_a_full_disk_fails_the_import_whole_and_the_rerun_completes(batch, clean
     before = snapshot(db, attempts=False)
     filler = small_disk / "filler"
     free = shutil.disk_usage(small_disk).free
-    with filler.open("wb") as f:  # leave about 300 KiB: less than the import writes
-        f.write(b"\0" * max(0, free - 300 * 1024))
+    with filler.open("wb") as f:  # leave about 64 KiB: less than the import writes
+        f.write(b"\0" * max(0, free - 64 * 1024))
     proc = run(db, [batch])
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "磁盘" in proc.stderr, proc.stderr[-2000:]
