@@ -88,7 +88,7 @@ def w() -> Warehouse:
     # 2021-05 resubmitted on 1 July (after the end of June) with one row changed → RETRO_REVISION for 友谊小区 2021-05 only
     w.report(KRL, "2021-05", [{**_row(n, "2021-05"), **({"invest_done_wan_yuan": 111.0} if n == "友谊小区" else {})}
                               for n in PROJECTS], fill_date="2021-07-01", name="库尔勒月报2021-05(重报).xlsx")
-    # 轮台县 reports only January and February of 2021 (latest month of any county is 2021-11)
+    # 轮台县 reports only January and February of 2021 (the latest month received from any county is 2021-11)
     for month in ("2021-01", "2021-02"):
         w.report(LT, month, [dict(name="团结小区", start_date=STARTED, pct_progress=10.0, invest_done_wan_yuan=30.0,
                                   paid_wan_yuan=30.0)])
@@ -138,10 +138,12 @@ def test_inflated_scale_from_reports(w):
 
 
 def test_missing_report(w):
-    # 库尔勒市: June of 2021; 轮台县: March to November (9 months) — up to the latest month of any county
+    # 库尔勒市: June of 2021; 轮台县: March to October (8 months) — up to the latest due month of the data
+    # clock: the newest 填报日期 is 2021-12-03 (库尔勒市's November report), before November's deadline
+    # (12-05), so October is the latest due month and 轮台县 is not yet missing November
     flagged = _flagged(w, "MISSING_REPORT")
     assert [p for c, p, _ in flagged if c == KRL] == ["2021-06"]
-    assert [p for c, p, _ in flagged if c == LT] == [f"2021-{m:02d}" for m in range(3, 12)]
+    assert [p for c, p, _ in flagged if c == LT] == [f"2021-{m:02d}" for m in range(3, 11)]
     assert all(s["plan_year"] is None and s["community_name"] is None for s in w.signals("MISSING_REPORT"))
 
 
