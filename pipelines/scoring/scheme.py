@@ -53,7 +53,7 @@ class Scheme:
         return tuple(g for _, g in self.grades) + (self.grade_below,)
 
     def grades_text(self) -> str:
-        """The cut-offs in Chinese, e.g. 优秀 ≥ 95,良好 ≥ 85,合格 ≥ 75,差 < 75."""
+        """The cut-offs in Chinese, highest first, e.g. 优秀 ≥ 95,…,差 < 75 with the default scheme."""
         return "".join(f"{g} ≥ {t:g}," for t, g in self.grades) + f"{self.grade_below} < {self.grades[-1][0]:g}"
 
 
