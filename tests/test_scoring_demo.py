@@ -19,18 +19,6 @@ from pipelines import scoring
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory) -> Path:
-    from demogen import generate
-    from pipelines.ingest import ingest_paths
-
-    root = tmp_path_factory.mktemp("demo_scores")
-    files = generate(root / "files", seed=2021)
-    db = root / "demo.duckdb"
-    ingest_paths(files, db_path=db)
-    return db
-
-
 def _rows(con, sql: str) -> list[dict]:
     cur = con.execute(sql)
     cols = [d[0] for d in cur.description]

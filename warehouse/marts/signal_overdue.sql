@@ -1,4 +1,5 @@
 -- One row per centrally subsidised project of plan year Y in its county's November report of Y, assessed by OVERDUE: not finished by the deadline of its plan year.
+-- key: signal_id
 with
 
 reports as (
