@@ -170,3 +170,27 @@ def test_the_due_months_agree_with_the_deadlines(early):
     rows = early.con.execute("select m.report_month, m.due_date, m.is_due, c.as_of_date "
                              "from marts.data_clock_months as m cross join marts.data_clock as c").fetchall()
     assert rows and all(is_due == (due <= as_of) for _, due, is_due, as_of in rows)
+
+
+def test_the_report_and_the_cli_exports_state_the_clock(early, tmp_path, capsys):
+    from pipelines import report
+    from pipelines.signals import flags
+
+    path = tmp_path / "w.duckdb"
+    early.con.execute(f"attach '{path}' as f")  # a test-local path
+    early.con.execute("copy from database memory to f")
+    early.con.execute("detach f")
+    out = tmp_path / "flags.csv"
+    assert flags.run_flags(path, out) == 0
+    note = flags.thresholds_path(out).read_text(encoding="utf-8-sig")
+    assert "数据截至 2021-11-28" in note and "应报至 2021-10" in note
+    assert scoring.run_scores(path, 2021, "annual", tmp_path / "scores.csv") == 0
+    assert "截至2021-10" in capsys.readouterr().err
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        data = report.collect(con, 2021)
+    finally:
+        con.close()
+    assert (data.as_of_month, data.as_of_date, data.as_of_label) == ("2021-10", "2021-11-28", "截至2021-10")

@@ -421,7 +421,7 @@ def test_formula_escape_in_export():
 def test_whatif_split_hand_worked():
     # central A 100, B 300 → pool 0.2 × 400 = 80; weights A 100 × 90/100 = 90, B 300 × 60/100 = 180
     # A: 80 × 90/270 = 26.667 (own part 20, +6.667); B: 80 × 180/270 = 53.333 (own 60, −6.667)
-    rows = {r.county_code: r for r in whatif.split_performance_share({"A": 100, "B": 300}, {"A": 90, "B": 60})}
+    rows = {r.county_code: r for r in whatif.split_performance_share({"A": 100, "B": 300}, {"A": 90, "B": 60}, 0.2)}
     assert rows["A"].share_wan_yuan == pytest.approx(80 * 90 / 270)
     assert rows["A"].change_wan_yuan == pytest.approx(80 * 90 / 270 - 20)
     assert rows["B"].share_wan_yuan == pytest.approx(80 * 180 / 270)
@@ -429,7 +429,7 @@ def test_whatif_split_hand_worked():
 
 
 def test_whatif_equal_scores_keep_own_part_and_unscored_get_nothing():
-    rows = whatif.split_performance_share({"A": 100, "B": 300, "C": 50}, {"A": 70, "B": 70, "C": None})
+    rows = whatif.split_performance_share({"A": 100, "B": 300, "C": 50}, {"A": 70, "B": 70, "C": None}, 0.2)
     by = {r.county_code: r for r in rows}
     # pool 0.2 × 450 = 90; weights 70, 210, 0 → A 90 × 70/280 = 22.5, B 67.5, C 0
     assert by["A"].share_wan_yuan == pytest.approx(22.5) and by["C"].share_wan_yuan == 0

@@ -82,6 +82,6 @@ def load_scheme(path: Path | None = None) -> Scheme:
         old_built_until=constants.as_int("goal.built_until"),
         grades=grades,
         grade_below=data["grade_below"]["grade"],
-        performance_share=float(data.get("whatif", {}).get("performance_share", 0.2)),
+        performance_share=float(data["whatif"]["performance_share"]),
     )
 
