@@ -177,7 +177,7 @@ def compute_truth(w: World) -> list[dict]:
             if r.done > r.total * 1.1 + 1e-9:
                 flag("INVEST_EXCEEDS_PLAN", f"累计完成投资{r.done:.2f}万元,计划总投资{r.total:.2f}万元")
             prev = r
-        if p.central > 0:
+        if p.central > 0 and mi(p.year, 11) <= latest:  # judged once November is due (the data clock)
             nov = mi(p.year, 11)
             f = current.get((p.county, nov))
             if f is not None:

@@ -194,3 +194,21 @@ def test_the_report_and_the_cli_exports_state_the_clock(early, tmp_path, capsys)
     finally:
         con.close()
     assert (data.as_of_month, data.as_of_date, data.as_of_label) == ("2021-10", "2021-11-28", "截至2021-10")
+
+
+@pytest.mark.parametrize(("later_fill", "flagged"), [(None, False), ("2021-12-06", True)])
+def test_overdue_judges_a_november_report_once_november_is_due(later_fill, flagged):
+    # 库尔勒市's November report, handed in on 28 November, shows its subsidised project unfinished;
+    # it may still finish by the 30th and resubmit until 5 December: OVERDUE waits for the deadline
+    w = Warehouse()
+    w.ledger(KRL, [dict(name="团结小区")])
+    w.plan(KRL, 2021, [dict(name="团结小区", central_subsidy_wan_yuan=100.0)])
+    for m in range(1, 12):
+        w.report(KRL, f"2021-{m:02d}", [dict(name="团结小区", start_date="2021-03-01", pct_progress=8.0 * m)],
+                 fill_date="2021-11-28" if m == 11 else _next_fifth(m))
+    if later_fill:
+        w.plan(KRL, 2022, [dict(name="幸福小区")], fill_date=later_fill)
+    w.build()
+    assessable, hits = w.counts("OVERDUE")
+    assert (assessable, hits) == ((1, 1) if flagged else (0, 0))
+    assert [s["period"] for s in w.signals("OVERDUE")] == (["2021-11"] if flagged else [])

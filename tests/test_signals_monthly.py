@@ -80,7 +80,9 @@ def w() -> Warehouse:
         if month == "2021-06":                # MISSING_REPORT for 库尔勒市 2021-06
             continue
         fill = {"2021-02": "2021-03-05",      # on the 5th: on time
-                "2021-03": "2021-04-06"}.get(month, "auto")  # LATE_REPORT: after the 5th
+                "2021-03": "2021-04-06",      # LATE_REPORT: after the 5th
+                # on its deadline: the newest 填报日期, on which November becomes due (data clock)
+                "2021-11": "2021-12-05"}.get(month, "auto")
         w.report(KRL, month, [_row(n, month) for n in PROJECTS], fill_date=fill)
     # 2021-04 resubmitted on 31 May (the end of M+1: not after) with a change → no RETRO_REVISION
     w.report(KRL, "2021-04", [{**_row(n, "2021-04"), **({"paid_wan_yuan": 99.0} if n == "幸福小区" else {})}
@@ -138,12 +140,11 @@ def test_inflated_scale_from_reports(w):
 
 
 def test_missing_report(w):
-    # 库尔勒市: June of 2021; 轮台县: March to October (8 months) — up to the latest due month of the data
-    # clock: the newest 填报日期 is 2021-12-03 (库尔勒市's November report), before November's deadline
-    # (12-05), so October is the latest due month and 轮台县 is not yet missing November
+    # 库尔勒市: June of 2021; 轮台县: March to November (9 months) — up to the latest due month of the data
+    # clock: the newest 填报日期 is 2021-12-05 (库尔勒市's November report), November's deadline
     flagged = _flagged(w, "MISSING_REPORT")
     assert [p for c, p, _ in flagged if c == KRL] == ["2021-06"]
-    assert [p for c, p, _ in flagged if c == LT] == [f"2021-{m:02d}" for m in range(3, 11)]
+    assert [p for c, p, _ in flagged if c == LT] == [f"2021-{m:02d}" for m in range(3, 12)]
     assert all(s["plan_year"] is None and s["community_name"] is None for s in w.signals("MISSING_REPORT"))
 
 
