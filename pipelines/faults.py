@@ -16,7 +16,7 @@ import time
 __all__ = ["POINTS", "reached"]
 
 # in the order an import passes them (refresh.<step> after each step of pipelines.refresh.STEPS)
-POINTS = ("hashed", "read", "validated", "locked", "written", "refresh.core", "refresh.links", "refresh.marts",
+POINTS = ("hashed", "read", "validated", "locked", "written", "refresh.settings", "refresh.core", "refresh.links", "refresh.marts",
           "refresh.verdicts", "refresh.signals", "refresh.scores", "refreshed", "committed", "logged",
           "service.job")
 

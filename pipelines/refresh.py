@@ -1,8 +1,11 @@
 """The refresh: rebuild every derived table from raw and staging, as one explicit list of steps.
 
+    settings  every number of pipelines/config/*.toml into ``marts.settings`` (pipelines.constants),
+              which the SQL models read
     core      SQL models of ``warehouse/core`` (the current view of submissions, plan and report rows)
     links     identity links: plan rows to ledger communities, report rows to plan rows
-    marts     SQL models of ``warehouse/marts`` that no later step builds (progress, indicators)
+    marts     SQL models of ``warehouse/marts`` that no later step builds (the data clock, progress,
+              indicators)
     verdicts  wait for the batch's validation verdicts (an import's rows may still be validated
               by the GX service); stop here when a row failed
     signals   every rule of flags.md into ``marts.signals``, with coverage, risk and verdicts
@@ -26,7 +29,7 @@ from collections.abc import Callable
 
 import duckdb
 
-from pipelines import faults, linking
+from pipelines import constants, faults, linking
 from pipelines.scoring import store as scores
 from pipelines.signals import engine as signals
 from pipelines.settings import CONFIG_DIR
@@ -36,7 +39,7 @@ __all__ = ["STEPS", "refresh", "plain_marts", "stale_reasons", "raw_ahead", "set
 
 log = logging.getLogger(__name__)
 
-STEPS = ("core", "links", "marts", "verdicts", "signals", "scores")
+STEPS = ("settings", "core", "links", "marts", "verdicts", "signals", "scores")
 
 
 def plain_marts() -> tuple[str, ...]:
@@ -46,12 +49,15 @@ def plain_marts() -> tuple[str, ...]:
 
 
 def refresh(con: duckdb.DuckDBPyConnection, await_verdicts: Callable[[], bool] | None = None,
-            timings: dict[str, float] | None = None) -> bool:
+            timings: dict[str, float] | None = None, only: tuple[str, ...] = STEPS) -> bool:
     """Run the steps in order, in the caller's transaction. ``await_verdicts`` answers whether
     every row of the batch being loaded passed validation; when it answers False the refresh
-    stops there and returns False (the caller rolls back). Returns True when every step ran."""
+    stops there and returns False (the caller rolls back). ``only`` runs a subset of the steps,
+    still in their order (``renovation flags`` after a change of the configuration: settings,
+    marts, signals). Returns True when every step ran."""
     timings = timings if timings is not None else {}
     steps: dict[str, Callable[[], object]] = {
+        "settings": lambda: constants.publish(con),
         "core": lambda: run_models(con, model_names("core"), schema="core"),
         "links": lambda: linking.link_all(con),
         "marts": lambda: run_models(con, plain_marts()),
@@ -59,7 +65,7 @@ def refresh(con: duckdb.DuckDBPyConnection, await_verdicts: Callable[[], bool] |
         "signals": lambda: signals.refresh(con),
         "scores": lambda: scores.refresh(con),
     }
-    for name in STEPS:
+    for name in (s for s in STEPS if s in only):
         t = time.perf_counter()
         outcome = steps[name]()
         timings[f"refresh.{name}"] = time.perf_counter() - t
@@ -67,12 +73,13 @@ def refresh(con: duckdb.DuckDBPyConnection, await_verdicts: Callable[[], bool] |
             log.info("refresh stopped: rows of the batch failed validation")
             return False
         faults.reached(f"refresh.{name}")
-    _record(con)
+    if set(only) >= set(STEPS):  # a partial refresh leaves other layers as they were: not recorded
+        _record(con)
     return True
 
 
-# configuration read only when files are read (not by the refresh): a change needs no refresh
-_READING_ONLY = frozenset({"headers.toml", "limits.toml", "warehouse.toml"})
+# configuration the refresh does not read (header aliases; waits for the warehouse): a change needs none
+_READING_ONLY = frozenset({"headers.toml", "warehouse.toml"})
 
 
 def settings_fingerprint() -> dict[str, str]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.clock import clock_text
 from pipelines.locking import open_warehouse
 from pipelines.read.exports import write_flags
 from pipelines.signals.rules import thresholds_text
@@ -57,9 +58,10 @@ def run_flags(db_path: Path, out: Path | None) -> int:
         con = open_warehouse(db_path, read_only=True)
     try:
         rows = flag_rows(con)
+        clock = clock_text(con)
     finally:
         con.close()
-    text = thresholds_text()
+    text = clock + "\n" + thresholds_text()
     buf = io.StringIO(newline="")
     n = write_flags(rows, buf)
     data = buf.getvalue().encode("utf-8-sig")
