@@ -225,7 +225,7 @@ def _refresh_fails(con) -> bool:
         refresh(con)
         return False
     except Exception:
-        log.error("the refresh fails without any new file", exc_info=True)
+        log.info("the refresh fails without any new file", exc_info=True)
         return True
     finally:
         with contextlib.suppress(Exception):
@@ -259,7 +259,7 @@ def load_all(con, accepted: list[Pending], first_id: int, batch_id: str, summari
         _commit(con, plans, summaries, batches)
         return
     except Exception as exc:
-        log.warning("batch load failed; loading in parts", exc_info=True)
+        log.info("batch load failed; loading in parts", exc_info=True)
         full = _disk_full(exc)
     if not plans:
         return
@@ -288,7 +288,7 @@ def _load_parts(con, plans: list[_LoadPlan], summaries, batches) -> None:
     try:
         _commit(con, [lp], summaries, batches)
     except Exception:
-        log.error("load failed for %s", lp.pending.path, exc_info=True)
+        log.info("load failed for %s", lp.pending.path, exc_info=True)
         lp.pending.result = _failed(lp)
 
 
@@ -319,4 +319,4 @@ def log_all(con, items: list[Pending], batch_id: str) -> None:
         with transaction(con):
             insert_rows(con, "raw.ingest_log", rows)
     except Exception:
-        log.warning("could not log %d files", len(rows), exc_info=True)
+        log.info("could not log %d files", len(rows), exc_info=True)

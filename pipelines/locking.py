@@ -234,7 +234,7 @@ def classify(exc: duckdb.Error, db: Path | str) -> WarehouseError | None:
         return WarehouseBusy(f"数据仓库 {db} 正被其他程序写入,请稍后重试。")
     if isinstance(exc, (duckdb.IOException, duckdb.SerializationException, duckdb.InternalException)) and any(
             d in text for d in _DAMAGE):
-        log.warning("warehouse %s damaged: %s", db, exc)
+        log.info("warehouse %s damaged: %s", db, exc)
         return WarehouseDamaged(f"数据仓库文件 {db} 已损坏或不完整,读取时出错。" + restore_advice(db))
     return None
 
@@ -266,7 +266,7 @@ def open_warehouse(db: Path | str, read_only: bool = False, wait: float | None =
                 told = True
                 time.sleep(_POLL)
                 continue
-            log.warning("cannot open warehouse %s: %s", db, exc)
+            log.info("cannot open warehouse %s: %s", db, exc)
             reason = _not_damage(exc)
             if reason is not None:
                 raise WarehouseError(f"无法打开数据仓库 {db}:{reason}。") from None

@@ -72,7 +72,7 @@ def _scan(con: duckdb.DuckDBPyConnection) -> list[str]:
         try:
             con.execute(f'select count(*), bit_xor(hash(t)) from "{schema}"."{name}" as t').fetchone()
         except duckdb.Error as exc:
-            log.warning("cannot read %s.%s: %s", schema, name, exc)
+            log.info("cannot read %s.%s: %s", schema, name, exc)
             out.append(f"数据表 {schema}.{name} 无法完整读取(文件已损坏)")
     return out
 
@@ -126,7 +126,7 @@ def problems(db: Path | str) -> tuple[list[str], bool]:
             return found, True
         return _layers(con), False
     except duckdb.Error as exc:
-        log.warning("check of %s failed: %s", db, exc)
+        log.info("check of %s failed: %s", db, exc)
         return ["数据仓库无法完整读取(文件已损坏)"], True
     finally:
         con.close()
@@ -269,7 +269,7 @@ def ensure_fresh(db: Path | str, product: str) -> bool:
     except WarehouseError:
         raise
     except Exception:
-        log.error("refresh before export failed", exc_info=True)
+        log.info("refresh before export failed", exc_info=True)
         _say(f"重新计算失败,未导出{product}(数据仓库未改变)。请运行 renovation check 检查数据仓库,并联系系统管理员。")
         return False
     _say("已重新计算,导出的是当前结果。")
