@@ -1,4 +1,5 @@
 -- One row per completed refresh of the derived layers: how much of raw it covered and the settings it used, so that a reader can tell results older than the data or the configuration.
+-- key: refreshed_at
 create table if not exists marts.refresh_state (
     refreshed_at  timestamp not null,
     raw_files     integer not null,     -- files in raw.submissions when the refresh ran
