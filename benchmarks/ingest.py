@@ -115,7 +115,7 @@ def main() -> None:
 
 
 PHASES = {
-    "read": "读取与整理", "load": "写入", "refresh": "更新(合计)", "refresh.core": "核心层", "refresh.linking": "识别关联",
+    "read": "读取与整理", "load": "写入", "refresh": "更新(合计)", "refresh.core": "核心层", "refresh.identity": "识别关联",
     "refresh.marts": "汇总表", "refresh.signals": "审计线索(含等待 GX 服务)", "refresh.scoring": "评分",
     "validate": "校验", "validate_wait": "等待校验结果(校验与写入、更新同时进行)", "commit": "提交",
     "close": "关闭 GX 服务与数据仓库",

@@ -4,7 +4,8 @@ One run (:func:`refresh`, a step of :func:`pipelines.warehouse.refresh`):
 
 1. the thresholds of ``pipelines/config/thresholds.toml`` go to ``marts.signal_thresholds`` and
    the rules to ``marts.signal_rules``;
-2. entity resolution (:mod:`pipelines.entity`) writes ``marts.signal_entities``;
+2. (the identity links and entities of :mod:`pipelines.identity` are already built: a step of the
+   refresh before the SQL marts)
 3. the signal models of ``warehouse/marts/signal_*.sql`` are rebuilt with those thresholds;
 4. the GX suites of ``expectations/signals.py`` validate the derived tables
    (``signal_plan_checks``, ``signal_report_checks``): each unexpected row is a signal of the
@@ -28,7 +29,6 @@ from typing import Any
 
 import duckdb
 
-from pipelines import entity
 from pipelines.warehouse import insert_rows
 
 __all__ = [
@@ -156,8 +156,9 @@ def thresholds_text(cfg: dict[str, Any] | None = None) -> str:
         nums = ",".join(f"{k}={v:g}" for k, v in _numeric(r).items())
         lines.append(f"{code}({r['label']},{r['class']},{r['severity']}):{describe_rule(code, cfg)}"
                      + (f" [{nums}]" if nums else ""))
-    e = cfg.get("entity", {})
-    lines.append("同一小区识别:" + ",".join(f"{k}={v}" for k, v in e.items()))
+    e = cfg.get("identity", {})
+    lines.append("同一小区识别(pipelines/identity):"
+                 + ",".join(f"{k}={v}" for k, v in e.items() if not isinstance(v, dict)))
     w = cfg.get("severity_weights", {})
     lines.append("风险排序权重:" + ",".join(f"{k}={v}" for k, v in w.items())
                  + ";" + ",".join(f"{k}={v}" for k, v in cfg.get("risk", {}).items()))
@@ -276,12 +277,11 @@ def _recreate_tables(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(m.sql)
 
 
-def refresh(con: duckdb.DuckDBPyConnection, entity_settings: entity.EntitySettings | None = None) -> None:
+def refresh(con: duckdb.DuckDBPyConnection) -> None:
     """Recompute every signal of flags.md on the current data (a step of warehouse.refresh)."""
     cfg = load_config()
     _recreate_tables(con)
     _write_config_tables(con, cfg)
-    entity.refresh(con, settings=entity_settings)
     run_rule_models(con)
     thresholds = rule_thresholds(cfg)
     hits, gx_counts, suite_results, columns = _run_suites(con, thresholds, bool(cfg.get("output", {}).get("data_docs", True)))
@@ -320,7 +320,7 @@ def refresh(con: duckdb.DuckDBPyConnection, entity_settings: entity.EntitySettin
         from ranked as s
         inner join marts.signal_rules as r using (rule)
         left join staging.counties as c using (county_code)
-        left join marts.signal_entities as e using (plan_row_id)
+        left join core.identity_entities as e using (plan_row_id)
         left join core.plan_rows as p using (plan_row_id)
         where s.dup_rank = 1
         """,

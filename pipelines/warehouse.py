@@ -163,10 +163,10 @@ def refresh(con: duckdb.DuckDBPyConnection, timings: dict[str, float] | None = N
     in a transaction of its own, or (``transaction=False``) in the caller's."""
     import time
 
-    from pipelines import hooks, linking
+    from pipelines import hooks, identity
 
     timings = timings if timings is not None else {}
-    steps = [("refresh.core", lambda: run_models(con, "core")), ("refresh.linking", lambda: linking.link_all(con)),
+    steps = [("refresh.core", lambda: run_models(con, "core")), ("refresh.identity", lambda: identity.refresh(con)),
              # the models a hook step rebuilds (signals, scores) are built there only, once
              ("refresh.marts", lambda: run_models(con, "marts", skip=hooks.rebuilt_models()))]
     steps += [(f"refresh.{name.rsplit('.', 1)[-1]}", lambda name=name: hooks.run_step(name, con)) for name in hooks.STEPS]

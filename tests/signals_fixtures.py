@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines import linking, signals
+from pipelines import identity, signals
 from pipelines.warehouse import init_schema, run_models
 
 KRL, LT, YL, JKQ = "652801", "652822", "652823", "652871"
@@ -91,7 +91,7 @@ class Warehouse:
     def build(self, link: bool = True) -> duckdb.DuckDBPyConnection:
         run_models(self.con, "core")
         if link:
-            linking.link_all(self.con)
+            identity.refresh(self.con)
         signals.refresh(self.con)
         return self.con
 
