@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
+from pypinyin import lazy_pinyin
+
 from pipelines.identity.normalise import parse_address, parse_name
 
 __all__ = ["name_keys", "road_key", "Index", "pairs"]
@@ -26,6 +28,8 @@ def name_keys(name: str | None, strong_only: bool = False) -> frozenset[str]:
     if not body:
         return frozenset()
     keys = {f"b:{body}", f"p:{n.pinyin}", f"c:{n.core}", f"h:{body[:2]}"}
+    if n.short and n.short != body:  # units in their short form (a slip inside an abbreviation still meets its estate)
+        keys |= {f"b:{n.short}", f"h:{n.short[:2]}", f"p:{''.join(lazy_pinyin(n.short))}"}
     if not strong_only:
         keys.add(f"t:{n.core[-2:]}|{n.kind}")
         if len(n.core) <= 2:

@@ -135,12 +135,14 @@ def _compare_names(a_written: str | None, b_written: str | None, levels: tuple[t
     if swapped:
         return NameAgreement("direction", 0.0, f"名称:方位/序号字不同「{swapped[0]}」/「{swapped[1]}」")
     tail = ("、" + steps) if steps else ""
-    if a.pinyin == b.pinyin:
-        x, y = _diff_chars(a.body, b.body)
-        return NameAgreement("homophone", lv["homophone"], f"名称:同音「{x}」/「{y}」{tail}")
-    if _one_slip(a.body, b.body):
-        x, y = _diff_chars(a.body, b.body)
-        return NameAgreement("slip", lv["slip"], f"名称:错一字「{x}」/「{y}」{tail}")
+    # a slip may sit inside an abbreviation (共销社 for 供销社): compare the short forms too
+    for x_body, y_body in ((a.body, b.body), (a.short, b.short)):
+        if "".join(lazy_pinyin(x_body)) == "".join(lazy_pinyin(y_body)) and x_body != y_body:
+            x, y = _diff_chars(x_body, y_body)
+            return NameAgreement("homophone", lv["homophone"], f"名称:同音「{x}」/「{y}」{tail}")
+        if _one_slip(x_body, y_body) and not _swapped_distinguishing(x_body, y_body, chars):
+            x, y = _diff_chars(x_body, y_body)
+            return NameAgreement("slip", lv["slip"], f"名称:错一字「{x}」/「{y}」{tail}")
     sim = round(Levenshtein.normalized_similarity(a.body, b.body), 3)
     return NameAgreement("fuzzy", sim, f"名称:相似 {sim:.2f}「{a.body}」/「{b.body}」")
 
@@ -316,21 +318,34 @@ def report_plan(report: dict, plan: dict, s: Settings) -> Comparison:
 
 def _effective(row: dict) -> dict:
     """The values to compare a plan row by: its linked ledger community's (the reference; a plan may
-    inflate its size or be a few years off), else its own; the address its own, else the ledger's."""
+    inflate its size, be a few years off or write its address as a landmark), else its own."""
     led = row.get("ledger") or {}
     out = dict(row)
     for key in ("build_year", "households", "buildings", "area_m2"):
         if led.get(key) is not None:
             out[key] = led[key]
-    out["address"] = row.get("address") or led.get("address")
+    out["address"] = led.get("address") or row.get("address")
     out["year_from_ledger"] = led.get("build_year") is not None
     return out
+
+
+def _plan_names(a: dict, b: dict, s: Settings) -> NameAgreement:
+    """Two plan rows' names; where a row is linked, its ledger community's name is the reference
+    (both linked: the ledger names decide; one linked: the better of the two readings)."""
+    la, lb = (a.get("ledger") or {}).get("name"), (b.get("ledger") or {}).get("name")
+    if la and lb:
+        return compare_names(la, lb, s)
+    plain = compare_names(a.get("name"), b.get("name"), s)
+    if not (la or lb):
+        return plain
+    via = compare_names(la or a.get("name"), lb or b.get("name"), s)
+    return via if via.score > plain.score else plain
 
 
 def plan_plan(a: dict, b: dict, s: Settings) -> Comparison:
     """Whether two plan rows are the same community. Two counties' entries are compared like any
     others (no list of boundary counties), but need their address to agree."""
-    name = compare_names(a.get("name"), b.get("name"), s)
+    name = _plan_names(a, b, s)
     if name.level in VETOES:
         return _no(0.0, name.text)
     same_county = a.get("county_code") == b.get("county_code")
@@ -374,8 +389,8 @@ def plan_plan(a: dict, b: dict, s: Settings) -> Comparison:
     if not same_county:
         # the same address text exists in many towns: two counties' entries are one estate only when
         # the address, the build year and the size all agree
-        if addr is None or addr < s.address_support:
-            return _no(0.0, name_text, "跨县市且地址不能证实")
+        if addr is None or addr < s.cross_county_address:
+            return _no(0.0, name_text, "跨县市且地址不能证实(须同路同门牌)")
         if year is None:
             return _no(0.0, name_text, "跨县市且建成年份不详")
         for key, label, _ in _SIZES[:2]:

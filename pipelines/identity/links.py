@@ -127,10 +127,13 @@ def link_reports_to_plans(reports: list[dict], plans: list[dict], s: Settings) -
 # --- plan ↔ plan ------------------------------------------------------------------------------
 
 def _pair_keys(row: dict) -> list[str]:
-    keys = [f"{row['county_code']}|{k}" for k in blocking.name_keys(row.get("name"))]
-    road = blocking.road_key(row.get("address") or (row.get("ledger") or {}).get("address"))
+    """Blocking keys of a plan row, by its own name and its ledger community's."""
+    led = row.get("ledger") or {}
+    names = [row.get("name")] + ([led["name"]] if led.get("name") else [])
+    keys = [f"{row['county_code']}|{k}" for n in names for k in blocking.name_keys(n)]
+    road = blocking.road_key(led.get("address") or row.get("address"))
     if road:  # across counties: a name equal after normalisation, on the same road
-        keys += [f"x|{road}|{k}" for k in blocking.name_keys(row.get("name"), strong_only=True)]
+        keys += [f"x|{road}|{k}" for n in names for k in blocking.name_keys(n, strong_only=True)]
     return keys
 
 

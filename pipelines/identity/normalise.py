@@ -37,7 +37,7 @@ _NUMERAL_RUN = re.compile(r"[零〇一二三四五六七八九十壹贰叁肆伍
 _PHASE = re.compile(r"\(?第?(\d+)期(?:工程)?\)?")
 _BRACKETED = re.compile(r"\([^()]*\)")
 _STREET = re.compile(r"^[\u4e00-\u9fa5]{2,6}?(?:街道办事处|街道办|街道)")
-_ROAD_PREFIX = re.compile(r"^[\u4e00-\u9fa5]{1,6}?(?:大道|大街|路|街|巷)")
+_ROAD_PREFIX = re.compile(r"^[\u4e00-\u9fa5]{2,6}?(?:大道|大街|路|街|巷)")
 _ADDRESS_AREA = re.compile(r"^[\u4e00-\u9fa5]{1,8}(?:街道办事处|街道|镇|乡)(?=.)")
 _ROAD = re.compile(r"([\u4e00-\u9fa5a-z0-9]{1,12}?(?:路|街|道|巷|大道|大街|胡同))")
 _HOUSE_NUMBERS = re.compile(r"(\d+)(?:[-~至到—](\d+))?号")
@@ -56,6 +56,7 @@ class Name:
     written: str         # as written (kept for display)
     plain: str           # after the cosmetic steps only
     body: str            # compared: without prefixes, phase, notes and estate word; abbreviations expanded
+    short: str           # body with every known unit in its shortest form (a slip inside one: 共销社 / 供销社)
     core: str            # body without its kind word
     kind: str            # the kind word ('' for a plain estate)
     phase: int | None
@@ -174,6 +175,30 @@ def _abbreviations() -> tuple[re.Pattern[str], dict[str, str]]:
     return re.compile("|".join(rx for _, rx, _ in alternatives)), targets
 
 
+@cache
+def _contractions() -> tuple[re.Pattern[str], dict[str, str]]:
+    """Full names → their shortest form, to compare names whose abbreviation has a slip."""
+    parts, targets = [], {}
+    for i, a in enumerate(vocabulary().abbreviations):
+        full, short = _plain_form(a.full), min((_plain_form(f) for f in a.forms), key=len)
+        group = f"c{i}"
+        rx = re.escape(full).replace(re.escape("{n}"), f"(?P<{group}n>\\d+)")
+        parts.append((len(full), f"(?P<{group}>{rx})"))
+        targets[group] = short
+    parts.sort(key=lambda t: -t[0])
+    return re.compile("|".join(rx for _, rx in parts)), targets
+
+
+def _contract(text: str) -> str:
+    pattern, targets = _contractions()
+
+    def repl(m: re.Match[str]) -> str:
+        number = m.groupdict().get(f"{m.lastgroup}n")
+        return targets[m.lastgroup].replace("{n}", number) if number else targets[m.lastgroup]
+
+    return pattern.sub(repl, text)
+
+
 def _expand_abbreviations(text: str) -> tuple[str, list[Step]]:
     pattern, targets = _abbreviations()
     steps: list[Step] = []
@@ -196,11 +221,18 @@ def _strip_places(text: str, steps: list[Step], keep: int = 2, roads: bool = Tru
     marks = _vocab_plain()["original_marks"]
     estate = _vocab_plain()["estate_words"]
 
-    def rest_ok(rest: str) -> bool:
+    kinds = _vocab_plain()["kind_words"]
+
+    def rest_ok(rest: str, strict: bool = False) -> bool:
+        """Enough of a name left; ``strict`` (a road taken off): a core besides the estate or kind word."""
+        if strict:
+            rest = _PHASE.sub("", _BRACKETED.sub("", rest))
         for w in estate:
             if rest.endswith(w):
                 rest = rest[: -len(w)]
                 break
+        if strict:
+            rest = next((rest[: -len(k)] for k in kinds if rest.endswith(k)), rest)
         return len(rest) >= keep
 
     for _ in range(4):
@@ -217,7 +249,7 @@ def _strip_places(text: str, steps: list[Step], keep: int = 2, roads: bool = Tru
                 break
         for rx, label in ((_STREET, "去掉街道名"), (_ROAD_PREFIX, "去掉路名"))[: 2 if roads else 1]:
             m = rx.match(text)
-            if m and rest_ok(text[m.end():]):
+            if m and rest_ok(text[m.end():], strict=label == "去掉路名"):
                 steps.append(Step(label, m.group(0), ""))
                 text, changed = text[m.end():], True
         if not changed:
@@ -260,7 +292,7 @@ def parse_name(written: str | None) -> Name:
         if text.endswith(k) and len(text) > len(k):
             core, kind = text[: -len(k)], k
             break
-    return Name(written="" if written is None else str(written).strip(), plain=plain, body=text, core=core,
+    return Name(written="" if written is None else str(written).strip(), plain=plain, body=text, short=_contract(text), core=core,
                 kind=kind, phase=phase, pinyin="".join(lazy_pinyin(text)), steps=tuple(steps))
 
 

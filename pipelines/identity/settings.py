@@ -25,6 +25,7 @@ class Settings:
     size_ratio_min: float = 0.5
     address_support: float = 0.75
     cross_county_size_ratio: float = 0.8
+    cross_county_address: float = 0.95
     area_rounding_m2: float = 1.0
     money_rounding_wan_yuan: float = 0.005
     block_max: int = 2000
