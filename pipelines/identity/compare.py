@@ -127,7 +127,7 @@ def _compare_names(a_written: str | None, b_written: str | None, levels: tuple[t
     if a.body == b.body:
         return NameAgreement("normalised", lv["normalised"], "名称:" + (steps or "去掉前后缀后一致"))
     if a.core == b.core and a.kind != b.kind:
-        return NameAgreement("unit_kind", 0.0, f"名称:同一单位不同类型「{a.kind or '小区'}」/「{b.kind or '小区'}」")
+        return NameAgreement("unit_kind", 0.0, f"名称:同名不同类型「{a.kind or '小区'}」/「{b.kind or '小区'}」")
     extra = _inserted_distinguishing(a.body, b.body, chars) or _inserted_distinguishing(a.core, b.core, chars)
     if extra:
         return NameAgreement("direction", 0.0, f"名称:差方位/序号字「{extra}」")
@@ -227,7 +227,7 @@ def everything_else_equal(a: dict, b: dict, s: Settings) -> tuple[bool, str]:
     if a.get("area_m2") is None or b.get("area_m2") is None or abs(a["area_m2"] - b["area_m2"]) > s.area_rounding_m2:
         differ.append("建筑面积")
     if differ:
-        return False, f"同一单位的不同小区({'、'.join(differ)}不同或不详)"
+        return False, f"视为不同小区({'、'.join(differ)}不同或不详)"
     return True, "其余一致(地址、建成年份、户数、楼栋数、建筑面积相同)"
 
 
@@ -280,13 +280,20 @@ def plan_ledger(plan: dict, ledger: dict, s: Settings) -> Comparison:
 
 # --- report → plan ----------------------------------------------------------------------------
 
+def _ratio_level(r: float | None, s: Settings) -> float | None:
+    """Agreement of two amounts by their ratio: equal 1, within 5% near, within 20% far, else other."""
+    w = s.report_plan
+    if r is None:
+        return None
+    return 1.0 if r == 1 else w["near"] if r >= 0.95 else w["far"] if r >= 0.8 else w["other"]
+
+
 def _money_level(a, b, s: Settings) -> tuple[float | None, str]:
     if a is None or b is None:
         return None, ""
     if abs(a - b) <= s.money_rounding_wan_yuan:
         return 1.0, f"总投资:{a:g}万元一致"
-    r = _ratio(a, b) or 0.0
-    return (0.8 if r >= 0.95 else 0.5 if r >= 0.8 else 0.1), f"总投资:{a:g}/{b:g}万元"
+    return _ratio_level(_ratio(a, b) or 0.0, s), f"总投资:{a:g}/{b:g}万元"
 
 
 def report_plan(report: dict, plan: dict, s: Settings) -> Comparison:
@@ -296,11 +303,11 @@ def report_plan(report: dict, plan: dict, s: Settings) -> Comparison:
         return _no(0.0, name.text)
     money, money_text = _money_level(report.get("total_invest_wan_yuan"), plan.get("total_invest_wan_yuan"), s)
     hh_r = _ratio(report.get("households"), plan.get("households"))
-    hh = None if hh_r is None else (1.0 if hh_r == 1 else 0.8 if hh_r >= 0.95 else 0.5 if hh_r >= 0.8 else 0.2)
+    hh = _ratio_level(hh_r, s)
     name_text, name_score = name.text, name.score
     if name.level == "unit_kind":
         if money != 1.0 or hh != 1.0:
-            return _no(0.0, name.text, "同一单位的不同小区(总投资或户数不同)")
+            return _no(0.0, name.text, "视为不同小区(总投资或户数不同)")
         name_score, name_text = s.name_levels["unit_kind"], f"{name.text},总投资与户数相同"
     if name_score < s.name_min:
         return _no(name_score, name_text)
@@ -345,17 +352,22 @@ def _plan_names(a: dict, b: dict, s: Settings) -> NameAgreement:
 def plan_plan(a: dict, b: dict, s: Settings) -> Comparison:
     """Whether two plan rows are the same community. Two counties' entries are compared like any
     others (no list of boundary counties), but need their address to agree."""
+    written = compare_names(a.get("name"), b.get("name"), s)
+    if written.level in VETOES:
+        return _no(0.0, written.text)
     name = _plan_names(a, b, s)
     if name.level in VETOES:
-        return _no(0.0, name.text)
+        return _no(0.0, name.text + "(台账名称)")
     same_county = a.get("county_code") == b.get("county_code")
     ca, cb = a.get("community_id"), b.get("community_id")
     if same_county and ca and cb:
         if ca == cb:
-            return Comparison(True, round(max(0.9, name.score), 4), ("台账小区", "名称"), ("同一台账小区", name.text))
-        return _no(0.0, "台账中为不同小区", name.text)
+            return Comparison(True, round(max(0.9, name.score), 4), ("台账小区", "名称"), ("同一台账小区", written.text))
+        return _no(0.0, "台账中为不同小区", written.text)
     ea, eb = _effective(a), _effective(b)
     name_text, name_score = name.text, name.score
+    if name is not written and name.text != written.text:  # decided on the ledger's names: show both
+        name_text = f"{written.text}(台账名称 {name.text.removeprefix('名称:')})"
     if name.level == "unit_kind":
         ok, why = everything_else_equal(ea, eb, s)
         if not ok:

@@ -38,7 +38,7 @@ class Settings:
         "name": 0.6, "address": 0.25, "address_unknown": 0.6, "build_year": 0.15, "size": 0.04,
         "same_phase": 0.05, "as_written": 0.05})
     report_plan: dict[str, float] = field(default_factory=lambda: {
-        "name": 0.5, "total_invest": 0.3, "households": 0.2})
+        "name": 0.5, "total_invest": 0.35, "households": 0.15, "near": 0.5, "far": 0.25, "other": 0.1})
     plan_plan: dict[str, float] = field(default_factory=lambda: {"name": 0.7, "address": 0.3})
 
     def __hash__(self) -> int:  # dict fields: hash by the scalars (settings are not mutated)
