@@ -53,7 +53,7 @@ def _truth(path: Path) -> list[Key]:
 
 
 def _predicted(con) -> list[Key]:
-    from pipelines.flags import flag_rows
+    from pipelines.signals.flags import flag_rows
 
     return [tuple("" if v is None else str(v) for v in (r[0], r[2], r[3], r[4], r[5])) for r in flag_rows(con)]
 
@@ -258,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
             db, truth_path, files = args.db, args.truth, []
             print(f"warehouse {db}, truth {truth_path}")
         else:
-            from pipelines.demo import generate
+            from demogen import generate
             from pipelines.ingest import ingest_paths
 
             print(f"\n=== demo seed {seed}  (workdir {seed_dir})")

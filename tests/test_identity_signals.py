@@ -85,19 +85,19 @@ def test_the_explanation_of_the_names_reaches_the_evidence(w):
 
 
 def test_the_drill_down_takes_community_and_explanation_from_one_link(w, tmp_path, monkeypatch):
-    from pipelines import queries
+    from pipelines.read import audit, connection
 
     path = tmp_path / "w.duckdb"
     w.con.execute(f"attach '{path}' as f")
     w.con.execute("copy from database memory to f")
     w.con.execute("detach f")
     monkeypatch.setenv("RENOVATION_DB", str(path))
-    queries.clear_caches()
+    connection.clear_caches()
     sid = next(s["signal_id"] for s in w.signals("INFLATED_SCALE") if s["community_name"] == "工行家属院")
-    d = queries.signal_detail(sid)
+    d = audit.signal_detail(sid)
     plan = d["plan"].row(0, named=True)
     ledger = d["ledger"].filter(d["ledger"]["community_id"] == plan["community_id"]).row(0, named=True)
     assert ledger["name"] == "工商银行家属院"
     assert plan["link_fields"].startswith("名称:缩写一致「工行」=「工商银行」")
     assert plan["link_fields"] in d["signal"]["evidence"]
-    queries.clear_caches()
+    connection.clear_caches()

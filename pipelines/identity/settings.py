@@ -9,11 +9,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from pipelines.settings import config_path
+
 __all__ = ["Settings", "Vocabulary", "Abbreviation", "load_settings", "vocabulary", "THRESHOLDS_TOML", "NAMES_TOML"]
 
-CONFIG = Path(__file__).resolve().parent.parent / "config"
-THRESHOLDS_TOML = CONFIG / "thresholds.toml"
-NAMES_TOML = CONFIG / "names.toml"
+THRESHOLDS_TOML = config_path("thresholds.toml")
+NAMES_TOML = config_path("names.toml")
 
 
 @dataclass(frozen=True)

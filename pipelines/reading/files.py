@@ -19,12 +19,13 @@ from pathlib import Path
 
 import python_calamine as pc
 
-from pipelines.headers import KIND_NAMES, HeaderMatch, fields_for, header_key, match_header
-from pipelines.parsing import find_date, find_month, normalise_text
+from pipelines.reading.headers import KIND_NAMES, HeaderMatch, fields_for, header_key, match_header
+from pipelines.reading.parsing import find_date, find_month, normalise_text
+from pipelines.settings import config_path
 
 __all__ = ["Column", "SheetLayout", "ReadError", "read_file", "limits", "col_letter"]
 
-LIMITS_TOML = Path(__file__).parent / "config" / "limits.toml"
+LIMITS_TOML = config_path("limits.toml")
 _WS = re.compile(r"\s+")
 FOOTER_WORDS = ("填表人", "审核人", "负责人", "单位负责人", "联系人", "联系电话", "制表", "注:")
 TOTALS_WORDS = ("合计", "总计", "小计")

@@ -1,0 +1,226 @@
+"""The signals step of the refresh: every rule of flags.md on the current data.
+
+One run (:func:`refresh`):
+
+1. the thresholds of ``pipelines/config/thresholds.toml`` go to ``marts.signal_thresholds`` and
+   the rules to ``marts.signal_rules``;
+2. (the identity engine, :mod:`pipelines.identity`, has already written ``core.identity_links`` and
+   ``core.identity_entities``: the links step of the refresh);
+3. the rule models (:data:`RULE_MODELS`, ``warehouse/marts/signal_*.sql``) are rebuilt with those
+   thresholds;
+4. the GX suites of ``expectations/signals.py`` validate the derived tables
+   (``signal_plan_checks``, ``signal_report_checks``): each unexpected row is a signal of the
+   duplicate and inflation rules; the temporal and money rules are SQL models
+   (``signal_<rule>.sql``, one row per unit assessed, ``is_flagged``);
+5. all signals land in ``marts.signals``; the per-rule counts in ``marts.signal_rule_counts``; the
+   marts built on them (:data:`DOWNSTREAM_MODELS`) are rebuilt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines.signals.rules import RULES, describe_rule, load_config, rule_thresholds, threshold_rows
+from pipelines.validation import service as gx_service
+from pipelines.warehouse import insert_rows, models, run_models
+
+__all__ = ["RULE_MODELS", "DOWNSTREAM_MODELS", "MODELS", "SUITE_TABLES", "refresh", "run_downstream_models"]
+
+log = logging.getLogger(__name__)
+
+# the ids of the rows behind a GX signal (expressions over the derived table's own columns)
+_GX_ROW_IDS = {
+    "DUP_SAME_YEAR": "list_filter([first_plan_row_id, plan_row_id], lambda x: x is not null)",
+    "DUP_CROSS_YEAR": "list_filter([prior_plan_row_id, community_id, plan_row_id], lambda x: x is not null)",
+    "INFLATED_SCALE": "list_filter([community_id, plan_row_id], lambda x: x is not null)",
+    "INFLATED_COST": "[plan_row_id]",
+    "NOT_IN_LEDGER": "[plan_row_id]",
+    "POST_2000": "list_filter([community_id, plan_row_id], lambda x: x is not null)",
+    "NOTICE_SHORT": "[plan_row_id]",
+}
+_UNITS = {"gx_plan": "计划行", "gx_report": "月报项目", "project": "月报项目", "county_month": "县市月份",
+          "file": "文件", "revision": "重报项目行"}
+_SQL_UNITS = {"FUNDS_IDLE": "project", "PAID_EXCEEDS_WORK": "project", "PROGRESS_REGRESSION": "project",
+              "PROGRESS_JUMP": "project", "INVEST_EXCEEDS_PLAN": "project", "OVERDUE": "project",
+              "MISSING_REPORT": "county_month", "LATE_REPORT": "county_month", "TOTALS_MISMATCH": "file",
+              "RETRO_REVISION": "revision"}
+# marts tables that keep their rows across refreshes (not made anew)
+_KEPT_TABLES = frozenset({"signal_keys"})
+# the SQL models this step builds before the suites run (the rule models and the tables they share)
+RULE_MODELS = ("signal_report_sequence", "signal_plan_checks", "signal_report_checks") + tuple(
+    f"signal_{rule.lower()}" for rule, engine in RULES if engine == "sql")
+# ...and those it rebuilds after marts.signals is written (they read the signals and the verdicts)
+DOWNSTREAM_MODELS = ("verdict_current", "verdict_rule_summary", "coverage_signals", "risk_communities", "risk_counties")
+# every marts model the signals step builds (the SQL marts step of the refresh leaves them to it)
+MODELS = RULE_MODELS + DOWNSTREAM_MODELS
+
+
+def _write_config_tables(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> None:
+    rows = threshold_rows(cfg)
+    con.execute("delete from marts.signal_thresholds")
+    con.executemany("insert into marts.signal_thresholds values (?, ?, ?, ?, ?)", rows)
+    con.execute("delete from marts.signal_rules")
+    con.executemany(
+        "insert into marts.signal_rules values (?, ?, ?, ?, ?, ?, ?)",
+        [(code, cfg["rules"][code]["class"], cfg["rules"][code]["severity"], cfg["rules"][code]["label"], engine,
+          describe_rule(code, cfg), i) for i, (code, engine) in enumerate(RULES, 1)],
+    )
+
+
+def run_downstream_models(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild the marts that read the signals and the verdicts (after a verdict, say)."""
+    run_models(con, DOWNSTREAM_MODELS)
+
+
+def _db_path(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """The file of the warehouse behind a connection (None in memory)."""
+    rows = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchall()
+    path = rows[0][0] if rows else None
+    return Path(path).resolve() if path and path != ":memory:" else None
+
+
+# the derived tables the signal suites validate (expectations/signals.py: SuiteSpec.table)
+SUITE_TABLES = ("marts.signal_plan_checks", "marts.signal_report_checks")
+
+
+def _run_suites(con: duckdb.DuckDBPyConnection, thresholds: dict[str, dict[str, float]], data_docs: bool = True):
+    """Validate the derived tables; returns (unexpected rows, per-rule counts, suite results,
+    each rule's score and evidence columns).
+
+    The tables are read here; the suites run through :func:`pipelines.validation.service.call`, in the
+    ingest's GX service when one is running, else in this process."""
+    tables = {table: con.sql(f"select * from {table}").to_arrow_table() for table in SUITE_TABLES}
+    return gx_service.call("pipelines.validation.runner:evaluate_signal_suites", tables, thresholds,
+                           _db_path(con) if data_docs else None)
+
+
+def _gx_signals_sql(rule: str, suite: str, table: str, index_column: str, columns: dict[str, tuple[str, str]]) -> str:
+    """The signal rows of one GX rule: unexpected ids joined back to their derived table;
+    ``columns`` gives each rule's score and evidence columns (from :func:`pipelines.validation.runner.evaluate_signal_suites`)."""
+    score_column, evidence_column = columns[f"{rule}|{index_column}"]
+    is_report = index_column == "report_row_id"
+    return f"""
+        select
+            md5('{rule}|' || t.{index_column}) as signal_id,
+            '{rule}' as rule,
+            t.county_code,
+            t.county_name,
+            t.plan_year,
+            {'t.period' if is_report else 'cast(null as varchar)'} as period,
+            t.name as community_name,
+            coalesce(t.{score_column}, 0.5) as score,
+            t.{evidence_column} as evidence,
+            t.file_name,
+            t.sheet_name,
+            t.row_number,
+            {'list_filter([t.plan_row_id, t.report_row_id], lambda x: x is not null)' if is_report else _GX_ROW_IDS[rule]} as row_ids,
+            t.plan_row_id,
+            'gx:{suite}/' || string_agg(distinct h.expectation, '+' order by h.expectation) as engine
+        from {table} as t
+        inner join gx_hits as h on h.row_id = t.{index_column} and h.rule = '{rule}' and h.suite = '{suite}'
+        group by all
+    """
+
+
+def _sql_signals(rule: str) -> str:
+    table = f"marts.signal_{rule.lower()}"
+    return f"""
+        select signal_id, rule, county_code, county_name, plan_year, period, community_name,
+               coalesce(score, 0.5) as score, evidence, file_name, sheet_name, row_number, row_ids, plan_row_id,
+               'sql:{table}' as engine
+        from {table}
+        where is_flagged
+    """
+
+
+def _recreate_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The tables this step rewrites whole are made anew from their DDL, so that a warehouse made
+    by an older version of the code gets their current columns."""
+    for m in models():
+        if m.schema == "marts" and m.is_ddl and m.name.startswith("signal") and m.name not in _KEPT_TABLES:
+            con.execute(f"drop table if exists {m.table}")
+            con.execute(m.sql)
+
+
+def refresh(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute every signal of flags.md on the current data (the signals step of the refresh)."""
+    cfg = load_config()
+    _recreate_tables(con)
+    _write_config_tables(con, cfg)
+    run_models(con, RULE_MODELS)
+    thresholds = rule_thresholds(cfg)
+    hits, gx_counts, suite_results, columns = _run_suites(con, thresholds, bool(cfg.get("output", {}).get("data_docs", True)))
+
+    con.execute("create or replace temp table gx_hits (rule varchar, suite varchar, expectation varchar, row_id varchar)")
+    insert_rows(con, "gx_hits", [(h[0], h[1], h[2], str(h[3])) for h in hits])
+
+    parts = []
+    for rule, engine in RULES:
+        if engine == "gx":
+            parts.append(_gx_signals_sql(rule, "signals_plan", "marts.signal_plan_checks", "plan_row_id", columns))
+            if rule == "INFLATED_SCALE":
+                parts.append(_gx_signals_sql(rule, "signals_report", "marts.signal_report_checks", "report_row_id", columns))
+        else:
+            parts.append(_sql_signals(rule))
+    union = "\nunion all by name\n".join(parts)
+    now = dt.datetime.now()
+    con.execute("delete from marts.signals")
+    con.execute(
+        f"""
+        insert into marts.signals by name
+        with raw_signals as ({union}),
+        ranked as (
+            select *, row_number() over (partition by signal_id order by engine) as dup_rank from raw_signals
+        )
+        select
+            s.signal_id, s.rule, r.class, r.severity, s.county_code,
+            coalesce(s.county_name, c.county_name) as county_name,
+            s.plan_year, s.period, s.community_name,
+            round(greatest(0.0, least(1.0, s.score)), 4) as score,
+            s.evidence, s.file_name, s.sheet_name, s.row_number, s.row_ids, s.plan_row_id,
+            e.entity_id,
+            p.central_subsidy_wan_yuan,
+            s.engine,
+            ? as computed_at
+        from ranked as s
+        inner join marts.signal_rules as r using (rule)
+        left join staging.counties as c using (county_code)
+        left join core.identity_entities as e using (plan_row_id)
+        left join core.plan_rows as p using (plan_row_id)
+        where s.dup_rank = 1
+        """,
+        [now],
+    )
+
+    con.execute(
+        """
+        insert or ignore into marts.signal_keys
+        select signal_id, rule, county_code, plan_year, period, community_name, computed_at from marts.signals
+        """
+    )
+
+    # per-rule coverage
+    counts = []
+    flagged = dict(con.execute("select rule, count(*) from marts.signals group by rule").fetchall())
+    for rule, engine in RULES:
+        if engine == "gx":
+            c = gx_counts.get(rule, {"assessable": 0, "rows": 0, "units": {"gx_plan"}})
+            unit = "、".join(sorted(_UNITS[u] for u in c["units"]))
+            counts.append((rule, unit, c["assessable"], flagged.get(rule, 0), c["rows"] - c["assessable"], engine, now))
+        else:
+            a, total = con.execute(
+                f"select count(*) filter (where is_assessable), count(*) from marts.signal_{rule.lower()}"
+            ).fetchone()
+            counts.append((rule, _UNITS[_SQL_UNITS[rule]], a, flagged.get(rule, 0), total - a, engine, now))
+    con.execute("delete from marts.signal_rule_counts")
+    con.executemany("insert into marts.signal_rule_counts values (?, ?, ?, ?, ?, ?, ?)", counts)
+    con.execute("delete from marts.signal_suite_results")
+    if suite_results:
+        con.executemany("insert into marts.signal_suite_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", suite_results)
+    run_downstream_models(con)
+    log.info("signals: %d", sum(flagged.values()))
