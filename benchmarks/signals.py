@@ -11,8 +11,8 @@
    normalisation) by per-rule F1; ``--before REV`` also runs the code of git revision REV (e.g.
    the commit before the identity engine) on the same workbooks: "before";
 4. replicates the core tables ``--scale`` times (distinct ids, each copy its own set of counties and
-   its own names, so that copies are other communities, not duplicates of each other) and times the
-   identity engine and the signal run at that size, in a fresh process.
+   its own house numbers, so that copies are namesakes elsewhere, not one estate planned by two
+   counties) and times the identity engine and the signal run at that size, in a fresh process.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ CORE_IDS = {  # table → (id columns to make distinct, has county_code, has fil
     "core.report_rows_history": (("report_row_id",), True, True),
     "core.report_rows": (("report_row_id",), True, True),
 }
-NAMED = {"core.ledger_communities", "core.plan_rows", "core.report_rows_history", "core.report_rows"}
+ADDRESSED = {"core.ledger_communities", "core.plan_rows"}
 
 
 def _truth(path: Path) -> list[Key]:
@@ -169,8 +169,8 @@ def replicate(db: Path, scale: int) -> dict[str, int]:
                     repl.append(f"file_hash || '{suffix}' as file_hash")
             if has_file:
                 repl.append(f"file_id + {k * base} as file_id")
-            if table in NAMED:  # another community of the same kind, not a copy of this one
-                repl.append(f"'{k}' || name as name")
+            if table in ADDRESSED:  # the same names elsewhere: other communities, not copies of these
+                repl.append(f"regexp_replace(address, '(\\d+)', '{k}0\\1', 'g') as address")
             where = f"where file_id < {base}" if has_file else f"where {ids[0]} not like '%#%'"
             con.execute(f"insert into {table} select * replace ({', '.join(repl)}) from {table} {where}")
     sizes = {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in CORE_IDS}

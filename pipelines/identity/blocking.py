@@ -1,5 +1,6 @@
 """Blocking: which pairs get the full comparison. No all-pairs work: rows meet only through a key
-they share, within their group (a county; a county and plan year; across counties, a road).
+they share, within their group (a county; a county and plan year; across counties, the same road
+and house number).
 
 Keys of a name (after normalisation): the body, its pinyin, the core without its kind word, the
 first two characters, the last two of the core with the kind; for short cores also the first or
@@ -12,14 +13,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-
-from pypinyin import lazy_pinyin
+from functools import lru_cache
 
 from pipelines.identity.normalise import parse_address, parse_name
 
-__all__ = ["name_keys", "road_key", "Index", "pairs"]
+__all__ = ["name_keys", "place_keys", "Index", "pairs"]
 
 
+@lru_cache(maxsize=200_000)
 def name_keys(name: str | None, strong_only: bool = False) -> frozenset[str]:
     """Blocking keys of a name; ``strong_only``: those of a name equal after normalisation, in
     pinyin or in its first characters (used across counties, with the road)."""
@@ -29,7 +30,7 @@ def name_keys(name: str | None, strong_only: bool = False) -> frozenset[str]:
         return frozenset()
     keys = {f"b:{body}", f"p:{n.pinyin}", f"c:{n.core}", f"h:{body[:2]}"}
     if n.short and n.short != body:  # units in their short form (a slip inside an abbreviation still meets its estate)
-        keys |= {f"b:{n.short}", f"h:{n.short[:2]}", f"p:{''.join(lazy_pinyin(n.short))}"}
+        keys |= {f"b:{n.short}", f"h:{n.short[:2]}", f"p:{n.short_pinyin}"}
     if not strong_only:
         keys.add(f"t:{n.core[-2:]}|{n.kind}")
         if len(n.core) <= 2:
@@ -37,10 +38,16 @@ def name_keys(name: str | None, strong_only: bool = False) -> frozenset[str]:
     return frozenset(keys)
 
 
-def road_key(address: str | None) -> str | None:
-    """The last three characters of the road (人民东路 and 镇人民东路 meet), None without a road."""
-    road = parse_address(address).road
-    return road[-3:] if road else None
+def place_keys(address: str | None, max_range: int = 20) -> list[str]:
+    """Where an address is, as keys that two addresses share when they are the same place: the road's
+    last three characters (人民东路 / 镇人民东路) with each house number it covers, or the whole
+    address when it has no number (a landmark)."""
+    a = parse_address(address)
+    if not a.full:
+        return []
+    if a.road and a.numbers and a.numbers[1] - a.numbers[0] <= max_range:
+        return [f"{a.road[-3:]}#{n}" for n in range(a.numbers[0], a.numbers[1] + 1)]
+    return [a.full]
 
 
 class Index:

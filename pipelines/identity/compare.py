@@ -136,8 +136,8 @@ def _compare_names(a_written: str | None, b_written: str | None, levels: tuple[t
         return NameAgreement("direction", 0.0, f"名称:方位/序号字不同「{swapped[0]}」/「{swapped[1]}」")
     tail = ("、" + steps) if steps else ""
     # a slip may sit inside an abbreviation (共销社 for 供销社): compare the short forms too
-    for x_body, y_body in ((a.body, b.body), (a.short, b.short)):
-        if "".join(lazy_pinyin(x_body)) == "".join(lazy_pinyin(y_body)) and x_body != y_body:
+    for x_body, y_body, x_py, y_py in ((a.body, b.body, a.pinyin, b.pinyin), (a.short, b.short, a.short_pinyin, b.short_pinyin)):
+        if x_py == y_py and x_body != y_body:
             x, y = _diff_chars(x_body, y_body)
             return NameAgreement("homophone", lv["homophone"], f"名称:同音「{x}」/「{y}」{tail}")
         if _one_slip(x_body, y_body) and not _swapped_distinguishing(x_body, y_body, chars):

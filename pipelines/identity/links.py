@@ -8,7 +8,7 @@ into communities, for the duplicate rules).
 * report → plan: the best plan row of the report row's county and plan year
   (:func:`~pipelines.identity.compare.report_plan`); a row whose name finds nothing takes the plan
   row of the other rows with its 项目编号 (a strong hint, not proof: only when the name is silent).
-* plan ↔ plan: pairs from blocking within a county and, across any two counties, on the same road;
+* plan ↔ plan: pairs from blocking within a county and, across any two counties, at the same address;
   compared by :func:`~pipelines.identity.compare.plan_plan` (or Splink, ``method = "splink"``).
   Clusters keep at most one ledger community per county, also through a third row.
 """
@@ -131,9 +131,11 @@ def _pair_keys(row: dict) -> list[str]:
     led = row.get("ledger") or {}
     names = [row.get("name")] + ([led["name"]] if led.get("name") else [])
     keys = [f"{row['county_code']}|{k}" for n in names for k in blocking.name_keys(n)]
-    road = blocking.road_key(led.get("address") or row.get("address"))
-    if road:  # across counties: a name equal after normalisation, on the same road
-        keys += [f"x|{road}|{k}" for n in names for k in blocking.name_keys(n, strong_only=True)]
+    # across counties: a name equal after normalisation (or in its first characters), at the same road
+    # and house number — compare.plan_plan needs that much for two counties' entries
+    places = blocking.place_keys(led.get("address") or row.get("address"))
+    strong = {k for n in names for k in blocking.name_keys(n, strong_only=True)}
+    keys += [f"x|{p}|{k}" for p in places for k in strong]
     return keys
 
 
@@ -239,8 +241,14 @@ _REPORT_SQL = ("select report_row_id, county_code, plan_year, project_code, name
 
 
 def _write(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, select: str) -> None:
+    """Replace the table's rows: made anew from its DDL (deleting every row of an indexed table
+    row by row costs more than the insert), then filled from the frame."""
+    from pipelines.warehouse import models
+
+    ddl = next(m.sql for m in models() if m.table == table)
     arrow = frame.to_arrow()  # noqa: F841 — read by DuckDB below
-    con.execute(f"delete from {table}")
+    con.execute(f"drop table if exists {table}")
+    con.execute(ddl)
     con.execute(f"insert into {table} by name select {select} from arrow")
 
 
@@ -276,7 +284,7 @@ def refresh(con: duckdb.DuckDBPyConnection, settings: Settings | None = None, me
     t0 = time.perf_counter()
     rows = [link.row() for link in to_ledger.values()] + [link.row() for link in to_plan]
     rows += [Link("plan_plan", p.a, p.b, p.cmp, p.method).row() for p in pairs]
-    links = pl.DataFrame(rows, schema=LINK_SCHEMA)
+    links = pl.DataFrame({c: [r[c] for r in rows] for c in LINK_SCHEMA}, schema=LINK_SCHEMA)  # by column: fast
     _write(con, "core.identity_links", links,
            "md5(kind || '|' || from_id || '|' || coalesce(to_id, '')) as link_id, *")
     _write(con, "core.identity_entities", entities,

@@ -61,6 +61,7 @@ class Name:
     kind: str            # the kind word ('' for a plain estate)
     phase: int | None
     pinyin: str          # of body
+    short_pinyin: str    # of short
     steps: tuple[Step, ...]
 
 
@@ -287,13 +288,16 @@ def parse_name(written: str | None) -> Name:
             break
     text, abbreviation_steps = _expand_abbreviations(text)
     steps += abbreviation_steps
+    short = _contract(text)
     core, kind = text, ""
     for k in words["kind_words"]:
         if text.endswith(k) and len(text) > len(k):
             core, kind = text[: -len(k)], k
             break
-    return Name(written="" if written is None else str(written).strip(), plain=plain, body=text, short=_contract(text), core=core,
-                kind=kind, phase=phase, pinyin="".join(lazy_pinyin(text)), steps=tuple(steps))
+    return Name(written="" if written is None else str(written).strip(), plain=plain, body=text, short=short, core=core,
+                kind=kind, phase=phase, pinyin="".join(lazy_pinyin(text)),
+                short_pinyin="".join(lazy_pinyin(short)) if short != text else "".join(lazy_pinyin(text)),
+                steps=tuple(steps))
 
 
 @lru_cache(maxsize=200_000)
