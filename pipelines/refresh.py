@@ -2,7 +2,8 @@
 
     core      SQL models of ``warehouse/core`` (the current view of submissions, plan and report rows)
     links     identity links: plan rows to ledger communities, report rows to plan rows
-    marts     SQL models of ``warehouse/marts`` that no later step builds (progress, indicators)
+    marts     SQL models of ``warehouse/marts`` that no later step builds (progress, bulletin, indicators),
+              after the settings they read (``pipelines.tiers``)
     verdicts  wait for the batch's validation verdicts (an import's rows may still be validated
               by the GX service); stop here when a row failed
     signals   every rule of flags.md into ``marts.signals``, with coverage, risk and verdicts
@@ -20,12 +21,12 @@ from collections.abc import Callable
 
 import duckdb
 
-from pipelines import linking
+from pipelines import linking, tiers
 from pipelines.scoring import store as scores
 from pipelines.signals import engine as signals
 from pipelines.warehouse import model_names, run_models
 
-__all__ = ["STEPS", "refresh", "plain_marts"]
+__all__ = ["STEPS", "refresh", "plain_marts", "build_marts"]
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,12 @@ def plain_marts() -> tuple[str, ...]:
     return tuple(n for n in model_names("marts") if n not in later)
 
 
+def build_marts(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The marts step: publish the settings the SQL marts read, then build those marts."""
+    tiers.publish(con)
+    return run_models(con, plain_marts())
+
+
 def refresh(con: duckdb.DuckDBPyConnection, await_verdicts: Callable[[], bool] | None = None,
             timings: dict[str, float] | None = None) -> bool:
     """Run the steps in order, in the caller's transaction. ``await_verdicts`` answers whether
@@ -47,7 +54,7 @@ def refresh(con: duckdb.DuckDBPyConnection, await_verdicts: Callable[[], bool] |
     steps: dict[str, Callable[[], object]] = {
         "core": lambda: run_models(con, model_names("core"), schema="core"),
         "links": lambda: linking.link_all(con),
-        "marts": lambda: run_models(con, plain_marts()),
+        "marts": lambda: build_marts(con),
         "verdicts": await_verdicts or (lambda: True),
         "signals": lambda: signals.refresh(con),
         "scores": lambda: scores.refresh(con),

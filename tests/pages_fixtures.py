@@ -246,7 +246,7 @@ def build_warehouse(path: str | Path, *, with_marts: bool = True) -> Path:
             from pipelines.scoring import store as scores
             from pipelines.signals import engine as signals
 
-            run_models(con, r.plain_marts())
+            r.build_marts(con)
             signals.refresh(con)
             scores.refresh(con)
         con.execute("checkpoint")
