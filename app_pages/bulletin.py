@@ -60,7 +60,7 @@ with guarded("月度通报"):
     behind = p["points_behind_pace"]
     k[0].metric("全州综合进度", ch.fmt_pct(p["pct_progress_index"]), f"计划应达 {ch.fmt_pct(p['pct_pace_index'])}",
                 **card)
-    k[1].metric("较计划进度", "—" if behind is None else f"{-behind:+.1f} 个百分点",
+    k[1].metric("较计划进度", "—" if behind is None else f"{0.0 - behind:+.1f} 个百分点",
                 "落后" if (behind or 0) > 0 else "超前或持平", **card)
     for i, tier in enumerate(("red", "yellow"), start=2):
         names = b.names(tier)

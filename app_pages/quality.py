@@ -20,8 +20,8 @@ with guarded("校验结果"):
     log = submissions.ingest_log(f.unit, 1000)
     n = qq.file_counts(f.unit)
     k = st.columns(5)
-    k[0].metric("导入文件", ch.fmt_count(n["count_files"]), f"导入 {n['count_attempts']} 次,其中重复上传 {n['count_repeated']} 次",
-                delta_color="off", delta_arrow="off", border=True, help="按文件内容计数:同一文件多次上传只计一次")
+    k[0].metric("导入文件", ch.fmt_count(n["count_files"]), f"另有重复上传 {n['count_repeated']} 次",
+                delta_color="off", delta_arrow="off", border=True, help=f"按文件内容计数,同一文件多次上传只计一次(共导入 {n['count_attempts']} 次)")
     k[1].metric("拒收文件", ch.fmt_count(n["count_rejected"]), border=True)
     k[2].metric("隔离行", ch.fmt_count(issues.filter(pl.col("severity") == "reject").height, "行"), border=True)
     k[3].metric("数据问题提示", ch.fmt_count(issues.filter(pl.col("severity") != "reject").height, "条"), border=True)

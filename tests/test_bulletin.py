@@ -239,9 +239,7 @@ def test_pdf_is_one_page_with_the_same_content(warehouse, tmp_path):
         assert needle in text
 
 
-@needs_soffice
-@needs_poppler
-def test_ten_units_fit_on_one_page(tmp_path):
+def ten_units() -> rb.Bulletin:
     """The worst case of the prefecture: all ten units, the longest names, large figures."""
     import polars as pl
 
@@ -268,8 +266,23 @@ def test_ten_units_fit_on_one_page(tmp_path):
                                    "pct_completed_households", "pct_invest_done", "pct_paid_of_subsidy",
                                    "pct_progress_index", "pct_pace_index")})
     pref["points_behind_pace"] = 12.3
-    b = rb.Bulletin(month=dt.date(2025, 10, 1), prefecture=pref, counties=counties, tiers=TierSettings(10, 5),
-                    deadline="11月30日", generated_at=dt.datetime(2025, 11, 6, 9, 0))
+    return rb.Bulletin(month=dt.date(2025, 10, 1), prefecture=pref, counties=counties, tiers=TierSettings(10, 5),
+                       deadline="11月30日", generated_at=dt.datetime(2025, 11, 6, 9, 0))
+
+
+def test_ranking_rows_as_printed():
+    b = ten_units()
+    b.counties = b.counties.with_columns(points_behind_pace=b.counties["points_behind_pace"].scatter(0, 0.0))
+    rows = rb.ranking_rows(b)
+    assert rows[0][:7] == ["1", "—", "库尔勒市", "99.9%", "60.0%", "+0.0", "正常"]  # on pace: +0.0, not −0.0
+    assert rows[1][1] == "↑3" and rows[2][1] == "↓2" and rows[3][1] == "—"
+    assert rows[6][5:7] == ["-14.1", "严重滞后"] and rows[6][9] == "12,345.6"
+
+
+@needs_soffice
+@needs_poppler
+def test_ten_units_fit_on_one_page(tmp_path):
+    b = ten_units()
     pdf = tmp_path / "b.pdf"
     pdf.write_bytes(rb.bulletin_bytes(b, ".pdf"))
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout

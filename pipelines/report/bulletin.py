@@ -194,7 +194,7 @@ def ranking_rows(b: Bulletin) -> list[list[str]]:
         rows.append([
             str(r["progress_rank"]), rank_change_text(r["rank_change"]), r["county_name"],
             _pct(r["pct_progress_index"]), _pct(r["pct_pace_index"]),
-            "—" if behind is None else f"{-behind:+.1f}",
+            "—" if behind is None else f"{0.0 - behind:+.1f}",  # progress − pace (0.0 − x: never −0.0)
             TIER_LABELS.get(r["tier"], "—"),
             _n(r["count_new_started_communities"]), _n(r["new_completed_households"]),
             _n(r["invest_added_wan_yuan"], "", 1),
@@ -239,7 +239,7 @@ def write_docx(b: Bulletin, out: Path) -> None:
     for row, tier in zip(table.rows[1:], b.counties["tier"].to_list()):
         if tier in TIER_FILLS:
             _fill(row.cells[6], TIER_FILLS[tier])
-    _para(doc, tiers_text(b), 9.5)
+    _para(doc, tiers_text(b), 9.5).paragraph_format.space_before = Pt(4)
 
     _heading(doc, "三、说明")
     for line in notes_text(b):
