@@ -9,8 +9,7 @@ from pipelines import charts as ch
 from pipelines.read import bulletin as qb
 from pipelines.read.connection import DataUnavailable
 from pipelines.report import bulletin as rb
-from pipelines.report.bulletin import rank_change_text, summary_text, tiers_text
-from pipelines.tiers import TIER_LABELS
+from pipelines.tiers import TIER_LABELS, rank_change_text
 
 MONTH_KEY = "bulletin_month"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -31,11 +30,17 @@ with guarded("月度通报"):
         latest = qb.bulletin_month()
         st.session_state[MONTH_KEY] = latest if latest in months else months[0]
     month = st.session_state[MONTH_KEY]
-    st.header(f"月度通报 · {ch.fmt_month(month)}")
+    st.header(f"月度通报 · {ch.fmt_month(month)} · {f.unit_name}")
     b = qb.bulletin(month)
     if b is None:
         raise DataUnavailable(f"{ch.fmt_month(month)}没有可通报的数据。")
-    p = b.prefecture
+    # the cards: the prefecture, or the unit chosen in the sidebar; the ranking and the print: every unit
+    mine = b.counties.filter(pl.col("county_code") == f.unit) if f.unit else None
+    if mine is not None and mine.is_empty():
+        st.info(f"{f.unit_name}没有 {f.year} 年度计划,下面是全州的通报。", icon=":material/info:")
+        mine = None
+    p = mine.row(0, named=True) if mine is not None else b.prefecture
+    where = f.unit_name if mine is not None else "全州"
 
     c0, c1, c2 = st.columns([1.2, 1, 1], vertical_alignment="bottom")
     c0.selectbox("通报月份", months, key=MONTH_KEY, format_func=ch.fmt_month)
@@ -43,8 +48,8 @@ with guarded("月度通报"):
                        mime=DOCX, icon=":material/description:", width="stretch")
     c2.download_button("下载通报(PDF)", lambda: qb.bulletin_file(b, ".pdf"), file_name=f"巴州老旧小区改造月度通报_{month:%Y-%m}.pdf",
                        mime="application/pdf", icon=":material/picture_as_pdf:", width="stretch")
-    st.caption(f"{f.year} 年度计划,全州 {p['count_units']} 个县市;默认显示数据中最新的月份。"
-               "本月新增 = 本月底累计数 − 上月底累计数(1 月为当月累计数)。")
+    st.caption(f"{f.year} 年度计划,全州 {b.prefecture['count_units']} 个县市;默认显示数据中最新的月份;"
+               "下载的通报为全州通报。本月新增 = 本月底累计数 − 上月底累计数(1 月为当月累计数)。")
 
     card = dict(delta_color="off", delta_arrow="off", border=True)
     k = st.columns(4)
@@ -58,23 +63,29 @@ with guarded("月度通报"):
                 f"累计 {ch.fmt_wan(p['paid_wan_yuan'], 0)}", **card)
     k = st.columns(4)
     behind = p["points_behind_pace"]
-    k[0].metric("全州综合进度", ch.fmt_pct(p["pct_progress_index"]), f"计划应达 {ch.fmt_pct(p['pct_pace_index'])}",
+    k[0].metric(f"{where}综合进度", ch.fmt_pct(p["pct_progress_index"]), f"计划应达 {ch.fmt_pct(p['pct_pace_index'])}",
                 **card)
     k[1].metric("较计划进度", "—" if behind is None else f"{0.0 - behind:+.1f} 个百分点",
                 "落后" if (behind or 0) > 0 else "超前或持平", **card)
-    for i, tier in enumerate(("red", "yellow"), start=2):
-        names = b.names(tier)
-        k[i].metric(f"{TIER_LABELS[tier]}县市({'红色' if tier == 'red' else '黄色'})", ch.fmt_count(len(names)), "、".join(names) or "无",
-                    help=b.tiers.rule(tier), **card)
+    if mine is not None:
+        k[2].metric("进度状态", TIER_LABELS.get(p["tier"], "—"), b.tiers.rule(p["tier"]) if p["tier"] else None, **card)
+        change = rank_change_text(p["rank_change"])
+        k[3].metric("全州排名", f"第 {p['progress_rank']} 名 / {b.counties.height}",
+                    "较上月不变" if change == "—" else f"较上月 {change}", **card)
+    else:
+        for i, tier in enumerate(("red", "yellow"), start=2):
+            names = b.names(tier)
+            k[i].metric(f"{TIER_LABELS[tier]}县市({'红色' if tier == 'red' else '黄色'})", ch.fmt_count(len(names)),
+                        "、".join(names) or "无", help=b.tiers.rule(tier), **card)
 
     c1, c2 = st.columns([1.1, 1])
     c1.plotly_chart(ch.bulletin_ranking_figure(b.counties, f"各县市综合进度排名({ch.fmt_month(month)})",
                                                b.tiers.legend()), width="stretch", config={"displaylogo": False})
     with c2:
         st.markdown("##### 本月进展")
-        st.text(summary_text(b))  # as text, never Markdown
+        st.text(rb.summary_text(b))  # as text, never Markdown
         st.markdown("##### 进度分档")
-        st.text(tiers_text(b))
+        st.text(rb.tiers_text(b))
 
     st.subheader("各县市进度排名")
     table = b.counties.select(

@@ -3,8 +3,9 @@
 Colour means status wherever units are ranked: bars take the colour of their lagging tier
 (``TIER_COLORS``, red / yellow / green by the thresholds of ``pipelines.tiers``) or of their grade
 (``GRADE_COLORS``), with a legend in Chinese. Each unit keeps one colour (``unit_color``) only
-where lines follow units over time. Labels are Chinese; money is in 万元, households in 户, rates in %. Maps are drawn without tiles (a plain scatter on longitude
-and latitude axes), so the app works offline.
+where lines follow units over time. Labels are Chinese; money is in 万元, households in 户, rates
+in %. Maps are drawn without tiles (a plain scatter on longitude and latitude axes), so the app
+works offline.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from pipelines.counties import load_counties
-from pipelines.tiers import TIER_LABELS, TIERS
+from pipelines.tiers import TIER_LABELS, TIERS, rank_change_text
 
 __all__ = [
     "unit_color", "PREFECTURE_COLOR", "fmt_wan", "fmt_households", "fmt_pct", "fmt_count", "fmt_month",
@@ -224,7 +225,7 @@ def bulletin_ranking_figure(df: pl.DataFrame, title: str, legend: dict[str, str]
         return _empty(title, "本月无通报数据")
     d = df.sort("progress_rank", descending=True)
     rows = d.to_dicts()
-    labels = [f"{r['county_name']} {_rank_change(r.get('rank_change'))}".strip() for r in rows]
+    labels = [f"{r['county_name']} {rank_change_text(r.get('rank_change'))}".removesuffix(" —") for r in rows]
     fig = _fig()
     _tier_bars(fig, labels, d["pct_progress_index"].to_list(), d["tier"].to_list(), legend,
                [_versus_pace(r) for r in rows])
@@ -235,12 +236,6 @@ def bulletin_ranking_figure(df: pl.DataFrame, title: str, legend: dict[str, str]
     fig.update_xaxes(title_text="综合进度 %", range=[0, 118], ticksuffix="%")
     return _layout(fig, title, height=max(300, 40 * len(labels) + 130), barmode="overlay",
                    legend=_LEGEND_BELOW)
-
-
-def _rank_change(change: int | None) -> str:
-    if change is None or change == 0:
-        return ""
-    return f"↑{change}" if change > 0 else f"↓{-change}"
 
 
 # label placement around the crowded Korla basin, so that names do not overlap

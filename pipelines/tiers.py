@@ -18,7 +18,7 @@ import duckdb
 from pipelines.scoring.scheme import load_scheme
 from pipelines.settings import load_toml
 
-__all__ = ["TIERS", "TIER_LABELS", "TierSettings", "settings_rows", "publish", "from_rows"]
+__all__ = ["TIERS", "TIER_LABELS", "TierSettings", "settings_rows", "publish", "from_rows", "rank_change_text"]
 
 TIERS = ("red", "yellow", "green")
 TIER_LABELS = {"red": "严重滞后", "yellow": "滞后", "green": "正常"}
@@ -63,3 +63,10 @@ def publish(con: duckdb.DuckDBPyConnection) -> None:
 def from_rows(rows: dict[str, float]) -> TierSettings:
     """The tier thresholds from the settings table's key → value."""
     return TierSettings(float(rows["red_points_behind"]), float(rows["yellow_points_behind"]))
+
+
+def rank_change_text(change: int | None) -> str:
+    """A unit's change of rank since the previous month: ↑2, ↓1, or — (the same, or no previous month)."""
+    if change is None or change == 0:
+        return "—"
+    return f"↑{change}" if change > 0 else f"↓{-change}"

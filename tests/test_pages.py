@@ -500,7 +500,7 @@ def test_bulletin_page_shows_the_latest_month_hand_worked(db):
     at = open_page(app(), "bulletin")
     no_errors(at)
     # the data's latest month by default (2025-03)
-    assert at.header[0].value == "月度通报 · 2025年3月"
+    assert at.header[0].value == "月度通报 · 2025年3月 · 全州"
     assert at.selectbox(key="bulletin_month").value == dt.date(2025, 3, 1)
     m, d = metrics(at), deltas(at)
     # March: 轮台县 团结小区 started (150 households); 库尔勒市 幸福小区 completed (100); 200 + 15 万元 done; 110 + 10 paid
@@ -521,15 +521,32 @@ def test_bulletin_page_follows_the_chosen_month(db):
     at = open_page(app(), "bulletin")
     at.selectbox(key="bulletin_month").set_value(dt.date(2025, 2, 1)).run()
     no_errors(at)
-    assert at.header[0].value == "月度通报 · 2025年2月"
+    assert at.header[0].value == "月度通报 · 2025年2月 · 全州"
     # February: 库尔勒市 团结小区 started (200 households), 120 万元 done, 50 paid
     m, d = metrics(at), deltas(at)
     assert (m["本月新开工小区"], d["本月新开工小区"], m["本月完成投资"]) == ("1 个", "200 户", "120.0 万元")
     # another year: its latest month (2024: December, where 石化大院 completed in October stands)
     at.sidebar.selectbox(key="filter_year").set_value(2024).run()
     no_errors(at)
-    assert at.header[0].value == "月度通报 · 2024年12月"
+    assert at.header[0].value == "月度通报 · 2024年12月 · 全州"
     assert metrics(at)["全州综合进度"] == "98.6%"  # (100 + 100 + 230 / 240 × 100 = 95.8) / 3
+
+
+def test_bulletin_page_under_a_unit_filter_shows_the_unit(db):
+    at = app()
+    at.sidebar.selectbox(key="filter_unit").set_value(LT).run()
+    at = open_page(at, "bulletin")
+    no_errors(at)
+    assert at.header[0].value == "月度通报 · 2025年3月 · 轮台县"
+    m, d = metrics(at), deltas(at)
+    # 轮台县 in March: 团结小区 started (150 households), 15 万元 done of 400 (3.8%); index 17.9 against 19.7
+    assert (m["本月新开工小区"], d["本月新开工小区"], m["本月完成投资"]) == ("1 个", "150 户", "15.0 万元")
+    assert d["本月完成投资"] == "累计 15 万元 · 3.8%"
+    assert (m["轮台县综合进度"], d["轮台县综合进度"], m["较计划进度"]) == ("17.9%", "计划应达 19.7%", "-1.8 个百分点")
+    assert m["进度状态"] == "正常" and (m["全州排名"], d["全州排名"]) == ("第 3 名 / 3", "较上月不变")
+    # the ranking still lists every unit
+    table = next(x.value for x in at.dataframe if "county_name" in x.value.columns)
+    assert len(table) == 3
 
 
 def test_bulletin_page_shows_tiers_from_the_settings(db, monkeypatch):

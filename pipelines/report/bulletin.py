@@ -22,11 +22,11 @@ import polars as pl
 
 from pipelines.report import docx_to_pdf
 from pipelines.report.document import _heading, _para, _set_cjk, _table
-from pipelines.tiers import TIER_LABELS, TIERS, TierSettings, from_rows
+from pipelines.tiers import TIER_LABELS, TIERS, TierSettings, from_rows, rank_change_text
 from pipelines.warehouse import table_exists
 
-__all__ = ["Bulletin", "bulletin_month", "collect", "write_docx", "bulletin_bytes", "run_bulletin",
-           "rank_change_text", "month_label"]
+__all__ = ["Bulletin", "TIER_FILLS", "bulletin_month", "collect", "summary_text", "tiers_text", "ranking_rows",
+           "write_docx", "bulletin_bytes", "run_bulletin", "month_label"]
 
 # cell fills of the tiers in print (light, so that the text stays legible in black and white)
 TIER_FILLS = {"red": "F4B6B6", "yellow": "FCE4A6", "green": "C8E6C9"}
@@ -55,13 +55,6 @@ class Bulletin:
 
 def month_label(month: dt.date) -> str:
     return f"{month.year}年{month.month}月"
-
-
-def rank_change_text(change: int | None) -> str:
-    """The change of rank since the previous month: ↑2, ↓1, or — (the same, or no previous month)."""
-    if change is None or change == 0:
-        return "—"
-    return f"↑{change}" if change > 0 else f"↓{-change}"
 
 
 def bulletin_month(con: duckdb.DuckDBPyConnection) -> dt.date | None:

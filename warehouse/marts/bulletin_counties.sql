@@ -114,6 +114,7 @@ final as (
         r.count_pace_started_communities,
         r.pace_completed_households,
         r.pace_invest_wan_yuan,
+        round(100.0 * r.invest_done_wan_yuan / nullif(r.plan_invest_wan_yuan, 0), 1) as pct_invest_done,
         r.pct_progress_index,
         r.pct_pace_index,
         r.points_behind_pace,
