@@ -112,4 +112,4 @@ with guarded("月度通报"):
                  })
     st.caption("“新开工”“新完工”“投资”“拨付”为本月新增。综合进度 = (开工率 + 户数完工率 + 投资完成率)÷ 3;"
                "计划应达进度按各项目计划开工、完工日期推算到月底;较计划为综合进度减计划应达进度。"
-               f"分档:{';'.join(b.tiers.legend().values())}(阈值见 thresholds.toml [progress])。")
+               f"分档:{';'.join(b.tiers.legend().values())}(阈值见 program.toml [progress])。")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 
 import plotly.graph_objects as go
 import polars as pl
@@ -294,8 +295,10 @@ def seat_map_figure(units: pl.DataFrame, ranking: pl.DataFrame, title: str = "�
     return _layout(fig, title, height=420, showlegend=False)
 
 
-def trajectory_figure(traj: pl.DataFrame, proj: dict, title: str = "2025 年目标进度:已完工户数与按当前速度预测") -> go.Figure:
-    """Completed households since 2020, the goal, the even path to it, and the projection to December 2025."""
+def trajectory_figure(traj: pl.DataFrame, proj: dict, title: str = "五年目标进度:已完工户数与按当前速度预测",
+                      built_until: int | None = None, pace_months: int | None = None) -> go.Figure:
+    """Completed households since the goal's start, the goal (communities built in or before ``built_until``),
+    the even path to it, and the projection to the goal's month (``proj["goal_month"]``)."""
     if traj.is_empty():
         return _empty(title, "尚无月报数据")
     x = traj["report_month"].to_list()
@@ -307,11 +310,12 @@ def trajectory_figure(traj: pl.DataFrame, proj: dict, title: str = "2025 年目�
                     hovertemplate="%{x|%Y年%m月} 已完工 %{y:,.0f} 户<extra></extra>")
     target = int(traj["target_households"].max() or 0)
     if target:
-        _hline(fig, target, f"目标:2000 年前建成小区 {target:,} 户", LAG_COLOR, dash="dash")
+        built = f"{built_until} 年前建成小区" if built_until else "老旧小区"
+        _hline(fig, target, f"目标:{built} {target:,} 户", LAG_COLOR, dash="dash")
     if proj and proj.get("months_to_goal"):
-        end = dt.date(2025, 12, 1)
-        fig.add_scatter(x=[proj["as_of_month"], end], y=[proj["completed_households"], proj["projected_households_2025"]],
-                        name="按近12个月速度预测", mode="lines+markers", line=dict(color="#F28E2B", dash="dash", width=3),
+        fig.add_scatter(x=[proj["as_of_month"], proj["goal_month"]],
+                        y=[proj["completed_households"], proj["projected_households_goal"]],
+                        name=f"按近{pace_months or ''}个月速度预测", mode="lines+markers", line=dict(color="#F28E2B", dash="dash", width=3),
                         hovertemplate="%{x|%Y年%m月} 预测 %{y:,.0f} 户<extra></extra>")
     fig.update_yaxes(title_text="户", rangemode="tozero", tickformat=",.0f")
     fig.update_xaxes(tickformat="%Y年", dtick="M12")
@@ -377,24 +381,32 @@ def coverage_figure(df: pl.DataFrame, title: str = "各规则可评估率与命�
 GRADE_COLORS = {"优秀": "#2E7D32", "良好": "#1565C0", "合格": "#EF8F00", "差": "#C62828"}
 
 
-def score_ranking_figure(totals: pl.DataFrame, title: str) -> go.Figure:
-    """Total score per unit (best first), bars coloured by grade with a legend, the grade bands 75/85/95."""
+def score_ranking_figure(totals: pl.DataFrame, title: str, grades: Sequence[tuple[float, str]] = ()) -> go.Figure:
+    """Total score per unit (best first), bars coloured by grade with a legend naming each grade's
+    range, and the grade cut-offs ``grades`` ((lowest total, grade) pairs, from marts.settings)."""
     if totals.is_empty():
         return _empty(title, "该年度没有得分")
     d = totals.sort("points", descending=False, nulls_last=False)
     names = d["county"].to_list()
-    points, grades = d["points"].to_list(), d["grade"].to_list()
+    points, grade_of = d["points"].to_list(), d["grade"].to_list()
     fig = _fig()
-    bands = {"优秀": "优秀(≥ 95 分)", "良好": "良好(85–95 分)", "合格": "合格(75–85 分)", "差": "差(< 75 分)"}
-    for grade, colour in GRADE_COLORS.items():
-        idx = [i for i, g in enumerate(grades) if g == grade]
+    cuts = sorted(grades)
+    bands = {}  # grade → its range in Chinese, from the cut-offs in force
+    for i, (cut, label) in enumerate(cuts):
+        upper = cuts[i + 1][0] if i + 1 < len(cuts) else None
+        bands[label] = (f"{label}(< {upper:g} 分)" if cut <= 0 and upper is not None else
+                        f"{label}(≥ {cut:g} 分)" if upper is None else f"{label}({cut:g}–{upper:g} 分)")
+    for grade in dict.fromkeys([*GRADE_COLORS, *grade_of]):
+        idx = [i for i, g in enumerate(grade_of) if g == grade]
         if not idx:
             continue
-        fig.add_bar(y=[names[i] for i in idx], x=[points[i] for i in idx], orientation="h", marker_color=colour,
+        fig.add_bar(y=[names[i] for i in idx], x=[points[i] for i in idx], orientation="h",
+                    marker_color=GRADE_COLORS.get(grade, "#888"), name=bands.get(grade, grade),
                     text=[f"{points[i]:.1f} 分 · {grade}" for i in idx], textposition="outside",
-                    hovertemplate="%{y}:%{x:.2f} 分<extra></extra>", name=bands[grade])
-    for cut, label in ((75, "合格"), (85, "良好"), (95, "优秀")):
-        _vline(fig, cut, None, GRADE_COLORS[label])
+                    hovertemplate="%{y}:%{x:.2f} 分<extra></extra>")
+    for cut, label in cuts:
+        if cut > 0:
+            _vline(fig, cut, None, GRADE_COLORS.get(label, "#888"))
     fig.update_yaxes(categoryorder="array", categoryarray=names)
     fig.update_xaxes(range=[0, 112], title_text="得分")
     return _layout(fig, title, height=max(300, 40 * len(names) + 130), barmode="overlay",
@@ -417,8 +429,9 @@ def points_lost_figure(breakdown: pl.DataFrame, title: str = "各指标失分(�
     return _layout(fig, title, height=max(280, 40 * n + 120), barmode="stack")
 
 
-def score_trend_figure(totals: pl.DataFrame, title: str = "历年总分趋势") -> go.Figure:
-    """Total score per unit over the years, one colour per unit."""
+def score_trend_figure(totals: pl.DataFrame, title: str = "历年总分趋势",
+                       grades: Sequence[tuple[float, str]] = ()) -> go.Figure:
+    """Total score per unit over the years, one colour per unit, with the grade cut-offs ``grades``."""
     if totals.is_empty():
         return _empty(title)
     fig = _fig()
@@ -426,8 +439,8 @@ def score_trend_figure(totals: pl.DataFrame, title: str = "历年总分趋势") 
         part = totals.filter(pl.col("county") == name).sort("year")
         fig.add_scatter(x=part["year"].to_list(), y=part["points"].to_list(), name=name, mode="lines+markers",
                         line=dict(color=unit_color(name)), hovertemplate=f"{name} %{{x}} 年 %{{y:.1f}} 分<extra></extra>")
-    for cut, label in ((75, "合格"), (85, "良好"), (95, "优秀")):
-        _hline(fig, cut, None, GRADE_COLORS[label], width=1)
+    for cut, label in grades:
+        _hline(fig, cut, None, GRADE_COLORS.get(label, "#888"), width=1)
     low = totals["points"].min()
     fig.update_xaxes(dtick=1, title_text="年度")
     # the differences between units are a few points: start the axis near the lowest score

@@ -4,6 +4,7 @@ the lagging tiers from config, the .docx/.pdf writer and `renovation bulletin`."
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,10 +14,11 @@ import pytest
 from docx import Document
 
 from pages_fixtures import KRL, LT, YL, build_warehouse
-from pipelines import refresh, tiers
+from pipelines import refresh
+from pipelines import settings as paths
 from pipelines.cli import main
 from pipelines.report import bulletin as rb
-from pipelines.warehouse import connect, models, run_models
+from pipelines.warehouse import connect, models
 
 needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
 needs_poppler = pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="poppler-utils not installed")
@@ -61,10 +63,10 @@ def literal_bulletin(red: float, yellow: float) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     for schema in ("core", "marts"):
         con.execute(f"create schema {schema}")
-    con.execute("create table marts.progress_settings (key varchar, value double, source varchar)")
-    con.executemany("insert into marts.progress_settings values (?, ?, 'test')",
-                    [("red_points_behind", red), ("yellow_points_behind", yellow), ("deadline_month", 11),
-                     ("deadline_day", 30)])
+    con.execute("create table marts.settings (key varchar, value double)")
+    con.executemany("insert into marts.settings values (?, ?)",
+                    [("progress.red_points_behind", red), ("progress.yellow_points_behind", yellow),
+                     ("completion.deadline_month", 11), ("completion.deadline_day", 30)])
     con.execute("""create table core.plan_rows (county_code varchar, plan_year integer, households integer,
                    total_invest_wan_yuan double, planned_start_date date, planned_end_date date)""")
     con.executemany("insert into core.plan_rows values (?, 2025, ?, 300.0, ?, ?)",
@@ -161,22 +163,44 @@ def test_the_bulletin_index_is_the_progress_index_at_the_as_of_month(warehouse):
     assert rows(warehouse, "select count(*) as n from marts.bulletin_counties where report_month = '2025-03-01'")[0]["n"] == 3
 
 
-def test_a_changed_threshold_reaches_the_marts(warehouse, tmp_path, monkeypatch):
-    db = tmp_path / "w.duckdb"
+def with_tiers(warehouse: Path, tmp_path: Path, monkeypatch, red: float, yellow: float) -> Path:
+    """A copy of ``warehouse`` refreshed with the tier thresholds of program.toml changed (in a copy
+    of the configuration folder)."""
+    config = tmp_path / "config"
+    shutil.copytree(paths.CONFIG_DIR, config)
+    text = (config / "program.toml").read_text(encoding="utf-8")
+    for key, value in (("red_points_behind", red), ("yellow_points_behind", yellow)):
+        text, n = re.subn(rf"^{key} = {{ value = [0-9.]+,", f"{key} = {{ value = {value:g},", text, flags=re.M)
+        assert n == 1, key
+    (config / "program.toml").write_text(text, encoding="utf-8")
+    monkeypatch.setattr(paths, "CONFIG_DIR", config)
+    db = tmp_path / "tiers.duckdb"
     shutil.copy(warehouse, db)
-    # 轮台县 is 1.8 behind, 尉犁县 0.4: with red above 1 and yellow from 0.3 they turn red and yellow
-    monkeypatch.setattr(tiers, "load_toml", lambda name: {"progress": {"red_points_behind": 1, "yellow_points_behind": 0.3}})
     con = connect(db)
-    refresh.build_marts(con)
+    refresh.refresh(con, only=("settings", "marts"))
     con.close()
+    return db
+
+
+def test_a_changed_threshold_reaches_the_marts(warehouse, tmp_path, monkeypatch):
+    # 轮台县 is 1.8 behind, 尉犁县 0.4: with red above 1 and yellow from 0.3 they turn red and yellow
+    db = with_tiers(warehouse, tmp_path, monkeypatch, red=1, yellow=0.3)
     got = dict((r["county_name"], r["tier"]) for r in rows(db, "select county_name, tier from marts.bulletin_counties where report_month = '2025-03-01'"))
     assert got == {"库尔勒市": "green", "轮台县": "red", "尉犁县": "yellow"}
-    assert rows(db, "select value from marts.progress_settings where key = 'red_points_behind'")[0]["value"] == 1.0
+    assert rows(db, "select value, source from marts.settings where key = 'progress.red_points_behind'")[0] == \
+        {"value": 1.0, "source": "program.toml"}
+    # and the bulletin says so
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        b = rb.collect(con, dt.date(2025, 3, 1))
+    finally:
+        con.close()
+    assert b.names("red") == ["轮台县"] and "落后计划进度超过 1 个百分点" in rb.tiers_text(b)
 
 
-def test_every_settings_key_is_published(warehouse):
-    keys = {r["key"] for r in rows(warehouse, "select key from marts.progress_settings")}
-    assert keys == {"red_points_behind", "yellow_points_behind", "deadline_month", "deadline_day"}
+def test_the_tier_thresholds_are_settings(warehouse):
+    got = {r["key"]: r["value"] for r in rows(warehouse, "select key, value from marts.settings where key like 'progress.%_points_behind'")}
+    assert got == {"progress.red_points_behind": 10.0, "progress.yellow_points_behind": 5.0}
 
 
 # --- the document and the command --------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from pipelines import charts
+from pipelines.counties import load_counties
 from pipelines.tiers import TierSettings
 
 LEGEND = TierSettings(10, 5).legend()
@@ -93,12 +94,20 @@ def test_seat_map_colours_units_by_tier():
 def test_score_ranking_bars_take_the_colour_of_their_grade():
     totals = pl.DataFrame({"county": ["轮台县", "尉犁县", "博湖县"], "points": [96.0, 80.0, 60.0],
                            "grade": ["优秀", "合格", "差"]})
-    fig = charts.score_ranking_figure(totals, "总分")
+    # the cut-offs in force (marts.settings), here changed from the defaults: the legend follows them
+    fig = charts.score_ranking_figure(totals, "总分", [(90.0, "优秀"), (85.0, "良好"), (70.0, "合格"), (0.0, "差")])
     got = bar_colours(fig)
-    assert got["轮台县"] == (charts.GRADE_COLORS["优秀"], "优秀(≥ 95 分)")
-    assert got["尉犁县"][0] == charts.GRADE_COLORS["合格"]
-    assert got["博湖县"][0] == charts.GRADE_COLORS["差"]
+    assert got["轮台县"] == (charts.GRADE_COLORS["优秀"], "优秀(≥ 90 分)")
+    assert got["尉犁县"] == (charts.GRADE_COLORS["合格"], "合格(70–85 分)")
+    assert got["博湖县"] == (charts.GRADE_COLORS["差"], "差(< 70 分)")
+    assert not unit_colours_in(fig)
     assert list(fig.layout.yaxis.categoryarray) == ["博湖县", "尉犁县", "轮台县"]
+
+
+def unit_colours_in(fig) -> set[str]:
+    """Unit colours used by bars (identity where status is meant)."""
+    units = {charts.unit_color(c.code) for c in load_counties()}
+    return {t.marker.color for t in fig.data if t.type == "bar"} & units
 
 
 def test_trend_lines_keep_one_colour_per_unit():

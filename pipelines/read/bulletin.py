@@ -9,7 +9,8 @@ import datetime as dt
 
 from pipelines.read.connection import cached, cursor, query
 from pipelines.report import bulletin as rb
-from pipelines.tiers import TierSettings, from_rows
+from pipelines.read.clock import settings
+from pipelines.tiers import TierSettings, from_settings
 
 __all__ = ["months", "bulletin_month", "bulletin", "bulletin_file", "tier_settings"]
 
@@ -42,11 +43,9 @@ def bulletin(month: dt.date) -> rb.Bulletin | None:
         cur.close()
 
 
-@cached
 def tier_settings() -> TierSettings:
-    """The lagging tiers' thresholds in force (``marts.progress_settings``)."""
-    df = query("select key, value from marts.progress_settings")
-    return from_rows(dict(df.iter_rows()))
+    """The lagging tiers' thresholds in force (``marts.settings``)."""
+    return from_settings(settings())
 
 
 def bulletin_file(b: rb.Bulletin, suffix: str) -> bytes:

@@ -3,8 +3,9 @@ change since the previous month, and the red / yellow / green lagging tiers, on 
 page: a Word document (python-docx, with the annual report's helpers) and the same document as
 PDF (converted by LibreOffice, as the annual report is).
 
-Everything is read from ``marts.bulletin_prefecture``, ``marts.bulletin_counties`` and the tier
-thresholds in ``marts.progress_settings``; nothing is computed here but the wording.
+Everything is read from ``marts.bulletin_prefecture``, ``marts.bulletin_counties``, the tier
+thresholds in ``marts.settings`` and the data clock (``marts.data_clock``); nothing is computed
+here but the wording.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import polars as pl
 
 from pipelines.report import docx_to_pdf
 from pipelines.report.document import _heading, _para, _set_cjk, _table
-from pipelines.tiers import TIER_LABELS, TIERS, TierSettings, from_rows, rank_change_text
+from pipelines.tiers import TIER_LABELS, TIERS, TierSettings, from_settings, rank_change_text
 from pipelines.warehouse import table_exists
 
 __all__ = ["Bulletin", "TIER_FILLS", "bulletin_month", "collect", "summary_text", "tiers_text", "ranking_rows",
@@ -58,14 +59,16 @@ def month_label(month: dt.date) -> str:
 
 
 def bulletin_month(con: duckdb.DuckDBPyConnection) -> dt.date | None:
-    """The month a bulletin reports unless told otherwise: the data's latest month.
-
-    This is the one place that decides it. Today it is the latest report month received that
-    falls in a plan year (the months of ``marts.bulletin_prefecture``); once the data clock of
-    flags.md ("The data clock") is in the warehouse, its latest due month belongs here."""
+    """The month a bulletin reports unless told otherwise (the one place that decides it): the
+    latest due month of the data clock (``marts.data_clock``, flags.md "The data clock"); when
+    that month has no bulletin (no plan in its year), the latest month that has one."""
     if not table_exists(con, "marts.bulletin_prefecture"):
         return None
-    return con.execute("select max(report_month) from marts.bulletin_prefecture").fetchone()[0]
+    return con.execute("""
+        select coalesce(
+            (select c.latest_due_month from marts.data_clock as c
+             where c.latest_due_month in (select report_month from marts.bulletin_prefecture)),
+            (select max(report_month) from marts.bulletin_prefecture))""").fetchone()[0]
 
 
 def collect(con: duckdb.DuckDBPyConnection, month: dt.date, now: dt.datetime | None = None) -> Bulletin | None:
@@ -81,9 +84,9 @@ def collect(con: duckdb.DuckDBPyConnection, month: dt.date, now: dt.datetime | N
     counties = con.execute(
         """select * from marts.bulletin_counties where plan_year = $year and report_month = $month
            order by progress_rank, sort_order""", params).pl()
-    settings = dict(con.execute("select key, value from marts.progress_settings").fetchall())
-    return Bulletin(month=month, prefecture=dict(zip(cols, row)), counties=counties, tiers=from_rows(settings),
-                    deadline=f"{int(settings['deadline_month'])}月{int(settings['deadline_day'])}日",
+    settings = dict(con.execute("select key, value from marts.settings").fetchall())
+    return Bulletin(month=month, prefecture=dict(zip(cols, row)), counties=counties, tiers=from_settings(settings),
+                    deadline=f"{int(settings['completion.deadline_month'])}月{int(settings['completion.deadline_day'])}日",
                     generated_at=(now or dt.datetime.now()).replace(microsecond=0))
 
 
@@ -143,7 +146,7 @@ def notes_text(b: Bulletin) -> list[str]:
         "计划应达进度:按各项目计划开工、完工日期推算到本月底应达到的综合进度(应开工率、应完工户数比例、"
         "按工期均摊的应完成投资比例的平均);未填计划开工日期的项目自 1 月 1 日起算,未填计划完工日期的"
         f"按当年 {b.deadline} 完工计。",
-        f"分档阈值见 pipelines/config/thresholds.toml [progress]:{b.tiers.rule('red')}为红色,"
+        f"分档阈值见 pipelines/config/program.toml [progress]:{b.tiers.rule('red')}为红色,"
         f"{b.tiers.rule('yellow')}为黄色,其余为绿色。本月新增 = 本月底累计数 − 上月底累计数(1 月为当月累计数)。",
     ]
 

@@ -1,13 +1,14 @@
--- One row per unit, plan year and report month of marts.progress_monthly: the month's changes (new starts and completions, investment and payment added), the progress index against the plan's pace, the lagging tier, and the rank with its change since the previous month.
+-- One row per unit, plan year and report month of marts.progress_monthly (the months due by the data clock): the month's changes (new starts and completions, investment and payment added), the progress index against the plan's pace, the lagging tier, and the rank with its change since the previous month.
+-- key: county_code, plan_year, report_month
 with
 
 settings as (
     select
-        max(value) filter (where key = 'red_points_behind') as red_points_behind,
-        max(value) filter (where key = 'yellow_points_behind') as yellow_points_behind,
-        cast(max(value) filter (where key = 'deadline_month') as integer) as deadline_month,
-        cast(max(value) filter (where key = 'deadline_day') as integer) as deadline_day
-    from marts.progress_settings
+        max(value) filter (where key = 'progress.red_points_behind') as red_points_behind,
+        max(value) filter (where key = 'progress.yellow_points_behind') as yellow_points_behind,
+        cast(max(value) filter (where key = 'completion.deadline_month') as integer) as deadline_month,
+        cast(max(value) filter (where key = 'completion.deadline_day') as integer) as deadline_day
+    from marts.settings
 ),
 
 monthly as (

@@ -1,11 +1,12 @@
 -- One row per plan year and report month of marts.bulletin_counties: the prefecture's plan, state and this month's changes, its progress index against the plan's pace and tier, and how many units stand in each tier.
+-- key: plan_year, report_month
 with
 
 settings as (
     select
-        max(value) filter (where key = 'red_points_behind') as red_points_behind,
-        max(value) filter (where key = 'yellow_points_behind') as yellow_points_behind
-    from marts.progress_settings
+        max(value) filter (where key = 'progress.red_points_behind') as red_points_behind,
+        max(value) filter (where key = 'progress.yellow_points_behind') as yellow_points_behind
+    from marts.settings
 ),
 
 counties as (
