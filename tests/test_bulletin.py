@@ -313,3 +313,18 @@ def test_ten_units_fit_on_one_page(tmp_path):
     assert "Pages:           1" in info
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout.replace(" ", "")
     assert "库尔勒经济技术开发区" in text and "↑3" in text and "↓4" in text and "严重滞后" in text
+
+
+@pytest.mark.parametrize(("due", "months", "expected"), [
+    # the data clock's latest due month, when the bulletin marts hold it
+    ("2025-05-01", ["2025-03-01", "2025-04-01", "2025-05-01"], "2025-05-01"),
+    # a due month in a year without a plan (January 2026): the latest month that has a bulletin
+    ("2026-01-01", ["2025-11-01", "2025-12-01"], "2025-12-01"),
+])
+def test_bulletin_month_follows_the_data_clock(due, months, expected):
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("create table marts.data_clock as select cast(? as date) as latest_due_month", [due])
+    con.execute("create table marts.bulletin_prefecture (report_month date)")
+    con.executemany("insert into marts.bulletin_prefecture values (?)", [[D(m)] for m in months])
+    assert rb.bulletin_month(con) == D(expected)
