@@ -236,6 +236,8 @@ def test_cli_writes_the_docx_of_the_latest_month(warehouse, tmp_path):
                                                          ("3", "—", "轮台县", "正常")]
     assert table[2][5] == "-1.8" and table[1][5] == "+12.9"  # progress − the plan's pace
     assert "落后计划进度超过 10 个百分点" in text  # the thresholds in force, from the settings mart
+    # the data clock: the newest 填报日期 (库尔勒市's corrected March report, 2025-04-08) and the latest due month
+    assert "数据截至 2025-04-08(所收报表中最新的填报日期),应报至 2025-03" in text
 
 
 def test_cli_month_and_errors(warehouse, tmp_path, capsys):

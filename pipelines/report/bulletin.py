@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from pipelines.clock import clock_text
 from pipelines.report import docx_to_pdf
 from pipelines.report.document import _heading, _para, _set_cjk, _table
 from pipelines.tiers import TIER_LABELS, TIERS, TierSettings, from_settings, rank_change_text
@@ -44,6 +45,7 @@ class Bulletin:
     tiers: TierSettings
     deadline: str                  # the plan's default completion deadline, e.g. 11月30日
     generated_at: dt.datetime
+    clock: str = ""                # the data clock in Chinese (pipelines.clock)
 
     @property
     def label(self) -> str:
@@ -87,7 +89,7 @@ def collect(con: duckdb.DuckDBPyConnection, month: dt.date, now: dt.datetime | N
     settings = dict(con.execute("select key, value from marts.settings").fetchall())
     return Bulletin(month=month, prefecture=dict(zip(cols, row)), counties=counties, tiers=from_settings(settings),
                     deadline=f"{int(settings['completion.deadline_month'])}月{int(settings['completion.deadline_day'])}日",
-                    generated_at=(now or dt.datetime.now()).replace(microsecond=0))
+                    generated_at=(now or dt.datetime.now()).replace(microsecond=0), clock=clock_text(con))
 
 
 # --- wording ------------------------------------------------------------------------------
@@ -243,7 +245,7 @@ def write_docx(b: Bulletin, out: Path) -> None:
 
     foot = section.footer.paragraphs[0]
     foot.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _set_cjk(foot.add_run(f"数据截至 {b.label} 月报 · 生成于 {b.generated_at:%Y-%m-%d %H:%M}"), 8)
+    _set_cjk(foot.add_run(f"{b.clock or f'数据截至 {b.label} 月报'} · 生成于 {b.generated_at:%Y-%m-%d %H:%M}"), 8)
     doc.save(str(out))
 
 
