@@ -3,7 +3,8 @@
     settings  every number of pipelines/config/*.toml into ``marts.settings`` (pipelines.constants),
               which the SQL models read
     core      SQL models of ``warehouse/core`` (the current view of submissions, plan and report rows)
-    links     identity links: plan rows to ledger communities, report rows to plan rows
+    links     the identity engine (pipelines/identity): core.identity_links (plan rows to ledger
+              communities, report rows to plan rows, plan rows to plan rows) and core.identity_entities
     marts     SQL models of ``warehouse/marts`` that no later step builds (the data clock, progress,
               indicators)
     verdicts  wait for the batch's validation verdicts (an import's rows may still be validated
@@ -23,7 +24,7 @@ from collections.abc import Callable
 
 import duckdb
 
-from pipelines import constants, linking
+from pipelines import constants, identity
 from pipelines.scoring import store as scores
 from pipelines.signals import engine as signals
 from pipelines.warehouse import model_names, run_models
@@ -52,7 +53,7 @@ def refresh(con: duckdb.DuckDBPyConnection, await_verdicts: Callable[[], bool] |
     steps: dict[str, Callable[[], object]] = {
         "settings": lambda: constants.publish(con),
         "core": lambda: run_models(con, model_names("core"), schema="core"),
-        "links": lambda: linking.link_all(con),
+        "links": lambda: identity.refresh(con),
         "marts": lambda: run_models(con, plain_marts()),
         "verdicts": await_verdicts or (lambda: True),
         "signals": lambda: signals.refresh(con),

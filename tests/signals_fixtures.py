@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines import constants, linking, refresh, signals
+from pipelines import constants, identity, refresh, signals
 from pipelines.warehouse import init_schema, model_names, run_models
 
 KRL, LT, YL, JKQ = "652801", "652822", "652823", "652871"
@@ -93,7 +93,7 @@ class Warehouse:
         constants.publish(self.con)
         run_models(self.con, model_names("core"), schema="core")
         if link:
-            linking.link_all(self.con)
+            identity.refresh(self.con)
         run_models(self.con, refresh.plain_marts())
         signals.refresh(self.con)
         return self.con

@@ -30,8 +30,8 @@ class Recompute:
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.plans = _rows(con, "select * from core.plan_rows")
-        self.link = {r["report_row_id"]: r["plan_row_id"]
-                     for r in _rows(con, "select * from core.link_report_plan where plan_row_id is not null")}
+        self.link = {r["from_id"]: r["to_id"]
+                     for r in _rows(con, "select * from core.identity_links where kind = 'report_plan' and is_match")}
         self.reports = _rows(con, "select * from core.report_rows")
         subs = _rows(con, "select * from core.submissions where kind = 'monthly'")
         self.as_of = latest_due_month(_rows(con, "select * from core.submissions"))

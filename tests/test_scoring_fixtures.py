@@ -82,8 +82,9 @@ class Builder:
                 pid = self.con.execute(
                     "select plan_row_id from core.plan_rows where file_id = ? and row_number = ?", list(plan)
                 ).fetchone()[0]
-            self.con.execute("insert into core.link_report_plan values (?, ?, ?, 1.0, '', 'exact_name')",
-                             [rid, pid, pid or f"k{rf}-{rr}"])
+            self.con.execute(
+                "insert into core.identity_links values (md5('report_plan|' || ?), 'report_plan', ?, ?, ?, 1.0, [], '', "
+                "'rules', 1, ?)", [rid, rid, pid, pid is not None, pid or f"k{rf}-{rr}"])
         build_scoring_marts(self.con)
         return self.con
 

@@ -99,7 +99,7 @@ def test_dup_same_year_within_and_across_counties(w):
 def test_lookalikes_are_not_joined(w):
     ent = dict(w.con.execute(
         "select p.county_code || ' ' || p.plan_year || ' ' || p.name, e.entity_id "
-        "from marts.signal_entities e join core.plan_rows p using (plan_row_id)").fetchall())
+        "from core.identity_entities e join core.plan_rows p using (plan_row_id)").fetchall())
     assert ent[f"{KRL} 2021 团结小区"] != ent[f"{KRL} 2022 团结北小区"]
     assert ent[f"{KRL} 2021 建设局大院"] != ent[f"{KRL} 2022 建设局住宅楼"]
     assert ent[f"{KRL} 2021 雪莲花园一期"] != ent[f"{KRL} 2022 雪莲花园二期"]

@@ -4,7 +4,8 @@ One run (:func:`refresh`):
 
 1. the thresholds of ``pipelines/config/thresholds.toml`` go to ``marts.signal_thresholds`` and
    the rules to ``marts.signal_rules``;
-2. entity resolution writes ``marts.signal_entities``;
+2. (the identity engine, :mod:`pipelines.identity`, has already written ``core.identity_links`` and
+   ``core.identity_entities``: the links step of the refresh);
 3. the rule models (:data:`RULE_MODELS`, ``warehouse/marts/signal_*.sql``) are rebuilt with those
    thresholds;
 4. the GX suites of ``expectations/signals.py`` validate the derived tables
@@ -27,7 +28,6 @@ from typing import Any
 
 import duckdb
 
-from pipelines import entity
 from pipelines.signals.rules import RULES, describe_rule, load_config, rule_thresholds, threshold_rows
 from pipelines.validation import service as gx_service
 from pipelines.warehouse import insert_rows, models, run_models
@@ -162,12 +162,11 @@ def _recreate_tables(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(m.sql)
 
 
-def refresh(con: duckdb.DuckDBPyConnection, entity_settings: entity.EntitySettings | None = None) -> None:
+def refresh(con: duckdb.DuckDBPyConnection) -> None:
     """Recompute every signal of flags.md on the current data (the signals step of the refresh)."""
     cfg = load_config()
     _recreate_tables(con)
     _write_config_tables(con, cfg)
-    entity.refresh(con, settings=entity_settings)
     run_models(con, RULE_MODELS)
     thresholds = rule_thresholds(cfg)
     hits, gx_counts, suite_results, columns = _run_suites(con, thresholds, bool(cfg.get("output", {}).get("data_docs", True)))
@@ -206,7 +205,7 @@ def refresh(con: duckdb.DuckDBPyConnection, entity_settings: entity.EntitySettin
         from ranked as s
         inner join marts.signal_rules as r using (rule)
         left join staging.counties as c using (county_code)
-        left join marts.signal_entities as e using (plan_row_id)
+        left join core.identity_entities as e using (plan_row_id)
         left join core.plan_rows as p using (plan_row_id)
         where s.dup_rank = 1
         """,

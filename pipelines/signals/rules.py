@@ -108,8 +108,9 @@ def thresholds_text(cfg: dict[str, Any] | None = None) -> str:
         nums = ",".join(f"{k}={v:g}" for k, v in thresholds[code].items())
         lines.append(f"{code}({r['label']},{r['class']},{r['severity']}):{describe_rule(code, cfg)}"
                      + (f" [{nums}]" if nums else ""))
-    e = cfg.get("entity", {})
-    lines.append("同一小区识别:" + ",".join(f"{k}={v}" for k, v in e.items()))
+    e = cfg.get("identity", {})
+    lines.append("同一小区识别(pipelines/identity):"
+                 + ",".join(f"{k}={v}" for k, v in e.items() if not isinstance(v, dict)))
     w = cfg.get("severity_weights", {})
     lines.append("风险排序权重:" + ",".join(f"{k}={v}" for k, v in w.items())
                  + ";" + ",".join(f"{k}={v}" for k, v in cfg.get("risk", {}).items()))

@@ -16,7 +16,7 @@ plan as (
 ),
 
 links as (
-    select report_row_id, plan_row_id from core.link_report_plan where plan_row_id is not null
+    select from_id as report_row_id, to_id as plan_row_id from core.identity_links where kind = 'report_plan' and is_match
 ),
 
 report_rows as (

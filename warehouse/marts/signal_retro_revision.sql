@@ -7,7 +7,8 @@ history as (
 ),
 
 links as (
-    select report_row_id, plan_row_id, project_key from core.link_report_plan
+    select from_id as report_row_id, case when is_match then to_id end as plan_row_id, project_key
+    from core.identity_links where kind = 'report_plan'
 ),
 
 rows as (
