@@ -35,7 +35,7 @@ __all__ = ["backup", "restore", "check", "problems", "ensure_fresh", "prepare_se
 log = logging.getLogger(__name__)
 
 DEMO_LABEL = "demo"  # batch ids of the demo data start with it (pipelines.cli, `renovation demo`)
-_LAYERS = ("raw", "staging", "core", "marts")
+_LAYERS = ("raw", "staging", "core", "intermediate", "marts")
 # the tables every warehouse has from its creation on (the derived ones come with the first import)
 _NEEDED = ("raw.submissions", "raw.source_rows", "raw.ingest_log", "staging.ledger_rows", "staging.plan_rows",
            "staging.report_rows")

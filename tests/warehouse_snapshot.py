@@ -20,7 +20,7 @@ def snapshot(db: Path | str, attempts: bool = True) -> dict[str, list]:
     try:
         out = {}
         tables = con.execute("select table_schema, table_name from information_schema.tables "
-                             "where table_schema in ('raw', 'staging', 'core', 'marts') order by all").fetchall()
+                             "where table_schema in ('raw', 'staging', 'core', 'intermediate', 'marts') order by all").fetchall()
         for schema, table in tables:
             cols = [c for c, t in con.execute(
                 "select column_name, data_type from information_schema.columns where table_schema = ? "
