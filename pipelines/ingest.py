@@ -163,7 +163,7 @@ def _ingest(con, service, files: list[Path], db_path, batch_id: str, today: dt.d
             continue
         seen[p.digest] = seq
         to_read.append(p)
-    _read_all(to_read, progress)
+    _read_all(to_read, progress, today)
     clock.lap("read")
     if progress and to_read:
         print("\r校验数据 …" + " " * 40, end="", file=sys.stderr, flush=True)
@@ -229,11 +229,11 @@ def _use_service(files: int) -> bool:
     return files >= SERVICE_MIN_FILES and (os.cpu_count() or 1) >= 2 and "great_expectations" not in sys.modules
 
 
-def _stage_file(path: Path) -> tuple:
+def _stage_file(path: Path, today: dt.date | None = None) -> tuple:
     """Read and stage one file: ("ok", staged) | ("read_error", messages, kind) | ("error",)."""
     try:
         layout = read_file(path)
-        staged = stage(layout, path.name)
+        staged = stage(layout, path.name, today)
         return ("ok", staged)
     except ReadError as e:
         return ("read_error", e.messages, e.kind)
@@ -242,10 +242,10 @@ def _stage_file(path: Path) -> tuple:
         return ("error",)
 
 
-def _read_all(items: list[_Pending], progress: bool) -> None:
+def _read_all(items: list[_Pending], progress: bool, today: dt.date | None = None) -> None:
     for i, p in enumerate(items):
         _progress(progress, "读取", i + 1, len(items))
-        _apply(p, _stage_file(p.path))
+        _apply(p, _stage_file(p.path, today))
 
 
 def _submit_validations(pending: list[_Pending], batch_id: str, db_path,

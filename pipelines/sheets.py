@@ -1,0 +1,555 @@
+"""Opening a submitted file and reading the rows of its worksheets in bounded memory.
+
+Whatever area a sheet declares or spans, only its non-blank cells cost memory, and nothing a
+file declares is trusted before it is checked:
+
+- ``.xlsx``: every member of the zip is inflated once here, its real size and checksum checked
+  against the ones declared (a zip bomb that lies about its size stops here), and the cell
+  references of every sheet are scanned. A workbook whose sheets each span a small area is read
+  by python-calamine (native and fast); calamine allocates the whole rectangle its cells span
+  and the string table its header announces, so any other workbook (one stray cell at
+  XFD1048576, cells without references, an inflated string count) is read by a streaming
+  parser that holds one row at a time.
+- ``.xls``: xlrd, which keeps each row only as long as its last cell.
+- ``.csv``: UTF-8 (with or without BOM) or GB18030, row by row.
+
+Rows come out as ``(row number, cells from column A)``: blank rows left out, trailing blank
+cells cut, empty and error cells as None, a date-time at midnight as a date.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import io
+import re
+import struct
+import tomllib
+import warnings
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+__all__ = ["ReadError", "Sheet", "open_sheets", "limits", "col_letter", "is_blank"]
+
+LIMITS_TOML = Path(__file__).parent / "config" / "limits.toml"
+Row = tuple[int, list]
+
+
+@cache
+def limits() -> dict:
+    return tomllib.loads(LIMITS_TOML.read_text(encoding="utf-8"))
+
+
+class ReadError(Exception):
+    """The file cannot be used; ``messages`` are Chinese and name sheet, row and column."""
+
+    def __init__(self, messages: list[str], kind: str | None = None):
+        super().__init__("; ".join(messages))
+        self.messages = messages
+        self.kind = kind
+
+
+def col_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    out = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def is_blank(cell: object) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def _trimmed(cells: list) -> list:
+    """Cells without their trailing blanks; empty strings as None."""
+    end = len(cells)
+    while end and is_blank(cells[end - 1]):
+        end -= 1
+    out = cells[:end]
+    for i, c in enumerate(out):
+        if c == "" or (isinstance(c, dt.datetime) and c.time() == dt.time(0)):
+            out[i] = None if c == "" else c.date()
+    return out
+
+
+@dataclass
+class Sheet:
+    name: str
+    rows: Callable[[], Iterator[Row]]   # non-blank rows, in order
+
+
+# ---------------------------------------------------------------- file type
+
+
+_BROKEN = "文件已损坏或不是有效的 Excel 工作簿,无法读取"
+_PASSWORD = "工作簿设有密码保护,无法读取;请去掉密码后重新提交"
+
+
+def _sniff(path: Path, head: bytes) -> str:
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "ole"
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt"):
+        return "csv"
+    if suffix in (".xlsx", ".xlsm", ".xls"):
+        return "broken"
+    return "unknown"
+
+
+@contextlib.contextmanager
+def open_sheets(path: Path) -> Iterator[list[Sheet]]:
+    """The visible worksheets of the file, in workbook order; their rows are read on demand."""
+    lim = limits()
+    size = path.stat().st_size
+    if size > lim["max_file_bytes"]:
+        raise ReadError([f"文件过大({size / 2**20:.1f} MiB),上限为 {lim['max_file_bytes'] / 2**20:.0f} MiB"])
+    if size == 0:
+        raise ReadError(["文件是空的"])
+    with path.open("rb") as f:
+        head = f.read(8)
+    kind = _sniff(path, head)
+    if kind == "unknown":
+        raise ReadError([f"不支持的文件类型「{path.suffix or '无扩展名'}」,请提交 .xlsx、.xls 或 .csv 文件"])
+    if kind == "broken":
+        raise ReadError(["文件已损坏,无法作为 Excel 工作簿打开"])
+    if kind == "csv":
+        yield [Sheet(path.stem, lambda: _csv_rows(path.read_bytes()))]
+        return
+    data = path.read_bytes()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # openpyxl and xlrd warn about what they skip
+        if kind == "ole":
+            if _is_encrypted_ole(data):
+                raise ReadError([_PASSWORD])
+            with _guard():
+                sheets = _xls_sheets(data)
+        else:
+            with _guard():
+                sheets = _xlsx_sheets(data)
+        yield [Sheet(s.name, lambda s=s: guarded_rows(s.rows())) for s in sheets]
+
+
+@contextlib.contextmanager
+def _guard():
+    """Any failure of a reading library on a damaged file becomes a Chinese ReadError. A panic
+    in native code arrives as a BaseException that is not an Exception."""
+    try:
+        yield
+    except ReadError:
+        raise
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException:  # noqa: BLE001 — every library error of a damaged file is the same to the clerk
+        raise ReadError([_BROKEN]) from None
+
+
+def guarded_rows(rows: Iterator[Row]) -> Iterator[Row]:
+    """``rows`` with the library errors of a damaged file turned into a ReadError."""
+    with _guard():
+        yield from rows
+
+
+def _is_encrypted_ole(data: bytes) -> bool:
+    head = data[: 1 << 16]
+    return "EncryptedPackage".encode("utf-16-le") in head or b"E\x00n\x00c\x00r\x00y\x00p\x00t" in head
+
+
+# ---------------------------------------------------------------- .xlsx
+
+
+# a cell element, its reference when it has one, and whether it closes itself (then it is empty)
+_CELL = re.compile(
+    rb'<(?:[A-Za-z_][\w.-]*:)?c(?=[\s/>])(?:(?=[^>]*?\sr="([A-Za-z]{1,3})([0-9]{1,7})")|)[^>]*?(/?)>'
+)
+# the same, fast, for the usual form: the reference first, no namespace prefix
+_SIMPLE_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
+_ANY_CELL = re.compile(rb'<c[\s/>]')
+_UNIQUE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?sst\b[^>]*?\suniqueCount="([0-9]+)"')
+_ROW = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?row(?=[\s/>])')
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ch - 64
+    return n - 1
+
+
+class _Extent:
+    """What calamine would allocate for one zip member, scanned chunk by chunk: the rectangle
+    its referenced non-empty cells span (cells are read from ``sheetData`` on), whether a cell
+    has no reference, how many rows it has, and the string count an ``sst`` root announces."""
+
+    def __init__(self) -> None:
+        self.rows = (1 << 30, -1)
+        self.cols = (1 << 30, -1)
+        self.unreferenced = False
+        self.row_elements = 0
+        self.unique_strings = 0
+        self.in_sheet = False
+
+    def scan(self, chunk: bytes) -> None:
+        if b"sst" in chunk:
+            m = _UNIQUE.search(chunk)
+            if m:
+                self.unique_strings = max(self.unique_strings, int(m.group(1)))
+        if not self.in_sheet:
+            if b"sheetData" not in chunk:
+                return
+            self.in_sheet = True
+        found = None
+        if b":c" not in chunk:  # no prefixed element: count the cells, and take the fast form when all have it
+            simple = _SIMPLE_CELL.findall(chunk)
+            if len(simple) == len(_ANY_CELL.findall(chunk)):
+                found = [(c, r, b"") for c, r in simple]  # a self-closed (empty) cell counted too: a larger area, never smaller
+        if found is None:
+            found = _CELL.findall(chunk)
+        self.row_elements += len(_ROW.findall(chunk))
+        if not found:
+            return
+        cols = {c for c, _, closed in found if not closed}
+        if b"" in cols:
+            self.unreferenced = True
+            cols.discard(b"")
+        if cols:
+            rows = [r for c, r, closed in found if c and not closed]
+            numbers = [_col_number(c) for c in cols]
+            self.cols = (min(self.cols[0], *numbers), max(self.cols[1], *numbers))
+            self.rows = (min(self.rows[0], int(min(rows, key=int))), max(self.rows[1], int(max(rows, key=int))))
+
+    def cells(self) -> int:
+        if self.rows[1] < 0:
+            return 0
+        return (self.rows[1] - self.rows[0] + 1) * (self.cols[1] - self.cols[0] + 1)
+
+
+def _inflate(data: bytes, info: zipfile.ZipInfo, chunk: int = 1 << 22) -> Iterator[bytes]:
+    """The member's bytes, inflated here from its raw data: never more than it declares."""
+    if info.flag_bits & 0x1:
+        raise ReadError([_PASSWORD])
+    off = info.header_offset
+    if data[off: off + 4] != b"PK\x03\x04":
+        raise ReadError([_BROKEN])
+    n, m = struct.unpack("<HH", data[off + 26: off + 30])
+    start = off + 30 + n + m
+    raw = memoryview(data)[start: start + info.compress_size]
+    if len(raw) != info.compress_size:
+        raise ReadError([_BROKEN])
+    crc, total = 0, 0
+    if info.compress_type == zipfile.ZIP_STORED:
+        pieces: Iterator[bytes] = (bytes(raw[i: i + chunk]) for i in range(0, len(raw), chunk))
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        pieces = _deflated(raw, chunk)
+    else:
+        raise ReadError(["工作簿使用了不支持的压缩方式,请用 Excel 或 WPS 重新保存为 .xlsx"])
+    for piece in pieces:
+        total += len(piece)
+        if total > info.file_size:
+            raise ReadError([f"文件中的「{info.filename}」解压后超过其声明的大小,疑似压缩炸弹,拒收"])
+        crc = zlib.crc32(piece, crc)
+        yield piece
+    if total != info.file_size or crc != info.CRC:
+        raise ReadError([_BROKEN])
+
+
+def _deflated(raw: memoryview, chunk: int) -> Iterator[bytes]:
+    d = zlib.decompressobj(-15)
+    try:
+        for pos in range(0, len(raw), chunk):
+            data = bytes(raw[pos: pos + chunk])
+            while data:
+                out = d.decompress(data, chunk)  # at most a chunk at a time, whatever the ratio
+                if out:
+                    yield out
+                if d.eof:
+                    return
+                data = d.unconsumed_tail
+        out = d.flush()
+    except zlib.error:
+        raise ReadError([_BROKEN]) from None
+    if out:
+        yield out
+
+
+def _scan_zip(data: bytes) -> bool:
+    """Check every member; True when calamine may read the workbook (every sheet spans a small
+    area, every cell has its reference, the string count is honest)."""
+    lim = limits()
+    try:
+        z = zipfile.ZipFile(io.BytesIO(data))
+        infos = z.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        raise ReadError(["文件已损坏,无法作为 Excel 工作簿打开"]) from None
+    total = sum(i.file_size for i in infos)
+    packed = max(1, sum(i.compress_size for i in infos))
+    if total > lim["max_uncompressed_bytes"] or total / packed > lim["max_compression_ratio"]:
+        raise ReadError([f"文件解压后过大({total / 2**20:.0f} MiB,压缩比 {total / packed:.0f}),疑似压缩炸弹,拒收"])
+    names = {i.filename.lower() for i in infos}
+    if "mimetype" in names or "content.xml" in names:
+        raise ReadError(["这是 OpenDocument 表格(.ods),不是 Excel 工作簿;请另存为 .xlsx 后提交"])
+    if any(n.endswith(".bin") and "workbook" in n for n in names):
+        raise ReadError(["这是 Excel 二进制工作簿(.xlsb);请另存为 .xlsx 后提交"])
+    if not any(n.endswith("workbook.xml") for n in names):
+        raise ReadError([_BROKEN])
+    fast = True
+    for info in infos:
+        ext = _Extent()
+        tail = b""
+        for piece in _inflate(data, info):
+            buf = tail + piece
+            cut = buf.rfind(b"<")
+            buf, tail = (buf[:cut], buf[cut:]) if cut >= 0 else (buf, b"")
+            ext.scan(buf)
+            if len(tail) > 1 << 20:  # one tag of a megabyte: not a worksheet we can trust
+                fast, tail = False, b""
+        ext.scan(tail)
+        if ext.row_elements > lim["max_sheet_rows"]:
+            raise ReadError([f"工作表的行数超过 Excel 的上限 {lim['max_sheet_rows']:,} 行,文件已损坏"])
+        if (ext.unreferenced or ext.cells() > lim["max_dense_cells"]
+                or ext.unique_strings > max(1024, info.file_size // 4)):
+            fast = False
+    return fast
+
+
+def _xlsx_sheets(data: bytes) -> list[Sheet]:
+    if _scan_zip(data):
+        import python_calamine as pc
+
+        try:
+            wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        except pc.PasswordError:
+            raise ReadError([_PASSWORD]) from None
+        except Exception:  # noqa: BLE001 — calamine refuses some files the streaming reader reads
+            return _streamed_sheets(data)
+        visible, work = str(pc.SheetVisibleEnum.Visible), str(pc.SheetTypeEnum.WorkSheet)
+        return [Sheet(m.name, lambda name=m.name: _calamine_rows(wb, name)) for m in wb.sheets_metadata
+                if str(m.visible) == visible and str(m.typ) == work]
+    return _streamed_sheets(data)
+
+
+def _calamine_rows(wb, name: str) -> Iterator[Row]:
+    sheet = wb.get_sheet_by_name(name)
+    if sheet.start is None:  # an empty sheet
+        return
+    # the area its cells span is small (checked by _scan_zip): taken whole, as fast as it gets
+    top, left = sheet.start
+    pad = [""] * left
+    for i, cells in enumerate(sheet.to_python(skip_empty_area=True)):
+        end = len(cells)
+        while end and is_blank(cells[end - 1]):
+            end -= 1
+        if end:
+            yield top + i + 1, pad + cells[:end] if left else cells[:end]
+
+
+def _streamed_sheets(data: bytes) -> list[Sheet]:
+    """The workbook's structure, string table and date styles from openpyxl (read-only); the
+    rows of each sheet from a streaming parse that keeps one row in memory."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+    return [Sheet(ws.title, lambda ws=ws: _xml_rows(wb, ws)) for ws in wb.worksheets
+            if getattr(ws, "sheet_state", "visible") == "visible" and hasattr(ws, "_worksheet_path")]
+
+
+_INSIDE_ROW = {"row", "c", "v", "f", "is", "t", "r", "rPr", "rPh", "phoneticPr"}
+
+
+def _local(tag) -> str:
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+def _xml_rows(wb, ws) -> Iterator[Row]:
+    from lxml import etree
+
+    strings = ws._shared_strings
+    dates, durations, epoch = wb._date_formats, wb._timedelta_formats, wb.epoch
+    with wb._archive.open(ws._worksheet_path) as src:
+        parser = etree.iterparse(src, events=("end",), resolve_entities=False, no_network=True, load_dtd=False,
+                                 huge_tree=False, remove_comments=True, remove_pis=True)
+        row_counter = 0
+        for _, el in parser:
+            name = _local(el.tag)
+            parent = el.getparent()
+            if name != "row" and parent is not None and _local(parent.tag) in _INSIDE_ROW:
+                continue  # a cell or its value: read with its row
+            if name == "row":
+                r = el.get("r")
+                row_counter = int(r) if r and r.isdigit() else row_counter + 1
+                cells: dict[int, object] = {}
+                col = -1
+                for c in el:
+                    if _local(c.tag) != "c":
+                        continue
+                    ref = c.get("r")
+                    m = re.fullmatch(r"([A-Za-z]{1,3})([0-9]{1,7})", ref) if ref else None
+                    col = _col_number(m.group(1).encode()) if m else col + 1
+                    value = _xml_cell(c, strings, dates, durations, epoch)
+                    if not is_blank(value):
+                        cells[col] = value
+                if cells:
+                    row = [None] * (max(cells) + 1)
+                    for k, v in cells.items():
+                        row[k] = v
+                    yield row_counter, _trimmed(row)
+            el.clear()
+            if parent is not None:  # what is done with is dropped, so memory holds one row
+                while el.getprevious() is not None:
+                    del parent[0]
+
+
+def _xml_cell(c, strings, dates, durations, epoch) -> object:
+    from openpyxl.utils.datetime import from_excel
+
+    t = c.get("t", "n")
+    if t == "inlineStr":
+        return "".join(x.text or "" for x in c.iter() if _local(x.tag) == "t" and _local(x.getparent().tag) != "rPh")
+    v = next((x.text for x in c if _local(x.tag) == "v"), None)
+    if v is None:
+        return None
+    if t == "s":
+        return strings[int(v)]
+    if t in ("str", "e"):
+        return v if t == "str" else None
+    if t == "b":
+        return v.strip() in ("1", "true")
+    if t == "d":
+        with contextlib.suppress(ValueError):
+            return dt.datetime.fromisoformat(v.strip())
+        return v
+    number = float(v)
+    style = int(c.get("s", "0") or 0)
+    if style in dates and number == number:
+        try:
+            return from_excel(number, epoch, timedelta=style in durations)
+        except (OverflowError, ValueError):
+            return number  # beyond Excel's dates: the serial, as calamine gives it
+    return number
+
+
+# ---------------------------------------------------------------- .xls
+
+
+def _xls_sheets(data: bytes) -> list[Sheet]:
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(file_contents=data, on_demand=True, ragged_rows=True, logfile=io.StringIO())
+    except xlrd.XLRDError as e:
+        if "encrypt" in str(e).lower():
+            raise ReadError([_PASSWORD]) from None
+        raise ReadError([_BROKEN]) from None
+    visibility = getattr(book, "_sheet_visibility", [0] * book.nsheets)
+    return [Sheet(name, lambda i=i: _xls_rows(book, i)) for i, name in enumerate(book.sheet_names())
+            if i < len(visibility) and visibility[i] == 0]
+
+
+def _xls_rows(book, index: int) -> Iterator[Row]:
+    import xlrd
+
+    sh = book.sheet_by_index(index)
+    for r in range(sh.nrows):
+        types, values = sh.row_types(r), sh.row_values(r)
+        cells: list = []
+        for t, v in zip(types, values):
+            if t == xlrd.XL_CELL_TEXT:
+                cells.append(v)
+            elif t == xlrd.XL_CELL_NUMBER:
+                cells.append(float(v))
+            elif t == xlrd.XL_CELL_DATE:
+                try:
+                    cells.append(xlrd.xldate.xldate_as_datetime(v, book.datemode) if v >= 1 else
+                                 xlrd.xldate.xldate_as_datetime(v, book.datemode).time())
+                except (xlrd.xldate.XLDateError, ValueError, OverflowError):
+                    cells.append(float(v))
+            elif t == xlrd.XL_CELL_BOOLEAN:
+                cells.append(bool(v))
+            else:  # empty, blank, error
+                cells.append(None)
+        if any(not is_blank(c) for c in cells):
+            yield r + 1, _trimmed(cells)
+
+
+# ---------------------------------------------------------------- .csv
+
+
+def _decode_csv(raw: bytes) -> str:
+    """UTF-8 (with or without BOM) or GB18030, the whole file in one of them; a file that mixes
+    them, or holds bytes that are neither, is refused naming the first line in question."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    lines = raw.split(b"\n")
+    utf8_line = next((i for i, line in enumerate(lines) if _utf8_chinese(line)), None)
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        text = None
+    if utf8_line is not None:
+        other = next(i for i, line in enumerate(lines) if not _decodes(line, "utf-8"))
+        raise ReadError([
+            f"CSV 文件混用了两种编码:第 {utf8_line + 1} 行是 UTF-8,第 {other + 1} 行却不是 UTF-8(可能是 GB18030/GBK);"
+            "请用同一种编码(UTF-8 或 GB18030)重新保存整个文件"
+        ])
+    if text is None:
+        bad = next(i for i, line in enumerate(lines) if not _decodes(line, "gb18030"))
+        raise ReadError([f"CSV 文件第 {bad + 1} 行含有无法识别的字节,既不是 UTF-8 也不是 GB18030 编码;请用 Excel 或 WPS 重新导出"])
+    return text
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]{2}")
+
+
+def _utf8_chinese(line: bytes) -> bool:
+    """A line written in UTF-8 (two Chinese characters in a row): GB18030 bytes that happen to
+    be valid UTF-8 decode to other scripts."""
+    try:
+        return bool(_CJK.search(line.decode("utf-8")))
+    except UnicodeDecodeError:
+        return False
+
+
+def _decodes(line: bytes, encoding: str) -> bool:
+    try:
+        line.decode(encoding)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _csv_rows(raw: bytes) -> Iterator[Row]:
+    text = _decode_csv(raw)
+    del raw
+    # our own limit on a cell's length is checked with the sheet's rows; the csv module's must not stop first
+    csv.field_size_limit(max(csv.field_size_limit(), limits()["max_file_bytes"]))
+    reader = csv.reader(io.StringIO(text))
+    try:
+        for i, cells in enumerate(reader):
+            if any(c.strip() for c in cells):
+                yield i + 1, _trimmed(cells)
+    except csv.Error as e:
+        raise ReadError([f"CSV 文件第 {reader.line_num} 行格式有误,无法读取({_csv_reason(e)})"]) from None
+
+
+def _csv_reason(e: csv.Error) -> str:
+    text = str(e)
+    if "field larger" in text:
+        return "单元格内容过长"
+    if "NUL" in text:
+        return "含有空字符"
+    if "new-line" in text or "newline" in text:
+        return "引号内的换行不完整"
+    return "引号或分隔符不成对"
