@@ -306,9 +306,12 @@ def _scan_zip(data: bytes) -> bool:
         ext = _Extent()
         tail = b""
         for piece in _inflate(data, info):
+            # scanned up to the last complete tag; an unfinished tag is carried to the next piece,
+            # text after the last tag is not (it holds no tag)
             buf = tail + piece
-            cut = buf.rfind(b"<")
-            buf, tail = (buf[:cut], buf[cut:]) if cut >= 0 else (buf, b"")
+            cut = buf.rfind(b">") + 1
+            lt = buf.find(b"<", cut)
+            buf, tail = buf[:cut], (buf[lt:] if lt >= 0 else b"")
             ext.scan(buf)
             if len(tail) > 1 << 20:  # one tag of a megabyte: not a worksheet we can trust
                 fast, tail = False, b""
@@ -371,6 +374,17 @@ def _local(tag) -> str:
 
 def _xml_rows(wb, ws) -> Iterator[Row]:
     from lxml import etree
+
+    try:
+        yield from _xml_rows_of(wb, ws, etree)
+    except etree.XMLSyntaxError as e:
+        if "too long" in str(e).lower() or "huge" in str(e).lower():
+            raise ReadError([f"工作表「{ws.title}」中有单元格内容超过 10,000,000 个字符,远超 Excel 单元格的上限"
+                             f" {limits()['max_cell_chars']:,} 个字符;文件不是由表格软件正常保存的,整份文件拒收"]) from None
+        raise
+
+
+def _xml_rows_of(wb, ws, etree) -> Iterator[Row]:
 
     strings = ws._shared_strings
     dates, durations, epoch = wb._date_formats, wb._timedelta_formats, wb.epoch
