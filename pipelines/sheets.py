@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-__all__ = ["ReadError", "Sheet", "open_sheets", "limits", "col_letter", "is_blank"]
+__all__ = ["ReadError", "Sheet", "open_sheets", "limits", "col_letter", "is_blank", "peak_rss_mib"]
 
 LIMITS_TOML = Path(__file__).parent / "config" / "limits.toml"
 Row = tuple[int, list]
@@ -62,6 +62,18 @@ def col_letter(index: int) -> str:
         index, rem = divmod(index - 1, 26)
         out = chr(65 + rem) + out
     return out
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited from the
+    parent that forked it), in MiB."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def is_blank(cell: object) -> bool:
@@ -349,6 +361,11 @@ def _calamine_rows(wb, name: str) -> Iterator[Row]:
     pad = [""] * left
     for i, cells in enumerate(sheet.to_python(skip_empty_area=True)):
         end = len(cells)
+        if cells.count("") == end:  # an empty row, at C speed (most rows of a sheet spanning far)
+            continue
+        texts = [c for c in cells if c.__class__ is str]
+        if len(texts) == end and not "".join(texts).strip():  # spaces only
+            continue
         while end and is_blank(cells[end - 1]):
             end -= 1
         if end:
@@ -356,13 +373,40 @@ def _calamine_rows(wb, name: str) -> Iterator[Row]:
 
 
 def _streamed_sheets(data: bytes) -> list[Sheet]:
-    """The workbook's structure, string table and date styles from openpyxl (read-only); the
-    rows of each sheet from a streaming parse that keeps one row in memory."""
+    """The workbook's structure and date styles from openpyxl (read-only); its string table and
+    the rows of each sheet from streaming parses that keep one item in memory at a time."""
     import openpyxl
 
     wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
-    return [Sheet(ws.title, lambda ws=ws: _xml_rows(wb, ws)) for ws in wb.worksheets
+    strings: list[str] = []
+    loaded = []
+
+    def rows(ws) -> Iterator[Row]:
+        if not loaded:
+            strings.extend(_shared_strings(wb._archive))
+            loaded.append(True)
+        return _xml_rows(wb, ws, strings)
+
+    return [Sheet(ws.title, lambda ws=ws: rows(ws)) for ws in wb.worksheets
             if getattr(ws, "sheet_state", "visible") == "visible" and hasattr(ws, "_worksheet_path")]
+
+
+def _shared_strings(archive: zipfile.ZipFile) -> list[str]:
+    from lxml import etree
+
+    name = next((n for n in archive.namelist() if n.lower().endswith("sharedstrings.xml")), None)
+    if name is None:
+        return []
+    out = []
+    with archive.open(name) as src:
+        for _, el in etree.iterparse(src, events=("end",), tag="{*}si", resolve_entities=False, no_network=True,
+                                     load_dtd=False, huge_tree=False):
+            out.append(_unescape("".join(x.text or "" for x in el.iter()
+                                         if _local(x.tag) == "t" and _local(x.getparent().tag) != "rPh")))
+            el.clear()
+            while el.getprevious() is not None:
+                del el.getparent()[0]
+    return out
 
 
 _INSIDE_ROW = {"row", "c", "v", "f", "is", "t", "r", "rPr", "rPh", "phoneticPr"}
@@ -372,11 +416,11 @@ def _local(tag) -> str:
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
-def _xml_rows(wb, ws) -> Iterator[Row]:
+def _xml_rows(wb, ws, strings: list[str]) -> Iterator[Row]:
     from lxml import etree
 
     try:
-        yield from _xml_rows_of(wb, ws, etree)
+        yield from _xml_rows_of(wb, ws, strings, etree)
     except etree.XMLSyntaxError as e:
         if "too long" in str(e).lower() or "huge" in str(e).lower():
             raise ReadError([f"工作表「{ws.title}」中有单元格内容超过 10,000,000 个字符,远超 Excel 单元格的上限"
@@ -384,9 +428,7 @@ def _xml_rows(wb, ws) -> Iterator[Row]:
         raise
 
 
-def _xml_rows_of(wb, ws, etree) -> Iterator[Row]:
-
-    strings = ws._shared_strings
+def _xml_rows_of(wb, ws, strings: list[str], etree) -> Iterator[Row]:
     dates, durations, epoch = wb._date_formats, wb._timedelta_formats, wb.epoch
     with wb._archive.open(ws._worksheet_path) as src:
         parser = etree.iterparse(src, events=("end",), resolve_entities=False, no_network=True, load_dtd=False,
@@ -409,9 +451,9 @@ def _xml_rows_of(wb, ws, etree) -> Iterator[Row]:
                     m = re.fullmatch(r"([A-Za-z]{1,3})([0-9]{1,7})", ref) if ref else None
                     col = _col_number(m.group(1).encode()) if m else col + 1
                     value = _xml_cell(c, strings, dates, durations, epoch)
-                    if not is_blank(value):
+                    if value is not None and value != "":
                         cells[col] = value
-                if cells:
+                if cells and any(not is_blank(v) for v in cells.values()):
                     row = [None] * (max(cells) + 1)
                     for k, v in cells.items():
                         row[k] = v
@@ -422,19 +464,28 @@ def _xml_rows_of(wb, ws, etree) -> Iterator[Row]:
                     del parent[0]
 
 
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape(text: str) -> str:
+    """OOXML writes characters XML cannot hold as ``_xHHHH_`` (and a literal ``_x`` as ``_x005F_x``)."""
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+
+
 def _xml_cell(c, strings, dates, durations, epoch) -> object:
     from openpyxl.utils.datetime import from_excel
 
     t = c.get("t", "n")
     if t == "inlineStr":
-        return "".join(x.text or "" for x in c.iter() if _local(x.tag) == "t" and _local(x.getparent().tag) != "rPh")
+        return _unescape("".join(x.text or "" for x in c.iter()
+                                 if _local(x.tag) == "t" and _local(x.getparent().tag) != "rPh"))
     v = next((x.text for x in c if _local(x.tag) == "v"), None)
     if v is None:
         return None
     if t == "s":
         return strings[int(v)]
     if t in ("str", "e"):
-        return v if t == "str" else None
+        return _unescape(v) if t == "str" else None
     if t == "b":
         return v.strip() in ("1", "true")
     if t == "d":

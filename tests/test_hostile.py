@@ -29,11 +29,12 @@ from pathlib import Path
 resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))
 sys.path.insert(0, sys.argv[1])
 from pipelines.ingest import ingest_paths
+from pipelines.sheets import peak_rss_mib
 today = dt.date.fromisoformat(sys.argv[2])
 for line in sys.stdin:
     path, db = json.loads(line)
     [r] = ingest_paths([Path(path)], db_path=Path(db), today=today)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = peak_rss_mib() * 2**20  # not ru_maxrss: it counts the parent's memory at the fork
     print(json.dumps({"file": path, "status": r.status, "rows": r.rows, "rejected_rows": r.rejected_rows,
                       "messages": r.messages, "peak": peak}, ensure_ascii=False), flush=True)
 """

@@ -39,7 +39,8 @@ try:
 except ReadError as e:
     out = {"error": e.messages}
 out["seconds"] = time.perf_counter() - t
-out["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from pipelines.sheets import peak_rss_mib
+out["peak_mib"] = peak_rss_mib()
 print(json.dumps(out, ensure_ascii=False))
 """
 
