@@ -12,7 +12,8 @@ import time
 import streamlit as st
 
 from app_pages._common import UNIT_KEY, YEAR_KEY
-from pipelines import queries as q
+from pipelines.read import filters as qf
+from pipelines.read.connection import DataUnavailable
 from pipelines.charts import fmt_month
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -61,10 +62,10 @@ nav = st.navigation(pages)
 with st.sidebar:
     st.markdown("### 巴州老旧小区改造")
     try:
-        years = q.years()
-        units = q.units()
-        as_of = q.as_of_month()
-    except q.DataUnavailable as exc:
+        years = qf.years()
+        units = qf.units()
+        as_of = qf.as_of_month()
+    except DataUnavailable as exc:
         years, units, as_of = [], None, None
         st.info(str(exc))
     except Exception:
@@ -79,7 +80,7 @@ with st.sidebar:
         if first_run and params.get("year", "").isdigit() and int(params["year"]) in years:
             st.session_state[YEAR_KEY] = int(params["year"])
         if st.session_state.get(YEAR_KEY) not in years:
-            st.session_state[YEAR_KEY] = q.default_year()
+            st.session_state[YEAR_KEY] = qf.default_year()
         st.selectbox("年度(计划年度)", years, key=YEAR_KEY, format_func=lambda y: f"{y} 年")
     else:
         st.session_state[YEAR_KEY] = None

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from pipelines import queries as q
+from pipelines.read.connection import DataUnavailable
+from pipelines.read.filters import units
 
 log = logging.getLogger("dashboard")
 
@@ -30,9 +31,9 @@ def filters() -> Filters:
     name = "全州"
     if unit:
         try:
-            names = dict(q.units().select("county_code", "county_name").iter_rows())
+            names = dict(units().select("county_code", "county_name").iter_rows())
             name = names.get(unit, unit)
-        except q.DataUnavailable:
+        except DataUnavailable:
             name = unit
     return Filters(year=year, unit=unit, unit_name=name)
 
@@ -42,7 +43,7 @@ def guarded(what: str = "本页"):
     """Show a missing-data notice or a short Chinese error instead of a stack trace."""
     try:
         yield
-    except q.DataUnavailable as exc:
+    except DataUnavailable as exc:
         st.info(str(exc), icon=":material/info:")
     except Exception:  # script-control exceptions (st.stop, st.rerun) derive from BaseException and pass
         log.exception("page error in %s", what)

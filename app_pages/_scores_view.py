@@ -7,7 +7,7 @@ import streamlit as st
 
 from app_pages._common import filters, guarded
 from pipelines import charts as ch
-from pipelines import queries as q
+from pipelines.read import scores as qs
 
 GRADES = ("优秀", "良好", "合格", "差")
 TITLES = {"annual": "年度体检(一年一体检)", "biennial": "两年评估(两年一评估)"}
@@ -17,16 +17,16 @@ def render(kind: str) -> None:
     f = filters()
     st.header(f"{TITLES[kind]} · {f.year or ''} 年 · {f.unit_name}")
     with guarded(TITLES[kind]):
-        years = q.score_years(kind)
+        years = qs.score_years(kind)
         if not years:
-            st.info("得分尚未计算:评分模块运行并刷新数据后即可显示。", icon=":material/info:")
+            st.info("还没有得分:导入年度计划和月报后即可显示。", icon=":material/info:")
             return
         year = f.year if f.year in years else years[0]
         if year != f.year:
             st.info(f"{f.year} 年没有{TITLES[kind][:4]}得分,显示最近的 {year} 年。", icon=":material/info:")
-        totals_all = q.score_totals(kind)
+        totals_all = qs.score_totals(kind)
         totals = totals_all.filter(pl.col("year") == year)
-        lines = q.score_lines(year, kind)
+        lines = qs.score_lines(year, kind)
         meta = totals.row(0, named=True)
         as_of = f",{meta['as_of_label']}" if meta["as_of_label"] else ""
         st.caption(f"评分方案:{meta['scheme_version']}{as_of}。等级:优秀 ≥ 95,良好 ≥ 85,合格 ≥ 75,差 < 75(按未四舍五入的总分)。")
@@ -47,7 +47,7 @@ def render(kind: str) -> None:
         else:
             for i, g in enumerate(GRADES):
                 k[i].metric(g, ch.fmt_count(totals.filter(pl.col("grade") == g).height), border=True)
-            pref = q.prefecture_score(year) if kind == "annual" else {}
+            pref = qs.prefecture_score(year) if kind == "annual" else {}
             if pref:
                 k[4].metric("全州整体得分", f"{pref['points']:.2f} 分", pref["grade"], delta_color="off", delta_arrow="off",
                             border=True, help=f"把 {pref['count_counties']} 个参评县市的指标合计后按同一方案计分")
@@ -93,18 +93,18 @@ def render(kind: str) -> None:
             pl.col("county_code") == f.unit if f.unit else pl.lit(True))), width="stretch",
             config={"displaylogo": False})
 
-        if kind == "annual" and q.has_table("marts.whatif_subsidy"):
+        if kind == "annual":
             _whatif(year, f.unit)
 
         d1, d2 = st.columns(2)
-        d1.download_button(f"下载 scores.csv({year} 年,{TITLES[kind][:4]})", lambda: q.scores_csv_bytes(year, kind),
+        d1.download_button(f"下载 scores.csv({year} 年,{TITLES[kind][:4]})", lambda: qs.scores_csv_bytes(year, kind),
                            file_name=f"scores_{kind}_{year}.csv", mime="text/csv", width="stretch")
         with d2:
             _report_download(year)
 
 
 def _whatif(year: int, unit: str | None) -> None:
-    w = q.whatif_subsidy(year)
+    w = qs.whatif_subsidy(year)
     if w.is_empty():
         return
     share = w["performance_share"][0]
@@ -122,14 +122,9 @@ def _whatif(year: int, unit: str | None) -> None:
 
 
 def _report_download(year: int) -> None:
-    try:
-        import pipelines.report  # noqa: F401
-    except ImportError:
-        st.caption("年度报告生成模块尚未上线。")
-        return
     if st.button(f"生成 {year} 年度报告(Word)", width="stretch"):
         with st.spinner("正在生成报告 …"):
-            st.session_state[f"report_{year}"] = q.report_bytes(year, ".docx")
+            st.session_state[f"report_{year}"] = qs.report_bytes(year, ".docx")
     data = st.session_state.get(f"report_{year}")
     if data:
         st.download_button("下载年度报告 .docx", data, file_name=f"巴州老旧小区改造年度报告_{year}.docx",

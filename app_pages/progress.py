@@ -4,14 +4,15 @@ import streamlit as st
 
 from app_pages._common import filters, guarded, need_year
 from pipelines import charts as ch
-from pipelines import queries as q
+from pipelines.read import filters as qf
+from pipelines.read import progress as qp
 
 f = filters()
 need_year(f)
 st.header(f"进度总览 · {f.year} 年度计划 · {f.unit_name}")
 
 with guarded("进度总览"):
-    s = q.progress_summary(f.year, f.unit)
+    s = qp.progress_summary(f.year, f.unit)
     if not s:
         st.info(f"{f.unit_name} 没有 {f.year} 年度的改造计划。", icon=":material/info:")
         st.stop()
@@ -39,13 +40,13 @@ with guarded("进度总览"):
                    **card)
 
 with guarded("逐月进度"):
-    monthly = q.progress_by_month(f.year, f.unit)
+    monthly = qp.progress_by_month(f.year, f.unit)
     c1, c2 = st.columns(2)
     c1.plotly_chart(ch.progress_month_figure(monthly), width="stretch", config={"displaylogo": False})
     c2.plotly_chart(ch.money_month_figure(monthly), width="stretch", config={"displaylogo": False})
 
 with guarded("县市排名"):
-    ranking = q.progress_ranking(f.year)
+    ranking = qp.progress_ranking(f.year)
     lag = ranking.filter(ranking["is_lagging"])
     first = ranking.row(0, named=True)
     rule = (f"综合进度 = 开工率、户数完工率、投资完成率(各至多 100%)的平均;全州 {ch.fmt_pct(first['pct_progress_index_prefecture'])}"
@@ -61,7 +62,7 @@ with guarded("县市排名"):
         st.warning(icon=":material/warning:", body=f"落后县市({lag.height} 个):{items}。{rule}")
     c1, c2 = st.columns([1.1, 1])
     c1.plotly_chart(ch.ranking_figure(ranking), width="stretch", config={"displaylogo": False})
-    c2.plotly_chart(ch.seat_map_figure(q.units(), ranking), width="stretch", config={"displaylogo": False})
+    c2.plotly_chart(ch.seat_map_figure(qf.units(), ranking), width="stretch", config={"displaylogo": False})
     with st.expander("排名明细表"):
         st.dataframe(
             ranking.select(
@@ -91,8 +92,8 @@ with guarded("县市排名"):
 
 with guarded("2025 年目标"):
     st.subheader("2025 年目标:2000 年底前建成的老旧小区基本完成改造")
-    proj = q.projection(f.unit)
-    traj = q.trajectory(f.unit)
+    proj = qp.projection(f.unit)
+    traj = qp.trajectory(f.unit)
     if proj:
         target = proj["target_households"]
         if proj["months_to_goal"]:
@@ -108,7 +109,7 @@ with guarded("2025 年目标"):
                         f"占目标 {ch.fmt_households(target)} 的 **{ch.fmt_pct(proj['pct_projected_2025'])}**。")
     c1, c2 = st.columns(2)
     c1.plotly_chart(ch.trajectory_figure(traj, proj), width="stretch", config={"displaylogo": False})
-    ref = q.reference_comparison(f.year, f.unit)
+    ref = qp.reference_comparison(f.year, f.unit)
     c2.plotly_chart(ch.reference_figure(ref, f.unit_name if f.unit else "巴州"), width="stretch",
                     config={"displaylogo": False})
     c2.caption("全国、新疆开工率:住建部通报及其转载(pipelines/config/reference_national_progress.csv,逐行注明来源);"

@@ -7,7 +7,8 @@ import streamlit as st
 
 from app_pages._common import filters, guarded
 from pipelines import charts as ch
-from pipelines import queries as q
+from pipelines.read import quality as qq
+from pipelines.read import submissions
 
 KIND = {"ledger": "台账", "plan": "计划", "monthly": "月报"}
 
@@ -15,9 +16,9 @@ f = filters()
 st.header(f"数据质量 · {f.unit_name}")
 
 with guarded("校验结果"):
-    vr = q.validation_results()
-    issues = q.row_issues(f.unit)
-    log = q.ingest_log(f.unit, 1000)
+    vr = qq.validation_results()
+    issues = qq.row_issues(f.unit)
+    log = submissions.ingest_log(f.unit, 1000)
     k = st.columns(5)
     k[0].metric("导入文件", ch.fmt_count(log.height), border=True)
     k[1].metric("拒收文件", ch.fmt_count(log.filter(pl.col("status") == "rejected").height), border=True)
@@ -68,9 +69,9 @@ with guarded("校验结果"):
                              "file_name": "文件", "county_name": "县市", "kind": "类型", "messages": "拒收原因"})
     with t4:
         with st.spinner("正在准备数据文档(Great Expectations Data Docs)…"):
-            docs = q.data_docs_dir()
-        index = docs / "index.html"
-        pages = sorted(docs.rglob("*.html"), key=lambda p: p.stat().st_mtime, reverse=True) if docs.exists() else []
+            docs = qq.data_docs_dir()
+        index = docs / "index.html" if docs else None
+        pages = sorted(docs.rglob("*.html"), key=lambda p: p.stat().st_mtime, reverse=True) if docs else []
         if not pages:
             st.info("数据文档尚未生成(导入数据后由 Great Expectations 渲染在数据仓库旁的 gx 目录中)。",
                     icon=":material/info:")

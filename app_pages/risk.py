@@ -7,7 +7,9 @@ import streamlit as st
 
 from app_pages._common import filters, guarded
 from pipelines import charts as ch
-from pipelines import queries as q
+from pipelines.read import actions, exports
+from pipelines.read import filters as qf
+from pipelines.read import audit as qa
 
 SEV = {"high": "高", "medium": "中", "low": "低"}
 VERDICTS = ("待核查", "已核实", "已排除")
@@ -18,9 +20,9 @@ st.header(f"风险线索 · {year_label} · {f.unit_name}")
 
 ready = False
 with guarded("风险线索"):
-    allsig = q.signals(f.year, f.unit)
-    if allsig.is_empty() and not q.signal_coverage().height:
-        st.info("风险线索尚未计算:信号模块运行并刷新数据后,这里将列出重复申报、虚报和套取资金等线索。", icon=":material/info:")
+    allsig = qa.signals(f.year, f.unit)
+    if allsig.is_empty() and not qa.signal_coverage().height:
+        st.info("还没有风险线索:导入台账、计划和月报后,这里将列出重复申报、虚报和套取资金等线索。", icon=":material/info:")
         st.stop()
 
     c1, c2, c3 = st.columns([2, 1, 1])
@@ -52,10 +54,10 @@ if not ready:
 with tab_rank, guarded("风险排名"):
     st.caption("风险分 = 严重程度分(高 3 / 中 2 / 低 1 之和)× 资金系数(1 + 中央补助 / 最大中央补助)"
                " × 多类别叠加系数(1 + 0.5 ×(类别数 − 1));已排除的线索不计。先核查排名靠前的小区。")
-    ranking = q.risk_ranking(f.year, f.unit)
-    if not f.unit and q.has_table("marts.risk_counties"):
+    ranking = qa.risk_ranking(f.year, f.unit)
+    if not f.unit:
         with st.expander("县市风险排名(全部年度、未排除的线索)"):
-            st.dataframe(q.risk_counties(), hide_index=True, width="stretch", column_config={
+            st.dataframe(qa.risk_counties(), hide_index=True, width="stretch", column_config={
                 "risk_rank": "排名", "county_name": "县市", "count_signals": "线索数", "count_high": "高",
                 "count_medium": "中", "count_low": "低", "count_communities": "涉及小区", "classes": "类别",
                 "severity_points": st.column_config.NumberColumn("严重程度分", format="%.0f"),
@@ -99,13 +101,13 @@ with tab_list, guarded("线索清单"):
                                   f"{r['community_name'] or r['period'] or ''} · {r['plan_year'] or ''}"
                   for r in sig.head(500).iter_rows(named=True)}
         chosen = st.selectbox("查看线索详情(按严重程度和强度排序)", list(labels), format_func=labels.get, key="risk_signal")
-        d = q.signal_detail(chosen)
+        d = qa.signal_detail(chosen)
         if d:
             s = d["signal"]
             st.markdown(f"**证据**:{s['evidence']}")
             st.caption(f"规则 {s['rule']} · 来源 {s['file_name'] or '—'} 工作表「{s['sheet_name'] or '—'}」第 {s['row_number'] or '—'} 行"
                        f" · 计算方式 {s['engine']}")
-            L = q.DETAIL_LABELS
+            L = qa.DETAIL_LABELS
             t0, t1, t2, t3, t4 = st.tabs(["台账与计划对照", "台账行", "计划行", "月报行", "身份关联说明"])
             if d["compare"].is_empty():
                 t0.caption("这条线索不针对某一计划行(县市或文件层面的线索),请看月报行或证据。")
@@ -132,13 +134,13 @@ with tab_list, guarded("线索清单"):
                 note = b.text_area("说明", height=90)
                 if st.form_submit_button("保存结论"):
                     try:
-                        q.write_verdict(chosen, verdict, who, note)
+                        actions.write_verdict(chosen, verdict, who, note)
                         st.success(f"已保存:{verdict}")
                     except ValueError as exc:
                         st.error(str(exc))
 
 with tab_cov, guarded("规则覆盖率"):
-    cov = q.signal_coverage()
+    cov = qa.signal_coverage()
     st.caption("可评估率:规则能评估的单位(计划行、项目、县市月份、文件)占全部的比例;命中率:被标记的占可评估的比例。"
                "命中率过高时请检查阈值或数据。")
     for w in cov.filter(pl.col("is_warning"))["warning"].to_list():
@@ -150,34 +152,33 @@ with tab_cov, guarded("规则覆盖率"):
                                 "count_not_assessable": "无法评估", "count_flagged": "命中",
                                 "pct_assessable": st.column_config.NumberColumn("可评估率", format="%.1f%%"),
                                 "pct_flagged": st.column_config.NumberColumn("命中率", format="%.1f%%")})
-    if q.has_table("marts.verdict_rule_summary"):
-        st.markdown("**核查结论汇总**(已核实占已处理的比例:规则在审计人员手中的准确率)")
-        st.dataframe(q.verdict_summary(), hide_index=True, width="stretch",
-                     column_config={"rule_label": "规则", "count_signals": "线索", "count_confirmed": "已核实",
-                                    "count_cleared": "已排除", "count_open": "待核查",
-                                    "pct_confirmed_of_decided": st.column_config.NumberColumn("核实率", format="%.1f%%")})
+    st.markdown("**核查结论汇总**(已核实占已处理的比例:规则在审计人员手中的准确率)")
+    st.dataframe(qa.verdict_summary(), hide_index=True, width="stretch",
+                 column_config={"rule_label": "规则", "count_signals": "线索", "count_confirmed": "已核实",
+                                "count_cleared": "已排除", "count_open": "待核查",
+                                "pct_confirmed_of_decided": st.column_config.NumberColumn("核实率", format="%.1f%%")})
     with st.expander("规则与阈值"):
-        st.dataframe(q.signal_rules().select("rule", "label", "severity", "description"), hide_index=True,
+        st.dataframe(qa.signal_rules().select("rule", "label", "severity", "description"), hide_index=True,
                      width="stretch", column_config={"rule": "代码", "label": "规则", "severity": "严重程度",
                                                      "description": "触发条件(现行阈值)"})
 
 with tab_export, guarded("导出"):
-    thresholds = q.signal_thresholds() if q.has_table("marts.signal_thresholds") else None
+    thresholds = qa.signal_thresholds()
     version = thresholds["version"][0] if thresholds is not None and thresholds.height else "—"
-    as_of = ch.fmt_month(q.as_of_month())
+    as_of = ch.fmt_month(qf.as_of_month())
     filt = (f"年度 {year_label};县市 {f.unit_name};规则 {'、'.join(rules) or '全部'};"
             f"严重程度 {'、'.join(SEV[s] for s in sevs) or '全部'};结论 {'、'.join(verdicts) or '全部'}")
     stamp = [("导出时间", dt.datetime.now().strftime("%Y-%m-%d %H:%M")), ("数据截至", as_of),
              ("筛选条件", filt), ("阈值版本", version), ("线索条数", str(sig.height))]
     st.markdown("\n".join(f"- **{k_}**:{v}" for k_, v in stamp))
     name = f"flags_{f.year or '全部'}_{f.unit_name}_截至{as_of}"
-    rules_df = q.signal_rules() if q.has_table("marts.signal_rules") else None
+    rules_df = qa.signal_rules()
     c1, c2, c3 = st.columns(3)
     # built when clicked (a callable), not on every rerun of the page
-    c1.download_button("下载 CSV(flags.csv 格式)", lambda: q.signals_csv_bytes(sig), file_name=f"{name}.csv",
+    c1.download_button("下载 CSV(flags.csv 格式)", lambda: exports.signals_csv_bytes(sig), file_name=f"{name}.csv",
                        mime="text/csv", width="stretch")
-    c2.download_button("下载 Excel(含筛选条件与阈值)", lambda: q.signals_xlsx_bytes(sig, stamp, thresholds),
+    c2.download_button("下载 Excel(含筛选条件与阈值)", lambda: exports.signals_xlsx_bytes(sig, stamp, thresholds),
                        file_name=f"{name}.xlsx", width="stretch",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    c3.download_button("下载 CSV 的说明(筛选条件与阈值)", lambda: q.signals_stamp_text(stamp, thresholds, rules_df),
+    c3.download_button("下载 CSV 的说明(筛选条件与阈值)", lambda: exports.signals_stamp_text(stamp, thresholds, rules_df),
                        file_name=f"{name}.thresholds.txt", mime="text/plain", width="stretch")

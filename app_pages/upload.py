@@ -8,7 +8,8 @@ import streamlit as st
 
 from app_pages._common import filters, guarded
 from pipelines import charts as ch
-from pipelines import queries as q
+from pipelines.read import actions
+from pipelines.read import submissions as qsub
 
 STATUS = {"accepted": "已入库", "duplicate": "已存在(重复文件)", "rejected": "已拒收"}
 KIND = {"ledger": "台账", "plan": "计划", "monthly": "月报"}
@@ -16,7 +17,7 @@ KIND = {"ledger": "台账", "plan": "计划", "monthly": "月报"}
 f = filters()
 st.header(f"数据上报 · {f.unit_name}")
 
-limit = q.max_upload_bytes()
+limit = actions.max_upload_bytes()
 with st.form("upload_form", clear_on_submit=True):
     files = st.file_uploader(
         f"上传台账、年度计划或月报工作簿(可多选;.xlsx / .xls / .csv;单个文件不超过 {limit // 1024 // 1024} MB)",
@@ -43,7 +44,7 @@ if submitted:
                         p = d / Path(u.name).name
                         p.write_bytes(u.getbuffer())
                         paths.append(p)
-                    out = q.ingest_files(paths)
+                    out = actions.ingest_files(paths)
                 for r in out:
                     name = Path(r.file).name
                     results.append({"文件": name, "状态": STATUS.get(r.status, r.status), "类型": KIND.get(r.kind, "未识别"),
@@ -52,8 +53,6 @@ if submitted:
                                     "说明": r.messages[0] if r.messages else ""})
                     if r.messages:
                         details.append((name, r.status, r.messages))
-            except ImportError:
-                st.error("导入模块尚未上线,暂时无法上传。")
             except Exception:
                 import logging
 
@@ -75,7 +74,7 @@ if "upload_results" in st.session_state:
 with guarded("报送情况"):
     if f.year is not None:
         st.subheader(f"{f.year} 年月报报送情况")
-        rep = q.reporting_status(f.year, f.unit)
+        rep = qsub.reporting_status(f.year, f.unit)
         missing = rep.filter(~pl.col("has_report"))
         late = rep.filter(pl.col("is_late"))
         c = st.columns(3)
@@ -97,7 +96,7 @@ with guarded("报送情况"):
 with guarded("上报记录"):
     st.subheader("上报记录")
     t1, t2 = st.tabs(["已入库文件(按县市、类型、期间)", "导入日志(含拒收与重复)"])
-    hist = q.submission_history(f.year, f.unit)
+    hist = qsub.submission_history(f.year, f.unit)
     t1.dataframe(
         hist.with_columns(pl.col("kind").replace_strict(KIND, default="未识别")), hide_index=True, width="stretch",
         height=320,
@@ -107,7 +106,7 @@ with guarded("上报记录"):
                        "is_current": st.column_config.CheckboxColumn("现行"),
                        "is_first_submission": st.column_config.CheckboxColumn("首次报送"),
                        "count_submissions": "报送次数"})
-    log = q.ingest_log(f.unit)
+    log = qsub.ingest_log(f.unit)
     t2.dataframe(
         log.with_columns(pl.col("status").replace_strict(STATUS, default=""), pl.col("kind").replace_strict(KIND, default="未识别")),
         hide_index=True, width="stretch", height=320,

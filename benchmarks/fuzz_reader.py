@@ -50,8 +50,8 @@ def materialise(data: bytes, folder: Path) -> Path:
 
 
 def run_one(data: bytes, folder: Path) -> None:
-    from pipelines.normalising import stage
-    from pipelines.reading import ReadError, read_file
+    from pipelines.reading.staging import stage
+    from pipelines.reading.files import ReadError, read_file
 
     path = materialise(data, folder)
     try:
@@ -103,9 +103,10 @@ def with_atheris(seconds: int, out: Path) -> None:
     import xlrd  # noqa: F401
 
     with atheris.instrument_imports(include=["pipelines"]):
-        import pipelines.normalising  # noqa: F401
-        import pipelines.reading  # noqa: F401
-        import pipelines.sheets  # noqa: F401
+        import pipelines.reading.staging  # noqa: F401
+        import pipelines.reading.files  # noqa: F401
+        import pipelines.reading.sheets  # noqa: F401
+        import pipelines.reading.xlsx  # noqa: F401
     work = Path(tempfile.mkdtemp(prefix="fuzz_reader_"))
     corpus = work / "corpus"
     corpus.mkdir()

@@ -25,10 +25,10 @@ CHILD = r"""
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
-import pipelines.normalising, pipelines.reading  # imports outside the timing
-from pipelines.normalising import stage
-from pipelines.reading import ReadError, read_file
-from pipelines.sheets import peak_rss_mib
+import pipelines.reading.staging, pipelines.reading.files  # imports outside the timing
+from pipelines.reading.staging import stage
+from pipelines.reading.files import ReadError, read_file
+from pipelines.reading.sheets import peak_rss_mib
 before = peak_rss_mib()
 t = time.perf_counter()
 try:

@@ -86,7 +86,7 @@ def main() -> None:
         print(json.dumps(res))
         return
 
-    from pipelines.demo import generate
+    from demogen import generate
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_ingest_"))
     out = args.dir or tmp / "demo"
@@ -115,8 +115,8 @@ def main() -> None:
 
 
 PHASES = {
-    "read": "读取与整理", "load": "写入", "refresh": "更新(合计)", "refresh.core": "核心层", "refresh.linking": "识别关联",
-    "refresh.marts": "汇总表", "refresh.signals": "审计线索(含等待 GX 服务)", "refresh.scoring": "评分",
+    "read": "读取与整理", "load": "写入", "refresh": "更新(合计)", "refresh.core": "核心层", "refresh.links": "识别关联",
+    "refresh.marts": "汇总表", "refresh.signals": "审计线索", "refresh.verdicts": "等待校验结论", "refresh.scores": "评分",
     "validate": "校验", "validate_wait": "等待校验结果(校验与写入、更新同时进行)", "commit": "提交",
     "close": "关闭 GX 服务与数据仓库",
 }

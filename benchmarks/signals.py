@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         db, truth_path = args.db, args.truth
         print(f"warehouse {db}, truth {truth_path}")
     else:
-        from pipelines.demo import generate
+        from demogen import generate
         from pipelines.ingest import ingest_paths
 
         seed = args.seed if args.seed is not None else secrets.randbelow(10**6) + 10_000

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from expectations.gx import import_gx
-from pipelines.headers import bounds, fields_for, range_text
+from pipelines.reading.headers import bounds, fields_for, range_text
 
 gx = import_gx()  # before GX's own modules below: the deferral must be in place first
 

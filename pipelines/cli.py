@@ -16,7 +16,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse import ROOT, default_db_path
+from pipelines.settings import ROOT
+from pipelines.warehouse import default_db_path
 
 log = logging.getLogger("renovation")
 
@@ -75,7 +76,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from pipelines.demo import generate
+    from demogen import generate
     from pipelines.ingest import ingest_paths, print_results
 
     print(f"正在生成演示数据(种子 {args.seed})到 {args.out} …", file=sys.stderr)
@@ -91,11 +92,11 @@ def _delegate(module: str, func: str, *a) -> int:
 
 
 def cmd_flags(args: argparse.Namespace) -> int:
-    return _delegate("pipelines.flags", "run_flags", _db(args), args.out)
+    return _delegate("pipelines.signals.flags", "run_flags", _db(args), args.out)
 
 
 def cmd_scores(args: argparse.Namespace) -> int:
-    return _delegate("pipelines.scoring", "run_scores", _db(args), args.year, args.kind, args.out)
+    return _delegate("pipelines.scoring.export", "run_scores", _db(args), args.year, args.kind, args.out)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

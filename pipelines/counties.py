@@ -8,10 +8,11 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from pipelines.settings import config_path
 
 __all__ = ["County", "load_counties", "resolve_county", "county_name"]
 
-COUNTIES_CSV = Path(__file__).parent / "config" / "counties.csv"
+COUNTIES_CSV = config_path("counties.csv")
 _SPACE = re.compile(r"\s+")
 
 

@@ -39,12 +39,13 @@ from pypinyin import lazy_pinyin
 from rapidfuzz.distance import Levenshtein
 
 from pipelines.names import address_key, address_similarity, norm
+from pipelines.settings import config_path
 
 __all__ = ["EntitySettings", "Pair", "CommunityName", "community_name", "name_match", "compare_rows", "link_ledger", "candidate_pairs", "resolve", "refresh", "load_settings"]
 
 log = logging.getLogger(__name__)
 
-THRESHOLDS_TOML = Path(__file__).parent / "config" / "thresholds.toml"
+THRESHOLDS_TOML = config_path("thresholds.toml")
 BOUNDARY_COUNTIES = frozenset({"652801", "652871"})  # 库尔勒市 / 库尔勒经济技术开发区
 
 # --- Chinese community names -------------------------------------------------------------

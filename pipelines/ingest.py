@@ -23,12 +23,13 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
-from pipelines import gx_service
+from pipelines.validation import service as gx_service
 from pipelines.counties import county_name
-from pipelines.headers import KIND_NAMES, fields_for
-from pipelines.normalising import STAGING_COLUMNS, STAGING_TABLE, Staged, batch_frame, stage
-from pipelines.reading import ReadError, limits, read_file
-from pipelines.warehouse import connect, insert_rows, refresh
+from pipelines.reading.headers import KIND_NAMES, fields_for
+from pipelines.reading.staging import STAGING_COLUMNS, STAGING_TABLE, Staged, batch_frame, stage
+from pipelines.reading.files import ReadError, limits, read_file
+from pipelines.refresh import refresh
+from pipelines.warehouse import connect, insert_rows, transaction
 
 __all__ = ["FileResult", "ingest_paths", "discover", "print_results"]
 
@@ -38,7 +39,7 @@ SUFFIXES = {".xlsx", ".xls", ".xlsm", ".csv"}
 OWN_OUTPUTS = {"truth.csv", "flags.csv", "scores.csv"}
 _KIND_ORDER = {"ledger": 0, "plan": 1, "monthly": 2}
 _KEY = 1_000_000  # a row's key in a batch: file sequence number × _KEY + row number
-_VALIDATE = "pipelines.validation:validate_batch"
+_VALIDATE = "pipelines.validation.runner:validate_batch"
 # from this many files on, GX runs in a service process (its start costs about half a second)
 SERVICE_MIN_FILES = 60
 
@@ -181,7 +182,8 @@ def _ingest(con, service, files: list[Path], db_path, batch_id: str, today: dt.d
         if accepted:
             if progress:
                 print("\r正在更新汇总表与识别关联 …" + " " * 20, end="", file=sys.stderr, flush=True)
-            refresh(con, timings=TIMINGS)
+            with transaction(con):
+                refresh(con, timings=TIMINGS)
         clock.lap("refresh")
     for p in pending:
         if p.result.status != "accepted":
@@ -319,27 +321,24 @@ def _next_file_id(con) -> int:
     return con.execute("select coalesce(max(file_id), 0) + 1 from raw.submissions").fetchone()[0]
 
 
-class _RowsFailed(Exception):
-    """Validation failed rows of a batch loaded optimistically: it must be loaded again."""
-
-
 def _load_optimistically(con, pending: list[_Pending], batches: dict[str, pl.DataFrame],
                          validations: dict[str, object], batch_id: str, clock: _Clock, progress: bool = False) -> bool:
     """Load and refresh the batch while the GX service validates it, as if no row will fail;
     commit if none did. Returns False (having changed nothing) when a row failed or the load
     did not go through: the caller then loads the batch with its verdicts.
 
-    The refresh's first call to the service (the signal suites) waits for the verdicts, so that
-    no signal suite is ever run, and kept in the Data Docs, on rows that failed validation."""
+    The refresh waits for the verdicts before its signals step, so that no signal suite is ever
+    run, and kept in the Data Docs, on rows that failed validation."""
     accepted = _accepted(pending)
     if not accepted:
         return False
-    service = gx_service.active()
 
-    def verdicts_clean() -> None:
+    def verdicts_clean() -> bool:
         validations.update(_validation_results(validations))  # answered: the caller may need them again
         if any(issues for issues, _ in validations.values()):
-            raise _RowsFailed
+            return False
+        clock.lap("validate_wait")  # what is left of validation once the load and marts are done
+        return True
 
     first_id = _next_file_id(con)
     plans = [_plan_load(p, first_id + i, batch_id) for i, p in enumerate(accepted)]
@@ -350,23 +349,21 @@ def _load_optimistically(con, pending: list[_Pending], batches: dict[str, pl.Dat
                   file=sys.stderr, flush=True)
         _write(con, plans, batches)
         clock.lap("load")
-        service.before_next_call(verdicts_clean)
-        refresh(con, timings=TIMINGS, transaction=False)
+        clean = refresh(con, await_verdicts=verdicts_clean, timings=TIMINGS)
         clock.lap("refresh")
-        verdicts_clean()
-        clock.lap("validate_wait")  # what is left of validation once the load and refresh are done
-        _insert_summaries(con, [summary for _, summary in validations.values()])
-        con.execute("commit")
-        clock.lap("commit")
-    except Exception as e:
-        con.execute("rollback")
-        if not isinstance(e, _RowsFailed):
-            log.debug("optimistic load failed; loading with verdicts", exc_info=True)
-        elif progress:
+        if clean:
+            _insert_summaries(con, [summary for _, summary in validations.values()])
+            con.execute("commit")
+            clock.lap("commit")
+    except Exception:
+        log.debug("optimistic load failed; loading with verdicts", exc_info=True)
+        clean = False
+    if not clean:
+        with contextlib.suppress(Exception):  # a failed commit has ended the transaction already
+            con.execute("rollback")
+        if progress:
             print("\r有数据行未通过校验,按校验结论重新写入 …" + " " * 30, file=sys.stderr, flush=True)
         return False
-    finally:
-        service.gates.clear()
     for lp in plans:
         lp.pending.result = lp.result
     return True

@@ -2,8 +2,8 @@
 
 SQL that shapes the warehouse lives in ``warehouse/<schema>/<table>.sql``. A file that starts
 with ``create`` is DDL for a table written by the pipelines (raw, staging, link tables); a file
-that starts with ``select`` or ``with`` is a model, materialised as ``<schema>.<table>`` on
-refresh, in dependency order.
+that starts with ``select`` or ``with`` is a model, materialised as ``<schema>.<table>`` by the
+refresh (``pipelines.refresh``), in dependency order.
 """
 
 from __future__ import annotations
@@ -11,18 +11,22 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import duckdb
 
-__all__ = ["connect", "table_exists", "default_db_path", "init_schema", "refresh", "run_models", "models", "WAREHOUSE_DIR"]
+from pipelines.counties import load_counties
+from pipelines.settings import DATA_DIR, WAREHOUSE_DIR
+
+__all__ = ["connect", "table_exists", "default_db_path", "init_schema", "insert_rows", "run_models", "model_names",
+           "models", "transaction", "WAREHOUSE_DIR"]
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent
-WAREHOUSE_DIR = ROOT / "warehouse"
 SCHEMAS = ("raw", "staging", "core", "marts")
 _TRAILING_COMMENT = re.compile(r"\s--[^\n]*")
 _REF = re.compile(r"\b(raw|staging|core|marts)\.([a-z_][a-z0-9_]*)\b")
@@ -30,7 +34,7 @@ _REF = re.compile(r"\b(raw|staging|core|marts)\.([a-z_][a-z0-9_]*)\b")
 
 def default_db_path() -> Path:
     """`RENOVATION_DB`, else ``warehouse/renovation.duckdb`` (cli.md)."""
-    return Path(os.environ.get("RENOVATION_DB") or WAREHOUSE_DIR / "renovation.duckdb")
+    return Path(os.environ.get("RENOVATION_DB") or DATA_DIR / "renovation.duckdb")
 
 
 @dataclass(frozen=True)
@@ -137,8 +141,6 @@ def init_schema(con: duckdb.DuckDBPyConnection) -> None:
     for m in models():
         if m.is_ddl:
             con.execute(m.sql)
-    from pipelines.counties import load_counties  # local import: counties imports nothing of ours
-
     if con.execute("select count(*) from staging.counties").fetchone()[0] == 0:
         rows = [
             (c.code, c.name, "|".join(c.aliases), c.lat, c.lon, i) for i, c in enumerate(load_counties())
@@ -146,11 +148,18 @@ def init_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.executemany("insert into staging.counties values (?, ?, ?, ?, ?, ?)", rows)
 
 
-def run_models(con: duckdb.DuckDBPyConnection, schema: str, skip: tuple[str, ...] = ()) -> list[str]:
-    """Materialise every model of one schema, in dependency order; returns the tables built.
+def model_names(schema: str) -> tuple[str, ...]:
+    """The names of the models (not DDL tables) of one schema."""
+    return tuple(m.name for m in models() if m.schema == schema and not m.is_ddl)
 
-    Models whose names start with one of ``skip`` are left out (their builder runs later)."""
-    selected = [m for m in models() if m.schema == schema and not m.is_ddl and not (skip and m.name.startswith(skip))]
+
+def run_models(con: duckdb.DuckDBPyConnection, names: Iterable[str], schema: str = "marts") -> list[str]:
+    """Materialise the named models of one schema, in dependency order; returns the tables built."""
+    wanted = set(names)
+    selected = [m for m in models() if m.schema == schema and not m.is_ddl and m.name in wanted]
+    missing = wanted - {m.name for m in selected}
+    if missing:
+        raise ValueError(f"no such models in {schema}: {sorted(missing)}")
     built = []
     for m in _ordered(selected):
         con.execute(f"create or replace table {m.table} as {m.sql}")
@@ -158,28 +167,13 @@ def run_models(con: duckdb.DuckDBPyConnection, schema: str, skip: tuple[str, ...
     return built
 
 
-def refresh(con: duckdb.DuckDBPyConnection, timings: dict[str, float] | None = None, transaction: bool = True) -> None:
-    """Rebuild the derived layers: core models, identity links, then marts (signals, scores);
-    in a transaction of its own, or (``transaction=False``) in the caller's."""
-    import time
-
-    from pipelines import hooks, linking
-
-    timings = timings if timings is not None else {}
-    steps = [("refresh.core", lambda: run_models(con, "core")), ("refresh.linking", lambda: linking.link_all(con)),
-             # the models a hook step rebuilds (signals, scores) are built there only, once
-             ("refresh.marts", lambda: run_models(con, "marts", skip=hooks.rebuilt_models()))]
-    steps += [(f"refresh.{name.rsplit('.', 1)[-1]}", lambda name=name: hooks.run_step(name, con)) for name in hooks.STEPS]
-    if transaction:
-        con.execute("begin transaction")
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction: committed when the block ends, rolled back when it raises."""
+    con.execute("begin transaction")
     try:
-        for label, step in steps:
-            t = time.perf_counter()
-            step()
-            timings[label] = time.perf_counter() - t
-        if transaction:
-            con.execute("commit")
+        yield con
     except BaseException:
-        if transaction:
-            con.execute("rollback")
+        con.execute("rollback")
         raise
+    con.execute("commit")

@@ -9,12 +9,11 @@ worked by hand in ``EXPECTED`` (arithmetic in the comments).
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from pathlib import Path
 
 import polars as pl
 
-from pipelines.warehouse import connect, run_models
+from pipelines.warehouse import connect, model_names, run_models
 
 KRL, LT, YL = "652801", "652822", "652823"
 
@@ -228,7 +227,7 @@ def build_warehouse(path: str | Path, *, with_marts: bool = True) -> Path:
             dict(file_id=11, sheet_name="月报", row_number=None, column_name=None, field=None, code="TOTALS_MISMATCH",
                  severity="finding", value=None, message="库尔勒市月报2025-03.xlsx 合计行与明细之和相差 2.1%"),
         ])
-        run_models(con, "core")
+        run_models(con, model_names("core"), schema="core")
         # identity links by exact name within county and plan year (the linking module's job in production)
         con.execute("""
             insert into core.link_report_plan
@@ -243,14 +242,13 @@ def build_warehouse(path: str | Path, *, with_marts: bool = True) -> Path:
             left join core.ledger_communities as l using (county_code, name)
         """)
         if with_marts:
-            run_models(con, "marts")
-            from pipelines import hooks
+            from pipelines import refresh as r
+            from pipelines.scoring import store as scores
+            from pipelines.signals import engine as signals
 
-            hooks.after_marts(con)
-            # the signal and score steps, until the refresh hooks list them
-            for name in ("pipelines.signals", "pipelines.scoring"):
-                if name not in hooks.STEPS:
-                    importlib.import_module(name).refresh(con)
+            run_models(con, r.plain_marts())
+            signals.refresh(con)
+            scores.refresh(con)
         con.execute("checkpoint")
     finally:
         con.close()

@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 
 from pipelines import linking, signals
-from pipelines.warehouse import init_schema, run_models
+from pipelines.warehouse import init_schema, model_names, run_models
 
 KRL, LT, YL, JKQ = "652801", "652822", "652823", "652871"
 D = dt.date.fromisoformat
@@ -89,7 +89,7 @@ class Warehouse:
         return fid
 
     def build(self, link: bool = True) -> duckdb.DuckDBPyConnection:
-        run_models(self.con, "core")
+        run_models(self.con, model_names("core"), schema="core")
         if link:
             linking.link_all(self.con)
         signals.refresh(self.con)

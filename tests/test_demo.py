@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from python_calamine import CalamineWorkbook
 
-from pipelines.demo import generate
-from pipelines.demo_render import ALIASES
-from pipelines.demo_truth import HEADER, RULES, SEVERITY, compute_truth
-from pipelines.demo_world import COUNTIES, build_world
+from demogen import generate
+from demogen.render import ALIASES
+from demogen.truth import HEADER, RULES, SEVERITY, compute_truth
+from demogen.world import COUNTIES, build_world
 
 SEED = 2021
 
@@ -332,7 +332,7 @@ def test_ledger_names_cannot_be_turned_into_each_other():
 
 
 def test_a_new_run_replaces_the_workbooks_of_an_earlier_one(tmp_path):
-    from pipelines.demo import _remove_stale
+    from demogen import _remove_stale
 
     old = tmp_path / "轮台县" / "月报" / "2021" / "轮台县202105月报.xlsx"
     old.parent.mkdir(parents=True)
@@ -352,7 +352,7 @@ def test_report_near_misses_are_not_signals():
     assert {k[1] for k in near} >= {"OVERDUE", "PROGRESS_JUMP", "FUNDS_IDLE", "PAID_EXCEEDS_WORK", "PROGRESS_REGRESSION",
                                      "INVEST_EXCEEDS_PLAN", "INFLATED_SCALE", "LATE_REPORT", "TOTALS_MISMATCH",
                                      "RETRO_REVISION"}
-    from pipelines.demo_world import month_label
+    from demogen.world import month_label
 
     for k in near:
         rule = k[1]
@@ -387,7 +387,7 @@ def test_any_seed_plants_every_rule_at_least_five_times(seed):
 
 
 def test_an_earlier_last_month_gives_a_world_that_ends_there():
-    from pipelines.demo_world import month_end, mi
+    from demogen.world import month_end, mi
 
     w = build_world(SEED, "2021-06")
     end = month_end(mi(2021, 6))

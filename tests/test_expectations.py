@@ -8,8 +8,8 @@ import polars as pl
 
 from conftest import TODAY
 from expectations.ingest import build_suite
-from pipelines.headers import fields_for
-from pipelines.validation import validate_batch
+from pipelines.reading.headers import fields_for
+from pipelines.validation.runner import validate_batch
 
 
 def test_every_expectation_has_a_chinese_description():
@@ -73,7 +73,7 @@ def test_bad_frame_names_the_failing_rows():
 def test_validation_runs_are_kept_and_rendered_as_data_docs(tmp_path):
     import workbooks as W
     from pipelines.ingest import ingest_paths
-    from pipelines.validation import build_docs, docs_index, docs_stale
+    from pipelines.validation.runner import build_docs, docs_index, docs_stale
 
     db = tmp_path / "w.duckdb"
     ingest_paths([W.ledger(tmp_path)], db_path=db, today=TODAY)

@@ -21,10 +21,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import TODAY
-from pipelines import sheets
-from pipelines.headers import fields
-from pipelines.normalising import stage
-from pipelines.reading import ReadError, read_file
+from pipelines.reading import xlsx
+from pipelines.reading.headers import fields
+from pipelines.reading.staging import stage
+from pipelines.reading.files import ReadError, read_file
 
 ROOT = Path(__file__).resolve().parent.parent
 FUZZ_DIR = Path(__file__).parent / "data" / "fuzz"
@@ -132,10 +132,10 @@ def test_native_and_streaming_readers_agree(spec):
     title, header, body, gap, far, _, names = spec
     with tempfile.TemporaryDirectory() as d:
         data = _write(Path(d) / "x", (title, header, body, gap, [], "xlsx", names)).read_bytes()
-        if not sheets._scan_zip(data):
+        if not xlsx.scan_zip(data):
             return
-        native = sheets._xlsx_sheets(data)
-        streamed = sheets._streamed_sheets(data)
+        native = xlsx.xlsx_sheets(data)
+        streamed = xlsx.streamed_sheets(data)
         assert [s.name for s in native] == [s.name for s in streamed]
         for a, b in zip(native, streamed):
             rows_a = [(rn, [None if c == "" else c for c in cells]) for rn, cells in a.rows()]

@@ -13,9 +13,10 @@ import pytest
 import workbooks as W
 from conftest import TODAY
 
-from pipelines import gx_service, ingest
+from pipelines import ingest
+from pipelines.validation import service as gx_service
 from pipelines.ingest import TIMINGS, ingest_paths
-from pipelines.validation import _Deferred, defer_module
+from pipelines.validation.runner import _Deferred, defer_module
 
 # columns that hold when or where a run happened, not what it found
 _RUN_COLUMNS = {"batch_id", "ingested_at", "validated_at", "computed_at", "first_seen_at", "file_path", "path"}

@@ -29,7 +29,7 @@ from pathlib import Path
 resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))
 sys.path.insert(0, sys.argv[1])
 from pipelines.ingest import ingest_paths
-from pipelines.sheets import peak_rss_mib
+from pipelines.reading.sheets import peak_rss_mib
 today = dt.date.fromisoformat(sys.argv[2])
 for line in sys.stdin:
     path, db = json.loads(line)

@@ -317,12 +317,12 @@ def test_quality_page_shows_validation_and_row_issues(db):
 
 
 def test_data_docs_are_embedded_when_present(db, monkeypatch, tmp_path):
-    from pipelines import queries
+    from pipelines.read import quality
 
     docs = tmp_path / "data_docs"
     docs.mkdir()
     (docs / "index.html").write_text("<html><body><h1>数据文档首页</h1></body></html>", encoding="utf-8")
-    monkeypatch.setattr(queries, "DATA_DOCS", docs)
+    monkeypatch.setattr(quality, "data_docs_dir", lambda: docs)
     at = open_page(app(), "quality")
     no_errors(at)
     frames = at.get("iframe")
@@ -376,7 +376,7 @@ def test_charts_keep_one_colour_per_unit():
 
 
 def test_signal_exports_escape_formulas_and_carry_the_bom():
-    from pipelines import queries
+    from pipelines.read import exports as queries
 
     df = pl.DataFrame({
         "rule": ["NOT_IN_LEDGER"], "severity": ["high"], "county_name": ["轮台县"], "plan_year": [2025],
@@ -453,7 +453,7 @@ def test_reporting_finds_missing_and_late(warehouse):
 
 
 def test_compare_shows_the_plan_row_beside_its_ledger_community():
-    from pipelines.queries import _compare
+    from pipelines.read.audit import _compare
 
     plan = pl.DataFrame({"plan_row_id": ["p1"], "community_id": ["c1"], "name": ["幸福小区(一期)"], "address": [None],
                          "build_year": [1997], "buildings": [8], "households": [412], "area_m2": [30000.0]})
@@ -467,9 +467,9 @@ def test_compare_shows_the_plan_row_beside_its_ledger_community():
 
 
 def test_an_upload_over_the_size_limit_is_refused_before_ingest(db, monkeypatch):
-    from pipelines import queries
+    from pipelines.read import actions
 
-    monkeypatch.setattr(queries, "max_upload_bytes", lambda: 100)  # limits.toml says 50 MiB; 100 bytes here
+    monkeypatch.setattr(actions, "max_upload_bytes", lambda: 100)  # limits.toml says 50 MiB; 100 bytes here
     at = open_page(app(), "upload")
     at.file_uploader[0].set_value([("尉犁县月报2025-02.csv", MONTHLY_CSV.encode("utf-8"), "text/csv")])
     at.button[0].click().run()

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipelines import parsing as P
+from pipelines.reading import parsing as P
 
 FULLWIDTH = str.maketrans("0123456789.,%", "０１２３４５６７８９．，％")
 

@@ -20,8 +20,8 @@ import hostile
 import workbooks as W
 from conftest import TODAY
 from pipelines.ingest import ingest_paths
-from pipelines.normalising import stage
-from pipelines.reading import ReadError, read_file
+from pipelines.reading.staging import stage
+from pipelines.reading.files import ReadError, read_file
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,8 +30,8 @@ import json, resource, sys, time
 from pathlib import Path
 resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
 sys.path.insert(0, sys.argv[1])
-from pipelines.normalising import stage
-from pipelines.reading import ReadError, read_file
+from pipelines.reading.staging import stage
+from pipelines.reading.files import ReadError, read_file
 t = time.perf_counter()
 try:
     st = stage(read_file(Path(sys.argv[2])), "x")
@@ -39,7 +39,7 @@ try:
 except ReadError as e:
     out = {"error": e.messages}
 out["seconds"] = time.perf_counter() - t
-from pipelines.sheets import peak_rss_mib
+from pipelines.reading.sheets import peak_rss_mib
 out["peak_mib"] = peak_rss_mib()
 print(json.dumps(out, ensure_ascii=False))
 """
@@ -117,13 +117,13 @@ def test_a_zip_that_lies_about_its_size_is_refused(tmp_path):
 
 
 def test_the_streamed_and_the_native_reader_agree(tmp_path):
-    from pipelines import sheets
+    from pipelines.reading import xlsx
 
     path = W.write_xlsx(tmp_path / "月报.xlsx", W.MONTHLY_HEADER, W.monthly_rows(7), title=["月报(2021年7月)"])
     data = path.read_bytes()
-    assert sheets._scan_zip(data)  # a small workbook: read natively
-    native = list(sheets._xlsx_sheets(data)[0].rows())
-    streamed = list(sheets._streamed_sheets(data)[0].rows())
+    assert xlsx.scan_zip(data)  # a small workbook: read natively
+    native = list(xlsx.xlsx_sheets(data)[0].rows())
+    streamed = list(xlsx.streamed_sheets(data)[0].rows())
     norm = [[None if c == "" else c for c in cells] for _, cells in native]
     assert [rn for rn, _ in native] == [rn for rn, _ in streamed] and norm == [cells for _, cells in streamed]
 
@@ -162,7 +162,7 @@ def test_control_characters_are_removed_before_the_warehouse_and_kept_in_raw(tmp
 
 
 def test_every_number_of_every_kind_has_a_range_in_configuration():
-    from pipelines.headers import bounds, fields
+    from pipelines.reading.headers import bounds, fields
 
     for f in fields():
         if f.type in ("int", "number", "money", "percent", "year", "date", "month"):
@@ -199,7 +199,7 @@ def test_a_plausible_but_large_count_is_refused_by_the_range_not_as_empty(tmp_pa
 
 def test_the_suites_state_the_configured_ranges():
     from expectations.ingest import build_suite
-    from pipelines.headers import bounds, fields, range_text
+    from pipelines.reading.headers import bounds, fields, range_text
 
     for kind in ("ledger", "plan", "monthly"):
         by_column = {e.column: e for e in build_suite(kind, TODAY).expectations if getattr(e, "min_value", None) is not None}
@@ -260,7 +260,7 @@ def test_infinite_and_nan_cells_do_not_stop_the_file(tmp_path):
 
 
 def test_dates_keep_their_meaning_across_forms():
-    from pipelines import parsing as P
+    from pipelines.reading import parsing as P
 
     assert P.parse_date(2958465) == dt.date(9999, 12, 31)
     assert P.parse_date(44319) == dt.date(2021, 5, 3)

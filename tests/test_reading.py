@@ -8,8 +8,8 @@ import pytest
 import xlsxwriter
 
 import workbooks as W
-from pipelines.normalising import stage
-from pipelines.reading import ReadError, read_file
+from pipelines.reading.staging import stage
+from pipelines.reading.files import ReadError, read_file
 
 
 def staged(path):

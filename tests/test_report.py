@@ -13,6 +13,7 @@ from docx import Document
 from test_scoring_fixtures import LUNTAI, YULI, example_warehouse
 
 from pipelines import report, scoring
+from pipelines.report import document
 
 needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
 needs_poppler = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
@@ -153,7 +154,7 @@ def test_report_bad_suffix(db, tmp_path):
 
 def test_ranking_ties():
     s = [scoring.Score(c, 2021, "annual", (), t, "", "", c, 0) for c, t in (("a", 80), ("b", 90), ("c", 80), ("d", 70))]
-    assert report._ranks(s) == {"b": 1, "a": 2, "c": 2, "d": 4}
+    assert document._ranks(s) == {"b": 1, "a": 2, "c": 2, "d": 4}
 
 
 @needs_soffice

@@ -15,7 +15,8 @@ import duckdb
 import pytest
 from test_scoring_fixtures import LUNTAI, RUOQIANG, YULI, example_warehouse
 
-from pipelines import scoring, whatif
+from pipelines import scoring
+from pipelines.scoring import store, whatif
 from pipelines.scoring import Inputs, Line, annual_score, biennial_score, grade_of, load_scheme, total_of
 from pipelines.warehouse import WAREHOUSE_DIR
 
@@ -66,12 +67,12 @@ def test_changed_threshold_reaches_the_sql(con, tmp_path):
     path = tmp_path / "scoring.toml"
     path.write_text(text, encoding="utf-8")
     strict = load_scheme(path)
-    scoring._build_inputs(con, strict)
+    store._build_inputs(con, strict)
     try:
         (inp,) = [i for i in scoring.read_inputs(con, 2021) if i.county_code == LUNTAI]
         assert inp.count_notice_ok == 0
     finally:
-        scoring._build_inputs(con, SCHEME)
+        store._build_inputs(con, SCHEME)
     (inp,) = [i for i in scoring.read_inputs(con, 2021) if i.county_code == LUNTAI]
     assert inp.count_notice_ok == 2
 
@@ -468,13 +469,12 @@ def test_scheme_file_is_valid_toml():
     assert data["version"] == SCHEME.version
 
 
-def test_runs_as_a_hook_step_inside_the_refresh_transaction(monkeypatch):
-    from pipelines import hooks
+def test_runs_as_the_scores_step_inside_the_refresh_transaction():
+    from pipelines.scoring import store
 
     con = example_warehouse()
-    monkeypatch.setattr(hooks, "STEPS", ("pipelines.scoring",))
     con.execute("begin transaction")
-    hooks.after_marts(con)
+    store.refresh(con)
     con.execute("commit")
     # 9 + 1 lines × 4 annual scores, 4 + 1 lines × 5 biennial scores
     assert con.execute("select count(*) from marts.scores").fetchone()[0] == 10 * 4 + 5 * 5

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory) -> Path:
-    from pipelines.demo import generate
+    from demogen import generate
     from pipelines.ingest import ingest_paths
 
     root = tmp_path_factory.mktemp("demo_scores")

@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 import duckdb
 
-from pipelines.warehouse import init_schema, models, run_models
+from pipelines.warehouse import init_schema, model_names, models, run_models
 
 LUNTAI, YULI, RUOQIANG = "652822", "652823", "652824"  # 轮台县, 尉犁县, 若羌县
 
@@ -70,7 +70,7 @@ class Builder:
         self._links.append(((file_id, row), plan))
 
     def build(self) -> duckdb.DuckDBPyConnection:
-        run_models(self.con, "core")
+        run_models(self.con, model_names("core"), schema="core")
         for (rf, rr), plan in self._links:
             rid = self.con.execute(
                 "select report_row_id from core.report_rows_history where file_id = ? and row_number = ?", [rf, rr]

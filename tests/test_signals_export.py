@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import flags, signals
+from pipelines import signals
+from pipelines.read import exports
+from pipelines.signals import flags
 from signals_fixtures import KRL, LT, Warehouse
 
 
@@ -41,7 +43,7 @@ def w(tmp_path_factory) -> Warehouse:
 def test_flags_csv_format(w, tmp_path):
     rows = flags.flag_rows(w.con)
     buf = io.StringIO(newline="")
-    n = flags.write_flags(rows, buf)
+    n = exports.write_flags(rows, buf)
     data = buf.getvalue().encode("utf-8-sig")
     assert data.startswith(b"\xef\xbb\xbf")
     text = data.decode("utf-8-sig")
@@ -73,7 +75,7 @@ def test_flags_csv_format(w, tmp_path):
     ("幸福小区", "幸福小区"), ("", ""), (None, ""), ("a=b", "a=b"),
 ])
 def test_escape_cell(cell, expected):
-    assert flags.escape_cell(cell) == expected
+    assert exports.escape_cell(cell) == expected
 
 
 def test_run_flags_cli_writes_file_and_thresholds(tmp_path):

@@ -170,10 +170,11 @@ def test_late_report_coverage_counts_reports_without_fill_date_as_not_assessable
 def test_thresholds_come_from_config(w, monkeypatch):
     """Changing thresholds.toml changes the signals: PAID_EXCEEDS_WORK at 30% → 29% catches 建设局大院 too."""
     from pipelines import signals
+    from pipelines.signals import engine
 
     cfg = signals.load_config()
     changed = {**cfg, "rules": {**cfg["rules"], "PAID_EXCEEDS_WORK": {**cfg["rules"]["PAID_EXCEEDS_WORK"], "pct_of_plan": 0.29}}}
-    monkeypatch.setattr(signals, "load_config", lambda *a, **k: changed)
+    monkeypatch.setattr(engine, "load_config", lambda *a, **k: changed)
     signals.refresh(w.con)
     try:
         assert sorted(s["community_name"] for s in w.signals("PAID_EXCEEDS_WORK")) == ["团结小区", "建设局大院"]

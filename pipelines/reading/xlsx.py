@@ -1,182 +1,21 @@
-"""Opening a submitted file and reading the rows of its worksheets in bounded memory.
-
-Whatever area a sheet declares or spans, only its non-blank cells cost memory, and nothing a
-file declares is trusted before it is checked:
-
-- ``.xlsx``: every member of the zip is inflated once here, its real size and checksum checked
-  against the ones declared (a zip bomb that lies about its size stops here), and the cell
-  references of every sheet are scanned. A workbook whose sheets each span a small area is read
-  by python-calamine (native and fast); calamine allocates the whole rectangle its cells span
-  and the string table its header announces, so any other workbook (one stray cell at
-  XFD1048576, cells without references, an inflated string count) is read by a streaming
-  parser that holds one row at a time.
-- ``.xls``: xlrd, which keeps each row only as long as its last cell.
-- ``.csv``: UTF-8 (with or without BOM) or GB18030, row by row.
-
-Rows come out as ``(row number, cells from column A)``: blank rows left out, trailing blank
-cells cut, empty and error cells as None, a date-time at midnight as a date.
-"""
+""".xlsx: every member of the zip inflated once and checked, the cell references of every sheet
+scanned; python-calamine reads a workbook whose sheets each span a small area, a streaming parse
+(one row in memory) any other. See :mod:`pipelines.reading.sheets`."""
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
 import io
 import re
 import struct
-import tomllib
-import warnings
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
+from collections.abc import Iterator
 
-__all__ = ["ReadError", "Sheet", "open_sheets", "limits", "col_letter", "is_blank", "peak_rss_mib"]
+from pipelines.reading.cells import BROKEN, PASSWORD, ReadError, Row, Sheet, is_blank, limits, trimmed
 
-LIMITS_TOML = Path(__file__).parent / "config" / "limits.toml"
-Row = tuple[int, list]
-
-
-@cache
-def limits() -> dict:
-    return tomllib.loads(LIMITS_TOML.read_text(encoding="utf-8"))
-
-
-class ReadError(Exception):
-    """The file cannot be used; ``messages`` are Chinese and name sheet, row and column."""
-
-    def __init__(self, messages: list[str], kind: str | None = None):
-        super().__init__("; ".join(messages))
-        self.messages = messages
-        self.kind = kind
-
-
-def col_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    out = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-def peak_rss_mib() -> float:
-    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited from the
-    parent that forked it), in MiB."""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def is_blank(cell: object) -> bool:
-    return cell is None or (isinstance(cell, str) and not cell.strip())
-
-
-def _trimmed(cells: list) -> list:
-    """Cells without their trailing blanks; empty strings as None."""
-    end = len(cells)
-    while end and is_blank(cells[end - 1]):
-        end -= 1
-    out = cells[:end]
-    for i, c in enumerate(out):
-        if c == "" or (isinstance(c, dt.datetime) and c.time() == dt.time(0)):
-            out[i] = None if c == "" else c.date()
-    return out
-
-
-@dataclass
-class Sheet:
-    name: str
-    rows: Callable[[], Iterator[Row]]   # non-blank rows, in order
-
-
-# ---------------------------------------------------------------- file type
-
-
-_BROKEN = "文件已损坏或不是有效的 Excel 工作簿,无法读取"
-_PASSWORD = "工作簿设有密码保护,无法读取;请去掉密码后重新提交"
-
-
-def _sniff(path: Path, head: bytes) -> str:
-    if head.startswith(b"PK\x03\x04"):
-        return "xlsx"
-    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return "ole"
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt"):
-        return "csv"
-    if suffix in (".xlsx", ".xlsm", ".xls"):
-        return "broken"
-    return "unknown"
-
-
-@contextlib.contextmanager
-def open_sheets(path: Path) -> Iterator[list[Sheet]]:
-    """The visible worksheets of the file, in workbook order; their rows are read on demand."""
-    lim = limits()
-    size = path.stat().st_size
-    if size > lim["max_file_bytes"]:
-        raise ReadError([f"文件过大({size / 2**20:.1f} MiB),上限为 {lim['max_file_bytes'] / 2**20:.0f} MiB"])
-    if size == 0:
-        raise ReadError(["文件是空的"])
-    with path.open("rb") as f:
-        head = f.read(8)
-    kind = _sniff(path, head)
-    if kind == "unknown":
-        raise ReadError([f"不支持的文件类型「{path.suffix or '无扩展名'}」,请提交 .xlsx、.xls 或 .csv 文件"])
-    if kind == "broken":
-        raise ReadError(["文件已损坏,无法作为 Excel 工作簿打开"])
-    if kind == "csv":
-        yield [Sheet(path.stem, lambda: _csv_rows(path.read_bytes()))]
-        return
-    data = path.read_bytes()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # openpyxl and xlrd warn about what they skip
-        if kind == "ole":
-            if _is_encrypted_ole(data):
-                raise ReadError([_PASSWORD])
-            with _guard():
-                sheets = _xls_sheets(data)
-        else:
-            with _guard():
-                sheets = _xlsx_sheets(data)
-        yield [Sheet(s.name, lambda s=s: guarded_rows(s.rows())) for s in sheets]
-
-
-@contextlib.contextmanager
-def _guard():
-    """Any failure of a reading library on a damaged file becomes a Chinese ReadError. A panic
-    in native code arrives as a BaseException that is not an Exception."""
-    try:
-        yield
-    except ReadError:
-        raise
-    except (KeyboardInterrupt, SystemExit, GeneratorExit):
-        raise
-    except BaseException:  # noqa: BLE001 — every library error of a damaged file is the same to the clerk
-        raise ReadError([_BROKEN]) from None
-
-
-def guarded_rows(rows: Iterator[Row]) -> Iterator[Row]:
-    """``rows`` with the library errors of a damaged file turned into a ReadError."""
-    with _guard():
-        yield from rows
-
-
-def _is_encrypted_ole(data: bytes) -> bool:
-    head = data[: 1 << 16]
-    return "EncryptedPackage".encode("utf-16-le") in head or b"E\x00n\x00c\x00r\x00y\x00p\x00t" in head
-
-
-# ---------------------------------------------------------------- .xlsx
+__all__ = ["xlsx_sheets", "scan_zip", "streamed_sheets"]
 
 
 # a cell element, its reference when it has one, and whether it closes itself (then it is empty)
@@ -248,15 +87,15 @@ class _Extent:
 def _inflate(data: bytes, info: zipfile.ZipInfo, chunk: int = 1 << 22) -> Iterator[bytes]:
     """The member's bytes, inflated here from its raw data: never more than it declares."""
     if info.flag_bits & 0x1:
-        raise ReadError([_PASSWORD])
+        raise ReadError([PASSWORD])
     off = info.header_offset
     if data[off: off + 4] != b"PK\x03\x04":
-        raise ReadError([_BROKEN])
+        raise ReadError([BROKEN])
     n, m = struct.unpack("<HH", data[off + 26: off + 30])
     start = off + 30 + n + m
     raw = memoryview(data)[start: start + info.compress_size]
     if len(raw) != info.compress_size:
-        raise ReadError([_BROKEN])
+        raise ReadError([BROKEN])
     crc, total = 0, 0
     if info.compress_type == zipfile.ZIP_STORED:
         pieces: Iterator[bytes] = (bytes(raw[i: i + chunk]) for i in range(0, len(raw), chunk))
@@ -271,7 +110,7 @@ def _inflate(data: bytes, info: zipfile.ZipInfo, chunk: int = 1 << 22) -> Iterat
         crc = zlib.crc32(piece, crc)
         yield piece
     if total != info.file_size or crc != info.CRC:
-        raise ReadError([_BROKEN])
+        raise ReadError([BROKEN])
 
 
 def _deflated(raw: memoryview, chunk: int) -> Iterator[bytes]:
@@ -288,12 +127,12 @@ def _deflated(raw: memoryview, chunk: int) -> Iterator[bytes]:
                 data = d.unconsumed_tail
         out = d.flush()
     except zlib.error:
-        raise ReadError([_BROKEN]) from None
+        raise ReadError([BROKEN]) from None
     if out:
         yield out
 
 
-def _scan_zip(data: bytes) -> bool:
+def scan_zip(data: bytes) -> bool:
     """Check every member; True when calamine may read the workbook (every sheet spans a small
     area, every cell has its reference, the string count is honest)."""
     lim = limits()
@@ -312,7 +151,7 @@ def _scan_zip(data: bytes) -> bool:
     if any(n.endswith(".bin") and "workbook" in n for n in names):
         raise ReadError(["这是 Excel 二进制工作簿(.xlsb);请另存为 .xlsx 后提交"])
     if not any(n.endswith("workbook.xml") for n in names):
-        raise ReadError([_BROKEN])
+        raise ReadError([BROKEN])
     fast = True
     for info in infos:
         ext = _Extent()
@@ -336,20 +175,20 @@ def _scan_zip(data: bytes) -> bool:
     return fast
 
 
-def _xlsx_sheets(data: bytes) -> list[Sheet]:
-    if _scan_zip(data):
+def xlsx_sheets(data: bytes) -> list[Sheet]:
+    if scan_zip(data):
         import python_calamine as pc
 
         try:
             wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
         except pc.PasswordError:
-            raise ReadError([_PASSWORD]) from None
+            raise ReadError([PASSWORD]) from None
         except Exception:  # noqa: BLE001 — calamine refuses some files the streaming reader reads
-            return _streamed_sheets(data)
+            return streamed_sheets(data)
         visible, work = str(pc.SheetVisibleEnum.Visible), str(pc.SheetTypeEnum.WorkSheet)
         return [Sheet(m.name, lambda name=m.name: _calamine_rows(wb, name)) for m in wb.sheets_metadata
                 if str(m.visible) == visible and str(m.typ) == work]
-    return _streamed_sheets(data)
+    return streamed_sheets(data)
 
 
 def _calamine_rows(wb, name: str) -> Iterator[Row]:
@@ -372,7 +211,7 @@ def _calamine_rows(wb, name: str) -> Iterator[Row]:
             yield top + i + 1, pad + cells[:end] if left else cells[:end]
 
 
-def _streamed_sheets(data: bytes) -> list[Sheet]:
+def streamed_sheets(data: bytes) -> list[Sheet]:
     """The workbook's structure and date styles from openpyxl (read-only); its string table and
     the rows of each sheet from streaming parses that keep one item in memory at a time."""
     import openpyxl
@@ -457,7 +296,7 @@ def _xml_rows_of(wb, ws, strings: list[str], etree) -> Iterator[Row]:
                     row = [None] * (max(cells) + 1)
                     for k, v in cells.items():
                         row[k] = v
-                    yield row_counter, _trimmed(row)
+                    yield row_counter, trimmed(row)
             el.clear()
             if parent is not None:  # what is done with is dropped, so memory holds one row
                 while el.getprevious() is not None:
@@ -502,119 +341,3 @@ def _xml_cell(c, strings, dates, durations, epoch) -> object:
     return number
 
 
-# ---------------------------------------------------------------- .xls
-
-
-def _xls_sheets(data: bytes) -> list[Sheet]:
-    import xlrd
-
-    try:
-        book = xlrd.open_workbook(file_contents=data, on_demand=True, ragged_rows=True, logfile=io.StringIO())
-    except xlrd.XLRDError as e:
-        if "encrypt" in str(e).lower():
-            raise ReadError([_PASSWORD]) from None
-        raise ReadError([_BROKEN]) from None
-    visibility = getattr(book, "_sheet_visibility", [0] * book.nsheets)
-    return [Sheet(name, lambda i=i: _xls_rows(book, i)) for i, name in enumerate(book.sheet_names())
-            if i < len(visibility) and visibility[i] == 0]
-
-
-def _xls_rows(book, index: int) -> Iterator[Row]:
-    import xlrd
-
-    sh = book.sheet_by_index(index)
-    for r in range(sh.nrows):
-        types, values = sh.row_types(r), sh.row_values(r)
-        cells: list = []
-        for t, v in zip(types, values):
-            if t == xlrd.XL_CELL_TEXT:
-                cells.append(v)
-            elif t == xlrd.XL_CELL_NUMBER:
-                cells.append(float(v))
-            elif t == xlrd.XL_CELL_DATE:
-                try:
-                    cells.append(xlrd.xldate.xldate_as_datetime(v, book.datemode) if v >= 1 else
-                                 xlrd.xldate.xldate_as_datetime(v, book.datemode).time())
-                except (xlrd.xldate.XLDateError, ValueError, OverflowError):
-                    cells.append(float(v))
-            elif t == xlrd.XL_CELL_BOOLEAN:
-                cells.append(bool(v))
-            else:  # empty, blank, error
-                cells.append(None)
-        if any(not is_blank(c) for c in cells):
-            yield r + 1, _trimmed(cells)
-
-
-# ---------------------------------------------------------------- .csv
-
-
-def _decode_csv(raw: bytes) -> str:
-    """UTF-8 (with or without BOM) or GB18030, the whole file in one of them; a file that mixes
-    them, or holds bytes that are neither, is refused naming the first line in question."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    lines = raw.split(b"\n")
-    utf8_line = next((i for i, line in enumerate(lines) if _utf8_chinese(line)), None)
-    try:
-        text = raw.decode("gb18030")
-    except UnicodeDecodeError:
-        text = None
-    if utf8_line is not None:
-        other = next(i for i, line in enumerate(lines) if not _decodes(line, "utf-8"))
-        raise ReadError([
-            f"CSV 文件混用了两种编码:第 {utf8_line + 1} 行是 UTF-8,第 {other + 1} 行却不是 UTF-8(可能是 GB18030/GBK);"
-            "请用同一种编码(UTF-8 或 GB18030)重新保存整个文件"
-        ])
-    if text is None:
-        bad = next(i for i, line in enumerate(lines) if not _decodes(line, "gb18030"))
-        raise ReadError([f"CSV 文件第 {bad + 1} 行含有无法识别的字节,既不是 UTF-8 也不是 GB18030 编码;请用 Excel 或 WPS 重新导出"])
-    return text
-
-
-_CJK = re.compile(r"[\u4e00-\u9fff]{2}")
-
-
-def _utf8_chinese(line: bytes) -> bool:
-    """A line written in UTF-8 (two Chinese characters in a row): GB18030 bytes that happen to
-    be valid UTF-8 decode to other scripts."""
-    try:
-        return bool(_CJK.search(line.decode("utf-8")))
-    except UnicodeDecodeError:
-        return False
-
-
-def _decodes(line: bytes, encoding: str) -> bool:
-    try:
-        line.decode(encoding)
-        return True
-    except UnicodeDecodeError:
-        return False
-
-
-def _csv_rows(raw: bytes) -> Iterator[Row]:
-    text = _decode_csv(raw)
-    del raw
-    # our own limit on a cell's length is checked with the sheet's rows; the csv module's must not stop first
-    csv.field_size_limit(max(csv.field_size_limit(), limits()["max_file_bytes"]))
-    reader = csv.reader(io.StringIO(text))
-    try:
-        for i, cells in enumerate(reader):
-            if any(c.strip() for c in cells):
-                yield i + 1, _trimmed(cells)
-    except csv.Error as e:
-        raise ReadError([f"CSV 文件第 {reader.line_num} 行格式有误,无法读取({_csv_reason(e)})"]) from None
-
-
-def _csv_reason(e: csv.Error) -> str:
-    text = str(e)
-    if "field larger" in text:
-        return "单元格内容过长"
-    if "NUL" in text:
-        return "含有空字符"
-    if "new-line" in text or "newline" in text:
-        return "引号内的换行不完整"
-    return "引号或分隔符不成对"

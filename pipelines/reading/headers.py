@@ -9,11 +9,12 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from pipelines.settings import config_path
 
 __all__ = ["Field", "HeaderMatch", "fields", "fields_for", "match_header", "header_key", "bounds", "range_text",
            "KINDS", "KIND_NAMES"]
 
-HEADERS_TOML = Path(__file__).parent / "config" / "headers.toml"
+HEADERS_TOML = config_path("headers.toml")
 KINDS = ("ledger", "plan", "monthly")
 KIND_NAMES = {"ledger": "台账", "plan": "计划", "monthly": "月报"}
 

@@ -10,18 +10,23 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import polars as pl
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from expectations.gx import DEFERRED_MODULES, _Deferred, defer_module, import_gx  # noqa: F401 — re-exported
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RowIssue", "validate_batch", "docs_index", "run_suite", "build_docs", "docs_stale", "import_gx"]
+__all__ = ["RowIssue", "validate_batch", "docs_index", "run_suite", "build_docs", "docs_stale", "import_gx", "evaluate_signal_suites"]
 
 
 
@@ -241,3 +246,51 @@ def validate_batch(
             else:
                 issues.append(RowIssue(int(item["row_key"]), field, cfg.description or "", cfg.type))
     return issues, summary
+
+
+def evaluate_signal_suites(tables: dict[str, pa.Table], thresholds: dict[str, dict[str, float]], db_path: Path | None):
+    """Run the signal suites over their derived tables (``tables`` by table name); with
+    ``db_path``, the runs are kept beside that warehouse for its Data Docs."""
+    from expectations.signals import build_suites
+
+
+    logging.getLogger("great_expectations").setLevel(max(logging.WARNING, log.getEffectiveLevel()))
+    # every run kept beside the warehouse (as ingest's) for its Data Docs
+    store = _context(db_path) if db_path is not None else None
+    runner()  # the active context while the suites are built
+    specs = build_suites(thresholds)
+    hits: list[tuple[str, str, str, str]] = []   # rule, suite, expectation, row id
+    counts: dict[str, dict[str, Any]] = {}
+    results: list[tuple] = []
+    columns: dict[str, tuple[str, str]] = {}      # "RULE|index column" -> (score column, evidence column)
+    now = dt.datetime.now()
+    for spec in specs:
+        for e in spec.suite.expectations:
+            columns[f"{type(e).rule}|{spec.index_column}"] = (type(e).score_column, type(e).evidence_column)
+        df = tables[spec.table].select(list(spec.columns)).to_pandas()
+        bd = batch_definition("signals", spec.name)
+        result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": [spec.index_column]}
+        outcomes = run_suite(store, bd, spec.suite, df, result_format, f"signals-{now:%Y%m%dT%H%M%S}",
+                             stored=store is not None)
+        assessable: dict[str, set] = {}
+        for r in outcomes:
+            cfg = r.expectation_config
+            if r.exception_info and r.exception_info.get("raised_exception"):
+                raise RuntimeError(f"signal expectation {cfg.type} failed: {r.exception_info.get('exception_message')}")
+            rule = cfg.meta["rule"]
+            res = r.result or {}
+            column = cfg.kwargs.get("column")
+            results.append((spec.name, cfg.type, rule, cfg.description or "", column,
+                            json.dumps({k: v for k, v in cfg.kwargs.items() if k != "batch_id"}, ensure_ascii=False),
+                            bool(r.success), res.get("element_count"), res.get("missing_count"),
+                            res.get("unexpected_count"), now))
+            ids = [item[spec.index_column] for item in res.get("unexpected_index_list") or []]
+            hits += [(rule, spec.name, cfg.type, i) for i in ids]
+            present = set(df.loc[df[column].notna(), spec.index_column]) if column in df else set()
+            assessable.setdefault(rule, set()).update(present)
+        for rule, ids in assessable.items():
+            c = counts.setdefault(rule, {"assessable": 0, "units": set(), "rows": 0})
+            c["assessable"] += len(ids)
+            c["rows"] += len(df)
+            c["units"].add("gx_plan" if spec.index_column == "plan_row_id" else "gx_report")
+    return hits, counts, results, columns

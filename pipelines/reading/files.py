@@ -1,6 +1,6 @@
 """Reading a submitted file into its data sheet: sheet choice, header row, title, data rows.
 
-The rows of each sheet come from :mod:`pipelines.sheets` (bounded memory whatever the sheet
+The rows of each sheet come from :mod:`pipelines.reading.sheets` (bounded memory whatever the sheet
 declares; blank rows never arrive). A sheet is read until its header row is found among its
 first rows; the rows under the header are cut to the header's width, so that cells far to the
 right cost nothing. Every problem that makes the file unusable is collected and reported together.
@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.headers import KIND_NAMES, HeaderMatch, fields_for, header_key, match_header
-from pipelines.parsing import find_date, find_month, normalise_text
-from pipelines.sheets import ReadError, Sheet, col_letter, is_blank, limits, open_sheets
+from pipelines.reading.headers import KIND_NAMES, HeaderMatch, fields_for, header_key, match_header
+from pipelines.reading.parsing import find_date, find_month, normalise_text
+from pipelines.reading.sheets import ReadError, Sheet, col_letter, is_blank, limits, open_sheets
 
 __all__ = ["Column", "SheetLayout", "ReadError", "read_file", "limits", "col_letter", "clean_text"]
 

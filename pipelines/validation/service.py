@@ -1,7 +1,7 @@
 """Great Expectations in a process of its own, for large ingests.
 
 Importing Great Expectations takes seconds. For a large batch the ingest starts this service
-first (``python -m pipelines.gx_service``, talking over a socket pair): it imports GX while
+first (``python -m pipelines.validation.service``, talking over a socket pair): it imports GX while
 the ingest reads the files, then runs the validations and the signal suites the ingest sends
 it, in the order sent, while the ingest goes on with its own work.
 
@@ -25,15 +25,16 @@ import traceback
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from pathlib import Path
+from pipelines.settings import ROOT
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent
-SERVICE_ARGS = ["-m", "pipelines.gx_service"]  # the socket's descriptor number follows
+
+SERVICE_ARGS = ["-m", "pipelines.validation.service"]  # the socket's descriptor number follows
 # what the service loads ahead of its jobs, after GX itself: first what validating a batch
 # needs; the rest while it waits for later jobs
-PRELOAD = ("expectations.ingest:build_suite", "pipelines.validation:validate_batch")
-PRELOAD_IDLE = ("expectations.signals:evaluate_suites",)
+PRELOAD = ("expectations.ingest:build_suite", "pipelines.validation.runner:validate_batch")
+PRELOAD_IDLE = ("pipelines.validation.runner:evaluate_signal_suites",)
 
 
 def _resolve(name: str):
@@ -66,7 +67,6 @@ class GXService:
         self.next_id = 0
         self.pending: dict[int, tuple] = {}    # job -> (function, args, kwargs), until answered
         self.answers: dict[int, tuple] = {}
-        self.gates: list = []                  # checks to pass before the next call() (see before_next_call)
         # jobs are sent by a thread: the service reads nothing until GX has loaded, and a job
         # larger than the socket's buffer must not hold this process up until then
         self.outbox: queue.SimpleQueue = queue.SimpleQueue()
@@ -108,10 +108,6 @@ class GXService:
         if not ok:
             raise GXServiceError(value)
         return value
-
-    def before_next_call(self, check) -> None:
-        """Run ``check`` (once) before the next :func:`call`; an exception it raises stops that call."""
-        self.gates.append(check)
 
     def _lost(self) -> None:
         log.debug("GX service stopped; its jobs run here", exc_info=True)
@@ -180,15 +176,13 @@ def call(function: str, *args, **kwargs):
     service = active()
     if service is None:
         return _resolve(function)(*args, **kwargs)
-    while service.gates:
-        service.gates.pop(0)()
     return service.result(service.submit(function, *args, **kwargs))
 
 
 def _serve(fd: int) -> None:
     conn = Connection(fd)
     try:
-        _resolve("pipelines.validation:import_gx")()
+        _resolve("pipelines.validation.runner:import_gx")()
         for name in PRELOAD:
             _resolve(name)
         idle = list(PRELOAD_IDLE)

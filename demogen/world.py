@@ -3,7 +3,7 @@
 ``build_world`` draws ledgers, annual plans and monthly project states from one seed, then
 plants irregularities (see ``flags.md``) and near misses on purpose. Every planted case is
 kept in ``World.notes`` so that the truth file can say what was planted; the truth itself is
-computed from this model by :mod:`pipelines.demo_truth`, with the true identity of every row
+computed from this model by :mod:`demogen.truth`, with the true identity of every row
 at hand (no entity resolution needed).
 
 What is planted (default last month 2025-10; counts hold for any seed):
@@ -23,7 +23,7 @@ What is planted (default last month 2025-10; counts hold for any seed):
   (团结小区 / 团结北小区, 雪莲花园一期 / 二期 in one year, 建设局大院 / 建设局住宅楼, 幸福小区 in two
   counties in one year, the boundary estate planned by Korla only).
 
-Nothing here writes files; :mod:`pipelines.demo_render` turns the world into workbooks.
+Nothing here writes files; :mod:`demogen.render` turns the world into workbooks.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from pipelines import demo_names as nm
+from demogen import names as nm
 
 COUNTIES = (
     "库尔勒市", "轮台县", "尉犁县", "若羌县", "且末县", "焉耆回族自治县", "和静县", "和硕县", "博湖县",

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from pipelines import parsing as P
+from pipelines.reading import parsing as P
 from pipelines.counties import resolve_county
-from pipelines.headers import Field, fields_for, range_text
-from pipelines.reading import Column, SheetLayout, clean_text, limits
+from pipelines.reading.files import Column, SheetLayout, clean_text, limits
+from pipelines.reading.headers import Field, fields_for, range_text
 
 __all__ = ["Staged", "stage", "batch_frame", "STAGING_COLUMNS"]
 

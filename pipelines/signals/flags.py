@@ -8,7 +8,6 @@ stderr. Text cells that a spreadsheet would execute get a leading ``'``.
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 import sys
@@ -16,24 +15,14 @@ from pathlib import Path
 
 import duckdb
 
-__all__ = ["HEADER", "escape_cell", "flag_rows", "write_flags", "run_flags", "thresholds_path"]
+from pipelines.read.exports import write_flags
+from pipelines.signals import engine
+from pipelines.signals.rules import thresholds_text, threshold_rows
+from pipelines.warehouse import connect, init_schema
+
+__all__ = ["flag_rows", "run_flags", "thresholds_path"]
 
 log = logging.getLogger(__name__)
-
-HEADER = ("rule", "severity", "county", "plan_year", "period", "community_name", "score", "evidence")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def escape_cell(value: object) -> str:
-    """A cell as text; one that a spreadsheet would read as a formula gets a leading '."""
-    if value is None:
-        return ""
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def _one_line(text: str | None) -> str:
-    return " ".join((text or "").split("\n")).replace("\r", " ")
 
 
 def flag_rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
@@ -50,24 +39,6 @@ def flag_rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     ).fetchall()
 
 
-def write_flags(rows: list[tuple], stream: io.TextIOBase) -> int:
-    """Write flags.csv (without BOM: the caller's encoding adds it); returns the number of signals."""
-    w = csv.writer(stream, lineterminator="\r\n")
-    w.writerow(HEADER)
-    for rule, severity, county, plan_year, period, name, score, evidence in rows:
-        w.writerow([
-            escape_cell(rule),
-            escape_cell(severity),
-            escape_cell(county),
-            "" if plan_year is None else str(int(plan_year)),
-            escape_cell(period),
-            escape_cell(_one_line(name) if name is not None else None),
-            f"{float(score):.2f}",
-            escape_cell(_one_line(evidence)),
-        ])
-    return len(rows)
-
-
 def thresholds_path(out: Path) -> Path:
     """The sidecar stating the thresholds: flags.csv → flags.thresholds.txt."""
     return out.with_name(out.stem + ".thresholds.txt")
@@ -76,8 +47,6 @@ def thresholds_path(out: Path) -> Path:
 def _is_stale(con: duckdb.DuckDBPyConnection) -> bool:
     """True when the signals are older than the newest submission, were never computed, or were
     computed with other thresholds than thresholds.toml holds now."""
-    from pipelines.signals import threshold_rows
-
     try:
         computed = con.execute("select max(computed_at) from marts.signal_rule_counts").fetchone()[0]
         ingested = con.execute("select max(ingested_at) from raw.submissions").fetchone()[0]
@@ -92,15 +61,10 @@ def _is_stale(con: duckdb.DuckDBPyConnection) -> bool:
 
 def run_flags(db_path: Path, out: Path | None) -> int:
     """Write flags.csv for the current data to ``out`` (stdout when None); exit status 0."""
-    from pipelines import signals
-    from pipelines.warehouse import connect
-
     db_path = Path(db_path)
     if not db_path.exists():
         print(f"数据仓库 {db_path} 不存在,导出空的 flags.csv", file=sys.stderr)
         con = duckdb.connect()
-        from pipelines.warehouse import init_schema
-
         init_schema(con)
     else:
         con = connect(db_path, read_only=True)
@@ -111,7 +75,7 @@ def run_flags(db_path: Path, out: Path | None) -> int:
             con.execute("set enable_progress_bar = false")  # stdout may be the CSV itself
             con.execute("begin transaction")
             try:
-                signals.refresh(con)
+                engine.refresh(con)
                 con.execute("commit")
             except BaseException:
                 con.execute("rollback")
@@ -120,7 +84,7 @@ def run_flags(db_path: Path, out: Path | None) -> int:
         rows = flag_rows(con)
     finally:
         con.close()
-    text = signals.thresholds_text()
+    text = thresholds_text()
     buf = io.StringIO(newline="")
     n = write_flags(rows, buf)
     data = buf.getvalue().encode("utf-8-sig")

@@ -12,7 +12,7 @@ import csv
 from datetime import date
 from pathlib import Path
 
-from pipelines.demo_world import (
+from demogen.world import (
     COUNTIES, PlanFile, ReportFile, World, mi, month_end, month_label, weekdays, ym,
 )
 

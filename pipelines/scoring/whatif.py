@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 import duckdb
 
 if TYPE_CHECKING:
-    from pipelines.scoring import Scheme, Score
+    from pipelines.scoring.compute import Score
+    from pipelines.scoring.scheme import Scheme
 
 __all__ = ["ShareRow", "query", "split_performance_share", "write"]
 

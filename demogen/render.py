@@ -21,7 +21,7 @@ from pathlib import Path
 import xlsxwriter
 import xlwt
 
-from pipelines.demo_world import (
+from demogen.world import (
     COUNTIES, LedgerFile, PlanFile, ReportFile, World, ym,
 )
 
@@ -565,7 +565,7 @@ def _extra_sheets(prof: Profile, kind: str, rng: random.Random) -> tuple[list[Sh
 def _footers(prof: Profile, rng: random.Random, fill: date | None) -> list[str]:
     if not prof.footer:
         return []
-    from pipelines.demo_names import person, phone
+    from demogen.names import person, phone
 
     out = []
     if rng.random() < 0.5:

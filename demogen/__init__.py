@@ -1,8 +1,8 @@
 """The demo data set: a realistic, deterministic prefecture of ledgers, plans and monthly reports.
 
-``generate`` draws the world from a seed (:mod:`pipelines.demo_world`), writes it as the
-county workbooks (:mod:`pipelines.demo_render`) and writes ``truth.csv``, every signal the
-rules of ``flags.md`` must raise on it (:mod:`pipelines.demo_truth`). The same seed gives
+``generate`` draws the world from a seed (:mod:`demogen.world`), writes it as the
+county workbooks (:mod:`demogen.render`) and writes ``truth.csv``, every signal the
+rules of ``flags.md`` must raise on it (:mod:`demogen.truth`). The same seed gives
 byte-identical files; nothing depends on the clock.
 """
 
@@ -12,9 +12,9 @@ import logging
 import pathlib
 import time
 
-from pipelines.demo_render import render_all
-from pipelines.demo_truth import compute_truth, write_truth
-from pipelines.demo_world import build_world
+from demogen.render import render_all
+from demogen.truth import compute_truth, write_truth
+from demogen.world import build_world
 
 __all__ = ["generate"]
 
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 def _remove_stale(out_dir: pathlib.Path) -> None:
     """Workbooks of an earlier run (another seed) in our own folders would mix with this one."""
-    from pipelines.demo_world import COUNTIES
+    from demogen.world import COUNTIES
 
     for county in COUNTIES:
         for kind in ("台账", "计划", "月报"):

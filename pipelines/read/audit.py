@@ -1,0 +1,218 @@
+"""Signals for the audit bureau (州审计局): the list, the risk ranking, a signal's rows, rules, coverage, verdicts."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pipelines.read.connection import cached, query
+
+__all__ = ["signals", "risk_ranking", "signal_detail", "signal_rules", "signal_coverage", "verdict_summary", "risk_counties",
+           "signal_thresholds", "DETAIL_LABELS"]
+
+_COMPARE_FIELDS = (("name", "小区名称"), ("address", "地址"), ("build_year", "建成年份"), ("buildings", "楼栋数"),
+                   ("households", "户数"), ("area_m2", "建筑面积(m²)"))
+
+#: Chinese headings of the drill-down tables (the page renames with them)
+DETAIL_LABELS = {
+    "county_name": "县市", "plan_year": "计划年度", "name": "小区名称", "address": "地址", "build_year": "建成年份",
+    "buildings": "楼栋数", "households": "户数", "area_m2": "建筑面积(m²)", "categories": "改造类别",
+    "total_invest_wan_yuan": "计划总投资(万元)", "central_subsidy_wan_yuan": "中央补助(万元)", "notice_days": "公示天数",
+    "renovated_year": "已改造年度", "file_name": "文件", "sheet_name": "工作表", "row_number": "行",
+    "link_score": "匹配度", "link_fields": "匹配依据", "link_method": "匹配方法", "report_month": "报告期",
+    "start_date": "开工日期", "pct_progress": "形象进度(%)", "invest_done_wan_yuan": "累计完成投资(万元)",
+    "paid_wan_yuan": "累计拨付(万元)", "finish_date": "完工日期", "submission_rank": "版本(1=现行)",
+    "fill_date": "填报日期", "match_score": "匹配度", "matched_fields": "匹配依据", "method": "方法",
+}
+
+
+@cached
+def signals(year: int | None, unit: str | None) -> pl.DataFrame:
+    """Signals of the year (plan year, or the period's year for unit-level signals) with their verdict in force."""
+    # the verdict in force, carried over to the same finding after a resubmission (marts.verdict_current)
+    return query(
+        """
+        select s.signal_id, s.rule, r.label as rule_label, s.class, s.severity,
+            case s.severity when 'high' then 3 when 'medium' then 2 else 1 end as severity_weight,
+            s.county_code, s.county_name, s.plan_year, s.period, s.community_name, s.score, s.evidence,
+            s.file_name, s.sheet_name, s.row_number, s.plan_row_id, s.entity_id, s.central_subsidy_wan_yuan,
+            coalesce(v.verdict, '待核查') as verdict, v.verdict_note, v.decided_at
+        from marts.signals as s
+        left join marts.signal_rules as r using (rule)
+        left join marts.verdict_current as v using (signal_id)
+        where ($unit is null or s.county_code = $unit)
+          and ($year is null or s.plan_year = $year or (s.plan_year is null and s.period like cast($year as varchar) || '-%'))
+        order by severity_weight desc, s.score desc, s.county_code, s.community_name
+        """,
+        {"year": year, "unit": unit},
+    )
+
+
+@cached
+def risk_ranking(year: int | None, unit: str | None) -> pl.DataFrame:
+    """Communities ranked by risk (``marts.risk_communities``: severity points × money factor × coincidence
+    factor, signals cleared by the auditors left out), for plan rows of the year when one is given."""
+    return query(
+        """
+        select risk_rank, county_name, community_name, array_to_string(plan_years, '、') as plan_years,
+            count_signals, count_high, count_medium, count_low, classes,
+            -- the rules in Chinese, as the auditors know them
+            coalesce((select string_agg(coalesce(r.label, t.code), '、')
+                      from unnest(string_split(rules, '、')) as t(code)
+                      left join marts.signal_rules as r on r.rule = t.code), rules) as rules,
+            severity_points, central_subsidy_wan_yuan, money_factor, coincidence_factor, risk_score
+        from marts.risk_communities
+        where ($unit is null or county_code = $unit)
+          and ($year is null or list_contains(plan_years, $year))
+        order by risk_rank, county_name, community_name
+        """,
+        {"year": year, "unit": unit},
+    )
+
+
+@cached
+def signal_detail(signal_id: str) -> dict:
+    """A signal with the ledger, plan and report rows behind it and how they were linked."""
+    sig = query("select * from marts.signals where signal_id = $id", {"id": signal_id})
+    if sig.is_empty():
+        return {}
+    s = sig.row(0, named=True)
+    ids = list(s["row_ids"] or [])
+    if s["plan_row_id"]:
+        ids.append(s["plan_row_id"])
+    out: dict = {"signal": s}
+    # the plan rows behind it (and those of the same community after entity resolution)
+    plan_ids = ids
+    if s["entity_id"]:
+        plan_ids = ids + query("select plan_row_id from marts.signal_entities where entity_id = $e",
+                                {"e": s["entity_id"]})["plan_row_id"].to_list()
+    # the ledger community the signals used: entity resolution's (marts.signal_entities), else the linking's
+    out["plan"] = query(
+        """
+        select p.plan_row_id, p.county_name, p.plan_year, p.name, p.address, p.build_year, p.buildings, p.households,
+            p.area_m2, p.categories, p.total_invest_wan_yuan, p.central_subsidy_wan_yuan, p.notice_days,
+            p.file_name, p.sheet_name, p.row_number,
+            coalesce(e.community_id, l.community_id) as community_id, l.score as link_score, l.matched_fields as link_fields, l.method as link_method
+        from core.plan_rows as p
+        left join core.link_plan_ledger as l using (plan_row_id)
+        left join marts.signal_entities as e using (plan_row_id)
+        where p.plan_row_id in (select unnest($ids))
+        order by p.plan_year, p.county_name, p.file_name, p.row_number
+        """,
+        {"ids": plan_ids},
+    )
+    ledger_ids = [i for i in out["plan"]["community_id"].to_list() if i] + ids
+    out["ledger"] = query(
+        """
+        select community_id, county_name, name, address, build_year, buildings, households, area_m2,
+            renovated_year, file_name, sheet_name, row_number
+        from core.ledger_communities where community_id in (select unnest($ids))
+        order by county_name, name
+        """,
+        {"ids": ledger_ids},
+    )
+    out["reports"] = query(
+        """
+        select strftime(r.report_month, '%Y-%m') as report_month, r.county_name, r.plan_year, r.name, r.households,
+            r.start_date, r.pct_progress, r.invest_done_wan_yuan, r.paid_wan_yuan, r.finish_date,
+            r.submission_rank, r.fill_date, r.file_name, r.sheet_name, r.row_number,
+            k.score as link_score, k.matched_fields as link_fields
+        from core.report_rows_history as r
+        left join core.link_report_plan as k using (report_row_id)
+        where r.report_row_id in (select unnest($ids))
+           or k.plan_row_id in (select unnest($ids))
+        order by r.report_month, r.submission_rank
+        """,
+        {"ids": ids},
+    )
+    out["compare"] = _compare(out["plan"], out["ledger"], s["plan_row_id"])
+    if s["entity_id"]:
+        out["entity"] = query(
+            "select * from marts.signal_entities where entity_id = $e", {"e": s["entity_id"]})
+    return out
+
+
+def _compare(plan: pl.DataFrame, ledger: pl.DataFrame, plan_row_id: str | None) -> pl.DataFrame:
+    """The flagged plan row beside the ledger community it was linked to, field by field, with the difference."""
+    rows = plan.filter(pl.col("plan_row_id") == plan_row_id) if plan_row_id else plan.head(0)
+    if rows.is_empty():
+        return pl.DataFrame(schema={"字段": pl.String, "台账": pl.String, "计划": pl.String, "差异": pl.String})
+    p = rows.row(0, named=True)
+    match = ledger.filter(pl.col("community_id") == p["community_id"]) if p["community_id"] else ledger.head(0)
+    led = match.row(0, named=True) if match.height else {}
+    def show(col: str, v) -> str:
+        if v is None:
+            return "—"
+        if col == "build_year" or not isinstance(v, (int, float)):
+            return str(v)
+        return f"{v:,.1f}" if col == "area_m2" else f"{v:,}"
+
+    out = []
+    for col, label in _COMPARE_FIELDS:
+        a, b = led.get(col), p.get(col)
+        diff = ""
+        if a is not None and b is not None and a == b:
+            diff = "一致"
+        elif col == "build_year" and a is not None and b is not None:
+            diff = f"{b - a:+d} 年"
+        elif isinstance(a, (int, float)) and isinstance(b, (int, float)) and a:
+            diff = f"{b - a:+,.0f}({(b - a) / a:+.0%})"
+        elif a is not None and b is not None:
+            diff = "不同"
+        elif a is None and not led:
+            diff = "台账无匹配"
+        out.append({"字段": label, "台账": show(col, a), "计划": show(col, b), "差异": diff})
+    return pl.DataFrame(out)
+
+
+
+@cached
+def signal_rules() -> pl.DataFrame:
+    """The rules in force: code, class, severity, label, description with thresholds."""
+    return query("select * from marts.signal_rules order by sort_order")
+
+
+@cached
+def signal_coverage() -> pl.DataFrame:
+    """Per rule: units it could assess, could not assess and flagged, with the share warning of the signals work."""
+    return query(
+        """
+        select rule, label as rule_label, unit, count_assessable, count_not_assessable, count_flagged,
+            round(100.0 * count_assessable / nullif(count_assessable + count_not_assessable, 0), 1) as pct_assessable,
+            round(100.0 * pct_flagged, 1) as pct_flagged, is_warning, warning
+        from marts.coverage_signals
+        order by sort_order
+        """
+    )
+
+
+@cached
+def verdict_summary() -> pl.DataFrame:
+    """Per rule: signals confirmed, cleared and open, and the share of decided ones that held up."""
+    return query(
+        """
+        select label as rule_label, count_signals, count_confirmed, count_cleared, count_open,
+            round(100.0 * pct_confirmed_of_decided, 1) as pct_confirmed_of_decided
+        from marts.verdict_rule_summary
+        where count_signals > 0
+        order by sort_order
+        """
+    )
+
+
+@cached
+def risk_counties() -> pl.DataFrame:
+    """Units ranked by risk over all current signals not cleared (all years)."""
+    return query(
+        """
+        select risk_rank, county_name, count_signals, count_high, count_medium, count_low, count_communities,
+            classes, severity_points, central_subsidy_wan_yuan, money_factor, coincidence_factor, risk_score
+        from marts.risk_counties
+        order by risk_rank, sort_order
+        """
+    )
+
+
+@cached
+def signal_thresholds() -> pl.DataFrame:
+    """The thresholds the signals were computed with, and their version."""
+    return query("select key, rule, name, value, version from marts.signal_thresholds order by key")

@@ -1,0 +1,169 @@
+"""Progress for leadership (州领导小组): the year's plan against its state, by unit and month; the 2025 goal."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import polars as pl
+
+from pipelines.read.connection import cached, query
+from pipelines.settings import config_path
+
+__all__ = ["progress_summary", "progress_by_month", "progress_ranking", "trajectory", "projection", "reference_comparison"]
+
+REFERENCE_CSV = config_path("reference_national_progress.csv")
+
+_RATES = """
+    round(100.0 * count_started_communities / nullif(count_plan_communities, 0), 1) as pct_started_communities,
+    round(100.0 * count_completed_communities / nullif(count_plan_communities, 0), 1) as pct_completed_communities,
+    round(100.0 * started_households / nullif(plan_households, 0), 1) as pct_started_households,
+    round(100.0 * completed_households / nullif(plan_households, 0), 1) as pct_completed_households,
+    round(100.0 * invest_done_wan_yuan / nullif(plan_invest_wan_yuan, 0), 1) as pct_invest_done,
+    round(100.0 * paid_wan_yuan / nullif(plan_subsidy_wan_yuan, 0), 1) as pct_paid_of_subsidy,
+    round(100.0 * paid_wan_yuan / nullif(plan_invest_wan_yuan, 0), 1) as pct_paid_of_plan
+"""
+
+_SUMS = """
+    cast(sum(count_plan_communities) as bigint) as count_plan_communities,
+    cast(sum(plan_households) as bigint) as plan_households,
+    sum(plan_invest_wan_yuan) as plan_invest_wan_yuan,
+    sum(plan_subsidy_wan_yuan) as plan_subsidy_wan_yuan,
+    cast(sum(count_started_communities) as bigint) as count_started_communities,
+    cast(sum(started_households) as bigint) as started_households,
+    cast(sum(count_completed_communities) as bigint) as count_completed_communities,
+    cast(sum(completed_households) as bigint) as completed_households,
+    sum(invest_done_wan_yuan) as invest_done_wan_yuan,
+    sum(paid_wan_yuan) as paid_wan_yuan
+"""
+
+
+@cached
+def progress_summary(year: int, unit: str | None) -> dict:
+    """Plan and state of the year's plan at its as-of month, for the prefecture or one unit ({} when no plan)."""
+    df = query(
+        f"""
+        with sums as (
+            select max(as_of_month) as as_of_month, {_SUMS}
+            from marts.progress_county
+            where plan_year = $year and ($unit is null or county_code = $unit)
+        )
+        select *, {_RATES} from sums
+        """,
+        {"year": year, "unit": unit},
+    )
+    row = df.row(0, named=True)
+    return row if row["count_plan_communities"] else {}
+
+
+@cached
+def progress_by_month(year: int, unit: str | None) -> pl.DataFrame:
+    """Month by month: cumulative started/completed against the plan and its scheduled starts."""
+    return query(
+        f"""
+        with sums as (
+            select report_month, {_SUMS},
+                cast(sum(count_due_start_communities) as bigint) as count_due_start_communities,
+                cast(sum(count_due_completion_communities) as bigint) as count_due_completion_communities
+            from marts.progress_monthly
+            where plan_year = $year and ($unit is null or county_code = $unit)
+            group by report_month
+        )
+        select *, {_RATES} from sums order by report_month
+        """,
+        {"year": year, "unit": unit},
+    )
+
+
+@cached
+def progress_ranking(year: int) -> pl.DataFrame:
+    """Every unit with a plan in the year: rates, rank, lagging flag and seat coordinates."""
+    return query(
+        """
+        select p.*, c.seat_lat, c.seat_lon
+        from marts.progress_county as p
+        left join staging.counties as c using (county_code)
+        where p.plan_year = $year
+        order by p.progress_rank, p.sort_order
+        """,
+        {"year": year},
+    )
+
+
+@cached
+def trajectory(unit: str | None) -> pl.DataFrame:
+    """Households of completed plan rows month by month since 2020, the goal and its even path."""
+    return query(
+        """
+        select report_month,
+            cast(sum(completed_households) as bigint) as completed_households,
+            cast(sum(target_households) as bigint) as target_households,
+            sum(path_households) as path_households
+        from marts.progress_trajectory
+        where $unit is null or county_code = $unit
+        group by report_month
+        order by report_month
+        """,
+        {"unit": unit},
+    )
+
+
+@cached
+def projection(unit: str | None) -> dict:
+    """Completed households, pace of the last 12 months and the projection to December 2025."""
+    df = query(
+        """
+        select max(as_of_month) as as_of_month,
+            cast(sum(completed_households) as bigint) as completed_households,
+            cast(sum(target_households) as bigint) as target_households,
+            sum(pace_households_per_month) as pace_households_per_month,
+            max(months_to_goal) as months_to_goal,
+            cast(sum(projected_households_2025) as bigint) as projected_households_2025
+        from marts.progress_projection
+        where $unit is null or county_code = $unit
+        """,
+        {"unit": unit},
+    )
+    row = df.row(0, named=True)
+    if row["as_of_month"] is None:
+        return {}
+    t = row["target_households"] or 0
+    row["pct_completed"] = round(100.0 * row["completed_households"] / t, 1) if t else None
+    row["pct_projected_2025"] = round(100.0 * row["projected_households_2025"] / t, 1) if t else None
+    return row
+
+
+@cache
+def _reference() -> pl.DataFrame:
+    """Published national and Xinjiang start rates (pipelines/config/reference_national_progress.csv)."""
+    df = pl.read_csv(REFERENCE_CSV, infer_schema_length=None)
+    # the published rate where given; else started / planned communities (derived, marked so)
+    return df.filter(pl.col("scope").is_in(["national", "新疆"])).with_columns(
+        pl.when(pl.col("start_rate_pct").is_not_null())
+        .then(pl.col("start_rate_pct"))
+        .otherwise((100.0 * pl.col("started_communities") / pl.col("planned_communities")).round(1))
+        .alias("rate"),
+        pl.col("start_rate_pct").is_null().alias("is_derived"),
+    ).filter(pl.col("rate").is_not_null())
+
+
+
+def reference_comparison(year: int, unit: str | None) -> pl.DataFrame:
+    """Start rates (% of the year's planned communities) by month: 巴州 (or the unit), 全国 and 新疆 where published."""
+    ours = progress_by_month(year, unit)
+    ref = _reference().filter(pl.col("year") == year)
+    months = sorted(set(ref["month"].to_list()) | {m.month for m in ours["report_month"]} if len(ours) else ref["month"].to_list())
+    out = pl.DataFrame({"month": pl.Series(months, dtype=pl.Int64)})
+    if len(ours):
+        out = out.join(
+            ours.select(pl.col("report_month").dt.month().cast(pl.Int64).alias("month"),
+                        pl.col("pct_started_communities").alias("prefecture")),
+            on="month", how="left")
+    else:
+        out = out.with_columns(pl.lit(None, dtype=pl.Float64).alias("prefecture"))
+    for scope, col in (("national", "national"), ("新疆", "xinjiang")):
+        part = ref.filter(pl.col("scope") == scope).group_by("month").agg(
+            pl.col("rate").first().alias(col), pl.col("is_derived").first().alias(f"{col}_derived"),
+            pl.col("source_url").first().alias(f"{col}_source"))
+        out = out.join(part.with_columns(pl.col("month").cast(pl.Int64)), on="month", how="left")
+    return out.sort("month")
+

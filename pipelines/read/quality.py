@@ -1,0 +1,53 @@
+"""Data quality: validation runs, quarantined rows and file findings, the Great Expectations Data Docs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.read.connection import cached, db_path, query
+
+__all__ = ["validation_results", "row_issues", "data_docs_dir"]
+
+
+@cached
+def validation_results() -> pl.DataFrame:
+    """Every expectation evaluated, per batch and kind, newest first."""
+    return query(
+        """
+        select validated_at, batch_id, kind, suite_name, expectation, description, column_name, success,
+            element_count, unexpected_count
+        from raw.validation_results
+        order by validated_at desc, batch_id, kind, success, expectation
+        """
+    )
+
+
+@cached
+def row_issues(unit: str | None) -> pl.DataFrame:
+    """Quarantined rows' reasons and file findings, per file."""
+    return query(
+        """
+        select s.file_name, c.county_name, s.kind, i.sheet_name, i.row_number, i.column_name, i.code, i.severity,
+            i.value, i.message, i.file_id
+        from raw.row_issues as i
+        left join raw.submissions as s using (file_id)
+        left join (select distinct file_id, county_code from core.submissions) as k using (file_id)
+        left join staging.counties as c using (county_code)
+        where $unit is null or k.county_code = $unit
+        order by i.file_id desc, i.sheet_name, i.row_number nulls first
+        """,
+        {"unit": unit},
+    )
+
+
+def data_docs_dir() -> Path | None:
+    """Where the Great Expectations Data Docs of this warehouse are: the site rendered from the
+    ingest and signal runs kept beside the warehouse file (``pipelines.validation``), brought up
+    to date here when runs were kept since it was last rendered; None before any run."""
+    from pipelines.validation.runner import build_docs, docs_index, docs_stale
+
+    index = build_docs(db_path()) if docs_stale(db_path()) else docs_index(db_path())
+    return index.parent if index is not None else None
+
