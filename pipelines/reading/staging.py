@@ -223,6 +223,8 @@ def stage(layout: SheetLayout, file_name: str, today: dt.date | None = None) -> 
         if f is None:  # a field of another kind (e.g. 物业管理 in a plan): kept in raw only
             continue
         parse = _parser(f)
+        shown = (lambda c, f=f: _shown_text(f, c)) if f.type in ("date", "month") else _cell_text
+        bounded = f.type in ("int", "year", "number", "money", "percent")
         factor = col.match.factor
         vals, errs, texts = [], [], []
         last = None
@@ -238,14 +240,14 @@ def stage(layout: SheetLayout, file_name: str, today: dt.date | None = None) -> 
             last = cell
             if isinstance(cell, (int, float)) and not isinstance(cell, bool):
                 numeric_cells += 1
-            texts.append(_shown_text(f, cell))
+            texts.append(shown(cell))
             try:
                 v = parse(cell)
                 if v is not None and factor != 1.0 and f.type in ("number", "money", "int"):
                     v = v * factor
                     if f.type == "int" and math.isfinite(v):
                         v = int(round(v))
-                if v is not None and not _storable(f, v):
+                if bounded and v is not None and not _storable(f, v):
                     raise P.ParseError(range_text(f, today))
                 vals.append(v)
                 errs.append(None)

@@ -12,6 +12,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
+from operator import itemgetter
 
 from pipelines.reading.cells import BROKEN, PASSWORD, ReadError, Row, Sheet, is_blank, limits, trimmed
 
@@ -26,7 +27,6 @@ _CELL = re.compile(
 _SIMPLE_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
 _ANY_CELL = re.compile(rb'<c[\s/>]')
 _UNIQUE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?sst\b[^>]*?\suniqueCount="([0-9]+)"')
-_ROW = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?row(?=[\s/>])')
 
 
 def _col_number(letters: bytes) -> int:
@@ -58,25 +58,27 @@ class _Extent:
             if b"sheetData" not in chunk:
                 return
             self.in_sheet = True
-        found = None
+        self.row_elements += chunk.count(b"<row")  # (<rowBreaks> too: a bound, not a count)
+        refs = None
         if b":c" not in chunk:  # no prefixed element: count the cells, and take the fast form when all have it
             simple = _SIMPLE_CELL.findall(chunk)
             if len(simple) == len(_ANY_CELL.findall(chunk)):
-                found = [(c, r, b"") for c, r in simple]  # a self-closed (empty) cell counted too: a larger area, never smaller
-        if found is None:
+                refs = simple  # a self-closed (empty) cell counted too: a larger area, never smaller
+        if refs is None:
             found = _CELL.findall(chunk)
-        self.row_elements += len(_ROW.findall(chunk))
-        if not found:
+            refs = [(c, r) for c, r, closed in found if not closed]
+        if not refs:
             return
-        cols = {c for c, _, closed in found if not closed}
+        cols = set(map(itemgetter(0), refs))
         if b"" in cols:
             self.unreferenced = True
             cols.discard(b"")
+            refs = [(c, r) for c, r in refs if c]
         if cols:
-            rows = [r for c, r, closed in found if c and not closed]
+            rows = list(map(int, map(itemgetter(1), refs)))
             numbers = [_col_number(c) for c in cols]
             self.cols = (min(self.cols[0], *numbers), max(self.cols[1], *numbers))
-            self.rows = (min(self.rows[0], int(min(rows, key=int))), max(self.rows[1], int(max(rows, key=int))))
+            self.rows = (min(self.rows[0], min(rows)), max(self.rows[1], max(rows)))
 
     def cells(self) -> int:
         if self.rows[1] < 0:
@@ -97,6 +99,18 @@ def _inflate(data: bytes, info: zipfile.ZipInfo, chunk: int = 1 << 22) -> Iterat
     if len(raw) != info.compress_size:
         raise ReadError([BROKEN])
     crc, total = 0, 0
+    if info.compress_type == zipfile.ZIP_DEFLATED and info.file_size <= chunk:  # most members: one call
+        d = zlib.decompressobj(-15)
+        try:
+            out = d.decompress(bytes(raw), info.file_size + 1)
+        except zlib.error:
+            raise ReadError([BROKEN]) from None
+        if len(out) > info.file_size or (not d.eof and d.unconsumed_tail):
+            raise ReadError([f"文件中的「{info.filename}」解压后超过其声明的大小,疑似压缩炸弹,拒收"])
+        if len(out) != info.file_size or zlib.crc32(out) != info.CRC:
+            raise ReadError([BROKEN])
+        yield out
+        return
     if info.compress_type == zipfile.ZIP_STORED:
         pieces: Iterator[bytes] = (bytes(raw[i: i + chunk]) for i in range(0, len(raw), chunk))
     elif info.compress_type == zipfile.ZIP_DEFLATED:
