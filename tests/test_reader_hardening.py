@@ -138,9 +138,19 @@ def test_control_characters_are_removed_before_the_warehouse_and_kept_in_raw(tmp
     rows[2][9] = "否\x00"
     path = W.write_xlsx(tmp_path / "台账2.xlsx", W.LEDGER_HEADER, rows, sheet="台账",
                         title=["轮台县城镇老旧小区摸底台账", "填报单位:轮台县住建局    填报日期:2020年3月5日"])
-    [r] = ingest_paths([path], db_path=db_copy, today=TODAY)
+    report_rows = W.monthly_rows(7)
+    report_rows[0][3] = "团结\x00小区\x0b"
+    report_rows[1][4] = "一百\x00二十"      # unreadable: its message quotes the cell
+    monthly = W.monthly(tmp_path, 7, rows=report_rows)
+    r, m = ingest_paths([path, monthly], db_path=db_copy, today=TODAY)
     assert (r.status, r.rows) == ("accepted", 7), r.messages
     assert any("控制字符" in m and "第 4 行 D 列「小区名称」" in m for m in r.messages), r.messages
+    assert (m.status, m.rows, m.rejected_rows) == ("accepted", 2, 1), m.messages
+    assert any("应为数字,实际为「一百二十」" in text for text in m.messages), m.messages
+    # the annual report (python-docx refuses XML-illegal characters) is written
+    from pipelines.report import run_report
+
+    assert run_report(db_copy, 2021, tmp_path / "report.docx") == 0
     con = duckdb.connect(str(db_copy), read_only=True)
     try:
         text_columns = con.execute(
