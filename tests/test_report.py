@@ -14,6 +14,7 @@ from test_scoring_fixtures import LUNTAI, YULI, example_warehouse
 
 from pipelines import report, scoring
 from pipelines.report import document
+from pipelines.warehouse import run_models
 
 needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
 needs_poppler = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
@@ -64,6 +65,7 @@ def _with_log_and_signals(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConn
         con.execute(f"insert into marts.signals ({', '.join(cols)}) values ({', '.join('?' * len(cols))})", list(s))
     # s2 has been settled by an auditor: no longer open
     con.execute("insert into raw.verdicts values ('s2', '已排除', '公示材料补齐', '审计员', ?, 'NOTICE_SHORT')", [now])
+    run_models(con, ["verdict_current"])  # the verdict in force, as the signals step leaves it
     return con
 
 

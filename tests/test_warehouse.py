@@ -31,7 +31,7 @@ def con(small_db):
     ("table", "key"),
     [("core.ledger_communities", "community_id"), ("core.plan_rows", "plan_row_id"),
      ("core.report_rows", "report_row_id"), ("core.report_rows_history", "report_row_id"),
-     ("core.link_plan_ledger", "plan_row_id"), ("core.link_report_plan", "report_row_id")],
+     ("core.identity_links", "link_id"), ("core.identity_entities", "plan_row_id")],
 )
 def test_keys_are_unique_and_not_null(con, table, key):
     n, distinct, nulls = con.execute(f"select count(*), count(distinct {key}), count(*) - count({key}) from {table}").fetchone()
@@ -39,10 +39,18 @@ def test_keys_are_unique_and_not_null(con, table, key):
 
 
 def test_links_point_at_existing_rows(con):
-    assert con.execute("select count(*) from core.link_plan_ledger l left join core.ledger_communities c using (community_id) "
-                       "where l.community_id is not null and c.community_id is null").fetchone()[0] == 0
-    assert con.execute("select count(*) from core.link_report_plan l left join core.plan_rows p using (plan_row_id) "
-                       "where l.plan_row_id is not null and p.plan_row_id is null").fetchone()[0] == 0
+    for kind, source, target in (("plan_ledger", "core.plan_rows p on p.plan_row_id", "core.ledger_communities t on t.community_id"),
+                                 ("report_plan", "core.report_rows_history p on p.report_row_id", "core.plan_rows t on t.plan_row_id"),
+                                 ("plan_plan", "core.plan_rows p on p.plan_row_id", "core.plan_rows t on t.plan_row_id")):
+        dangling = con.execute(
+            f"select count(*) from core.identity_links l left join {source} = l.from_id left join {target} = l.to_id "
+            f"where l.kind = ? and (p is null or (l.to_id is not null and t is null))", [kind]).fetchone()[0]
+        assert dangling == 0, kind
+    # one plan_ledger link per current plan row, one report_plan link per report row
+    assert con.execute("select count(*) from core.identity_links where kind = 'plan_ledger'").fetchone() == \
+        con.execute("select count(*) from core.plan_rows").fetchone()
+    assert con.execute("select count(*) from core.identity_links where kind = 'report_plan'").fetchone() == \
+        con.execute("select count(*) from core.report_rows_history").fetchone()
 
 
 def test_one_current_submission_per_county_kind_and_period(con):

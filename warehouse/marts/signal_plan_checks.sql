@@ -1,18 +1,24 @@
 -- One row per current plan row with the columns the plan signal suite (expectations/signals.py) asserts on: repeats of its community, its size against the ledger, its cost against the year's median, its build year and its public notice.
+-- key: plan_row_id
 with
 
 plan_rows as (
     select * from core.plan_rows
 ),
 
+-- the one identity engine (pipelines/identity): the community of each plan row, and why
 entities as (
-    select plan_row_id, entity_id, community_id as entity_community_id, match_score, matched_fields as entity_matched_fields, method as entity_method
-    from marts.signal_entities
+    select e.plan_row_id, e.entity_id, coalesce(l.score, 1.0) as match_score,
+           coalesce(l.explanation, '') as entity_matched_fields, e.method as entity_method
+    from core.identity_entities as e
+    left join core.identity_links as l using (link_id)
 ),
 
 links as (
-    select plan_row_id, score as link_score, matched_fields as link_matched_fields, candidates
-    from core.link_plan_ledger
+    select from_id as plan_row_id, case when is_match then to_id end as link_community_id, score as link_score,
+           explanation as link_matched_fields, candidates
+    from core.identity_links
+    where kind = 'plan_ledger'
 ),
 
 ledger as (
@@ -53,8 +59,8 @@ joined as (
         coalesce(e.match_score, 1.0) as entity_match_score,
         coalesce(e.entity_matched_fields, '') as entity_matched_fields,
         coalesce(e.entity_method, 'alone') as entity_method,
-        -- the ledger community as resolved for the signals (marts.signal_entities: entity.py, else linking.py)
-        e.entity_community_id as community_id,
+        -- the ledger community of the plan row (core.identity_links, plan_ledger)
+        l.link_community_id as community_id,
         l.link_score,
         l.link_matched_fields,
         l.candidates as link_candidates,
@@ -66,7 +72,7 @@ joined as (
     from plan_rows as p
     left join entities as e using (plan_row_id)
     left join links as l using (plan_row_id)
-    left join ledger as g on g.community_id = e.entity_community_id
+    left join ledger as g on g.community_id = l.link_community_id
     left join ledger_counties as lc using (county_code)
     left join staging.counties as k using (county_code)
 ),
@@ -171,8 +177,9 @@ final as (
                        prior_plan_year, prior_county_name, prior_name, prior_file_name, prior_row_number,
                        plan_year, file_name, row_number,
                        case when entity_matched_fields <> '' then ';识别依据:' || entity_matched_fields else '' end)
-            else printf('台账记载 %s %s 已于 %d 年改造;本条 %d 年度 %s 第%d行',
-                        ledger_county_name, ledger_name, ledger_renovated_year, plan_year, file_name, row_number)
+            else printf('台账记载 %s %s 已于 %d 年改造;本条 %d 年度 %s 第%d行;匹配依据:%s',
+                        ledger_county_name, ledger_name, ledger_renovated_year, plan_year, file_name, row_number,
+                        link_matched_fields)
         end as dup_cross_year_evidence,
         prior_plan_row_id,
 
@@ -199,7 +206,8 @@ final as (
                  cast(round((area_m2 / ledger_area_m2 - 1) * 100) as integer)) end,
             printf('台账: %s %s %s年 %s栋 %s户;计划 %s 第%d行', ledger_county_name, ledger_name,
                    coalesce(cast(ledger_build_year as varchar), '?'), coalesce(cast(ledger_buildings as varchar), '?'),
-                   coalesce(cast(ledger_households as varchar), '?'), file_name, row_number)
+                   coalesce(cast(ledger_households as varchar), '?'), file_name, row_number),
+            '匹配依据:' || link_matched_fields
         ) as inflated_scale_evidence,
 
         -- INFLATED_COST: multiples of the year's median for the same 改造类别 set
@@ -224,7 +232,7 @@ final as (
         community_id is not null as is_in_ledger,
         case when count_ledger_communities = 0
              then printf('%s 无现行摸底台账,计划小区无从核对;计划 %s 第%d行', county_name, file_name, row_number)
-             else printf('%s 台账 %d 个小区中无匹配(链接程序最接近者匹配分 %.2f%s);计划 %s 第%d行', county_name,
+             else printf('%s 台账 %d 个小区中无匹配(最接近者匹配分 %.2f%s);计划 %s 第%d行', county_name,
                          count_ledger_communities, coalesce(link_score, 0),
                          case when coalesce(link_matched_fields, '') <> '' then ',' || link_matched_fields else '' end,
                          file_name, row_number)

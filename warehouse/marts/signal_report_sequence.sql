@@ -1,4 +1,5 @@
--- One row per current monthly-report row, with its project (core.link_report_plan), its plan row and the project's previous report: the base of the monthly signal rules.
+-- One row per current monthly-report row, with its project (core.identity_links, report_plan), its plan row and the project's previous report: the base of the monthly signal rules.
+-- key: report_row_id
 with
 
 report_rows as (
@@ -6,7 +7,8 @@ report_rows as (
 ),
 
 links as (
-    select report_row_id, plan_row_id, project_key from core.link_report_plan
+    select from_id as report_row_id, case when is_match then to_id end as plan_row_id, project_key
+    from core.identity_links where kind = 'report_plan'
 ),
 
 plan_rows as (

@@ -1,4 +1,5 @@
 -- One row per project row of a monthly resubmission, assessed by RETRO_REVISION: filled after the end of month M+1 and changing any value of the previous submission of month M.
+-- key: signal_id
 with
 
 history as (
@@ -6,7 +7,8 @@ history as (
 ),
 
 links as (
-    select report_row_id, plan_row_id, project_key from core.link_report_plan
+    select from_id as report_row_id, case when is_match then to_id end as plan_row_id, project_key
+    from core.identity_links where kind = 'report_plan'
 ),
 
 rows as (

@@ -1,4 +1,5 @@
 -- One row per signal (风险线索) of flags.md on the current data: rule, where, the numbers and the rows behind it, written by pipelines/signals.py.
+-- key: signal_id
 create table if not exists marts.signals (
     signal_id        varchar primary key, -- md5 of rule and the source row id (file hash, sheet, row) or county and period: stable across refreshes
     rule             varchar not null,
@@ -16,7 +17,7 @@ create table if not exists marts.signals (
     row_number       integer,
     row_ids          varchar[] not null,  -- plan_row_id / report_row_id / community_id / file hash behind it
     plan_row_id      varchar,             -- the plan row concerned, when there is one
-    entity_id        varchar,             -- the community after entity resolution (marts.signal_entities), when known
+    entity_id        varchar,             -- the community after entity resolution (core.identity_entities), when known
     central_subsidy_wan_yuan double,      -- central subsidy at stake in the plan row concerned
     engine           varchar not null,    -- gx:<suite>/<expectation> | sql:<model>
     computed_at      timestamp not null

@@ -1,4 +1,5 @@
 -- One row per current signal with the auditor's verdict in force: the latest given on this signal, else the latest given on the same finding (rule, county, plan year, period, community as submitted) in an earlier version of the file; 待核查 when none.
+-- key: signal_id
 with
 
 signals as (
