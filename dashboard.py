@@ -57,6 +57,7 @@ pages = {
         st.Page("app_pages/quality.py", title="数据质量", icon=":material/rule:", url_path="quality"),
     ],
 }
+pages["州领导小组"].append(st.Page("app_pages/bulletin.py", title="月度通报", icon=":material/campaign:", url_path="bulletin"))
 nav = st.navigation(pages)
 
 with st.sidebar:

@@ -4,6 +4,7 @@ import streamlit as st
 
 from app_pages._common import filters, guarded, need_year
 from pipelines import charts as ch
+from pipelines.read import bulletin as qb
 from pipelines.read import clock as qc
 from pipelines.read import filters as qf
 from pipelines.read import progress as qp
@@ -64,7 +65,8 @@ with guarded("县市排名"):
             for r in lag.iter_rows(named=True))
         st.warning(icon=":material/warning:", body=f"落后县市({lag.height} 个):{items}。{rule}")
     c1, c2 = st.columns([1.1, 1])
-    c1.plotly_chart(ch.ranking_figure(ranking), width="stretch", config={"displaylogo": False})
+    c1.plotly_chart(ch.ranking_figure(ranking, legend=qb.tier_settings().legend()), width="stretch",
+                    config={"displaylogo": False})
     c2.plotly_chart(ch.seat_map_figure(qf.units(), ranking), width="stretch", config={"displaylogo": False})
     with st.expander("排名明细表"):
         st.dataframe(

@@ -8,6 +8,7 @@ import streamlit as st
 
 from app_pages._common import filters, guarded
 from pipelines import charts as ch
+from pipelines import templates
 from pipelines.read import actions
 from pipelines.read import clock as qc
 from pipelines.read import submissions as qsub
@@ -17,6 +18,13 @@ KIND = {"ledger": "台账", "plan": "计划", "monthly": "月报"}
 
 f = filters()
 st.header(f"数据上报 · {f.unit_name}")
+
+# empty templates with the expected header and a sheet of instructions (pipelines.templates)
+t = st.columns([1.4, 1, 1, 1], vertical_alignment="center")
+t[0].caption("下载空白模板(含「填表说明」工作表):")
+for col, kind in zip(t[1:], templates.KIND_TITLES):
+    col.download_button(f"{KIND[kind]}模板", templates.template_getter(kind), file_name=templates.template_file_name(kind),
+                        mime=templates.XLSX_MIME, icon=":material/download:", on_click="ignore", width="stretch")
 
 limit = actions.max_upload_bytes()
 with st.form("upload_form", clear_on_submit=True):

@@ -27,7 +27,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMAS = ("raw", "staging", "core", "marts")
+SCHEMAS = ("raw", "staging", "core", "intermediate", "marts")
 # columns that differ between any two runs: when and in which batch or folder a run happened
 VOLATILE = {"batch_id", "file_path", "ingested_at", "computed_at", "logged_at", "validated_at", "decided_at",
             "first_seen_at", "run_time"}

@@ -1,7 +1,7 @@
 """The signal suites: duplicate and inflation rules of flags.md as Great Expectations suites.
 
 Each rule that looks across rows or tables is first computed in SQL as a column of a derived
-table (``warehouse/marts/signal_plan_checks.sql``, ``signal_report_checks.sql``); the suites
+table (``warehouse/intermediate/signal_plan_checks.sql``, ``signal_report_checks.sql``); the suites
 below assert on those columns, and every unexpected row becomes a signal. A null in an asserted
 column means the rule could not assess the row (GX leaves nulls out of ``element_count −
 missing_count``, which is the rule's coverage).
@@ -148,7 +148,7 @@ class SuiteSpec:
     """One suite and the derived table it validates."""
 
     name: str
-    table: str                 # the derived table, e.g. marts.signal_plan_checks
+    table: str                 # the derived table, e.g. intermediate.signal_plan_checks
     index_column: str          # the row id that comes back with each unexpected row
     suite: Any                 # gx.ExpectationSuite
     columns: tuple[str, ...]   # the columns to hand to GX (asserted, index, evidence, score)
@@ -220,6 +220,6 @@ def build_suites(thresholds: dict[str, dict[str, float]]) -> list[SuiteSpec]:
         return tuple(cols)
 
     return [
-        SuiteSpec("signals_plan", "marts.signal_plan_checks", "plan_row_id", plan, columns(plan, "plan_row_id")),
-        SuiteSpec("signals_report", "marts.signal_report_checks", "report_row_id", report, columns(report, "report_row_id")),
+        SuiteSpec("signals_plan", "intermediate.signal_plan_checks", "plan_row_id", plan, columns(plan, "plan_row_id")),
+        SuiteSpec("signals_report", "intermediate.signal_report_checks", "report_row_id", report, columns(report, "report_row_id")),
     ]

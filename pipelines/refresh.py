@@ -5,7 +5,7 @@
     core      SQL models of ``warehouse/core`` (the current view of submissions, plan and report rows)
     links     the identity engine (pipelines/identity): core.identity_links (plan rows to ledger
               communities, report rows to plan rows, plan rows to plan rows) and core.identity_entities
-    marts     SQL models of ``warehouse/marts`` that no later step builds (the data clock, progress,
+    marts     SQL models of ``warehouse/intermediate`` and ``warehouse/marts`` that no later step builds (the data clock, progress,
               indicators)
     verdicts  wait for the batch's validation verdicts (an import's rows may still be validated
               by the GX service); stop here when a row failed
@@ -27,19 +27,20 @@ import duckdb
 from pipelines import constants, identity
 from pipelines.scoring import store as scores
 from pipelines.signals import engine as signals
-from pipelines.warehouse import model_names, run_models
+from pipelines.warehouse import model_tables, run_models
 
-__all__ = ["STEPS", "refresh", "plain_marts"]
+__all__ = ["STEPS", "refresh", "plain_models"]
 
 log = logging.getLogger(__name__)
 
 STEPS = ("settings", "core", "links", "marts", "verdicts", "signals", "scores")
 
 
-def plain_marts() -> tuple[str, ...]:
-    """The marts models of the marts step: every one but those the signals and scores steps build."""
+def plain_models() -> tuple[str, ...]:
+    """The models of the marts step: every intermediate and marts model but those the signals and
+    scores steps build."""
     later = set(signals.MODELS) | set(scores.MODELS)
-    return tuple(n for n in model_names("marts") if n not in later)
+    return tuple(t for t in model_tables("intermediate", "marts") if t not in later)
 
 
 def refresh(con: duckdb.DuckDBPyConnection, await_verdicts: Callable[[], bool] | None = None,
@@ -52,9 +53,9 @@ def refresh(con: duckdb.DuckDBPyConnection, await_verdicts: Callable[[], bool] |
     timings = timings if timings is not None else {}
     steps: dict[str, Callable[[], object]] = {
         "settings": lambda: constants.publish(con),
-        "core": lambda: run_models(con, model_names("core"), schema="core"),
+        "core": lambda: run_models(con, model_tables("core")),
         "links": lambda: identity.refresh(con),
-        "marts": lambda: run_models(con, plain_marts()),
+        "marts": lambda: run_models(con, plain_models()),
         "verdicts": await_verdicts or (lambda: True),
         "signals": lambda: signals.refresh(con),
         "scores": lambda: scores.refresh(con),

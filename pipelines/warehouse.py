@@ -23,14 +23,14 @@ import duckdb
 from pipelines.counties import load_counties
 from pipelines.settings import DATA_DIR, WAREHOUSE_DIR
 
-__all__ = ["connect", "table_exists", "default_db_path", "init_schema", "insert_rows", "run_models", "model_names",
+__all__ = ["connect", "table_exists", "default_db_path", "init_schema", "insert_rows", "run_models", "model_tables",
            "models", "transaction", "WAREHOUSE_DIR"]
 
 log = logging.getLogger(__name__)
 
-SCHEMAS = ("raw", "staging", "core", "marts")
+SCHEMAS = ("raw", "staging", "core", "intermediate", "marts")
 _TRAILING_COMMENT = re.compile(r"\s--[^\n]*")
-_REF = re.compile(r"\b(raw|staging|core|marts)\.([a-z_][a-z0-9_]*)\b")
+_REF = re.compile(r"\b(raw|staging|core|intermediate|marts)\.([a-z_][a-z0-9_]*)\b")
 
 
 def default_db_path() -> Path:
@@ -160,20 +160,36 @@ def init_schema(con: duckdb.DuckDBPyConnection) -> None:
             (c.code, c.name, "|".join(c.aliases), c.lat, c.lon, i) for i, c in enumerate(load_counties())
         ]
         con.executemany("insert into staging.counties values (?, ?, ?, ?, ?, ?)", rows)
+    _move_from_marts(con)
 
 
-def model_names(schema: str) -> tuple[str, ...]:
-    """The names of the models (not DDL tables) of one schema."""
-    return tuple(m.name for m in models() if m.schema == schema and not m.is_ddl)
+def _move_from_marts(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse made before intermediates had their own schema: the append-only signal keys move
+    to raw (kept whole: verdicts follow findings through them); the intermediates left in marts go
+    (the refresh rebuilds them in their schema)."""
+    in_marts = {r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()}
+    if "signal_keys" in in_marts:
+        con.execute("insert into raw.signal_keys by name select * from marts.signal_keys as old "
+                    "where not exists (select 1 from raw.signal_keys as k where k.signal_id = old.signal_id)")
+        con.execute("drop table marts.signal_keys")
+    for m in models():
+        if m.schema == "intermediate" and m.name in in_marts:
+            con.execute(f"drop table marts.{m.name}")
 
 
-def run_models(con: duckdb.DuckDBPyConnection, names: Iterable[str], schema: str = "marts") -> list[str]:
-    """Materialise the named models of one schema, in dependency order; returns the tables built."""
-    wanted = set(names)
-    selected = [m for m in models() if m.schema == schema and not m.is_ddl and m.name in wanted]
-    missing = wanted - {m.name for m in selected}
+def model_tables(*schemas: str) -> tuple[str, ...]:
+    """The models (not DDL tables) of the given schemas, as ``schema.name``."""
+    return tuple(m.table for m in models() if m.schema in schemas and not m.is_ddl)
+
+
+def run_models(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> list[str]:
+    """Materialise the named models (``schema.name``), in dependency order; returns the tables built."""
+    wanted = set(tables)
+    selected = [m for m in models() if not m.is_ddl and m.table in wanted]
+    missing = wanted - {m.table for m in selected}
     if missing:
-        raise ValueError(f"no such models in {schema}: {sorted(missing)}")
+        raise ValueError(f"no such models: {sorted(missing)}")
     built = []
     for m in _ordered(selected):
         con.execute(f"create or replace table {m.table} as {m.sql}")

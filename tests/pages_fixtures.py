@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines import constants
-from pipelines.warehouse import connect, model_names, run_models
+from pipelines.warehouse import connect, model_tables, run_models
 
 KRL, LT, YL = "652801", "652822", "652823"
 
@@ -229,7 +229,7 @@ def build_warehouse(path: str | Path, *, with_marts: bool = True) -> Path:
                  severity="finding", value=None, message="库尔勒市月报2025-03.xlsx 合计行与明细之和相差 2.1%"),
         ])
         constants.publish(con)
-        run_models(con, model_names("core"), schema="core")
+        run_models(con, model_tables("core"))
         from pipelines import identity
 
         identity.refresh(con)  # the one identity engine, as in production
@@ -238,7 +238,7 @@ def build_warehouse(path: str | Path, *, with_marts: bool = True) -> Path:
             from pipelines.scoring import store as scores
             from pipelines.signals import engine as signals
 
-            run_models(con, r.plain_marts())
+            run_models(con, r.plain_models())
             signals.refresh(con)
             scores.refresh(con)
         con.execute("checkpoint")

@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 
 from pipelines import constants, identity, refresh, signals
-from pipelines.warehouse import init_schema, model_names, run_models
+from pipelines.warehouse import init_schema, model_tables, run_models
 
 KRL, LT, YL, JKQ = "652801", "652822", "652823", "652871"
 D = dt.date.fromisoformat
@@ -91,10 +91,10 @@ class Warehouse:
     def build(self, link: bool = True) -> duckdb.DuckDBPyConnection:
         # the refresh's steps (pipelines.refresh), links by the linker only when asked
         constants.publish(self.con)
-        run_models(self.con, model_names("core"), schema="core")
+        run_models(self.con, model_tables("core"))
         if link:
             identity.refresh(self.con)
-        run_models(self.con, refresh.plain_marts())
+        run_models(self.con, refresh.plain_models())
         signals.refresh(self.con)
         return self.con
 

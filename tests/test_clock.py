@@ -103,11 +103,11 @@ def test_an_early_report_changes_neither_the_label_nor_any_score(on_time, early)
     assert totals(early) == pytest.approx(totals(on_time))
     # the reporting indicator counts January–October (10 months, all on time) for every unit
     for c in UNITS:
-        n = early.con.execute("select count_months_due, count_months_ontime from marts.score_inputs "
+        n = early.con.execute("select count_months_due, count_months_ontime from intermediate.score_inputs "
                               "where county_code = ? and score_year = 2021", [c]).fetchone()
         assert n == (10, 10)
     # and 库尔勒市's own November row is not R(p) yet: its October state is
-    r = early.con.execute("select report_month from marts.indicator_rows where score_year = 2021 and county_code = ?",
+    r = early.con.execute("select report_month from intermediate.indicator_rows where score_year = 2021 and county_code = ?",
                           [KRL]).fetchone()[0]
     assert str(r) == "2021-10-01"
 

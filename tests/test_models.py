@@ -85,7 +85,7 @@ def test_every_signal_model_exposes_the_common_columns(small_db, rule):
     con = duckdb.connect(str(small_db), read_only=True)
     try:
         missing = set(COMMON) - _columns(con, engine.unit_table(rule))
-        model = _columns(con, f"marts.signal_{rule.lower()}")
+        model = _columns(con, f"intermediate.signal_{rule.lower()}")
     finally:
         con.close()
     assert not missing, f"{rule}: {sorted(missing)}"
@@ -95,15 +95,15 @@ def test_every_signal_model_exposes_the_common_columns(small_db, rule):
 
 
 def _first_flagged_sql() -> str:
-    return (WAREHOUSE_DIR / "marts" / "signal_first_flagged.sql").read_text(encoding="utf-8")
+    return (WAREHOUSE_DIR / "intermediate" / "signal_first_flagged.sql").read_text(encoding="utf-8")
 
 
 def test_the_first_flagged_report_per_project_is_chosen_in_one_model():
     # the window once copied into six signal models
     window = re.compile(r"min\(report_seq\)\s+filter\s*\(where is_hit\)")
-    holders = [p.name for p in (WAREHOUSE_DIR / "marts").glob("signal_*.sql") if window.search(p.read_text(encoding="utf-8"))]
+    holders = [p.name for p in WAREHOUSE_DIR.glob("*/signal_*.sql") if window.search(p.read_text(encoding="utf-8"))]
     assert holders == ["signal_first_flagged.sql"]
     # …over exactly the models of the rules the engine reads from it (and the report side of INFLATED_SCALE)
-    refs = set(re.findall(r"from marts\.(signal_\w+)", _first_flagged_sql()))
+    refs = set(re.findall(r"from intermediate\.(signal_\w+)", _first_flagged_sql()))
     assert refs == {f"signal_{r.lower()}" for r in engine.FIRST_FLAGGED_RULES} | {"signal_inflated_scale_reports"}
 

@@ -65,7 +65,7 @@ def _with_log_and_signals(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConn
         con.execute(f"insert into marts.signals ({', '.join(cols)}) values ({', '.join('?' * len(cols))})", list(s))
     # s2 has been settled by an auditor: no longer open
     con.execute("insert into raw.verdicts values ('s2', '已排除', '公示材料补齐', '审计员', ?, 'NOTICE_SHORT')", [now])
-    run_models(con, ["verdict_current"])  # the verdict in force, as the signals step leaves it
+    run_models(con, ["marts.verdict_current"])  # the verdict in force, as the signals step leaves it
     return con
 
 

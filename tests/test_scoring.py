@@ -157,7 +157,7 @@ def test_plan_row_without_report(scores):
 def test_report_row_without_plan_row_changes_nothing(con):
     # the December row "无名小区" (投资 999) is linked to no plan row: it is in no R(p)
     sums = con.execute(
-        "select sum(invest_done_wan_yuan) from marts.indicator_rows where score_year = 2021 and county_code = ?",
+        "select sum(invest_done_wan_yuan) from intermediate.indicator_rows where score_year = 2021 and county_code = ?",
         [LUNTAI],
     ).fetchone()[0]
     assert sums == 550
@@ -177,7 +177,7 @@ def test_year_in_progress_label(con, scores):
     # (counted, households_rate would be 1 and property_rate applicable)
     assert s.line("households_rate").value == 0 and s.line("property_rate").value is None
     months = con.execute(
-        "select count(*) from marts.indicator_months where score_year = 2022 and county_code = ?", [YULI]
+        "select count(*) from intermediate.indicator_months where score_year = 2022 and county_code = ?", [YULI]
     ).fetchone()[0]
     assert months == 1
 
@@ -342,7 +342,7 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def test_scores_csv_annual_from_inputs(db_file, tmp_path):
-    # the scores mart is empty (hook not run): computed from marts.score_inputs
+    # the scores mart is empty (hook not run): computed from intermediate.score_inputs
     out = tmp_path / "scores.csv"
     assert scoring.run_scores(db_file, 2021, "annual", out) == 0
     rows = _read_csv(out)
@@ -447,8 +447,9 @@ def test_whatif_mart(con):
 
 
 def test_mart_descriptions_state_the_grain():
-    for name in ("indicator_rows", "indicator_months", "score_inputs", "scores", "scores_prefecture", "whatif_subsidy"):
-        first = (WAREHOUSE_DIR / "marts" / f"{name}.sql").read_text(encoding="utf-8").splitlines()[0]
+    for name in ("intermediate/indicator_rows", "intermediate/indicator_months", "intermediate/score_inputs",
+                 "marts/scores", "marts/scores_prefecture", "marts/whatif_subsidy"):
+        first = (WAREHOUSE_DIR / f"{name}.sql").read_text(encoding="utf-8").splitlines()[0]
         assert first.startswith("-- One row per"), name
 
 
@@ -501,7 +502,7 @@ def test_scores_cli_on_ingested_workbooks(small_db, tmp_path):
     assert float(rows["total"]["value"]) == pytest.approx(total, abs=5e-5)
     con = duckdb.connect(str(small_db), read_only=True)
     try:
-        labels = con.execute("select distinct as_of_label from marts.score_inputs where score_year = 2021").fetchall()
+        labels = con.execute("select distinct as_of_label from intermediate.score_inputs where score_year = 2021").fetchall()
     finally:
         con.close()
     assert labels == [("截至2021-05",)]

@@ -10,12 +10,12 @@ from datetime import date, datetime
 import duckdb
 
 from pipelines import constants
-from pipelines.warehouse import init_schema, model_names, models, run_models
+from pipelines.warehouse import init_schema, model_tables, models, run_models
 
 LUNTAI, YULI, RUOQIANG = "652822", "652823", "652824"  # 轮台县, 尉犁县, 若羌县
 
-SCORING_MODELS = ("marts.data_clock", "marts.data_clock_months", "marts.indicator_rows", "marts.indicator_months",
-                  "marts.score_inputs")
+SCORING_MODELS = ("marts.data_clock", "marts.data_clock_months", "intermediate.indicator_rows", "intermediate.indicator_months",
+                  "intermediate.score_inputs")
 
 
 @dataclass
@@ -72,7 +72,7 @@ class Builder:
         self._links.append(((file_id, row), plan))
 
     def build(self) -> duckdb.DuckDBPyConnection:
-        run_models(self.con, model_names("core"), schema="core")
+        run_models(self.con, model_tables("core"))
         for (rf, rr), plan in self._links:
             rid = self.con.execute(
                 "select report_row_id from core.report_rows_history where file_id = ? and row_number = ?", [rf, rr]

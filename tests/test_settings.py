@@ -93,7 +93,7 @@ def _notice(w: Warehouse, changed: bool) -> dict:
     return {
         # every plan row has a 15-working-day notice: enough for 14, short of 20
         "notice_short": len(w.signals("NOTICE_SHORT")),
-        "notice_ok": one(w, "select sum(count_notice_ok) from marts.score_inputs where score_year = 2021"),
+        "notice_ok": one(w, "select sum(count_notice_ok) from intermediate.score_inputs where score_year = 2021"),
         "rule_text": one(w, "select description from marts.signal_rules where rule = 'NOTICE_SHORT'"),
     }
 
@@ -103,7 +103,7 @@ def _built_until(w: Warehouse, changed: bool) -> dict:
         # 建设小区 (2003) is outside the goal at 2000 and inside it at 2005
         "post_2000": len(w.signals("POST_2000")),
         "target": one(w, "select sum(target_households) from marts.progress_projection"),
-        "ledger_old": one(w, "select sum(sum_ledger_households_old) from marts.score_inputs where score_year = 2021"),
+        "ledger_old": one(w, "select sum(sum_ledger_households_old) from intermediate.score_inputs where score_year = 2021"),
         "rule_text": one(w, "select description from marts.signal_rules where rule = 'POST_2000'"),
     }
 

@@ -83,7 +83,7 @@ def test_run_flags_cli_writes_file_and_thresholds(tmp_path):
     w = _world()
     w.build()
     w.con.execute(f"attach '{db}' as disk")
-    for schema in ("raw", "staging", "core", "marts"):
+    for schema in ("raw", "staging", "core", "intermediate", "marts"):
         w.con.execute(f"create schema if not exists disk.{schema}")
         for (t,) in w.con.execute(
             "select table_name from information_schema.tables where table_catalog = current_database() "

@@ -77,12 +77,15 @@ def progress_by_month(year: int, unit: str | None) -> pl.DataFrame:
 
 @cached
 def progress_ranking(year: int) -> pl.DataFrame:
-    """Every unit with a plan in the year: rates, rank, lagging flag and seat coordinates."""
+    """Every unit with a plan in the year: rates, rank, lagging flag, seat coordinates, and the plan's
+    pace and lagging tier at the as-of month (marts.bulletin_counties)."""
     return query(
         """
-        select p.*, c.seat_lat, c.seat_lon
+        select p.*, c.seat_lat, c.seat_lon, b.pct_pace_index, b.points_behind_pace, b.tier
         from marts.progress_county as p
         left join staging.counties as c using (county_code)
+        left join marts.bulletin_counties as b
+            on b.county_code = p.county_code and b.plan_year = p.plan_year and b.report_month = p.as_of_month
         where p.plan_year = $year
         order by p.progress_rank, p.sort_order
         """,

@@ -1,8 +1,9 @@
 """Great Expectations gate: one validation run per kind and batch over all its rows.
 
 The suites (``expectations/ingest.py``) run through a file-backed GX context beside the
-warehouse, so that every run is kept and rendered in GX Data Docs; the results are also
-stored in ``raw.validation_results``. GX is imported only when there is something to validate.
+warehouse (one per warehouse file), so that every run is kept and can be rendered in GX Data
+Docs; the results are also stored in ``raw.validation_results``, which the dashboard's 数据质量
+page renders itself (in Chinese, without loading GX). GX is imported only when there is something to validate.
 """
 
 from __future__ import annotations
@@ -39,7 +40,10 @@ class RowIssue:
 
 
 def _gx_dir(db_path: Path) -> Path:
-    return db_path.resolve().parent / "gx"
+    """The GX project of one warehouse: ``gx/<warehouse file name>`` beside it, so that two
+    warehouses in one folder never share (nor show) each other's validation runs."""
+    db_path = Path(db_path).resolve()
+    return db_path.parent / "gx" / db_path.name
 
 
 def docs_index(db_path: Path) -> Path | None:

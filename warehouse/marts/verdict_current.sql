@@ -29,7 +29,7 @@ carried as (
         max(v.decided_at) as decided_at,
         count(*) as count_verdicts
     from signals as s
-    inner join marts.signal_keys as k
+    inner join raw.signal_keys as k
         on k.rule = s.rule
        and k.county_code = s.county_code
        and k.plan_year is not distinct from s.plan_year

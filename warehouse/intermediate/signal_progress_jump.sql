@@ -1,9 +1,9 @@
--- One row per current monthly-report row, evaluated by PROGRESS_JUMP (is_hit: 形象进度 rises by more than the limit from the project's previous report, for a project of enough households); marts.signal_first_flagged picks the row that stands for each project.
+-- One row per current monthly-report row, evaluated by PROGRESS_JUMP (is_hit: 形象进度 rises by more than the limit from the project's previous report, for a project of enough households); intermediate.signal_first_flagged picks the row that stands for each project.
 -- key: signal_id
 with
 
 reports as (
-    select * from marts.signal_report_sequence
+    select * from intermediate.signal_report_sequence
 ),
 
 thresholds as (

@@ -5,17 +5,17 @@ with
 -- every current report row, evaluated by each rule that judges a project month by month (one model
 -- per rule, the same columns); a new rule of that kind adds its model here
 evaluated as (
-    select * from marts.signal_funds_idle
+    select * from intermediate.signal_funds_idle
     union all by name
-    select * from marts.signal_paid_exceeds_work
+    select * from intermediate.signal_paid_exceeds_work
     union all by name
-    select * from marts.signal_progress_regression
+    select * from intermediate.signal_progress_regression
     union all by name
-    select * from marts.signal_progress_jump
+    select * from intermediate.signal_progress_jump
     union all by name
-    select * from marts.signal_invest_exceeds_plan
+    select * from intermediate.signal_invest_exceeds_plan
     union all by name
-    select * from marts.signal_inflated_scale_reports
+    select * from intermediate.signal_inflated_scale_reports
 ),
 
 final as (

@@ -1,9 +1,9 @@
--- One row per current monthly-report row, evaluated by INVEST_EXCEEDS_PLAN (is_hit: work done beyond the planned total by more than the margin); marts.signal_first_flagged picks the row that stands for each project.
+-- One row per current monthly-report row, evaluated by INVEST_EXCEEDS_PLAN (is_hit: work done beyond the planned total by more than the margin); intermediate.signal_first_flagged picks the row that stands for each project.
 -- key: signal_id
 with
 
 reports as (
-    select * from marts.signal_report_sequence
+    select * from intermediate.signal_report_sequence
 ),
 
 thresholds as (

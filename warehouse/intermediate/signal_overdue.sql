@@ -3,7 +3,7 @@
 with
 
 reports as (
-    select * from marts.signal_report_sequence
+    select * from intermediate.signal_report_sequence
 ),
 
 thresholds as (

@@ -1,15 +1,15 @@
--- One row per monthly-reported project with the columns the report signal suite asserts on: its reported 户数 against its plan row, at its first report beyond the margin (else its latest report), as marts.signal_first_flagged picks it.
+-- One row per monthly-reported project with the columns the report signal suite asserts on: its reported 户数 against its plan row, at its first report beyond the margin (else its latest report), as intermediate.signal_first_flagged picks it.
 -- key: report_row_id
 with
 
 units as (
     select report_row_id, is_assessable, is_flagged, score, evidence
-    from marts.signal_first_flagged
+    from intermediate.signal_first_flagged
     where rule = 'INFLATED_SCALE'
 ),
 
 reports as (
-    select * from marts.signal_report_sequence
+    select * from intermediate.signal_report_sequence
 ),
 
 final as (

@@ -1,9 +1,9 @@
--- One row per current monthly-report row, evaluated by INFLATED_SCALE against its plan row (is_hit: its 户数 exceeds the plan's by the margin); marts.signal_first_flagged picks the row that stands for each project, which the report signal suite asserts on (marts.signal_report_checks).
+-- One row per current monthly-report row, evaluated by INFLATED_SCALE against its plan row (is_hit: its 户数 exceeds the plan's by the margin); intermediate.signal_first_flagged picks the row that stands for each project, which the report signal suite asserts on (intermediate.signal_report_checks).
 -- key: signal_id
 with
 
 reports as (
-    select * from marts.signal_report_sequence
+    select * from intermediate.signal_report_sequence
 ),
 
 thresholds as (

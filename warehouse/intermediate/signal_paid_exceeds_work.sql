@@ -1,9 +1,9 @@
--- One row per current monthly-report row, evaluated by PAID_EXCEEDS_WORK (is_hit: paid out beyond work done plus a share of the plan, or beyond the plan); marts.signal_first_flagged picks the row that stands for each project.
+-- One row per current monthly-report row, evaluated by PAID_EXCEEDS_WORK (is_hit: paid out beyond work done plus a share of the plan, or beyond the plan); intermediate.signal_first_flagged picks the row that stands for each project.
 -- key: signal_id
 with
 
 reports as (
-    select * from marts.signal_report_sequence
+    select * from intermediate.signal_report_sequence
 ),
 
 thresholds as (

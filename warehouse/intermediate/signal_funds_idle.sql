@@ -1,9 +1,9 @@
--- One row per current monthly-report row, evaluated by FUNDS_IDLE (is_hit: funds paid but not started for N consecutive reports up to this one); marts.signal_first_flagged picks the row that stands for each project.
+-- One row per current monthly-report row, evaluated by FUNDS_IDLE (is_hit: funds paid but not started for N consecutive reports up to this one); intermediate.signal_first_flagged picks the row that stands for each project.
 -- key: signal_id
 with
 
 reports as (
-    select * from marts.signal_report_sequence
+    select * from intermediate.signal_report_sequence
 ),
 
 thresholds as (

@@ -1,9 +1,9 @@
--- One row per current monthly-report row, evaluated by PROGRESS_REGRESSION (is_hit: 形象进度 falls by more than the margin, or 累计完成投资 falls, from the project's previous report); marts.signal_first_flagged picks the row that stands for each project.
+-- One row per current monthly-report row, evaluated by PROGRESS_REGRESSION (is_hit: 形象进度 falls by more than the margin, or 累计完成投资 falls, from the project's previous report); intermediate.signal_first_flagged picks the row that stands for each project.
 -- key: signal_id
 with
 
 reports as (
-    select * from marts.signal_report_sequence
+    select * from intermediate.signal_report_sequence
 ),
 
 thresholds as (

@@ -7,7 +7,7 @@ counties as (
 ),
 
 years as (
-    select distinct score_year from marts.indicator_rows
+    select distinct score_year from intermediate.indicator_rows
 ),
 
 -- the months due by the data clock, with their deadlines

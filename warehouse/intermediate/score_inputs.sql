@@ -17,11 +17,11 @@ counties as (
 ),
 
 indicator_rows as (
-    select * from marts.indicator_rows
+    select * from intermediate.indicator_rows
 ),
 
 indicator_months as (
-    select * from marts.indicator_months
+    select * from intermediate.indicator_months
 ),
 
 ledger as (
