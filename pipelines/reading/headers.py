@@ -42,6 +42,11 @@ class Field:
     min_exclusive: float | None = None
     additive: bool = False
     fill_down: bool = False
+
+    @property
+    def past_only(self) -> bool:
+        """An actual date: it cannot lie in the future (its range ends today)."""
+        return self.max == "today"
     default_zero: tuple[str, ...] = ()
 
 
