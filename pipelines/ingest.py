@@ -169,7 +169,7 @@ def _ingest(stack: contextlib.ExitStack, service, files: list[Path], names: dict
             continue
         to_read.append(p)
     faults.reached("hashed")
-    _read_all(to_read, progress)
+    _read_all(to_read, progress, today)
     clock.lap("read")
     faults.reached("read")
     if progress and to_read:
@@ -263,11 +263,11 @@ def _use_service(files: int) -> bool:
     return files >= SERVICE_MIN_FILES and (os.cpu_count() or 1) >= 2 and "great_expectations" not in sys.modules
 
 
-def _stage_file(path: Path, name: str | None = None) -> tuple:
+def _stage_file(path: Path, name: str | None = None, today: dt.date | None = None) -> tuple:
     """Read and stage one file: ("ok", staged) | ("read_error", messages, kind) | ("error",)."""
     try:
         layout = read_file(path)
-        staged = stage(layout, name or path.name)
+        staged = stage(layout, name or path.name, today)
         return ("ok", staged)
     except ReadError as e:
         return ("read_error", e.messages, e.kind)
@@ -276,10 +276,10 @@ def _stage_file(path: Path, name: str | None = None) -> tuple:
         return ("error",)
 
 
-def _read_all(items: list[Pending], progress: bool) -> None:
+def _read_all(items: list[Pending], progress: bool, today: dt.date | None = None) -> None:
     for i, p in enumerate(items):
         _progress(progress, "读取", i + 1, len(items))
-        _apply(p, _stage_file(p.path, p.name))
+        _apply(p, _stage_file(p.path, p.name, today))
 
 
 def _submit_validations(pending: list[Pending], batch_id: str, db_path,

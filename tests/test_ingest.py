@@ -159,8 +159,8 @@ def test_bad_values_reject_their_row_only_with_a_located_message(tmp_path, db_co
     text = "\n".join(r.messages)
     sheet = f"文件「{path.name}」,工作表「月报」"
     assert f"{sheet},第 4 行,E 列「户数」:应为数字,实际为「二百六十」" in text
-    assert f"{sheet},第 5 行,J 列「累计完成投资(万元)」" in text and "不小于 0" in text
-    assert f"{sheet},第 6 行,I 列「形象进度(%)」" in text and "0 至 100" in text
+    assert f"{sheet},第 5 行,J 列「累计完成投资(万元)」:「累计完成投资」应在 0–50000 万元之间,实际为「-5」" in text
+    assert f"{sheet},第 6 行,I 列「形象进度(%)」:「形象进度」应在 0–100% 之间,实际为「120」" in text
     assert "第 7 行,H 列「开工日期」" in text and "不能是未来的日期" in text
     assert "第 8 行,H 列「开工日期」" in text and "1949-01-01" in text
     assert "第 9 行,A 列「县市」:「乌鲁木齐市」不是巴州的县市" in text
