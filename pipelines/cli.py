@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.access import commands as access_commands
 from pipelines.settings import ROOT
 from pipelines.warehouse import default_db_path
 
@@ -60,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", parents=[common], help="启动看板")
     s.add_argument("--port", type=int, default=8501)
+    access_commands.register(sub, common)  # users …, log (pipelines/access/commands.py)
     return p
 
 
@@ -124,7 +126,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"ingest": cmd_ingest, "flags": cmd_flags, "scores": cmd_scores, "report": cmd_report,
-            "demo": cmd_demo, "serve": cmd_serve}
+            "demo": cmd_demo, "serve": cmd_serve, **access_commands.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
-        return COMMANDS[args.command](args)
+        # a command that writes is recorded in the action log under the OS user (access.md)
+        return access_commands.audited(COMMANDS[args.command], args)
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
         return 130

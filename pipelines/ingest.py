@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from pipelines.validation import service as gx_service
 from pipelines.counties import county_name
+from pipelines.reading import county_scope
 from pipelines.reading.headers import KIND_NAMES, fields_for
 from pipelines.reading.staging import STAGING_COLUMNS, STAGING_TABLE, Staged, batch_frame, stage
 from pipelines.reading.files import ReadError, limits, read_file
@@ -113,9 +114,10 @@ def ingest_paths(
     paths: list[Path],
     db_path: Path | str | None = None,
     progress: bool = False,
-    today: dt.date | None = None,
+    today: dt.date | None = None, allowed_county: str | None = None,
 ) -> list[FileResult]:
-    """Load files and folders into the warehouse; one result per file, in the order found."""
+    """Load files and folders into the warehouse; one result per file, in the order found (a clerk's
+    upload passes ``allowed_county``: rows of any other county are rejected)."""
     today = today or dt.date.today()
     # absolute: validation may run in a service process (and keeps its results beside the warehouse)
     db_path = Path(db_path).resolve() if db_path is not None and str(db_path) != ":memory:" else db_path
@@ -128,13 +130,13 @@ def ingest_paths(
         service = stack.enter_context(gx_service.serving(enabled=_use_service(len(files))))
         con = connect(db_path)
         stack.callback(con.close)  # before the service closes
-        results = _ingest(con, service, files, db_path, batch_id, today, progress, clock)
+        results = _ingest(con, service, files, db_path, batch_id, today, progress, clock, allowed_county)
     clock.lap("close")
     return results
 
 
 def _ingest(con, service, files: list[Path], db_path, batch_id: str, today: dt.date, progress: bool,
-            clock: _Clock) -> list[FileResult]:
+            clock: _Clock, allowed_county: str | None = None) -> list[FileResult]:
     """Hash, read, validate, load and refresh ``files`` (see :func:`ingest_paths`)."""
     known = dict(con.execute("select file_hash, file_id from raw.submissions").fetchall())
     max_bytes = limits()["max_file_bytes"]
@@ -165,6 +167,7 @@ def _ingest(con, service, files: list[Path], db_path, batch_id: str, today: dt.d
         seen[p.digest] = seq
         to_read.append(p)
     _read_all(to_read, progress)
+    _bind_county(to_read, allowed_county)
     clock.lap("read")
     if progress and to_read:
         print("\r校验数据 …" + " " * 40, end="", file=sys.stderr, flush=True)
@@ -248,6 +251,18 @@ def _read_all(items: list[_Pending], progress: bool) -> None:
     for i, p in enumerate(items):
         _progress(progress, "读取", i + 1, len(items))
         _apply(p, _stage_file(p.path))
+
+
+def _bind_county(items: list[_Pending], county: str | None) -> None:
+    """A clerk's upload is bound to its county (access.md): rows of another county are rejected."""
+    for p in (items if county else []):
+        if p.result is None and p.staged is not None:
+            keys, msgs, whole = county_scope.foreign_rows(p.staged, county, lambda *a, p=p: _where(p, *a))
+            if whole:
+                p.result = FileResult(p.display, "rejected", p.staged.layout.kind, rejected_rows=len(keys), messages=[
+                    f"{_where(p)}:{whole}"] + [m["message"] for m in msgs[:50]])
+            p.rejected_keys.update(keys)
+            p.row_messages.extend(msgs)
 
 
 def _submit_validations(pending: list[_Pending], batch_id: str, db_path,

@@ -47,14 +47,14 @@ def _all(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None = 
 
 
 def _open_signals(con: duckdb.DuckDBPyConnection, year: int) -> tuple[list[tuple] | None, list[tuple]]:
-    """Signals of the year not yet settled by an auditor (no verdict, or 待核查 in force)."""
+    """Signals of the year not yet settled by an auditor (no 已确认 or 已排除 in force)."""
     if not table_exists(con, "marts.signals") or not con.execute("select count(*) from marts.signals").fetchone()[0]:
         return None, []
+    # the verdict in force (a high-severity one only once reviewed): marts.verdict_current
     verdicts = (
-        "left join (select signal_id, arg_max(verdict, decided_at) as verdict from raw.verdicts group by signal_id)"
-        " as v using (signal_id)"
-        if table_exists(con, "raw.verdicts") else "left join (select null::varchar as signal_id, null::varchar as verdict)"
-        " as v using (signal_id)"
+        "left join (select signal_id, verdict_in_force as verdict from marts.verdict_current) as v using (signal_id)"
+        if table_exists(con, "marts.verdict_current") else
+        "left join (select null::varchar as signal_id, null::varchar as verdict) as v using (signal_id)"
     )
     labels = (
         "left join (select rule, label from marts.signal_rules) as r using (rule)"
@@ -68,7 +68,7 @@ def _open_signals(con: duckdb.DuckDBPyConnection, year: int) -> tuple[list[tuple
             from marts.signals as s
             {labels}
             {verdicts}
-            where coalesce(v.verdict, '待核查') = '待核查'
+            where coalesce(v.verdict, '') not in ('已确认', '已排除')
               and (s.plan_year = $year or (s.plan_year is null and s.period like $prefix))
         )
     """

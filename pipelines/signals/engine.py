@@ -55,7 +55,7 @@ _KEPT_TABLES = frozenset({"signal_keys"})
 RULE_MODELS = ("signal_report_sequence", "signal_plan_checks", "signal_report_checks") + tuple(
     f"signal_{rule.lower()}" for rule, engine in RULES if engine == "sql")
 # ...and those it rebuilds after marts.signals is written (they read the signals and the verdicts)
-DOWNSTREAM_MODELS = ("verdict_current", "verdict_rule_summary", "coverage_signals", "risk_communities", "risk_counties")
+DOWNSTREAM_MODELS = ("verdict_history", "verdict_current", "verdict_rule_summary", "coverage_signals", "risk_communities", "risk_counties")
 # every marts model the signals step builds (the SQL marts step of the refresh leaves them to it)
 MODELS = RULE_MODELS + DOWNSTREAM_MODELS
 
