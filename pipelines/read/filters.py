@@ -7,12 +7,13 @@ import datetime as dt
 
 import polars as pl
 
-from pipelines.access.scope import Scope
+from pipelines.access.scope import Scope, requires
 from pipelines.read.connection import cached, query
 
 __all__ = ["years", "as_of_month", "default_year", "units"]
 
 
+@requires("progress")
 @cached
 def years(scope: Scope) -> list[int]:
     """Plan years present (of the scope's county, for a clerk), newest first."""
@@ -22,6 +23,7 @@ def years(scope: Scope) -> list[int]:
     return [int(y) for y in df["plan_year"]]
 
 
+@requires("progress")
 @cached
 def as_of_month(scope: Scope) -> dt.date | None:
     """The latest report month received (of the scope's county, for a clerk)."""
@@ -29,6 +31,7 @@ def as_of_month(scope: Scope) -> dt.date | None:
                  {"county": scope.county_code})["m"][0]
 
 
+@requires("progress")
 def default_year(scope: Scope) -> int | None:
     """The plan year of the latest report month when it has a plan, else the newest plan year."""
     ys = years(scope)
@@ -38,6 +41,7 @@ def default_year(scope: Scope) -> int | None:
     return m.year if m is not None and m.year in ys else ys[0]
 
 
+@requires("progress")
 @cached
 def units(scope: Scope) -> pl.DataFrame:
     """The reporting units in official order (code, name, seat coordinates): the clerk's own only."""

@@ -174,6 +174,7 @@ def _reference() -> pl.DataFrame:
 
 
 
+@requires("progress")
 def reference_comparison(scope: Scope, year: int, unit: str | None) -> pl.DataFrame:
     """Start rates (% of the year's planned communities) by month: 巴州 (or the unit), 全国 and 新疆 where published."""
     ours = progress_by_month(scope, year, unit)
