@@ -52,3 +52,14 @@ def login(at, name: str, password: str = PASSWORD):
     at.text_input(key="login_password").set_value(password)
     next(b for b in at.button if b.label == "登录").click()
     return at.run()
+
+
+def browser_login(p, base: str, name: str, path: str = "", password: str = PASSWORD, expect_ok: bool = True) -> None:
+    """Open ``base/path`` in the Playwright page ``p`` and log in with the spec's fields and button."""
+    p.goto(f"{base}/{path}")
+    p.get_by_label("用户名", exact=True).fill(name)
+    p.get_by_label("密码", exact=True).fill(password)
+    p.get_by_role("button", name="登录", exact=True).click()
+    if expect_ok:
+        p.wait_for_selector('button:has-text("退出登录")', timeout=60_000)
+    p.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000)
