@@ -23,9 +23,12 @@ YEAR_KEY = "filter_year"
 UNIT_KEY = "filter_unit"
 
 # every ASCII punctuation character may be backslash-escaped in CommonMark, and then stands for
-# itself: no link, image, emphasis, heading, list, HTML, autolink (:// and www. are broken up),
-# Streamlit colour or icon directive (:red[…], :material/…:) or LaTeX ($…$) survives
+# itself: no link, image, emphasis, heading, list, HTML, Streamlit colour or icon directive
+# (:red[…], :material/…:) or LaTeX ($…$) survives. GFM's autolink literals (http://…, www.…,
+# name@host) are found in the text after escapes are resolved, so a zero-width space breaks them.
 _MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+_AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)")
+ZWSP = "\u200b"
 
 
 def plain(text: object) -> str:
@@ -35,6 +38,7 @@ def plain(text: object) -> str:
     if text is None:
         return ""
     s = " ".join(str(text).split())  # one line: no list, heading or code block can start
+    s = _AUTOLINK.sub(ZWSP, s)
     return _MD_SPECIAL.sub(r"\\\1", s)
 
 
