@@ -165,7 +165,12 @@ def login_page() -> None:
         cfg = settings().oidc
         if st.button(cfg.get("button_label", "使用单位统一身份认证登录")):
             st.login(cfg.get("provider") or None)
-    st.caption("账号由系统管理员开设;忘记密码请联系管理员重设。连续 5 次登录失败,账号锁定 15 分钟。")
+    s = settings()
+    st.caption(f"账号由系统管理员开设;忘记密码请联系管理员重设。连续 {s.max_failed_logins} 次登录失败,"
+               f"账号锁定 {s.lockout_seconds // 60} 分钟。")
+    if not accounts.list_accounts(db_path()):  # a new installation: say how the first admin is made
+        st.info("系统中还没有任何账号。请服务器操作员先在命令行创建第一个管理员:"
+                "`uv run renovation users add admin --role admin`(按提示输入两次密码)。", icon=":material/info:")
 
 
 def sidebar_account(user: SessionUser) -> None:

@@ -116,8 +116,7 @@ def ingest_paths(
     progress: bool = False,
     today: dt.date | None = None, allowed_county: str | None = None,
 ) -> list[FileResult]:
-    """Load files and folders into the warehouse; one result per file, in the order found (a clerk's
-    upload passes ``allowed_county``: rows of any other county are rejected)."""
+    """Load files and folders; one result per file, in the order found (``allowed_county``: a clerk's upload)."""
     today = today or dt.date.today()
     # absolute: validation may run in a service process (and keeps its results beside the warehouse)
     db_path = Path(db_path).resolve() if db_path is not None and str(db_path) != ":memory:" else db_path

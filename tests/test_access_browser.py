@@ -97,7 +97,7 @@ def log(db: Path) -> list[dict]:
 def test_nothing_is_shown_before_the_log_in(server, ctx):
     p = ctx.new_page()
     p.goto(f"{server}/risk")
-    p.wait_for_selector('button:has-text("登录")', timeout=60_000)
+    p.get_by_role("button", name="登录", exact=True).wait_for(timeout=60_000)
     idle(p)
     body = p.inner_text("body")
     assert "用户名" in body and "密码" in body
@@ -288,7 +288,7 @@ def test_a_session_ends_after_the_idle_timeout(warehouse, browser, tmp_path):
         p = ctx.new_page()
         browser_login(p, f"http://127.0.0.1:{port}", "leader1")  # logged in: 退出登录 is shown
         # no action for longer than the timeout: the page clears itself back to the log-in form
-        p.wait_for_selector('button:has-text("登录")', timeout=60_000)
+        p.get_by_role("button", name="登录", exact=True).wait_for(timeout=60_000)
         idle(p)
         body = p.inner_text("body")
         assert "会话已因 12 秒 无操作而结束" in body and "进度总览 ·" not in body

@@ -307,7 +307,7 @@ def test_no_secret_in_the_server_log_during_log_in(served, chromium, warehouse):
         p.wait_for_selector('[data-testid="stAlert"]', timeout=30_000)
         browser_login(p, base, "leader1")
         p.get_by_role("button", name="退出登录").click()
-        p.wait_for_selector('button:has-text("登录")', timeout=30_000)
+        p.get_by_role("button", name="登录", exact=True).wait_for(timeout=30_000)
     finally:
         ctx.close()
     text = log.read_text(errors="replace")
