@@ -19,8 +19,8 @@ from pipelines.access.roles import PAGES, pages_for
 from pipelines.access.scope import FORBIDDEN_MESSAGE, Forbidden
 from pipelines.read import actions
 from pipelines.read import filters as qf
+from pipelines.read.clock import clock_caption, data_clock
 from pipelines.read.connection import DataUnavailable
-from pipelines.charts import fmt_month
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 log = logging.getLogger("dashboard")
@@ -88,13 +88,13 @@ with st.sidebar:
     try:
         years = qf.years(sc)
         units = qf.units(sc)
-        as_of = qf.as_of_month(sc)
+        clock = data_clock(sc)
     except DataUnavailable as exc:
-        years, units, as_of = [], None, None
+        years, units, clock = [], None, {}
         st.info(str(exc))
     except Exception:
         logging.getLogger("dashboard").exception("sidebar")
-        years, units, as_of = [], None, None
+        years, units, clock = [], None, {}
         st.error("数据仓库暂时无法读取,请稍后刷新。")
     # a link carries the filters (?year=2025&unit=652822): read them when a session starts
     params = st.query_params
@@ -125,7 +125,8 @@ with st.sidebar:
     if {k: params.get(k) for k in ("year", "unit")} != {k: wanted.get(k) for k in ("year", "unit")}:
         params.clear()
         params.update(wanted)
-    st.caption(f"数据截至:{fmt_month(as_of)}" if as_of else "尚无月报数据")
+    # the data clock (flags.md): the newest 填报日期 received and the latest month due by it
+    st.caption(clock_caption(clock) if clock else "尚无数据")
 
 if key not in permitted:
     # checked here, before the page's script (and any of its queries) runs

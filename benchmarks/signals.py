@@ -51,7 +51,7 @@ def _truth(path: Path) -> list[Key]:
 
 
 def _predicted(con) -> list[Key]:
-    from pipelines.flags import flag_rows
+    from pipelines.signals.flags import flag_rows
 
     return [tuple("" if v is None else str(v) for v in (r[0], r[2], r[3], r[4], r[5])) for r in flag_rows(con)]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 
 import plotly.graph_objects as go
 import polars as pl
@@ -240,8 +241,10 @@ def seat_map_figure(units: pl.DataFrame, ranking: pl.DataFrame, title: str = "�
     return _layout(fig, title, height=420, showlegend=False)
 
 
-def trajectory_figure(traj: pl.DataFrame, proj: dict, title: str = "2025 年目标进度:已完工户数与按当前速度预测") -> go.Figure:
-    """Completed households since 2020, the goal, the even path to it, and the projection to December 2025."""
+def trajectory_figure(traj: pl.DataFrame, proj: dict, title: str = "五年目标进度:已完工户数与按当前速度预测",
+                      built_until: int | None = None, pace_months: int | None = None) -> go.Figure:
+    """Completed households since the goal's start, the goal (communities built in or before ``built_until``),
+    the even path to it, and the projection to the goal's month (``proj["goal_month"]``)."""
     if traj.is_empty():
         return _empty(title, "尚无月报数据")
     x = traj["report_month"].to_list()
@@ -253,11 +256,12 @@ def trajectory_figure(traj: pl.DataFrame, proj: dict, title: str = "2025 年目�
                     hovertemplate="%{x|%Y年%m月} 已完工 %{y:,.0f} 户<extra></extra>")
     target = int(traj["target_households"].max() or 0)
     if target:
-        _hline(fig, target, f"目标:2000 年前建成小区 {target:,} 户", LAG_COLOR, dash="dash")
+        built = f"{built_until} 年前建成小区" if built_until else "老旧小区"
+        _hline(fig, target, f"目标:{built} {target:,} 户", LAG_COLOR, dash="dash")
     if proj and proj.get("months_to_goal"):
-        end = dt.date(2025, 12, 1)
-        fig.add_scatter(x=[proj["as_of_month"], end], y=[proj["completed_households"], proj["projected_households_2025"]],
-                        name="按近12个月速度预测", mode="lines+markers", line=dict(color="#F28E2B", dash="dash", width=3),
+        fig.add_scatter(x=[proj["as_of_month"], proj["goal_month"]],
+                        y=[proj["completed_households"], proj["projected_households_goal"]],
+                        name=f"按近{pace_months or ''}个月速度预测", mode="lines+markers", line=dict(color="#F28E2B", dash="dash", width=3),
                         hovertemplate="%{x|%Y年%m月} 预测 %{y:,.0f} 户<extra></extra>")
     fig.update_yaxes(title_text="户", rangemode="tozero", tickformat=",.0f")
     fig.update_xaxes(tickformat="%Y年", dtick="M12")
@@ -323,8 +327,9 @@ def coverage_figure(df: pl.DataFrame, title: str = "各规则可评估率与命�
 GRADE_COLORS = {"优秀": "#2E7D32", "良好": "#1565C0", "合格": "#EF8F00", "差": "#C62828"}
 
 
-def score_ranking_figure(totals: pl.DataFrame, title: str) -> go.Figure:
-    """Total score per unit (bars in unit colours, best first) with the grade bands 75/85/95."""
+def score_ranking_figure(totals: pl.DataFrame, title: str, grades: Sequence[tuple[float, str]] = ()) -> go.Figure:
+    """Total score per unit (bars in unit colours, best first) with the grade cut-offs ``grades``
+    ((lowest total, grade) pairs, from marts.settings)."""
     if totals.is_empty():
         return _empty(title, "该年度没有得分")
     d = totals.sort("points", descending=False, nulls_last=False)
@@ -333,10 +338,13 @@ def score_ranking_figure(totals: pl.DataFrame, title: str) -> go.Figure:
     fig.add_bar(y=names, x=d["points"].to_list(), orientation="h", marker_color=[unit_color(n) for n in names],
                 text=[f"{p:.1f} 分 · {g}" for p, g in zip(d["points"].to_list(), d["grade"].to_list())],
                 textposition="outside", hovertemplate="%{y}:%{x:.2f} 分<extra></extra>", name="总分")
-    for cut, label in ((75, "合格"), (85, "良好"), (95, "优秀")):
-        _vline(fig, cut, None, GRADE_COLORS[label])
-    fig.add_annotation(xref="paper", x=1, yref="paper", y=1.02, showarrow=False, xanchor="right", yanchor="bottom",
-                       text="虚线:合格 75 · 良好 85 · 优秀 95", font=dict(size=11, color="#555"))
+    cuts = sorted(grades)
+    for cut, label in cuts:
+        _vline(fig, cut, None, GRADE_COLORS.get(label, "#888"))
+    if cuts:
+        fig.add_annotation(xref="paper", x=1, yref="paper", y=1.02, showarrow=False, xanchor="right", yanchor="bottom",
+                           text="虚线:" + " · ".join(f"{label} {cut:g}" for cut, label in cuts),
+                           font=dict(size=11, color="#555"))
     fig.update_xaxes(range=[0, 112], title_text="得分")
     return _layout(fig, title, height=max(260, 40 * len(names) + 90), showlegend=False)
 
@@ -357,8 +365,9 @@ def points_lost_figure(breakdown: pl.DataFrame, title: str = "各指标失分(�
     return _layout(fig, title, height=max(280, 40 * n + 120), barmode="stack")
 
 
-def score_trend_figure(totals: pl.DataFrame, title: str = "历年总分趋势") -> go.Figure:
-    """Total score per unit over the years, one colour per unit."""
+def score_trend_figure(totals: pl.DataFrame, title: str = "历年总分趋势",
+                       grades: Sequence[tuple[float, str]] = ()) -> go.Figure:
+    """Total score per unit over the years, one colour per unit, with the grade cut-offs ``grades``."""
     if totals.is_empty():
         return _empty(title)
     fig = _fig()
@@ -366,8 +375,8 @@ def score_trend_figure(totals: pl.DataFrame, title: str = "历年总分趋势") 
         part = totals.filter(pl.col("county") == name).sort("year")
         fig.add_scatter(x=part["year"].to_list(), y=part["points"].to_list(), name=name, mode="lines+markers",
                         line=dict(color=unit_color(name)), hovertemplate=f"{name} %{{x}} 年 %{{y:.1f}} 分<extra></extra>")
-    for cut, label in ((75, "合格"), (85, "良好"), (95, "优秀")):
-        _hline(fig, cut, None, GRADE_COLORS[label], width=1)
+    for cut, label in grades:
+        _hline(fig, cut, None, GRADE_COLORS.get(label, "#888"), width=1)
     low = totals["points"].min()
     fig.update_xaxes(dtick=1, title_text="年度")
     # the differences between units are a few points: start the axis near the lowest score

@@ -1,8 +1,11 @@
 """The refresh: rebuild every derived table from raw and staging, as one explicit list of steps.
 
+    settings  every number of pipelines/config/*.toml into ``marts.settings`` (pipelines.constants),
+              which the SQL models read
     core      SQL models of ``warehouse/core`` (the current view of submissions, plan and report rows)
     links     identity links: plan rows to ledger communities, report rows to plan rows
-    marts     SQL models of ``warehouse/marts`` that no later step builds (progress, indicators)
+    marts     SQL models of ``warehouse/marts`` that no later step builds (the data clock, progress,
+              indicators)
     verdicts  wait for the batch's validation verdicts (an import's rows may still be validated
               by the GX service); stop here when a row failed
     signals   every rule of flags.md into ``marts.signals``, with coverage, risk and verdicts
@@ -20,7 +23,7 @@ from collections.abc import Callable
 
 import duckdb
 
-from pipelines import linking
+from pipelines import constants, linking
 from pipelines.scoring import store as scores
 from pipelines.signals import engine as signals
 from pipelines.warehouse import model_names, run_models
@@ -29,7 +32,7 @@ __all__ = ["STEPS", "refresh", "plain_marts"]
 
 log = logging.getLogger(__name__)
 
-STEPS = ("core", "links", "marts", "verdicts", "signals", "scores")
+STEPS = ("settings", "core", "links", "marts", "verdicts", "signals", "scores")
 
 
 def plain_marts() -> tuple[str, ...]:
@@ -39,12 +42,15 @@ def plain_marts() -> tuple[str, ...]:
 
 
 def refresh(con: duckdb.DuckDBPyConnection, await_verdicts: Callable[[], bool] | None = None,
-            timings: dict[str, float] | None = None) -> bool:
+            timings: dict[str, float] | None = None, only: tuple[str, ...] = STEPS) -> bool:
     """Run the steps in order, in the caller's transaction. ``await_verdicts`` answers whether
     every row of the batch being loaded passed validation; when it answers False the refresh
-    stops there and returns False (the caller rolls back). Returns True when every step ran."""
+    stops there and returns False (the caller rolls back). ``only`` runs a subset of the steps,
+    still in their order (``renovation flags`` after a change of the configuration: settings,
+    marts, signals). Returns True when every step ran."""
     timings = timings if timings is not None else {}
     steps: dict[str, Callable[[], object]] = {
+        "settings": lambda: constants.publish(con),
         "core": lambda: run_models(con, model_names("core"), schema="core"),
         "links": lambda: linking.link_all(con),
         "marts": lambda: run_models(con, plain_marts()),
@@ -52,7 +58,7 @@ def refresh(con: duckdb.DuckDBPyConnection, await_verdicts: Callable[[], bool] |
         "signals": lambda: signals.refresh(con),
         "scores": lambda: scores.refresh(con),
     }
-    for name in STEPS:
+    for name in (s for s in STEPS if s in only):
         t = time.perf_counter()
         outcome = steps[name]()
         timings[f"refresh.{name}"] = time.perf_counter() - t

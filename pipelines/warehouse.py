@@ -1,7 +1,8 @@
 """The DuckDB warehouse: connection, schema creation and the refresh of derived layers.
 
-SQL that shapes the warehouse lives in ``warehouse/<schema>/<table>.sql``. A file that starts
-with ``create`` is DDL for a table written by the pipelines (raw, staging, link tables); a file
+SQL that shapes the warehouse lives in ``warehouse/<schema>/<table>.sql``; its first line says
+what one row is, a ``-- key: …`` line states its key (``(one row)`` for a one-row table, ``(none: …)``
+with the reason when there is none). A file that starts with ``create`` is DDL for a table written by the pipelines (raw, staging, link tables); a file
 that starts with ``select`` or ``with`` is a model, materialised as ``<schema>.<table>`` by the
 refresh (``pipelines.refresh``), in dependency order.
 """
@@ -44,10 +45,20 @@ class Model:
     sql: str
     is_ddl: bool
     description: str
+    key: str = ""  # as declared on the ``-- key:`` line
 
     @property
     def table(self) -> str:
         return f"{self.schema}.{self.name}"
+
+    @property
+    def key_columns(self) -> tuple[str, ...] | None:
+        """The declared key's columns; () for a one-row table; None when the table has no key."""
+        if self.key.startswith("(one row)"):
+            return ()
+        if not self.key or self.key.startswith("(none"):
+            return None
+        return tuple(c.strip() for c in self.key.split(","))
 
     def refs(self) -> set[str]:
         code = _TRAILING_COMMENT.sub("", self.sql)
@@ -66,6 +77,8 @@ def models() -> tuple[Model, ...]:
         for path in sorted((WAREHOUSE_DIR / schema).glob("*.sql")):
             text = path.read_text(encoding="utf-8")
             first = text.splitlines()[0] if text else ""
+            key = next((line.removeprefix("-- key:").strip() for line in text.splitlines()[:5]
+                        if line.startswith("-- key:")), "")
             body = _strip_comments(text)
             out.append(
                 Model(
@@ -74,6 +87,7 @@ def models() -> tuple[Model, ...]:
                     sql=body,
                     is_ddl=body.lower().startswith("create"),
                     description=first.removeprefix("--").strip(),
+                    key=key,
                 )
             )
     return tuple(out)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines import constants
 from pipelines.warehouse import connect, model_names, run_models
 
 KRL, LT, YL = "652801", "652822", "652823"
@@ -227,6 +228,7 @@ def build_warehouse(path: str | Path, *, with_marts: bool = True) -> Path:
             dict(file_id=11, sheet_name="月报", row_number=None, column_name=None, field=None, code="TOTALS_MISMATCH",
                  severity="finding", value=None, message="库尔勒市月报2025-03.xlsx 合计行与明细之和相差 2.1%"),
         ])
+        constants.publish(con)
         run_models(con, model_names("core"), schema="core")
         # identity links by exact name within county and plan year (the linking module's job in production)
         con.execute("""

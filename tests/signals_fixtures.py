@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines import linking, signals
+from pipelines import constants, linking, refresh, signals
 from pipelines.warehouse import init_schema, model_names, run_models
 
 KRL, LT, YL, JKQ = "652801", "652822", "652823", "652871"
@@ -89,9 +89,12 @@ class Warehouse:
         return fid
 
     def build(self, link: bool = True) -> duckdb.DuckDBPyConnection:
+        # the refresh's steps (pipelines.refresh), links by the linker only when asked
+        constants.publish(self.con)
         run_models(self.con, model_names("core"), schema="core")
         if link:
             linking.link_all(self.con)
+        run_models(self.con, refresh.plain_marts())
         signals.refresh(self.con)
         return self.con
 

@@ -296,12 +296,31 @@ def test_upload_page_shows_missing_and_late_reports(db):
     m = metrics(at)
     # 2025: three units × months 1–3 = 9 reports due; 尉犁县 misses 2 and 3; 轮台县 2025-02 was late
     assert m["应报月报"] == "9 期" and m["缺报"] == "2 期" and m["迟报"] == "1 期"
-    problems = at.dataframe[0].value
+    problems = at.dataframe[1].value
     assert sorted(zip(problems["county_name"], problems["report_month"])) == sorted(EXPECTED["late"] + EXPECTED["missing"])
-    history = at.dataframe[1].value
+    history = at.dataframe[2].value
     assert "轮台县月报2025-02.xlsx" in set(history["file_name"])
-    log = at.dataframe[2].value
+    log = at.dataframe[3].value
     assert "已拒收" in set(log["status"]) and "已存在(重复文件)" in set(log["status"])
+
+
+def test_the_data_clock_is_shown_with_every_units_newest_month(db):
+    # the newest 填报日期 of all files is 2025-04-08 (库尔勒市's corrected March report): March's deadline
+    # (04-05) has passed, so March 2025 is the latest due month
+    at = app()
+    no_errors(at)
+    sidebar = " ".join(c.value for c in at.sidebar.caption)
+    assert "数据截至 2025-04-08" in sidebar and "应报至 2025-03" in sidebar
+    at = open_page(at, "upload")
+    no_errors(at)
+    clock = at.dataframe[0].value
+    newest = dict(zip(clock["county_name"], clock["latest_report_month"].astype(str).str[:7]))
+    # every unit is listed, with the newest month it has reported (none for the seven without reports)
+    assert len(newest) == 10
+    assert (newest["库尔勒市"], newest["轮台县"], newest["尉犁县"]) == ("2025-03", "2025-03", "2025-01")
+    behind = dict(zip(clock["county_name"], clock["count_months_behind"]))
+    assert behind["尉犁县"] == 2 and behind["库尔勒市"] != behind["库尔勒市"]  # NaN: up to date
+    assert "次月 5 日" in texts(at)
 
 
 MONTHLY_CSV = (
@@ -470,7 +489,7 @@ def test_trajectory_path_and_projection(warehouse):
                                where report_month = date '2025-03-01'""")[0]
     # 63 of the 72 months of 2020–2025 have passed by March 2025: 1220 × 63 / 72 = 1067.5
     assert path == (1067.5, 1220)
-    krl = _rows(warehouse, """select completed_households, pace_households_per_month, months_to_goal, projected_households_2025
+    krl = _rows(warehouse, """select completed_households, pace_households_per_month, months_to_goal, projected_households_goal
                               from marts.progress_projection where county_code = '652801'""")[0]
     # 120 (2024) + 100 (2025-03) = 220 completed; 220 over the 12 months since 2024-03; 9 months left: 220 + 165
     assert krl[0] == 220 and krl[1] == pytest.approx(220 / 12) and krl[2] == 9 and krl[3] == 385

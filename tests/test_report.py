@@ -14,6 +14,7 @@ from test_scoring_fixtures import LUNTAI, YULI, example_warehouse
 
 from pipelines import report, scoring
 from pipelines.report import document
+from pipelines.warehouse import run_models
 
 needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
 needs_poppler = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
@@ -65,9 +66,7 @@ def _with_log_and_signals(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConn
     # s2 has been settled by an auditor: no longer open
     con.execute("insert into raw.verdicts (signal_id, verdict, note, decided_by, decided_at, rule, act_id, severity)"
                 " values ('s2', '已排除', '公示材料补齐', 'auditor1', ?, 'NOTICE_SHORT', 'a1', 'low')", [now])
-    from pipelines.warehouse import run_models
-
-    run_models(con, ("verdict_history", "verdict_current"))
+    run_models(con, ["verdict_history", "verdict_current"])  # the verdict in force, as the signals step leaves it
     return con
 
 

@@ -175,6 +175,11 @@ def test_suite_results_stored(w):
     by = {r[0]: r for r in rows}
     assert by["expect_plan_households_within_ledger"][1:] == ("INFLATED_SCALE", False, 1)
     assert by["expect_plan_in_ledger"][1:] == ("NOT_IN_LEDGER", False, 1)
+    # every stored result says in Chinese what it checked, with the thresholds in force (GX leaves out
+    # a description equal to its class default: those defaults carry no threshold of their own)
+    described = dict(w.con.execute("select expectation, description from marts.signal_suite_results").fetchall())
+    assert all(described.values()), [e for e, d in described.items() if not d]
+    assert "14 个工作日" in described["expect_plan_notice_long_enough"]
 
 
 def test_not_in_ledger_without_any_ledger():

@@ -39,13 +39,15 @@ def signals(scope: Scope, year: int | None, unit: str | None) -> pl.DataFrame:
     return query(
         """
         select s.signal_id, s.rule, r.label as rule_label, s.class, s.severity,
-            case s.severity when 'high' then 3 when 'medium' then 2 else 1 end as severity_weight,
+            w.value as severity_weight,
             s.county_code, s.county_name, s.plan_year, s.period, s.community_name, s.score, s.evidence,
             s.file_name, s.sheet_name, s.row_number, s.plan_row_id, s.entity_id, s.central_subsidy_wan_yuan,
             coalesce(v.status, '待核查') as verdict, v.status_text, v.verdict_in_force, v.verdict_note, v.decided_by,
             v.decided_at, v.reviewed_by, v.proposed_verdict, v.proposed_by, v.proposed_by_user, v.proposed_at
         from marts.signals as s
         left join marts.signal_rules as r using (rule)
+        -- the severity weights of the risk ranking (thresholds.toml, published to marts.settings)
+        left join marts.settings as w on w.key = 'severity_weights.' || s.severity
         left join marts.verdict_current as v using (signal_id)
         where ($unit is null or s.county_code = $unit)
           and ($year is null or s.plan_year = $year or (s.plan_year is null and s.period like cast($year as varchar) || '-%'))

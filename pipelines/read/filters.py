@@ -1,5 +1,5 @@
-"""The global filters: plan years, the reporting units, the data's as-of month (scoped: a clerk's
-session sees its own county only)."""
+"""The global filters: plan years, the reporting units, the data clock's latest due month (scoped: a
+clerk's session sees its own county only)."""
 
 from __future__ import annotations
 
@@ -26,14 +26,15 @@ def years(scope: Scope) -> list[int]:
 @requires("progress")
 @cached
 def as_of_month(scope: Scope) -> dt.date | None:
-    """The latest report month received (of the scope's county, for a clerk)."""
-    return query("select max(report_month) as m from core.report_rows where $county is null or county_code = $county",
-                 {"county": scope.county_code})["m"][0]
+    """The latest due month of the data clock (``marts.data_clock``): the month every page is as of (the
+    same for every role: the clock is the prefecture's, not a county's row)."""
+    df = query("select latest_due_month as m from marts.data_clock")
+    return df["m"][0] if df.height else None
 
 
 @requires("progress")
 def default_year(scope: Scope) -> int | None:
-    """The plan year of the latest report month when it has a plan, else the newest plan year."""
+    """The plan year of the latest due month when it has a plan, else the newest plan year."""
     ys = years(scope)
     if not ys:
         return None

@@ -1,4 +1,4 @@
-"""Progress for leadership (州领导小组): the year's plan against its state, by unit and month; the 2025 goal.
+"""Progress for leadership (州领导小组): the year's plan against its state, by unit and month; the five-year goal.
 
 Every function takes the session's :class:`Scope` first; a clerk's scope reads its own county only
 (no other county's rows, no prefecture totals or ranks)."""
@@ -44,7 +44,8 @@ _SUMS = """
 @requires("progress")
 @cached
 def progress_summary(scope: Scope, year: int, unit: str | None) -> dict:
-    """Plan and state of the year's plan at its as-of month, for the prefecture or one unit ({} when no plan)."""
+    """Plan and state of the year's plan at its as-of month (the data clock's latest due month, at most
+    December), for the prefecture or one unit ({} when no plan)."""
     unit = scope.unit(unit)
     df = query(
         f"""
@@ -115,7 +116,7 @@ def progress_ranking(scope: Scope, year: int) -> pl.DataFrame:
 @requires("progress")
 @cached
 def trajectory(scope: Scope, unit: str | None) -> pl.DataFrame:
-    """Households of completed plan rows month by month since 2020, the goal and its even path."""
+    """Households of completed plan rows month by month since the goal's start, the goal and its even path."""
     unit = scope.unit(unit)
     return query(
         """
@@ -135,16 +136,17 @@ def trajectory(scope: Scope, unit: str | None) -> pl.DataFrame:
 @requires("progress")
 @cached
 def projection(scope: Scope, unit: str | None) -> dict:
-    """Completed households, pace of the last 12 months and the projection to December 2025."""
+    """Completed households, the recent pace (``progress.pace_months``) and the projection to December of
+    the goal's end year (``goal_month``)."""
     unit = scope.unit(unit)
     df = query(
         """
-        select max(as_of_month) as as_of_month,
+        select max(as_of_month) as as_of_month, max(goal_month) as goal_month,
             cast(sum(completed_households) as bigint) as completed_households,
             cast(sum(target_households) as bigint) as target_households,
             sum(pace_households_per_month) as pace_households_per_month,
             max(months_to_goal) as months_to_goal,
-            cast(sum(projected_households_2025) as bigint) as projected_households_2025
+            cast(sum(projected_households_goal) as bigint) as projected_households_goal
         from marts.progress_projection
         where $unit is null or county_code = $unit
         """,
@@ -155,7 +157,7 @@ def projection(scope: Scope, unit: str | None) -> dict:
         return {}
     t = row["target_households"] or 0
     row["pct_completed"] = round(100.0 * row["completed_households"] / t, 1) if t else None
-    row["pct_projected_2025"] = round(100.0 * row["projected_households_2025"] / t, 1) if t else None
+    row["pct_projected_goal"] = round(100.0 * row["projected_households_goal"] / t, 1) if t else None
     return row
 
 

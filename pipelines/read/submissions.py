@@ -65,7 +65,7 @@ def ingest_log(scope: Scope, unit: str | None, limit: int = 200) -> pl.DataFrame
 @requires("submissions")
 @cached
 def reporting_status(scope: Scope, year: int, unit: str | None) -> pl.DataFrame:
-    """Per unit with a plan in the year and month up to the latest received: arrived, late, missing."""
+    """Per unit with a plan in the year and month due by the data clock: arrived, late, missing."""
     unit = scope.unit(unit)
     return query(
         """

@@ -21,19 +21,12 @@ __all__ = ["MODELS", "refresh", "read_inputs", "compute_scores", "read_prefectur
 
 log = logging.getLogger(__name__)
 
-# the marts models the scores step builds (with the scheme's thresholds set as SQL variables)
+# the marts models the scores step builds (their thresholds come from marts.settings)
 MODELS = ("score_inputs",)
 
 
-def _set_variables(con: duckdb.DuckDBPyConnection, scheme: Scheme) -> None:
-    for name, value in scheme.sql_variables().items():
-        # a variable name cannot be a parameter; these names are our own constants
-        con.execute(f"set variable {name} = ?", [int(value)])
-
-
-def _build_inputs(con: duckdb.DuckDBPyConnection, scheme: Scheme) -> None:
-    """Re-materialise ``marts.score_inputs`` with the scheme's thresholds."""
-    _set_variables(con, scheme)
+def _build_inputs(con: duckdb.DuckDBPyConnection) -> None:
+    """Re-materialise ``marts.score_inputs`` (with the settings of ``marts.settings``)."""
     run_models(con, MODELS)
 
 
@@ -78,7 +71,7 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     """The scores step of the refresh: rebuild ``marts.score_inputs`` with the scheme, then write ``marts.scores`` and
     the what-if ``marts.whatif_subsidy`` for every year with data."""
     scheme = load_scheme()
-    _build_inputs(con, scheme)
+    _build_inputs(con)
     inputs = read_inputs(con)
     scores = score_all(inputs, scheme)
     now = datetime.now().replace(microsecond=0)

@@ -10,7 +10,10 @@ One run (:func:`refresh`):
 4. the GX suites of ``expectations/signals.py`` validate the derived tables
    (``signal_plan_checks``, ``signal_report_checks``): each unexpected row is a signal of the
    duplicate and inflation rules; the temporal and money rules are SQL models
-   (``signal_<rule>.sql``, one row per unit assessed, ``is_flagged``);
+   (``signal_<rule>.sql``, one row per unit assessed, ``is_flagged``), except those that judge a
+   project month by month (:data:`FIRST_FLAGGED_RULES`): their models evaluate every report row
+   (``is_hit``) and one shared model, ``signal_first_flagged``, keeps the report that stands for
+   each project (:func:`unit_table`);
 5. all signals land in ``marts.signals``; the per-rule counts in ``marts.signal_rule_counts``; the
    marts built on them (:data:`DOWNSTREAM_MODELS`) are rebuilt.
 """
@@ -29,7 +32,8 @@ from pipelines.signals.rules import RULES, describe_rule, load_config, rule_thre
 from pipelines.validation import service as gx_service
 from pipelines.warehouse import insert_rows, models, run_models
 
-__all__ = ["RULE_MODELS", "DOWNSTREAM_MODELS", "MODELS", "SUITE_TABLES", "refresh", "run_downstream_models"]
+__all__ = ["RULE_MODELS", "DOWNSTREAM_MODELS", "MODELS", "SUITE_TABLES", "FIRST_FLAGGED_RULES", "refresh",
+           "run_downstream_models", "unit_table"]
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +55,12 @@ _SQL_UNITS = {"FUNDS_IDLE": "project", "PAID_EXCEEDS_WORK": "project", "PROGRESS
               "RETRO_REVISION": "revision"}
 # marts tables that keep their rows across refreshes (not made anew)
 _KEPT_TABLES = frozenset({"signal_keys"})
+# the SQL rules that judge a project month by month: each rule's model evaluates every report row,
+# and marts.signal_first_flagged keeps the one that stands for the project (its first hit)
+FIRST_FLAGGED_RULES = ("FUNDS_IDLE", "PAID_EXCEEDS_WORK", "PROGRESS_REGRESSION", "PROGRESS_JUMP", "INVEST_EXCEEDS_PLAN")
 # the SQL models this step builds before the suites run (the rule models and the tables they share)
-RULE_MODELS = ("signal_report_sequence", "signal_plan_checks", "signal_report_checks") + tuple(
-    f"signal_{rule.lower()}" for rule, engine in RULES if engine == "sql")
+RULE_MODELS = ("signal_report_sequence", "signal_plan_checks", "signal_inflated_scale_reports", "signal_first_flagged",
+               "signal_report_checks") + tuple(f"signal_{rule.lower()}" for rule, engine in RULES if engine == "sql")
 # ...and those it rebuilds after marts.signals is written (they read the signals and the verdicts)
 DOWNSTREAM_MODELS = ("verdict_history", "verdict_current", "verdict_rule_summary", "coverage_signals", "risk_communities", "risk_counties")
 # every marts model the signals step builds (the SQL marts step of the refresh leaves them to it)
@@ -127,13 +134,21 @@ def _gx_signals_sql(rule: str, suite: str, table: str, index_column: str, column
     """
 
 
+def unit_table(rule: str) -> str:
+    """Where a SQL rule's units (one row per unit assessed, ``is_assessable``, ``is_flagged``) are: its
+    own model, or the shared first-flagged report per project (restricted to the rule)."""
+    if rule in FIRST_FLAGGED_RULES:
+        return f"(select * from marts.signal_first_flagged where rule = '{rule}')"  # our own rule codes
+    return f"marts.signal_{rule.lower()}"
+
+
 def _sql_signals(rule: str) -> str:
-    table = f"marts.signal_{rule.lower()}"
+    model = f"marts.signal_{rule.lower()}"
     return f"""
         select signal_id, rule, county_code, county_name, plan_year, period, community_name,
                coalesce(score, 0.5) as score, evidence, file_name, sheet_name, row_number, row_ids, plan_row_id,
-               'sql:{table}' as engine
-        from {table}
+               'sql:{model}' as engine
+        from {unit_table(rule)}
         where is_flagged
     """
 
@@ -215,7 +230,7 @@ def refresh(con: duckdb.DuckDBPyConnection, entity_settings: entity.EntitySettin
             counts.append((rule, unit, c["assessable"], flagged.get(rule, 0), c["rows"] - c["assessable"], engine, now))
         else:
             a, total = con.execute(
-                f"select count(*) filter (where is_assessable), count(*) from marts.signal_{rule.lower()}"
+                f"select count(*) filter (where is_assessable), count(*) from {unit_table(rule)}"
             ).fetchone()
             counts.append((rule, _UNITS[_SQL_UNITS[rule]], a, flagged.get(rule, 0), total - a, engine, now))
     con.execute("delete from marts.signal_rule_counts")

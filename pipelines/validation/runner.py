@@ -265,6 +265,8 @@ def evaluate_signal_suites(tables: dict[str, pa.Table], thresholds: dict[str, di
     columns: dict[str, tuple[str, str]] = {}      # "RULE|index column" -> (score column, evidence column)
     now = dt.datetime.now()
     for spec in specs:
+        # GX leaves a description equal to its class default out of the results' configuration
+        described = {(e.expectation_type, e.column): e.description for e in spec.suite.expectations}
         for e in spec.suite.expectations:
             columns[f"{type(e).rule}|{spec.index_column}"] = (type(e).score_column, type(e).evidence_column)
         df = tables[spec.table].select(list(spec.columns)).to_pandas()
@@ -280,7 +282,7 @@ def evaluate_signal_suites(tables: dict[str, pa.Table], thresholds: dict[str, di
             rule = cfg.meta["rule"]
             res = r.result or {}
             column = cfg.kwargs.get("column")
-            results.append((spec.name, cfg.type, rule, cfg.description or "", column,
+            results.append((spec.name, cfg.type, rule, cfg.description or described.get((cfg.type, column)) or "", column,
                             json.dumps({k: v for k, v in cfg.kwargs.items() if k != "batch_id"}, ensure_ascii=False),
                             bool(r.success), res.get("element_count"), res.get("missing_count"),
                             res.get("unexpected_count"), now))

@@ -1,4 +1,5 @@
 -- One row per change to a local account (created, password set, disabled, enabled); append-only: an account's state is its latest row.
+-- key: seq
 create table if not exists accounts (
     seq           integer primary key autoincrement,
     user_name     text not null,

@@ -1,4 +1,5 @@
 -- One row per action of a user or an operator (log-in, upload, verdict, export, user change, import …); append-only, never updated or deleted.
+-- key: seq
 create table if not exists action_log (
     seq         integer primary key autoincrement,
     logged_at   text not null,               -- ISO 8601 with offset

@@ -1,4 +1,5 @@
 -- One row per log-in attempt with a password (the user name as typed, whether it succeeded); append-only: the lock-out is computed from these rows.
+-- key: seq
 create table if not exists login_attempts (
     seq          integer primary key autoincrement,
     user_name    text not null,

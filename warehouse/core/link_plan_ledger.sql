@@ -1,4 +1,5 @@
 -- One row per current plan row: the ledger community of its county it is linked to (null when none), written by pipelines/linking.py.
+-- key: plan_row_id
 create table if not exists core.link_plan_ledger (
     plan_row_id     varchar primary key,
     community_id    varchar,             -- core.ledger_communities.community_id, null when no match

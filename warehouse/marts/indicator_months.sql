@@ -1,4 +1,5 @@
--- One row per county, scoring year Y and month of Y up to the last month received from any county (all twelve when Y is complete): whether the county's monthly report for that month arrived and the fill date of its first submission.
+-- One row per county, scoring year Y and month of Y that is due by the data clock (up to the latest due month; all twelve when Y is complete): whether the county's monthly report for that month arrived, the fill date of its first submission and the month's deadline.
+-- key: county_code, score_year, report_month
 with
 
 counties as (
@@ -6,7 +7,12 @@ counties as (
 ),
 
 years as (
-    select distinct score_year, as_of_month from marts.indicator_rows
+    select distinct score_year from marts.indicator_rows
+),
+
+-- the months due by the data clock, with their deadlines
+due_months as (
+    select report_month, report_year, due_date from marts.data_clock_months where is_due
 ),
 
 submissions as (
@@ -19,11 +25,10 @@ submissions as (
 ),
 
 months as (
-    select y.score_year, make_date(y.score_year, m.month, 1) as report_month
+    -- months after the latest due month are left out of the reporting indicator
+    select y.score_year, m.report_month, m.due_date
     from years as y
-    cross join (select unnest(generate_series(1, 12)) as month) as m
-    -- months after the last month received are left out of the reporting indicator
-    where y.as_of_month is null or make_date(y.score_year, m.month, 1) <= y.as_of_month
+    inner join due_months as m on m.report_year = y.score_year
 ),
 
 final as (
@@ -32,7 +37,8 @@ final as (
         m.score_year,
         m.report_month,
         s.report_month is not null as has_report,
-        s.fill_date as first_fill_date
+        s.fill_date as first_fill_date,
+        m.due_date
     from counties as c
     cross join months as m
     left join submissions as s using (county_code, report_month)

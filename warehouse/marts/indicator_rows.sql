@@ -1,4 +1,5 @@
--- One row per scoring year Y and current plan row of a plan year <= Y: the plan row's figures and R(p), its latest linked monthly-report row with report month <= December of Y (spec evaluation.md, Terms).
+-- One row per scoring year Y and current plan row of a plan year <= Y: the plan row's figures and R(p), its latest linked monthly-report row with report month <= December of Y, or <= the latest due month of the data clock for a year still in progress (spec evaluation.md, Terms).
+-- key: score_year, plan_row_id
 with
 
 plan_rows as (
@@ -15,13 +16,10 @@ links as (
     where plan_row_id is not null
 ),
 
-submissions as (
-    select * from core.submissions where kind = 'monthly'
-),
-
 as_of as (
-    -- the last month received from any county: a year after it is still in progress
-    select max(cast(period || '-01' as date)) as as_of_month from submissions
+    -- the latest due month of the data clock: a year after it is still in progress, and every
+    -- county is scored as of that month, whoever reported early
+    select latest_due_month as as_of_month from marts.data_clock
 ),
 
 years as (
@@ -52,11 +50,15 @@ linked_reports as (
 ),
 
 year_end_states as (
-    -- R(p) for every scoring year: the greatest report month up to December of Y; two rows of
+    -- R(p) for every scoring year: the greatest report month up to December of Y and up to the
+    -- latest due month (a month reported before its deadline is not yet counted); two rows of
     -- one month linked to the same plan row (a duplicated report line) resolve to the upper one
     select y.score_year, lr.*
     from years as y
-    inner join linked_reports as lr on lr.report_month <= make_date(y.score_year, 12, 1)
+    cross join as_of as a
+    inner join linked_reports as lr
+        on lr.report_month <= make_date(y.score_year, 12, 1)
+       and (a.as_of_month is null or lr.report_month <= a.as_of_month)
     qualify row_number() over (
         partition by y.score_year, lr.plan_row_id
         order by lr.report_month desc, lr.sheet_name, lr.row_number, lr.report_row_id
@@ -64,7 +66,7 @@ year_end_states as (
 ),
 
 cutoffs as (
-    -- 31 December of Y; for a year still in progress, the end of the last month received
+    -- 31 December of Y; for a year still in progress, the end of the latest due month
     -- (a date written in a report but lying after it has not happened yet as of then)
     select
         y.score_year,

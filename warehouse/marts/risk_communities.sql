@@ -1,4 +1,5 @@
 -- One row per community with signals not cleared by the auditors: its risk score and the parts it is made of (severity points, central subsidy at stake, coincidence of classes).
+-- key: community_key
 with
 
 signals as (

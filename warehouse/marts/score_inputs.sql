@@ -1,15 +1,15 @@
--- One row per county and scoring year: the counts and sums each indicator of the annual check and the biennial evaluation needs, and the as-of label of a year still in progress.
--- Scheme thresholds arrive as DuckDB variables set by pipelines/scoring.py from pipelines/config/scoring.toml;
--- the fallbacks below are that file's defaults (a test keeps them equal).
+-- One row per county and scoring year: the counts and sums each indicator of the annual check and the biennial evaluation needs, and the as-of label of a year still in progress (scored as of the latest due month of the data clock).
+-- key: county_code, score_year
 with
 
+-- the program's deadlines, notice minimum and goal (program.toml, published to marts.settings)
 settings as (
     select
-        cast(coalesce(getvariable('scoring_notice_min_working_days'), 14) as integer) as notice_min_days,
-        cast(coalesce(getvariable('scoring_completion_deadline_month'), 11) as integer) as deadline_month,
-        cast(coalesce(getvariable('scoring_completion_deadline_day'), 30) as integer) as deadline_day,
-        cast(coalesce(getvariable('scoring_report_due_day'), 5) as integer) as report_due_day,
-        cast(coalesce(getvariable('scoring_old_built_until'), 2000) as integer) as old_built_until
+        cast(max(value) filter (where key = 'notice.min_working_days') as integer) as notice_min_days,
+        cast(max(value) filter (where key = 'completion.deadline_month') as integer) as deadline_month,
+        cast(max(value) filter (where key = 'completion.deadline_day') as integer) as deadline_day,
+        cast(max(value) filter (where key = 'goal.built_until') as integer) as old_built_until
+    from marts.settings
 ),
 
 counties as (
@@ -81,15 +81,11 @@ month_sums as (
         m.county_code,
         m.score_year,
         count(*) as count_months_due,
-        -- on time: first submission filled by the due day of the next month; no fill date counts as on time
+        -- on time: first submission filled by the month's deadline; no fill date counts as on time
         count(*) filter (
-            where m.has_report and (
-                m.first_fill_date is null
-                or m.first_fill_date <= (m.report_month + interval 1 month + to_days(s.report_due_day - 1))::date
-            )
+            where m.has_report and (m.first_fill_date is null or m.first_fill_date <= m.due_date)
         ) as count_months_ontime
     from indicator_months as m
-    cross join settings as s
     group by m.county_code, m.score_year
 ),
 

@@ -1,4 +1,5 @@
 -- One row per scoring year and annual indicator (then total) for the prefecture as one unit: the scored counties' counts and sums added up, scored with the same formulas; written by pipelines/scoring.py.
+-- key: year, kind, indicator
 create table if not exists marts.scores_prefecture (
     year            integer not null,
     kind            varchar not null,    -- annual

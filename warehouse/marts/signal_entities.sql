@@ -1,4 +1,5 @@
 -- One row per current plan row: the real community it belongs to after entity resolution (entity_id shared by every plan row of the same community, across years and counties), written by pipelines/entity.py.
+-- key: plan_row_id
 create table if not exists marts.signal_entities (
     plan_row_id     varchar primary key,
     entity_id       varchar not null,    -- the plan_row_id of the community's earliest entry

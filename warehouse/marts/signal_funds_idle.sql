@@ -1,4 +1,5 @@
--- One row per monthly-reported project assessed by FUNDS_IDLE: funds paid but not started for N consecutive reports, flagged at the N-th report (else its latest report, unflagged).
+-- One row per current monthly-report row, evaluated by FUNDS_IDLE (is_hit: funds paid but not started for N consecutive reports up to this one); marts.signal_first_flagged picks the row that stands for each project.
+-- key: signal_id
 with
 
 reports as (
@@ -43,21 +44,12 @@ hits as (
     from runs
 ),
 
-units as (
-    select
-        *,
-        min(report_seq) filter (where is_hit) over (partition by project_key) as first_hit_seq,
-        max(report_seq) filter (where is_assessable) over (partition by project_key) as last_assessable_seq,
-        max(report_seq) over (partition by project_key) as last_seq
-    from hits
-),
-
 final as (
     select
         md5('FUNDS_IDLE|' || report_row_id) as signal_id,
         'FUNDS_IDLE' as rule,
         is_assessable,
-        is_hit as is_flagged,
+        is_hit,
         county_code,
         county_name,
         plan_year,
@@ -73,9 +65,10 @@ final as (
         row_number,
         idle_row_ids[-cast(consecutive_months as integer):] as row_ids,
         plan_row_id,
-        project_key
-    from units
-    where report_seq = coalesce(first_hit_seq, last_assessable_seq, last_seq)
+        project_key,
+        report_row_id,
+        report_seq
+    from hits
 )
 
 select * from final

@@ -1,4 +1,5 @@
--- One row per monthly-reported project assessed by INVEST_EXCEEDS_PLAN: work done beyond the planned total by more than the margin; flagged at its first such report.
+-- One row per current monthly-report row, evaluated by INVEST_EXCEEDS_PLAN (is_hit: work done beyond the planned total by more than the margin); marts.signal_first_flagged picks the row that stands for each project.
+-- key: signal_id
 with
 
 reports as (
@@ -26,21 +27,12 @@ hits as (
     from checked
 ),
 
-units as (
-    select
-        *,
-        min(report_seq) filter (where is_hit) over (partition by project_key) as first_hit_seq,
-        max(report_seq) filter (where is_assessable) over (partition by project_key) as last_assessable_seq,
-        max(report_seq) over (partition by project_key) as last_seq
-    from hits
-),
-
 final as (
     select
         md5('INVEST_EXCEEDS_PLAN|' || report_row_id) as signal_id,
         'INVEST_EXCEEDS_PLAN' as rule,
         is_assessable,
-        is_hit as is_flagged,
+        is_hit,
         county_code,
         county_name,
         plan_year,
@@ -56,9 +48,10 @@ final as (
         row_number,
         [report_row_id] as row_ids,
         plan_row_id,
-        project_key
-    from units
-    where report_seq = coalesce(first_hit_seq, last_assessable_seq, last_seq)
+        project_key,
+        report_row_id,
+        report_seq
+    from hits
 )
 
 select * from final

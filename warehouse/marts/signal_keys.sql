@@ -1,4 +1,5 @@
 -- One row per signal ever computed (append-only, kept across refreshes): its natural key (rule, county, plan year, period, community as submitted), so that a verdict follows the same finding into a resubmitted file; written by pipelines/signals.py.
+-- key: signal_id
 create table if not exists marts.signal_keys (
     signal_id      varchar primary key,
     rule           varchar not null,

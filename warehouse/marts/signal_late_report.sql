@@ -1,4 +1,5 @@
--- One row per county and report month with a monthly report, assessed by LATE_REPORT: its first submission was filled after the due day of the next month (no fill date: not assessable).
+-- One row per county and report month with a monthly report, assessed by LATE_REPORT: its first submission was filled after the month's deadline, the due day of the next month (marts.data_clock_months; no fill date: not assessable).
+-- key: signal_id
 with
 
 first_submissions as (
@@ -9,9 +10,9 @@ counties as (
     select county_code, county_name from staging.counties
 ),
 
-thresholds as (
-    select max(value) filter (where key = 'LATE_REPORT.due_day') as due_day
-    from marts.signal_thresholds
+-- the deadline of every month, by the data clock
+deadlines as (
+    select report_month, due_date from marts.data_clock_months
 ),
 
 checked as (
@@ -19,9 +20,9 @@ checked as (
         s.*,
         c.county_name,
         cast(s.period || '-01' as date) as report_month,
-        cast(cast(s.period || '-01' as date) + interval 1 month + to_days(cast(t.due_day as integer) - 1) as date) as due_date
+        d.due_date
     from first_submissions as s
-    cross join thresholds as t
+    left join deadlines as d on d.report_month = cast(s.period || '-01' as date)
     left join counties as c using (county_code)
 ),
 

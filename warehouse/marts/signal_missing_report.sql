@@ -1,4 +1,5 @@
--- One row per county and month of year Y (January up to the latest month received from any county) for a county with projects in Y's plan, assessed by MISSING_REPORT: no report for that month.
+-- One row per county with projects in year Y's plan and month of Y that is due by the data clock (January up to the latest due month, marts.data_clock), assessed by MISSING_REPORT: no report for that month.
+-- key: signal_id
 with
 
 plan_years as (
@@ -11,21 +12,20 @@ monthly as (
     where kind = 'monthly'
 ),
 
-latest as (
-    select max(report_month) as latest_month from monthly
+clock as (
+    select as_of_date, latest_due_month from marts.data_clock
+),
+
+-- a county's report for a month is only missing once its deadline has passed by the data's own
+-- clock: another county's early report never makes it look late
+due_months as (
+    select report_month, report_year, due_date from marts.data_clock_months where is_due
 ),
 
 expected as (
-    select
-        p.county_code,
-        p.county_name,
-        p.plan_year,
-        cast(unnest(generate_series(make_date(p.plan_year, 1, 1),
-                                    least(make_date(p.plan_year, 12, 1), l.latest_month),
-                                    interval 1 month)) as date) as report_month
+    select p.county_code, p.county_name, p.plan_year, m.report_month, m.due_date
     from plan_years as p
-    cross join latest as l
-    where l.latest_month >= make_date(p.plan_year, 1, 1)
+    inner join due_months as m on m.report_year = p.plan_year
 ),
 
 received as (
@@ -45,8 +45,9 @@ final as (
         strftime(e.report_month, '%Y-%m') as period,
         cast(null as varchar) as community_name,
         1.0 as score,
-        printf('%s 有 %d 年度计划项目,未收到 %s 月报(各县市已报至 %s)',
-               e.county_name, e.plan_year, strftime(e.report_month, '%Y年%m月'), strftime(l.latest_month, '%Y-%m')) as evidence,
+        printf('%s 有 %d 年度计划项目,未收到 %s 月报(截止 %s;数据截至 %s,应报至 %s)',
+               e.county_name, e.plan_year, strftime(e.report_month, '%Y年%m月'), strftime(e.due_date, '%Y-%m-%d'),
+               coalesce(strftime(k.as_of_date, '%Y-%m-%d'), '无填报日期'), strftime(k.latest_due_month, '%Y-%m')) as evidence,
         cast(null as varchar) as file_name,
         cast(null as varchar) as sheet_name,
         cast(null as integer) as row_number,
@@ -54,7 +55,7 @@ final as (
         cast(null as varchar) as plan_row_id,
         cast(null as varchar) as project_key
     from expected as e
-    cross join latest as l
+    cross join clock as k
     left join received as r using (county_code, report_month)
 )
 

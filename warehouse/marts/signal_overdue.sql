@@ -1,4 +1,5 @@
--- One row per centrally subsidised project of plan year Y in its county's November report of Y, assessed by OVERDUE: not finished by the deadline of its plan year.
+-- One row per centrally subsidised project of plan year Y in its county's November report of Y, assessed by OVERDUE once that November is due by the data clock: not finished by the deadline of its plan year.
+-- key: signal_id
 with
 
 reports as (
@@ -10,6 +11,12 @@ thresholds as (
         max(value) filter (where key = 'OVERDUE.deadline_month') as deadline_month,
         max(value) filter (where key = 'OVERDUE.deadline_day') as deadline_day
     from marts.signal_thresholds
+),
+
+-- a November report handed in before its own deadline may still be completed or corrected: it is
+-- judged once November is a due month of the data clock (marts.data_clock_months)
+due_months as (
+    select report_month from marts.data_clock_months where is_due
 ),
 
 november as (
@@ -29,8 +36,9 @@ final as (
     select
         md5('OVERDUE|' || report_row_id) as signal_id,
         'OVERDUE' as rule,
-        true as is_assessable,
-        finish_date is null or finish_date > deadline_date as is_flagged,
+        report_month in (select report_month from due_months) as is_assessable,
+        report_month in (select report_month from due_months)
+            and (finish_date is null or finish_date > deadline_date) as is_flagged,
         county_code,
         county_name,
         plan_year,

@@ -1,4 +1,5 @@
--- One row per monthly-reported project assessed by PAID_EXCEEDS_WORK: paid out beyond work done plus a share of the plan, or beyond the plan; flagged at its first such report.
+-- One row per current monthly-report row, evaluated by PAID_EXCEEDS_WORK (is_hit: paid out beyond work done plus a share of the plan, or beyond the plan); marts.signal_first_flagged picks the row that stands for each project.
+-- key: signal_id
 with
 
 reports as (
@@ -31,21 +32,12 @@ hits as (
     from checked
 ),
 
-units as (
-    select
-        *,
-        min(report_seq) filter (where is_hit) over (partition by project_key) as first_hit_seq,
-        max(report_seq) filter (where is_assessable) over (partition by project_key) as last_assessable_seq,
-        max(report_seq) over (partition by project_key) as last_seq
-    from hits
-),
-
 final as (
     select
         md5('PAID_EXCEEDS_WORK|' || report_row_id) as signal_id,
         'PAID_EXCEEDS_WORK' as rule,
         is_assessable,
-        is_hit as is_flagged,
+        is_hit,
         county_code,
         county_name,
         plan_year,
@@ -66,9 +58,10 @@ final as (
         row_number,
         [report_row_id] as row_ids,
         plan_row_id,
-        project_key
-    from units
-    where report_seq = coalesce(first_hit_seq, last_assessable_seq, last_seq)
+        project_key,
+        report_row_id,
+        report_seq
+    from hits
 )
 
 select * from final

@@ -1,4 +1,5 @@
 -- One row per current plan row with the columns the plan signal suite (expectations/signals.py) asserts on: repeats of its community, its size against the ledger, its cost against the year's median, its build year and its public notice.
+-- key: plan_row_id
 with
 
 plan_rows as (

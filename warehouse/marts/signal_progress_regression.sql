@@ -1,4 +1,5 @@
--- One row per monthly-reported project assessed by PROGRESS_REGRESSION: 形象进度 falls by more than the margin, or 累计完成投资 falls, from one report to the next; flagged at its first such report.
+-- One row per current monthly-report row, evaluated by PROGRESS_REGRESSION (is_hit: 形象进度 falls by more than the margin, or 累计完成投资 falls, from the project's previous report); marts.signal_first_flagged picks the row that stands for each project.
+-- key: signal_id
 with
 
 reports as (
@@ -28,21 +29,12 @@ hits as (
     from checked
 ),
 
-units as (
-    select
-        *,
-        min(report_seq) filter (where is_hit) over (partition by project_key) as first_hit_seq,
-        max(report_seq) filter (where is_assessable) over (partition by project_key) as last_assessable_seq,
-        max(report_seq) over (partition by project_key) as last_seq
-    from hits
-),
-
 final as (
     select
         md5('PROGRESS_REGRESSION|' || report_row_id) as signal_id,
         'PROGRESS_REGRESSION' as rule,
         is_assessable,
-        is_hit as is_flagged,
+        is_hit,
         county_code,
         county_name,
         plan_year,
@@ -61,9 +53,10 @@ final as (
         row_number,
         [prev_report_row_id, report_row_id] as row_ids,
         plan_row_id,
-        project_key
-    from units
-    where report_seq = coalesce(first_hit_seq, last_assessable_seq, last_seq)
+        project_key,
+        report_row_id,
+        report_seq
+    from hits
 )
 
 select * from final

@@ -1,4 +1,5 @@
 -- One row per current monthly-report row, with its project (core.link_report_plan), its plan row and the project's previous report: the base of the monthly signal rules.
+-- key: report_row_id
 with
 
 report_rows as (

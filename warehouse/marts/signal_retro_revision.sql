@@ -1,4 +1,5 @@
 -- One row per project row of a monthly resubmission, assessed by RETRO_REVISION: filled after the end of month M+1 and changing any value of the previous submission of month M.
+-- key: signal_id
 with
 
 history as (

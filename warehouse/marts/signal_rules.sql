@@ -1,4 +1,5 @@
 -- One row per rule of flags.md: its class, severity and Chinese label as configured, written by pipelines/signals.py.
+-- key: rule
 create table if not exists marts.signal_rules (
     rule        varchar primary key,
     class       varchar not null,

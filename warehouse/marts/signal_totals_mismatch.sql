@@ -1,4 +1,5 @@
 -- One row per current file that carries a 合计 row, assessed by TOTALS_MISMATCH: a numeric column's total differs from its data rows' sum by more than the tolerance (findings of ingest, raw.row_issues).
+-- key: signal_id
 with
 
 current_files as (

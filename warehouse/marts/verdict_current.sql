@@ -1,4 +1,5 @@
 -- One row per current signal with the auditors' verdict: its status (待核查 / 需补充材料 / 已确认 / 已排除 / 待复核), the verdict in force (a high-severity 已确认 or 已排除 only once a second auditor confirmed it), who gave, proposed and reviewed it, and a line saying so.
+-- key: signal_id
 with
 
 signals as (

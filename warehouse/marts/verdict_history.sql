@@ -1,4 +1,5 @@
 -- One row per act of an auditor on a current signal (a verdict, or a review (复核) of another auditor's verdict), in order, with who, when, the note and the signal's status before and after it; acts on the same finding in an earlier version of the file are included.
+-- key: signal_id, act_seq
 with
 
 signals as (

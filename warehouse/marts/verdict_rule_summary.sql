@@ -1,4 +1,5 @@
 -- One row per rule: its current signals and how many the auditors confirmed (已确认), cleared (已排除), asked more material for (需补充材料), have waiting for a second auditor (待复核) or left open — the false-positive loop.
+-- key: rule
 with
 
 rules as (

@@ -1,4 +1,5 @@
 -- One row per county and plan year with central subsidy: the what-if split of the performance-linked share of the central subsidy by annual score (formula in pipelines/whatif.py); written by pipelines/scoring.py.
+-- key: county_code, year
 create table if not exists marts.whatif_subsidy (
     county_code                 varchar not null,
     county_name                 varchar not null,

@@ -1,4 +1,5 @@
 -- One row per file handed to ingest, whatever became of it (accepted, duplicate or rejected).
+-- key: batch_id, seq
 create table if not exists raw.ingest_log (
     batch_id      varchar not null,
     seq           integer not null,      -- position of the file in its batch

@@ -1,4 +1,5 @@
 -- One row per publication (or withdrawal) of a year's scores to the county clerks by an admin; append-only: the latest row per kind and year is in force.
+-- key: kind, year, decided_at
 create table if not exists raw.score_publications (
     kind          varchar not null,      -- annual | biennial
     year          integer not null,

@@ -1,4 +1,5 @@
 -- One row per accepted file content (identified by its SHA-256); never updated, never deleted.
+-- key: file_id
 create table if not exists raw.submissions (
     file_id       integer primary key,   -- ingestion order: a higher id was ingested later
     file_hash     varchar not null unique,

@@ -1,4 +1,5 @@
 -- One row per plan data row as submitted, typed and normalised (money in 万元, area in m²); is_rejected marks a quarantined row.
+-- key: file_id, sheet_name, row_number
 create table if not exists staging.plan_rows (
     file_id                  integer not null,
     sheet_name               varchar not null,
