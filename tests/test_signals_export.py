@@ -229,7 +229,8 @@ def test_the_report_and_the_page_show_the_same_verdict_in_force(tmp_path, monkey
     w = _world()
     w.build()
     old = w.con.execute("select signal_id from marts.signals where rule = 'INFLATED_SCALE'").fetchone()[0]
-    signals.set_verdict(w.con, old, "已排除", "审计局 王五", note="台账漏登两栋")
+    signals.set_verdict(w.con, old, "已排除", "wangwu", note="台账漏登两栋")
+    signals.review_verdict(w.con, old, True, "zhaoliu")  # high severity: in force once reviewed
     w.plan(KRL, 2021, [
         dict(name="幸福小区", households=180, central_subsidy_wan_yuan=200.0),
         dict(name="=HYPERLINK(1)小区", notice_days=3, notice_days_given=3),
@@ -250,7 +251,9 @@ def test_the_report_and_the_page_show_the_same_verdict_in_force(tmp_path, monkey
     monkeypatch.setenv("RENOVATION_DB", str(path))
     connection.clear_caches()
     try:
-        page = audit.signals(2021, None)
+        from pipelines.access.scope import Scope
+
+        page = audit.signals(Scope("auditor"), 2021, None)
     finally:
         connection.clear_caches()
     shown = {r["community_name"]: r["verdict"] for r in page.filter(pl.col("rule") == "INFLATED_SCALE").iter_rows(named=True)}

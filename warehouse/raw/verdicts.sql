@@ -1,5 +1,5 @@
 -- One row per act of an auditor on a signal: a verdict (已确认 / 已排除 / 需补充材料, with a note) under the auditor's account, or a review (复核) of another auditor's verdict; append-only, keyed by the stable signal_id (marts.signal_keys carries the acts over to the same finding in a resubmitted file).
--- key: act_id (rows from before accounts: signal_id, decided_at)
+-- key: act_id
 create table if not exists raw.verdicts (
     signal_id          varchar not null,           -- marts.signals.signal_id (hash of rule and source row / county and period)
     verdict            varchar not null,           -- 已确认 | 已排除 | 需补充材料; a review: the verdict it reviews (rows from before accounts: 已核实 | 已排除 | 待核查)
