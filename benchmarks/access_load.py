@@ -4,9 +4,9 @@
 
 Copies the demo warehouse to a temporary folder (its own access store), creates one account per
 session (admins, leaders, auditors, evaluators, clerks of several counties), starts `streamlit run
-dashboard.py` and drives headless Chromium (one browser, one context per session, all at once):
-each session logs in through 用户名 / 密码 / 登录, then opens every page of its menu from the
-sidebar, ``--rounds`` times. A page has settled when the script run is over, its header is there
+dashboard.py` and drives headless Chromium (one browser, a fresh context per session): the
+sessions log in through 用户名 / 密码 / 登录 two seconds apart; once all are logged in, every session at the same time opens every page
+of its menu from the sidebar, ``--rounds`` times. A page has settled when the script run is over, its header is there
 and every Plotly chart has drawn. An error is an exception box, a Chinese error alert, a timeout
 or a 无权访问 on a page of the role's own menu.
 
@@ -71,17 +71,25 @@ async def errors_on(p) -> int:
     return n + int("加载失败" in alerts or "无权访问" in alerts or "暂时无法读取" in alerts)
 
 
-async def session(browser, base: str, name: str, rounds: int, out: list, errs: list) -> None:
+async def session(browser, base: str, name: str, rounds: int, out: list, errs: list, delay: float = 0.0,
+                  ready: asyncio.Barrier | None = None) -> None:
+    """One user: log in (after ``delay``), wait until every session is logged in, then walk the menu."""
+    await asyncio.sleep(delay)
     ctx = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
     p = await ctx.new_page()
+    p.set_default_timeout(120_000)
+    logged_in = False
     try:
         t0 = time.perf_counter()
-        await p.goto(base + "/")
+        await p.goto(base + "/", timeout=120_000)
         await p.get_by_label("用户名", exact=True).fill(name)
         await p.get_by_label("密码", exact=True).fill(PASSWORD)
         await p.get_by_role("button", name="登录", exact=True).click()
         await settled(p, "进度总览")
         out.append(("login", name, time.perf_counter() - t0))
+        logged_in = True
+        if ready is not None:
+            await ready.wait()
         links = [t.strip().split("\n")[-1] for t in await p.locator('[data-testid="stSidebarNav"] a').all_inner_texts()]
         for _ in range(rounds):
             for title in links[1:] + links[:1]:
@@ -95,7 +103,9 @@ async def session(browser, base: str, name: str, rounds: int, out: list, errs: l
                 except Exception as exc:  # a timeout counts as an error
                     errs.append((name, title, f"{type(exc).__name__}: {str(exc)[:200]}"))
     except Exception as exc:
-        errs.append((name, "login", f"{type(exc).__name__}: {str(exc)[:200]}"))
+        errs.append((name, "log-in" if not logged_in else "walk", f"{type(exc).__name__}: {str(exc)[:200]}"))
+        if ready is not None and not logged_in:
+            await ready.wait()  # the others do not wait for it in vain
     finally:
         await ctx.close()
 
@@ -107,8 +117,11 @@ async def run(base: str, users: list[tuple[str, str]], rounds: int) -> tuple[lis
         alone, alone_errs = [], []
         await session(browser, base, next((n for n, r in users if r == "auditor"), users[0][0]), rounds, alone, alone_errs)
         together, errs = [], []
+        ready = asyncio.Barrier(len(users))
+        # the users log in two seconds apart, then all of them work at once
         t0 = time.perf_counter()
-        await asyncio.gather(*(session(browser, base, n, rounds, together, errs) for n, _ in users))
+        await asyncio.gather(*(session(browser, base, n, rounds, together, errs, i * 2.0, ready)
+                               for i, (n, _) in enumerate(users)))
         wall = time.perf_counter() - t0
         await browser.close()
     return alone, alone_errs, together, errs, wall
