@@ -170,6 +170,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.sessions} sessions at once: {len(pages)} page views in {wall:.1f} s, p50 {statistics.median(pages):.2f} s, "
           f"p95 {pct(pages, 0.95):.2f} s, max {max(pages):.2f} s, errors {len(errs)}; log-in p95 {pct(logins, 0.95):.2f} s")
     print(f"ratio p95 together / alone: {pct(pages, 0.95) / pct(pages_alone, 0.95):.1f}x")
+    import re
+
+    runs = [float(m.group(1)) for m in re.finditer(r"page \w+: script run ([0-9.]+) s", (tmp / "server.log").read_text(errors="replace"))]
+    if runs:
+        print(f"server script runs (all sessions, every rerun): {len(runs)}, p50 {statistics.median(runs):.2f} s, "
+              f"p95 {pct(runs, 0.95):.2f} s — the rest of a page's settle time is the browsers drawing, on the same 2 cores")
     for r in dict.fromkeys(MIX):
         xs = [t for what, n, t in together if what != "login" and role[n] == r]
         if xs:
