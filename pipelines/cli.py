@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.locking import WarehouseError, classify
+from pipelines.access import commands as access_commands
 from pipelines.settings import ROOT
 from pipelines.warehouse import default_db_path
 
@@ -75,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("src", type=Path, metavar="IN", help="备份文件")
     s.add_argument("--force", action="store_true", help="替换已有的数据仓库(被替换的文件改名保留)")
     sub.add_parser("check", parents=[common], help="检查数据仓库的完整性")
+    access_commands.register(sub, common)  # users …, log (pipelines/access/commands.py)
     return p
 
 
@@ -171,7 +173,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 COMMANDS = {"ingest": cmd_ingest, "flags": cmd_flags, "scores": cmd_scores, "report": cmd_report,
             "bulletin": cmd_bulletin, "demo": cmd_demo, "serve": cmd_serve, "backup": cmd_backup,
-            "restore": cmd_restore, "check": cmd_check}
+            "restore": cmd_restore, "check": cmd_check,
+            **access_commands.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
-        return COMMANDS[args.command](args)
+        # a command that writes is recorded in the action log under the OS user (access.md)
+        return access_commands.audited(COMMANDS[args.command], args)
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
         return 130

@@ -26,6 +26,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.validation import service as gx_service
+from pipelines.reading import county_scope
 from pipelines.reading.headers import KIND_NAMES, fields_for
 from pipelines.reading.staging import batch_frame, stage
 from pipelines.reading.files import ReadError, limits, read_file
@@ -78,12 +79,14 @@ def ingest_paths(
     names: dict[str, str] | None = None,
     on_wait: Callable[[str], None] | None = None,
     label: str | None = None,
+    allowed_county: str | None = None,
 ) -> list[FileResult]:
     """Load files and folders into the warehouse; one result per file, in the order found.
 
     ``names`` gives the name a file was submitted under, by path (an upload is stored under a
     name the file system accepts); ``on_wait`` is told, in Chinese, when the import waits for
-    another writer (排队中…); ``label`` starts the batch id (``demo`` for the demo data).
+    another writer (排队中…); ``label`` starts the batch id (``demo`` for the demo data);
+    ``allowed_county`` binds a clerk's upload to its county (rows of another county are rejected).
     Imports take turns (:func:`pipelines.locking.writer_lock`); each commits raw, staging, core
     and marts in one transaction, so that a crash at any point leaves all of it or none."""
     today = today or dt.date.today()
@@ -99,7 +102,8 @@ def ingest_paths(
         # started first, so that GX loads while the files are hashed and read; should they all
         # turn out to be known already, it is closed unused
         service = stack.enter_context(gx_service.serving(enabled=_use_service(len(files))))
-        results = _ingest(stack, service, files, names or {}, db_path, batch_id, today, progress, clock, tell)
+        results = _ingest(stack, service, files, names or {}, db_path, batch_id, today, progress, clock, tell,
+                          allowed_county)
     clock.lap("close")
     return results
 
@@ -130,7 +134,7 @@ def _known(db_path, tell) -> tuple[dict[str, int], dict[int, tuple], bool]:
 
 def _ingest(stack: contextlib.ExitStack, service, files: list[Path], names: dict[str, str], db_path,
             batch_id: str, today: dt.date, progress: bool, clock: _Clock,
-            tell: Callable[[str], None]) -> list[FileResult]:
+            tell: Callable[[str], None], allowed_county: str | None = None) -> list[FileResult]:
     """Hash, read, validate, load and refresh ``files`` (see :func:`ingest_paths`)."""
     known, incomplete, behind = _known(db_path, tell)
     max_bytes = limits()["max_file_bytes"]
@@ -170,6 +174,7 @@ def _ingest(stack: contextlib.ExitStack, service, files: list[Path], names: dict
         to_read.append(p)
     faults.reached("hashed")
     _read_all(to_read, progress, today)
+    _bind_county(to_read, allowed_county)
     clock.lap("read")
     faults.reached("read")
     if progress and to_read:
@@ -280,6 +285,18 @@ def _read_all(items: list[Pending], progress: bool, today: dt.date | None = None
     for i, p in enumerate(items):
         _progress(progress, "读取", i + 1, len(items))
         _apply(p, _stage_file(p.path, p.name, today))
+
+
+def _bind_county(items: list[Pending], county: str | None) -> None:
+    """A clerk's upload is bound to its county (access.md): rows of another county are rejected."""
+    for p in (items if county else []):
+        if p.result is None and p.staged is not None:
+            keys, msgs, whole = county_scope.foreign_rows(p.staged, county, lambda *a, p=p: where(p, *a))
+            if whole:
+                p.result = FileResult(p.display, "rejected", p.staged.layout.kind, rejected_rows=len(keys), messages=[
+                    f"{where(p)}:{whole}"] + [m["message"] for m in msgs[:50]])
+            p.rejected_keys.update(keys)
+            p.row_messages.extend(msgs)
 
 
 def _submit_validations(pending: list[Pending], batch_id: str, db_path,

@@ -156,6 +156,7 @@ def init_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create schemas, pipeline-written tables and the county table; idempotent."""
     for schema in SCHEMAS:
         con.execute(f"create schema if not exists {schema}")
+    _upgrade_verdicts(con)
     for m in models():
         if m.is_ddl:
             con.execute(m.sql)
@@ -180,6 +181,26 @@ def _move_from_marts(con: duckdb.DuckDBPyConnection) -> None:
     for m in models():
         if m.schema == "intermediate" and m.name in in_marts:
             con.execute(f"drop table marts.{m.name}")
+
+
+def _upgrade_verdicts(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse from before accounts (issue 11) has ``raw.verdicts`` with a check on the old verdict
+    names and without the act columns: its rows move, as written, into the table of today."""
+    cols = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_schema = 'raw' and table_name = 'verdicts'"
+    ).fetchall()}
+    if not cols or "act_id" in cols:
+        return
+    ddl = next(m.sql for m in models() if m.table == "raw.verdicts")
+    with transaction(con):
+        con.execute("alter table raw.verdicts rename to verdicts_before_accounts")
+        con.execute(ddl)
+        con.execute(
+            """insert into raw.verdicts (signal_id, verdict, note, decided_by, decided_at, rule, act_id, act, needs_review)
+               select signal_id, verdict, note, decided_by, decided_at, rule,
+                   'legacy-' || lpad(cast(row_number() over (order by decided_at) as varchar), 8, '0'), 'verdict', false
+               from raw.verdicts_before_accounts""")
+        con.execute("drop table raw.verdicts_before_accounts")
 
 
 def model_tables(*schemas: str) -> tuple[str, ...]:

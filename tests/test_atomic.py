@@ -22,7 +22,11 @@ from conftest import TODAY
 from pipelines import cli, refresh
 from pipelines.ingest import ingest_paths
 from pipelines.scoring import store as score_store
+from pipelines.access.auth import SessionUser
 from warehouse_snapshot import snapshot
+
+# a county clerk of 轮台县 (the small set's county): uploads in the dashboard are a clerk's
+CLERK = SessionUser("lt01", "轮台县填报员", "clerk", "652822")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -261,7 +265,7 @@ def test_an_upload_with_a_120_character_name_loads_under_that_name(tmp_path, db_
     monkeypatch.setenv("RENOVATION_DB", str(db_copy))
     name = "巴音郭楞蒙古自治州轮台县住房和城乡建设局关于报送" + "二〇二一年七月城镇老旧小区改造项目进度月报" * 5 + "的函.xlsx"
     assert len(name) >= 120 and len(name.encode()) > 255
-    [r] = actions.ingest_uploads([(name, W.monthly(tmp_path, 7).read_bytes())])
+    [r] = actions.ingest_uploads([(name, W.monthly(tmp_path, 7).read_bytes())], CLERK)
     assert r.status == "accepted", r.messages
     assert q(db_copy, "select file_name from raw.submissions where file_id = ?", [r.file_id]) == [(name,)]
 
@@ -282,7 +286,7 @@ def test_an_exe_sent_past_the_browsers_filter_is_rejected_in_chinese(tmp_path, d
     from pipelines.read import actions
 
     monkeypatch.setenv("RENOVATION_DB", str(db_copy))
-    [r] = actions.ingest_uploads([("setup.exe", b"MZ\x90\x00" + b"\x00" * 200)])
+    [r] = actions.ingest_uploads([("setup.exe", b"MZ\x90\x00" + b"\x00" * 200)], CLERK)
     assert r.status == "rejected" and "不支持的文件类型" in r.messages[0] and "setup.exe" in r.messages[0]
     # Streamlit checks suffixes on the server only when no MIME type is listed (then it fails the
     # page in English); with one listed, the file reaches the ingest
