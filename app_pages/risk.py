@@ -18,13 +18,23 @@ STATUSES = ("待核查", "需补充材料", "待复核", "已确认", "已排除
 DETAIL_TABS = ["台账与计划对照", "台账行", "计划行", "月报行", "身份关联说明"]
 
 
+def _label(r: dict) -> str:
+    """A signal in the chooser: severity, rule, county, community or period, year."""
+    parts = [r["rule_label"] or "", r["county_name"] or "", r["community_name"] or r["period"] or "",
+             str(r["plan_year"] or "")]
+    return f"[{SEV[r['severity']]}] " + " · ".join(x for x in parts if x)
+
+
 def _detail(d: dict, row: dict) -> None:
     """A signal: its evidence, the rows behind it, its verdict with its history beside it, the case file."""
     s = d["signal"]
     # evidence, names and cells are as submitted: plain() keeps them from acting as Markdown
     st.markdown(f"**证据**:{plain(s['evidence'])}")
-    st.caption(f"规则 {s['rule']} · 来源 {plain(s['file_name'] or '—')} 工作表「{plain(s['sheet_name'] or '—')}」"
-               f"第 {s['row_number'] or '—'} 行 · 计算方式 {s['engine']}")
+    st.caption(f"规则 {plain(row['rule_label'] or s['rule'])} · 来源 {plain(s['file_name'] or '—')} "
+               f"工作表「{plain(s['sheet_name'] or '—')}」第 {s['row_number'] or '—'} 行")
+    # the rule's code and the engine that computed it are for the technical staff, not the auditor's view
+    with st.expander("技术细节"):
+        st.text(f"规则代码:{s['rule']}\n计算方式:{s['engine']}\n线索编号:{s['signal_id']}")
     L = qa.DETAIL_LABELS
     left, right = st.columns([1.6, 1])
     with left:
@@ -55,7 +65,7 @@ def _verdict(row: dict, s: dict) -> None:
     """The verdict in force, the form (auditors) or the review (a second auditor), and the history."""
     st.markdown("**核查结论**")
     st.text(row["status_text"] or "待核查")
-    what = f"{s['rule']} · {s['county_name']} · {s['community_name'] or s['period'] or ''}"
+    what = f"{row['rule_label'] or s['rule']} · {s['county_name']} · {s['community_name'] or s['period'] or ''}"
     if sc.can("verdict"):
         if row["verdict"] == "待复核":
             if row["proposed_by_user"] == user.user_name:
@@ -71,6 +81,7 @@ def _verdict(row: dict, s: dict) -> None:
                     try:
                         v = actions.write_review(user, row["signal_id"], bool(agree), note, what)
                         st.session_state["risk_saved"] = f"已复核:{'同意' if agree else '不同意'}「{v}」"
+                        st.session_state["risk_keep"] = row["signal_id"]
                         st.rerun()
                     except ValueError as exc:
                         st.error(str(exc))
@@ -82,6 +93,8 @@ def _verdict(row: dict, s: dict) -> None:
                 try:
                     pending = actions.write_verdict(user, row["signal_id"], verdict, note, what)
                     st.session_state["risk_saved"] = f"已保存:{verdict}" + ("(待复核)" if pending else "")
+                    # the page shows the same signal after the rerun, even when the filters would now hide it
+                    st.session_state["risk_keep"] = row["signal_id"]
                     st.rerun()
                 except ValueError as exc:
                     st.error(str(exc))
@@ -97,7 +110,8 @@ def _verdict(row: dict, s: dict) -> None:
                      column_config={**exports.HISTORY_HEADINGS,
                                     "decided_at": st.column_config.DatetimeColumn("时间", format="YYYY-MM-DD HH:mm")})
     if sc.can("export_signals"):
-        stamp = [("规则", s["rule"]), ("县市", s["county_name"]), ("计划年度", str(s["plan_year"] or "")),
+        stamp = [("规则", row["rule_label"] or s["rule"]), ("严重程度", SEV.get(s["severity"], "")),
+                 ("规则代码", s["rule"]), ("县市", s["county_name"]), ("计划年度", str(s["plan_year"] or "")),
                  ("期间", s["period"] or ""), ("小区名称", s["community_name"] or ""), ("证据", s["evidence"] or ""),
                  ("来源", f"{s['file_name'] or ''} 工作表「{s['sheet_name'] or ''}」第 {s['row_number'] or ''} 行"),
                  ("核查结论", row["status_text"] or "待核查"), ("核查说明", row["verdict_note"] or ""),
@@ -110,19 +124,25 @@ def _verdict(row: dict, s: dict) -> None:
         st.download_button("下载案卷(Excel:线索、证据行、核查记录)",
                            actions.logged(user, "export_signals", f"案卷 {what}", f"线索 {row['signal_id']}",
                                           lambda: exports.case_file_xlsx_bytes(s, evidence, history, stamp)),
-                           file_name=f"案卷_{s['rule']}_{row['signal_id'][:8]}.xlsx", width="stretch",
+                           file_name=f"案卷_{row['rule_label'] or s['rule']}_{row['signal_id'][:8]}.xlsx", width="stretch",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 user = require("signals")
 sc = user.scope
 f = filters()
-year_label = f"{f.year} 年" if f.year else "全部年度"
-st.header(f"风险线索 · {year_label} · {f.unit_name}")
+head = st.container()
+# cross-year duplicates are the core case: the page may look at every year at once
+ALL_YEARS = "全部年度"
+span = st.segmented_control("年度范围", ["本年度", ALL_YEARS], key="risk_span", default="本年度",
+                            format_func=lambda v: f"{f.year} 年" if v == "本年度" and f.year else v) if f.year else ALL_YEARS
+year = None if span == ALL_YEARS else f.year
+year_label = f"{year} 年" if year else ALL_YEARS
+head.header(f"风险线索 · {year_label} · {f.unit_name}")
 
 ready = False
 with guarded("风险线索"):
-    allsig = qa.signals(sc, f.year, f.unit)
+    allsig = qa.signals(sc, year, f.unit)
     if allsig.is_empty() and not qa.signal_coverage(sc).height:
         st.info("还没有风险线索:导入台账、计划和月报后,这里将列出重复申报、虚报和套取资金等线索。", icon=":material/info:")
         st.stop()
@@ -157,8 +177,9 @@ with tab_rank, guarded("风险排名"):
     w = qc.settings()
     st.caption(f"风险分 = 严重程度分(高 {w['severity_weights.high']:g} / 中 {w['severity_weights.medium']:g}"
                f" / 低 {w['severity_weights.low']:g} 之和)× 资金系数(1 + {w['risk.money_weight']:g} × 中央补助 / 最大中央补助)"
-               f" × 多类别叠加系数(1 + {w['risk.coincidence_bonus']:g} ×(类别数 − 1));已排除的线索不计。先核查排名靠前的小区。")
-    ranking = qa.risk_ranking(sc, f.year, f.unit)
+               f" × 多类别叠加系数(1 + {w['risk.coincidence_bonus']:g} ×(类别数 − 1));已排除的线索不计。先核查排名靠前的小区。"
+               f"排名在当前筛选({year_label} · {f.unit_name})内从 1 起,风险分相同者名次相同。")
+    ranking = qa.risk_ranking(sc, year, f.unit)
     if not f.unit:
         with st.expander("县市风险排名(全部年度、未排除的线索)"):
             st.dataframe(qa.risk_counties(sc), hide_index=True, width="stretch", column_config={
@@ -172,7 +193,8 @@ with tab_rank, guarded("风险排名"):
     st.dataframe(
         ranking.head(300), hide_index=True, width="stretch", height=380,
         column_config={
-            "risk_rank": st.column_config.NumberColumn("排名"), "county_name": "县市", "community_name": "小区名称",
+            "risk_rank": st.column_config.NumberColumn("排名"), "prefecture_rank": None,
+            "county_name": "县市", "community_name": "小区名称",
             "plan_years": "计划年度", "count_signals": st.column_config.NumberColumn("线索数"),
             "count_high": "高", "count_medium": "中", "count_low": "低", "classes": "类别", "rules": "规则",
             "severity_points": st.column_config.NumberColumn("严重程度分", format="%.0f"),
@@ -201,13 +223,18 @@ with tab_list, guarded("线索清单"):
     if sig.is_empty():
         st.info("当前筛选条件下没有风险线索。")
     else:
-        labels = {r["signal_id"]: f"[{SEV[r['severity']]}] {r['rule_label']} · {r['county_name']} · "
-                                  f"{r['community_name'] or r['period'] or ''} · {r['plan_year'] or ''}"
-                  for r in sig.head(500).iter_rows(named=True)}
+        labels = {r["signal_id"]: _label(r) for r in sig.head(500).iter_rows(named=True)}
+        keep = st.session_state.get("risk_keep")
+        if keep and keep not in labels and keep in set(allsig["signal_id"].to_list()):
+            # just acted on, and now outside the filters (say 结论 = 待核查): stays selected, marked
+            r = allsig.filter(pl.col("signal_id") == keep).row(0, named=True)
+            labels = {keep: f"{_label(r)}(刚处理,已不在筛选结果中)", **labels}
+        if keep in labels:
+            st.session_state["risk_signal"] = keep
         chosen = st.selectbox("查看线索详情(按严重程度和强度排序)", list(labels), format_func=labels.get, key="risk_signal")
         d = qa.signal_detail(sc, chosen)
         if d:
-            _detail(d, sig.filter(pl.col("signal_id") == chosen).row(0, named=True))
+            _detail(d, allsig.filter(pl.col("signal_id") == chosen).row(0, named=True))
 
 with tab_cov, guarded("规则覆盖率"):
     cov = qa.signal_coverage(sc)
@@ -229,9 +256,9 @@ with tab_cov, guarded("规则覆盖率"):
                                 "count_open": "未办结",
                                 "pct_confirmed_of_decided": st.column_config.NumberColumn("核实率", format="%.1f%%")})
     with st.expander("规则与阈值"):
-        st.dataframe(qa.signal_rules(sc).select("rule", "label", "severity", "description"), hide_index=True,
-                     width="stretch", column_config={"rule": "代码", "label": "规则", "severity": "严重程度",
-                                                     "description": "触发条件(现行阈值)"})
+        st.dataframe(qa.signal_rules(sc).select("label", pl.col("severity").replace_strict(SEV, default=""), "description"),
+                     hide_index=True, width="stretch", column_config={"label": "规则", "severity": "严重程度",
+                                                                      "description": "触发条件(现行阈值)"})
 
 with tab_export, guarded("导出"):
     thresholds = qa.signal_thresholds(sc)
@@ -243,16 +270,16 @@ with tab_export, guarded("导出"):
     stamp = [("导出时间", dt.datetime.now().strftime("%Y-%m-%d %H:%M")), ("数据截至", qc.clock_caption(clock)),
              ("筛选条件", filt), ("阈值版本", version), ("线索条数", str(sig.height))]
     st.markdown("\n".join(f"- **{k_}**:{plain(v)}" for k_, v in stamp))
-    name = f"flags_{f.year or '全部'}_{f.unit_name}_截至{as_of}"
+    name = f"风险线索_{year or '全部年度'}_{f.unit_name}_截至{as_of}"
     rules_df = qa.signal_rules(sc)
     c1, c2, c3 = st.columns(3)
     # built when clicked (a callable), not on every rerun of the page; each download is logged with its filters
-    c1.download_button("下载 CSV(flags.csv 格式)",
-                       actions.logged(user, "export_signals", "风险线索 flags.csv", filt, lambda: exports.signals_csv_bytes(sig)),
+    c1.download_button("下载 CSV(中文表头,含核查结论)",
+                       actions.logged(user, "export_signals", "风险线索 CSV", filt, lambda: exports.signals_csv_bytes(sig)),
                        file_name=f"{name}.csv", mime="text/csv", width="stretch")
     c2.download_button("下载 Excel(含筛选条件、阈值与核查记录)",
                        actions.logged(user, "export_signals", "风险线索 Excel", filt, lambda: exports.signals_xlsx_bytes(
-                           sig, stamp, thresholds, qa.verdict_history(sc, tuple(sig["signal_id"].to_list())))),
+                           sig, stamp, thresholds, qa.verdict_history(sc, tuple(sig["signal_id"].to_list())), rules_df)),
                        file_name=f"{name}.xlsx", width="stretch",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     c3.download_button("下载 CSV 的说明(筛选条件与阈值)",

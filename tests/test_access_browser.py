@@ -128,7 +128,7 @@ def test_each_role_gets_its_menu_and_nothing_else(server, ctx, user):
 DOWNLOADS = {  # (user, page) -> download buttons expected (labels, in part); none elsewhere
     ("leader1", "progress"): ["下载进度排名"], ("leader1", "bulletin"): ["Word", "PDF"], ("leader1", "annual"): ["scores.csv"], ("leader1", "signal_counts"): [],
     ("eval1", "progress"): [], ("eval1", "annual"): ["scores.csv"], ("eval1", "quality"): [],
-    ("auditor1", "annual"): [], ("auditor1", "risk"): ["flags.csv", "Excel", "说明", "案卷"],
+    ("auditor1", "annual"): [], ("auditor1", "risk"): ["CSV(中文表头", "Excel", "说明", "案卷"],
     ("clerk_lt", "progress"): [], ("clerk_lt", "annual"): [], ("clerk_lt", "upload"): ["台账模板", "计划模板", "月报模板"],  # empty templates carry no data ("clerk_lt", "quality"): [],
 }
 

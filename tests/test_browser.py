@@ -176,7 +176,7 @@ def test_progress_page_shows_the_plan_figures(server, page, warehouse):
     screenshot(page, "progress")
 
 
-def test_risk_page_shows_signals_and_the_flags_export_downloads(server, page, warehouse):
+def test_risk_page_shows_signals_and_the_export_downloads(server, page, warehouse):
     open_page(page, server, "risk")
     assert_clean(page)
     year = default_year(warehouse)
@@ -191,9 +191,9 @@ def test_risk_page_shows_signals_and_the_flags_export_downloads(server, page, wa
     screenshot(page, "risk_detail")
     page.get_by_role("tab", name="导出").click()
     with page.expect_download(timeout=30_000) as dl:
-        page.get_by_role("button", name="下载 CSV(flags.csv 格式)").click()
+        page.get_by_role("button", name="下载 CSV(中文表头,含核查结论)").click()
     data = Path(dl.value.path()).read_bytes()
-    assert data.startswith("\ufeffrule,severity,county,plan_year,period,community_name,score,evidence".encode("utf-8"))
+    assert data.startswith("\ufeff规则,严重程度,县市,计划年度,期间,小区名称,强度,证据,核查结论".encode("utf-8"))
     assert data.count(b"\r\n") == n + 1  # the header and one line per signal shown
 
 

@@ -435,7 +435,8 @@ def test_signal_exports_escape_formulas_and_carry_the_bom():
         "verdict": ["待核查"], "verdict_note": [None],
     })
     text = queries.signals_csv_bytes(df).decode("utf-8")
-    assert text.startswith("\ufeffrule,severity,county,plan_year,period,community_name,score,evidence")
+    assert text.startswith("\ufeff规则,严重程度,县市,计划年度,期间,小区名称,强度,证据,核查结论,核查说明,核查人,复核人,核查时间,规则代码")
+    assert ",高," in text and "high" not in text
     assert "'=HYPERLINK" in text and "'+计划" in text
     import io
 
@@ -448,7 +449,7 @@ def test_signal_exports_escape_formulas_and_carry_the_bom():
     thresholds = pl.DataFrame({"key": ["INFLATED_SCALE.pct_over"], "value": [0.1], "version": ["v1"]})
     rules = pl.DataFrame({"rule": ["INFLATED_SCALE"], "label": ["规模虚报"], "severity": ["high"], "description": ["超过 10%"]})
     note = queries.signals_stamp_text([("数据截至", "2025年3月")], thresholds, rules).decode("utf-8")
-    assert note.startswith("\ufeff数据截至:2025年3月") and "INFLATED_SCALE.pct_over = 0.1" in note and "规模虚报" in note
+    assert note.startswith("\ufeff数据截至:2025年3月") and "规模虚报 · 超出比例 = 0.1(代码 INFLATED_SCALE.pct_over)" in note
 
 
 # --- the progress marts, given/expect on the literal rows ---------------------------------------

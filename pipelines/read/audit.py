@@ -61,11 +61,13 @@ def signals(scope: Scope, year: int | None, unit: str | None) -> pl.DataFrame:
 @cached
 def risk_ranking(scope: Scope, year: int | None, unit: str | None) -> pl.DataFrame:
     """Communities ranked by risk (``marts.risk_communities``: severity points × money factor × coincidence
-    factor, signals cleared by the auditors left out), for plan rows of the year when one is given."""
+    factor, signals cleared by the auditors left out), for plan rows of the year when one is given.
+    ``risk_rank`` counts 1…n within the year and unit asked for (equal scores share a rank);
+    ``prefecture_rank`` is the mart's rank over every year and unit."""
     unit = scope.unit(unit)
     return query(
         """
-        select risk_rank, county_name, community_name, array_to_string(plan_years, '、') as plan_years,
+        select rank() over (order by risk_rank) as risk_rank, risk_rank as prefecture_rank, county_name, community_name, array_to_string(plan_years, '、') as plan_years,
             count_signals, count_high, count_medium, count_low, classes,
             -- the rules in Chinese, as the auditors know them
             coalesce((select string_agg(coalesce(r.label, t.code), '、')

@@ -1,0 +1,212 @@
+"""Each user group's daily jobs (issue 12), in a real headless Chromium against the running app.
+
+One server per module on the literal-row warehouse of pages_fixtures (tests that write — a verdict,
+an upload — run last and say so). Audit bureau: the 全部年度 choice, ranks 1…n within the filter,
+a verdict shown at once with the signal kept selected, Chinese exports with the verdict and who gave
+it, the engine text only inside 技术细节. County clerks: refused rows open with cell and reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from access_helpers import browser_login, make_users
+from pages_fixtures import build_warehouse
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+if not Path(CHROMIUM).exists():
+    pytest.skip("Debian chromium is not installed at /usr/bin/chromium", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+from test_browser import CHROMIUM_ARGS, free_port, start_app, stop_app  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory) -> Path:
+    target = build_warehouse(tmp_path_factory.mktemp("journeys") / "w.duckdb")
+    make_users(target)
+    return target
+
+
+@pytest.fixture(scope="module")
+def server(warehouse):
+    port = free_port()
+    proc = start_app(warehouse, port)
+    yield f"http://127.0.0.1:{port}"
+    stop_app(proc)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN", accept_downloads=True)
+    yield ctx.new_page()
+    ctx.close()
+
+
+def idle(p, timeout: float = 60_000) -> None:
+    p.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
+
+
+def q(db: Path, sql: str, params=None):
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def metric(p, label: str) -> str:
+    return p.locator('[data-testid="stMetric"]').filter(has_text=label).first.inner_text()
+
+
+def main_text(p) -> str:
+    return p.inner_text('[data-testid="stMain"]')
+
+
+def download(p, button: str) -> bytes:
+    idle(p)  # a download button reruns the page when clicked: the next one is clicked once it is drawn again
+    p.wait_for_timeout(300)
+    idle(p)
+    with p.expect_download(timeout=60_000) as dl:
+        p.get_by_role("button", name=button).click()
+    data = Path(dl.value.path()).read_bytes()
+    idle(p)
+    return data
+
+
+def signal_choice(p):
+    return p.locator('[data-testid="stSelectbox"]').filter(has_text="查看线索详情")
+
+
+def chosen_signal(p) -> str:
+    return signal_choice(p).locator("input").input_value().strip()
+
+
+# --- audit bureau --------------------------------------------------------------------------------
+
+def test_risk_page_offers_all_years(server, page, warehouse):
+    browser_login(page, server, "auditor1", "risk")
+    this_year = q(warehouse, "select count(*) from marts.signals where plan_year = 2025 "
+                             "or (plan_year is null and period like '2025-%')")[0][0]
+    every = q(warehouse, "select count(*) from marts.signals")[0][0]
+    assert every > this_year  # the fixture has 2024 signals too
+    assert f"{this_year:,} 条" in metric(page, "线索总数")
+    page.get_by_role("radio", name="全部年度").click()
+    page.wait_for_selector('h2:has-text("风险线索 · 全部年度")', timeout=30_000)
+    idle(page)
+    assert f"{every:,} 条" in metric(page, "线索总数")
+
+
+def test_the_rule_engine_stays_in_a_technical_details_expander(server, page):
+    browser_login(page, server, "auditor1", "risk")
+    page.get_by_role("tab", name="线索清单与核查").click()
+    idle(page)
+    body = main_text(page)
+    assert "证据" in body
+    for engine_text in ("gx:", "sql:", "signals_plan", "expect_", "计算方式"):
+        assert engine_text not in body, engine_text
+    # the rule is named in Chinese where the code was
+    assert "NOT_IN_LEDGER" not in body and "台账外项目" in body
+    page.get_by_text("技术细节", exact=True).click()
+    page.wait_for_selector("text=计算方式", timeout=30_000)
+    assert "NOT_IN_LEDGER" in main_text(page)
+
+
+def test_risk_exports_are_in_chinese(server, page, warehouse):
+    import openpyxl
+
+    browser_login(page, server, "auditor1", "risk")
+    page.get_by_role("tab", name="导出").click()
+    idle(page)
+    n = q(warehouse, "select count(*) from marts.signals where plan_year = 2025 "
+                     "or (plan_year is null and period like '2025-%')")[0][0]
+    rows = list(csv.reader(io.StringIO(download(page, "下载 CSV(中文表头,含核查结论)").decode("utf-8-sig"))))
+    assert rows[0] == ["规则", "严重程度", "县市", "计划年度", "期间", "小区名称", "强度", "证据", "核查结论", "核查说明",
+                       "核查人", "复核人", "核查时间", "规则代码"]
+    assert len(rows) == n + 1
+    labels = dict(q(warehouse, "select rule, label from marts.signal_rules"))
+    for r in rows[1:]:
+        assert r[0] == labels[r[-1]]  # the Chinese name, and the code in the one extra column
+        assert r[1] in {"高", "中", "低"} and r[8] == "待核查"
+    wb = openpyxl.load_workbook(io.BytesIO(download(page, "下载 Excel(含筛选条件、阈值与核查记录)")))
+    ws = wb["风险线索"]
+    assert [c.value for c in ws[1]] == rows[0]
+    assert {ws.cell(i, 2).value for i in range(2, ws.max_row + 1)} <= {"高", "中", "低"}
+    info = [str(c.value) for row in wb["说明"].iter_rows() for c in row if c.value is not None]
+    assert any("规模虚报 · 超出比例" in v for v in info)
+    note = download(page, "下载 CSV 的说明(筛选条件与阈值)").decode("utf-8-sig")
+    assert "严重程度 高" in note and "(high" not in note
+
+
+def test_ranks_count_from_one_within_the_filter(warehouse, monkeypatch):
+    from pipelines.access.scope import Scope
+    from pipelines.read import audit as qa
+
+    monkeypatch.setenv("RENOVATION_DB", str(warehouse))
+    auditor = Scope("auditor")
+    for year, unit in ((2025, None), (None, None), (2025, "652823"), (None, "652822")):
+        r = qa.risk_ranking(auditor, year, unit)
+        if r.is_empty():
+            continue
+        ranks = r["risk_rank"].to_list()
+        assert ranks[0] == 1, (year, unit, ranks)
+        # 1…n, equal scores sharing a rank: each rank is the count of better rows plus one
+        scores = r["risk_score"].to_list()
+        assert ranks == [1 + sum(s > x for s in scores) for x in scores], (year, unit)
+    # the filtered ranking of a county that is not the riskiest starts at 1 where the mart's does not
+    lt = qa.risk_ranking(auditor, None, "652822")
+    assert lt["prefecture_rank"].min() > 1 and lt["risk_rank"].min() == 1
+
+
+def test_a_saved_verdict_shows_at_once_and_keeps_the_signal(server, page, warehouse):
+    # writes a verdict: after the read-only tests above
+    browser_login(page, server, "auditor1", "risk")
+    page.get_by_role("tab", name="线索清单与核查").click()
+    idle(page)
+    # only the open signals
+    page.locator('[data-testid="stMultiSelect"]').filter(has_text="核查结论").click()
+    page.get_by_role("option", name="待核查", exact=True).click()
+    page.keyboard.press("Escape")
+    idle(page)
+    signal_choice(page).click()
+    options = page.get_by_role("option").all_inner_texts()
+    assert len(options) >= 3
+    target = options[2].strip()
+    page.get_by_role("option").nth(2).click()
+    idle(page)
+    assert chosen_signal(page) == target
+    page.locator('[data-testid="stRadio"]').get_by_text("需补充材料", exact=True).click()
+    page.get_by_label("说明", exact=True).fill("请县市补充开工资料")
+    page.get_by_role("button", name="保存结论").click()
+    page.wait_for_selector("text=已保存:需补充材料", timeout=60_000)
+    idle(page)
+    # the same signal stays open although 结论 = 待核查 no longer holds for it, with its new verdict
+    assert chosen_signal(page).startswith(target)
+    body = main_text(page)
+    assert "需补充材料:审计局张科长(auditor1)" in body
+    # and the export (a new session: no verdict filter) carries the verdict, who gave it and when
+    browser_login(page, server, "auditor1", "risk")
+    page.get_by_role("radio", name="全部年度").click()
+    page.wait_for_selector('h2:has-text("风险线索 · 全部年度")', timeout=30_000)
+    idle(page)
+    page.get_by_role("tab", name="导出").click()
+    idle(page)
+    rows = list(csv.reader(io.StringIO(download(page, "下载 CSV(中文表头,含核查结论)").decode("utf-8-sig"))))
+    done = [r for r in rows[1:] if r[8] == "需补充材料"]
+    assert len(done) == 1
+    assert done[0][9] == "请县市补充开工资料" and done[0][10] == "审计局张科长(auditor1)" and done[0][12][:2] == "20"
