@@ -5,6 +5,7 @@ import polars as pl
 import streamlit as st
 
 from app_pages._common import filters, guarded, require
+from expectations.names import expectation_name
 from pipelines import charts as ch
 from pipelines.read import quality as qq
 from pipelines.read import submissions
@@ -48,25 +49,35 @@ with guarded("校验结果"):
             shown = failed if only_failed else vr
             if shown.is_empty():
                 st.success("所有批次的校验项均已通过。", icon=":material/check_circle:")
-            st.dataframe(shown.drop("validated_at").with_columns(pl.col("kind").replace_strict(KIND, default="其他")),
+            st.dataframe(shown.drop("validated_at").with_columns(
+                pl.col("kind").replace_strict(KIND, default="其他"),
+                pl.col("expectation").map_elements(expectation_name, return_dtype=pl.String)),
                          hide_index=True, width="stretch",
                          column_config={"batch_id": "批次", "kind": "类型", "suite_name": "套件", "expectation": "校验项",
                                         "description": "说明", "column_name": "字段",
                                         "success": st.column_config.CheckboxColumn("通过"),
                                         "element_count": "检查行数", "unexpected_count": "异常行数"})
     with t2:
-        st.dataframe(issues.drop("file_id").with_columns(
-            pl.col("severity").replace_strict({"reject": "隔离(未入库)", "finding": "提示(已入库)"}, default="")),
+        corrected = issues.filter(pl.col("is_corrected")).height
+        if corrected:
+            st.caption(f"其中 {corrected:,} 行已由之后报送并入库的同一县市、同一期文件更正(标为「已更正」)。")
+        st.dataframe(issues.select(
+            "file_name", "county_name", pl.col("kind").replace_strict(KIND, default="其他"), "sheet_name", "row_number",
+            "column_name", "issue",
+            pl.when(pl.col("severity") != "reject").then(pl.lit("提示(已入库)"))
+            .when(pl.col("is_corrected")).then(pl.lit("已更正")).otherwise(pl.lit("隔离(未入库)")).alias("severity"),
+            "value", "message"),
             hide_index=True, width="stretch", height=380,
             column_config={"file_name": "文件", "county_name": "县市", "kind": "类型", "sheet_name": "工作表",
-                           "row_number": "行", "column_name": "列", "code": "问题代码", "severity": "处理",
+                           "row_number": "行", "column_name": "列", "issue": "问题", "severity": "处理",
                            "value": "原值", "message": "说明"})
     with t3:
         rej = log.filter(pl.col("status") == "rejected")
         if rej.is_empty():
             st.success("没有被拒收的文件。")
         else:
-            st.dataframe(rej.select("logged_at", "file_name", "county_name", "kind", "messages"), hide_index=True,
+            st.dataframe(rej.select("logged_at", "file_name", "county_name", pl.col("kind").replace_strict(KIND, default="未识别"),
+                                    "messages"), hide_index=True,
                          width="stretch", column_config={
                              "logged_at": st.column_config.DatetimeColumn("时间", format="YYYY-MM-DD HH:mm"),
                              "file_name": "文件", "county_name": "县市", "kind": "类型", "messages": "拒收原因"})
@@ -98,6 +109,7 @@ with guarded("校验结果"):
             if rows.height:
                 st.dataframe(rows.with_columns(
                     pl.col("severity").replace_strict({"reject": "隔离(未入库)", "finding": "提示(已入库)"}, default=""),
+                    pl.col("county_name").fill_null("—"),
                     pl.col("kind").replace_strict(KIND, default="其他")),
                     hide_index=True, width="stretch",
                     column_config={"file_name": "文件", "county_name": "县市", "kind": "类型", "sheet_name": "工作表",

@@ -50,6 +50,7 @@ if submitted:
         results = [{"文件": n, "状态": STATUS["rejected"], "类型": "—", "县市": "—", "期间": "—", "入库行数": 0,
                     "隔离行数": 0, "说明": f"文件超过 {limit // 1024 // 1024} MB,未导入"} for n in too_big]
         details = []
+        refused_ids: list[int] = []
         if ok:
             queue = st.empty()  # 排队中… while another import (here or on the command line) runs
             try:
@@ -59,7 +60,11 @@ if submitted:
                 queue.empty()
                 for r in out:
                     name = Path(r.file).name
-                    results.append({"文件": name, "状态": STATUS.get(r.status, r.status), "类型": KIND.get(r.kind, "未识别"),
+                    status = STATUS.get(r.status, r.status)
+                    if r.status == "accepted" and r.rejected_rows:
+                        status = "已入库(部分行被拒收)"
+                        refused_ids.append(r.file_id)
+                    results.append({"文件": name, "状态": status, "类型": KIND.get(r.kind, "未识别"),
                                     "县市": getattr(r, "county", None) or "—", "期间": getattr(r, "period", None) or "—",
                                     "入库行数": r.rows, "隔离行数": r.rejected_rows,
                                     "说明": r.messages[0] if r.messages else ""})
@@ -73,17 +78,35 @@ if submitted:
                 logging.getLogger("dashboard").exception("upload failed")
                 st.error("导入出错(系统故障,详情已记入服务器日志)。每次导入要么全部入库、要么完全不入库;"
                          "请查看下方「上报记录」确认哪些文件已入库,再重新上传其余文件。")
-        st.session_state["upload_results"] = (results, details)
+        st.session_state["upload_results"] = (results, details, refused_ids)
 
 if "upload_results" in st.session_state:
-    results, details = st.session_state["upload_results"]
-    n = {k: sum(1 for r in results if r["状态"] == v) for k, v in STATUS.items()}
-    st.subheader(f"本次导入结果:已入库 {n['accepted']} 个,重复 {n['duplicate']} 个,拒收 {n['rejected']} 个")
+    results, details, refused_ids = st.session_state["upload_results"]
+    n = {k: sum(1 for r in results if r["状态"].startswith(v)) for k, v in STATUS.items()}
+    refused = sum(r["隔离行数"] for r in results if r["状态"] != STATUS["rejected"])
+    head = f"本次导入结果:已入库 {n['accepted']} 个,重复 {n['duplicate']} 个,拒收 {n['rejected']} 个"
+    # a file with refused rows is not a plain success: the headline says how many rows were refused
+    st.subheader(head + (f";{refused:,} 行数据被拒收(未入库)" if refused else ""))
+    if refused:
+        st.warning(f"有 {refused:,} 行数据未通过校验、被拒收(未入库),其余行已入库。请按下表所列单元格和原因改正后,"
+                   "重新上传该县市该期的完整文件;改正后的数据入库后,这些行在「数据质量」页标为「已更正」。",
+                   icon=":material/warning:")
     st.dataframe(pl.DataFrame(results), hide_index=True, width="stretch")
+    if refused_ids:
+        with guarded("被拒收的行"):
+            rows = qsub.refused_rows(sc, tuple(refused_ids))
+            st.markdown(f"**被拒收的行**(共 {rows.height:,} 处)")
+            st.dataframe(rows, hide_index=True, width="stretch",
+                         column_config={"file_name": "文件", "sheet_name": "工作表", "row_number": "行",
+                                        "column_name": "列(单元格)", "value": "原值", "message": "原因"})
     for name, status, messages in details:
         icon = {"accepted": ":material/check_circle:", "duplicate": ":material/content_copy:"}.get(status, ":material/block:")
+        label = STATUS.get(status, status)
+        has_refused = any(r["文件"] == name and r["状态"] == "已入库(部分行被拒收)" for r in results)
+        if has_refused:
+            label, icon = "已入库(部分行被拒收)", ":material/warning:"
         # file names and messages quote what was submitted: plain() keeps them from acting as Markdown
-        with st.expander(f"{STATUS.get(status, status)}:{plain(name)}({len(messages)} 条说明)", expanded=status == "rejected",
+        with st.expander(f"{label}:{plain(name)}({len(messages)} 条说明)", expanded=status == "rejected" or has_refused,
                          icon=icon):
             st.markdown("\n".join(f"- {plain(m)}" for m in messages))
 

@@ -6,7 +6,7 @@ its name here."""
 
 from __future__ import annotations
 
-__all__ = ["EXPECTATION_NAMES", "expectation_name"]
+__all__ = ["EXPECTATION_NAMES", "ISSUE_NAMES", "expectation_name", "issue_name"]
 
 EXPECTATION_NAMES = {
     "expect_cells_readable": "单元格可读取",
@@ -21,3 +21,18 @@ EXPECTATION_NAMES = {
 def expectation_name(expectation_type: str | None) -> str:
     """The Chinese name of an expectation type; the type itself when it has none."""
     return EXPECTATION_NAMES.get(expectation_type or "", expectation_type or "")
+
+
+#: the Chinese names of the other problem codes of ``raw.row_issues`` (file findings, the clerk's county)
+ISSUE_NAMES = {
+    "TOTALS_MISMATCH": "合计行与明细不符",
+    "county_not_allowed": "非本县市的数据行",
+    "NOT_A_NUMBER": "不是数字",
+    "OUT_OF_RANGE": "超出允许范围",
+    "UNKNOWN_COUNTY": "县市无法识别",
+}
+
+
+def issue_name(code: str | None) -> str:
+    """The Chinese name of a row issue's code (an expectation type or a finding's code); 其他问题 when unknown."""
+    return ISSUE_NAMES.get(code or "") or EXPECTATION_NAMES.get(code or "") or "其他问题"

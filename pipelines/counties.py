@@ -78,3 +78,16 @@ def resolve_county(text: str | None) -> str | None:
 def county_name(code: str) -> str:
     """The canonical name of a county code."""
     return next(c.name for c in load_counties() if c.code == code)
+
+
+def county_in_name(text: str | None) -> str | None:
+    """The one county whose name (or an alias of two or more characters) a file name contains, e.g.
+    ``轮台县月报2025-03(错误).xlsx`` → 652822; None when none or several do."""
+    if not text:
+        return None
+    key = _key(text)
+    hits = [(c.code, _key(n)) for c in load_counties() for n in (c.name, *c.aliases) if len(_key(n)) >= 2 and _key(n) in key]
+    # the longest name found wins (库尔勒经开区 over 库尔勒) unless it lies inside none of the others' and they differ
+    hits = [(code, n) for code, n in hits if not any(n != m and n in m for _, m in hits)]
+    codes = {code for code, _ in hits}
+    return codes.pop() if len(codes) == 1 else None

@@ -196,7 +196,7 @@ def _ingest(stack: contextlib.ExitStack, service, files: list[Path], names: dict
     _complete(con, completing, incomplete)
     for p, first in copies:
         p.result = _copy_result(p, first)
-    log_all(con, [p for p in pending if p.result.status != "accepted"], batch_id)
+    log_all(con, [p for p in pending if p.result.status != "accepted"], batch_id, allowed_county)
     faults.reached("logged")
     if progress:
         print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)

@@ -21,7 +21,7 @@ import polars as pl
 import pyarrow as pa
 
 from pipelines import faults
-from pipelines.counties import county_name
+from pipelines.counties import county_in_name, county_name
 from pipelines.reading.staging import STAGING_COLUMNS, STAGING_TABLE, Staged
 from pipelines.refresh import refresh
 from pipelines.warehouse import insert_rows, transaction
@@ -306,14 +306,17 @@ def _log_row(seq, batch_id, p: Pending, r: FileResult, county_code, month, fill_
             r.file_id, r.rows, r.rejected_rows, json.dumps(r.messages, ensure_ascii=False), dt.datetime.now()]
 
 
-def log_all(con, items: list[Pending], batch_id: str) -> None:
-    """The files not loaded (duplicates, rejections) in raw.ingest_log, in one transaction."""
+def log_all(con, items: list[Pending], batch_id: str, uploader_county: str | None = None) -> None:
+    """The files not loaded (duplicates, rejections) in raw.ingest_log, in one transaction. A file
+    whose rows tell no county is logged under the county of the clerk who uploaded it, else under the
+    county its name names, so that a county's rejected files are listed under the county filter."""
     if not items:
         return
     rows = []
     for p in items:
         st = p.staged
-        rows.append(_log_row(p.seq, batch_id, p, p.result, st.county_code if st else None,
+        county = (st.county_code if st else None) or uploader_county or county_in_name(p.name or p.display)
+        rows.append(_log_row(p.seq, batch_id, p, p.result, county,
                              st.report_month if st else None, st.fill_date if st else None))
     try:
         with transaction(con):

@@ -210,3 +210,57 @@ def test_a_saved_verdict_shows_at_once_and_keeps_the_signal(server, page, wareho
     done = [r for r in rows[1:] if r[8] == "需补充材料"]
     assert len(done) == 1
     assert done[0][9] == "请县市补充开工资料" and done[0][10] == "审计局张科长(auditor1)" and done[0][12][:2] == "20"
+
+
+# --- county clerks (writes to the warehouse: last in this module) ----------------------------------
+
+MONTHLY_HEADER = "县市,报告期,填报日期,计划年度,小区名称,户数,计划总投资,形象进度,累计完成投资,累计拨付资金,开工日期\n"
+
+
+def upload(p, paths: list[Path]) -> None:
+    p.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files([str(x) for x in paths])
+    p.wait_for_selector(f'text={paths[-1].name}', timeout=30_000)
+    p.get_by_role("button", name="开始导入").click()
+    p.wait_for_selector('h3:has-text("本次导入结果")', timeout=120_000)
+    idle(p, 120_000)
+
+
+def test_a_clerk_sees_refused_rows_then_their_correction(server, page, tmp_path, warehouse):
+    bad = tmp_path / "轮台县月报2025-04.csv"
+    bad.write_text(MONTHLY_HEADER + "轮台县,2025-04,2025-05-03,2025,团结小区,150,300,待定,90,60,2025-03-05\n"
+                   "轮台县,2025-04,2025-05-03,2025,胜利小区,50,100,20,20,10,2025-04-02\n", encoding="utf-8")
+    broken = tmp_path / "轮台县台账(损坏).xlsx"
+    broken.write_bytes(b"PK\x03\x04 not a workbook")
+    browser_login(page, server, "clerk_lt", "upload")
+    upload(page, [bad, broken])
+    head = page.locator("h3").filter(has_text="本次导入结果").inner_text()
+    assert "1 行数据被拒收" in head, head
+    body = main_text(page)
+    assert "被拒收的行(共 1 处)" in body
+    assert page.locator('[data-testid="stAlert"]').filter(has_text="被拒收").count() >= 1
+    # the file's expander is open, naming the cell and the reason
+    assert "已入库(部分行被拒收)" in body and "H 列「形象进度」" in body and "待定" in body
+    # the rejected workbook is listed on 数据质量 under the county (today: county None, gone under the filter)
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("数据质量", exact=True).click()
+    page.wait_for_selector('h2:has-text("数据质量 · 轮台县")', timeout=60_000)
+    idle(page)
+    page.get_by_role("tab", name="拒收文件").click()
+    idle(page)
+    assert "没有被拒收的文件" not in main_text(page)
+    assert q(warehouse, "select county_code from raw.ingest_log where file_name = ?", [broken.name]) == [("652822",)]
+    # the month sent again, put right: the refused row is 已更正
+    good = tmp_path / "轮台县月报2025-04(更正).csv"
+    good.write_text(MONTHLY_HEADER + "轮台县,2025-04,2025-05-04,2025,团结小区,150,300,40,90,60,2025-03-05\n"
+                    "轮台县,2025-04,2025-05-04,2025,胜利小区,50,100,20,20,10,2025-04-02\n", encoding="utf-8")
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("数据上报", exact=True).click()
+    page.wait_for_selector('h2:has-text("数据上报")', timeout=60_000)
+    idle(page)
+    upload(page, [good])
+    head = page.locator("h3").filter(has_text="本次导入结果").inner_text()
+    assert "被拒收" not in head
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("数据质量", exact=True).click()
+    page.wait_for_selector('h2:has-text("数据质量 · 轮台县")', timeout=60_000)
+    idle(page)
+    page.get_by_role("tab", name="隔离行与问题").click()
+    idle(page)
+    assert "其中 1 行已由之后报送并入库的同一县市、同一期文件更正" in main_text(page)

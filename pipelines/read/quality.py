@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from expectations.names import expectation_name
+from expectations.names import expectation_name, issue_name
 from pipelines.access.scope import Scope, requires
 from pipelines.read.connection import cached, query
 from pipelines.reading.headers import fields
@@ -37,27 +37,65 @@ def validation_results(scope: Scope) -> pl.DataFrame:
     )
 
 
+#: every staged row (refused ones included) with its county, kind, period and name: a refused row
+#: is found again in a later accepted submission of the same county, kind and period by its name
+_STAGED_ROWS = """
+    select file_id, sheet_name, row_number, is_rejected, county_code, 'ledger' as kind, '' as period, name
+    from staging.ledger_rows
+    union all
+    select file_id, sheet_name, row_number, is_rejected, county_code, 'plan', cast(plan_year as varchar), name
+    from staging.plan_rows
+    union all
+    select file_id, sheet_name, row_number, is_rejected, county_code, 'monthly', strftime(report_month, '%Y-%m'), name
+    from staging.report_rows
+"""
+
+
+def _named(df: pl.DataFrame) -> pl.DataFrame:
+    return df.with_columns(pl.col("code").map_elements(issue_name, return_dtype=pl.String).alias("issue"))
+
+
 @requires("quality")
 @cached
 def row_issues(scope: Scope, unit: str | None) -> pl.DataFrame:
-    """Quarantined rows' reasons and file findings, per file."""
+    """Quarantined rows' reasons and file findings, per file, with the county of the row (of the file
+    when the finding is about the whole file), the issue's Chinese name, and whether a refused row was
+    corrected: the same community accepted in a later submission of the same county, kind and period."""
     unit = scope.unit(unit)
-    return query(
-        """
-        select s.file_name, c.county_name, s.kind, i.sheet_name, i.row_number, i.column_name, i.code, i.severity,
-            i.value, i.message, i.file_id
-        from raw.row_issues as i
-        left join raw.submissions as s using (file_id)
-        left join (select distinct file_id, county_code from core.submissions) as k using (file_id)
+    df = query(
+        f"""
+        with staged as ({_STAGED_ROWS}),
+        file_county as (
+            select file_id, any_value(county_code) as county_code, count(distinct county_code) as count_counties
+            from staged where county_code is not null and not is_rejected group by file_id
+        ),
+        issues as (
+            select i.*, s.file_name, s.kind, r.name as row_name, r.period,
+                -- the file's county (its accepted rows'); a file refused row by row: the row's county
+                coalesce(case when f.count_counties = 1 then f.county_code end,
+                         case when f.file_id is null then r.county_code end) as county_code
+            from raw.row_issues as i
+            left join raw.submissions as s using (file_id)
+            left join staged as r on r.file_id = i.file_id and r.sheet_name = i.sheet_name and r.row_number = i.row_number
+            left join file_county as f on f.file_id = i.file_id
+        )
+        select i.file_name, c.county_name, i.kind, i.sheet_name, i.row_number, i.column_name, i.code, i.severity,
+            i.value, i.message, i.file_id,
+            i.severity = 'reject' and exists (
+                select 1 from staged as later
+                where later.file_id > i.file_id and not later.is_rejected and later.kind = i.kind
+                  and later.county_code = i.county_code and later.period = i.period and later.name = i.row_name
+            ) as is_corrected
+        from issues as i
         left join staging.counties as c using (county_code)
-        where ($unit is null or k.county_code = $unit)
-          -- a clerk: only files all of whose rows are of its county
-          and ($county is null or i.file_id in (select file_id from core.submissions group by file_id
-                                               having count(distinct county_code) = 1 and any_value(county_code) = $county))
+        where ($unit is null or i.county_code = $unit)
+          -- a clerk: only its county's rows, and findings about files all of whose rows are of its county
+          and ($county is null or i.county_code = $county)
         order by i.file_id desc, i.sheet_name, i.row_number nulls first
         """,
         {"unit": unit, "county": scope.county_code},
     )
+    return _named(df)
 
 
 @requires("quality")

@@ -11,7 +11,7 @@ import polars as pl
 from pipelines.access.scope import Scope, requires
 from pipelines.read.connection import cached, query
 
-__all__ = ["submission_history", "ingest_log", "reporting_status"]
+__all__ = ["submission_history", "ingest_log", "reporting_status", "refused_rows"]
 
 
 @requires("submissions")
@@ -76,4 +76,23 @@ def reporting_status(scope: Scope, year: int, unit: str | None) -> pl.DataFrame:
         order by sort_order, report_month
         """,
         {"year": year, "unit": unit},
+    )
+
+
+@requires("submissions")
+@cached
+def refused_rows(scope: Scope, file_ids: tuple[int, ...]) -> pl.DataFrame:
+    """The rows of these files that were refused (quarantined, not loaded): sheet, row, column, the
+    cell as read and the reason (a clerk: only files whose loaded rows are all of its county)."""
+    return query(
+        """
+        select s.file_name, i.sheet_name, i.row_number, i.column_name, i.value, i.message
+        from raw.row_issues as i
+        inner join raw.submissions as s using (file_id)
+        where i.severity = 'reject' and i.file_id in (select unnest($ids))
+          and ($county is null or i.file_id in (select file_id from core.submissions group by file_id
+                                               having count(distinct county_code) = 1 and any_value(county_code) = $county))
+        order by i.file_id, i.sheet_name, i.row_number, i.column_name
+        """,
+        {"ids": list(file_ids), "county": scope.county_code},
     )

@@ -1,0 +1,105 @@
+"""Issue 12 journeys below the browser: what the pages read for county clerks (refused rows marked
+已更正 once a later submission carries them, rejected files under their county) and the Chinese
+names of problem codes."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+import workbooks as W
+from conftest import TODAY
+from pipelines.access.scope import Scope
+from pipelines.ingest import ingest_paths
+
+LT = "652822"
+
+
+def q(db, sql, params=None):
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def reading(db_copy, monkeypatch):
+    monkeypatch.setenv("RENOVATION_DB", str(db_copy))
+    from pipelines.read.connection import clear_caches
+
+    clear_caches()
+    yield db_copy
+    clear_caches()
+
+
+def test_a_refused_row_is_marked_corrected_once_a_later_submission_carries_it(tmp_path, reading):
+    from pipelines.read import quality as qq
+    from pipelines.read.connection import clear_caches
+
+    rows = W.monthly_rows(7)
+    rows[0][4] = "二百六十"   # 团结小区: text in 户数
+    rows[1][8] = 120          # 幸福住宅小区: 形象进度 over 100
+    first = W.monthly(tmp_path, 7, rows=rows)
+    [r] = ingest_paths([first], db_path=reading, today=TODAY)
+    assert (r.status, r.rejected_rows) == ("accepted", 2)
+    admin, clerk = Scope("admin"), Scope("clerk", LT)
+    issues = qq.row_issues(admin, LT).filter(issues_of(first.name))
+    assert issues["is_corrected"].to_list() == [False, False]
+    assert set(issues["issue"].to_list()) <= {"数值在允许范围内", "百分比在 0–100 之间", "必填项不为空", "单元格可读取"}
+    # the clerk sends the month again, 团结小区 put right, 幸福住宅小区 still wrong
+    fixed = W.monthly_rows(7)
+    fixed[1][8] = 120
+    second = W.monthly(tmp_path, 7, fill="2021年8月4日", name="轮台县月报2021-07(更正).xlsx", rows=fixed)
+    [r2] = ingest_paths([second], db_path=reading, today=TODAY)
+    assert (r2.status, r2.rejected_rows) == ("accepted", 1)
+    clear_caches()
+    issues = qq.row_issues(clerk, LT)
+    old = issues.filter(issues_of(first.name)).sort("row_number")
+    assert old["row_number"].to_list() == [4, 5] and old["is_corrected"].to_list() == [True, False]
+    assert issues.filter(issues_of(second.name))["is_corrected"].to_list() == [False]
+
+
+def issues_of(name: str):
+    import polars as pl
+
+    return pl.col("file_name") == name
+
+
+def test_rejected_files_are_logged_under_their_county(tmp_path, reading):
+    from pipelines.read import submissions as qs
+
+    bad = tmp_path / "轮台县月报2021-08.xlsx"
+    bad.write_bytes(b"PK\x03\x04 not a workbook")
+    anon = tmp_path / "损坏的文件.xlsx"
+    anon.write_bytes(b"PK\x03\x04 neither")
+    other = tmp_path / "尉犁县月报.xlsx"
+    other.write_bytes(b"PK\x03\x04 nor this")
+    assert [r.status for r in ingest_paths([bad, other], db_path=reading, today=TODAY)] == ["rejected"] * 2
+    # a clerk's upload: the clerk's county, whatever the name says
+    assert [r.status for r in ingest_paths([anon], db_path=reading, today=TODAY, allowed_county=LT)] == ["rejected"]
+    logged = dict(q(reading, "select file_name, county_code from raw.ingest_log where status = 'rejected'"))
+    assert logged == {bad.name: LT, other.name: "652823", anon.name: LT}
+    shown = qs.ingest_log(Scope("admin"), LT)
+    assert set(shown.filter(shown["status"] == "rejected")["file_name"].to_list()) == {bad.name, anon.name}
+    # the clerk of 轮台县 gets its own, never 尉犁县's
+    mine = qs.ingest_log(Scope("clerk", LT), None)["file_name"].to_list()
+    assert bad.name in mine and anon.name in mine and other.name not in mine
+
+
+def test_county_in_a_file_name():
+    from pipelines.counties import county_in_name
+
+    assert county_in_name("轮台县月报2025-03(错误).xlsx") == LT
+    assert county_in_name("库尔勒经开区2025年计划.xlsx") == "652871"
+    assert county_in_name("库尔勒市月报.xlsx") == "652801"
+    assert county_in_name("库尔勒市与轮台县合并.xlsx") is None and county_in_name("损坏.xlsx") is None
+
+
+def test_problem_codes_have_chinese_names():
+    from expectations.names import EXPECTATION_NAMES, issue_name
+
+    for code in ("TOTALS_MISMATCH", "county_not_allowed", *EXPECTATION_NAMES):
+        name = issue_name(code)
+        assert name and not any("a" <= ch.lower() <= "z" for ch in name), (code, name)
+    assert issue_name("SOMETHING_NEW") == "其他问题"
