@@ -12,6 +12,7 @@ import logging
 import time
 
 import streamlit as st
+import streamlit.commands.navigation as _st_navigation
 
 from app_pages import _session as session
 from app_pages._common import UNIT_KEY, YEAR_KEY
@@ -50,9 +51,22 @@ st.markdown(
     [data-testid="stFileUploaderDropzone"] [data-testid="stMarkdownContainer"] p::after {content: "选择文件"; font-size: 0.9rem;}
     [data-testid="stFileUploaderDropzoneInstructions"] span {font-size: 0;}
     [data-testid="stFileUploaderDropzoneInstructions"] span::after {content: "拖放文件到此处,或点击「选择文件」(可多选)"; font-size: 0.85rem;}
+    /* Streamlit's other built-in English texts, in Chinese: a multiselect's bulk option, the skip link */
+    [data-key="__select_all__"] [data-item-hl] {font-size: 0;}
+    [data-key="__select_all__"] [data-item-hl]::after {content: "全选"; font-size: 0.9rem;}
+    [data-testid="stSkipToContent"] {font-size: 0;}
+    [data-testid="stSkipToContent"]::after {content: "跳到主要内容"; font-size: 0.9rem;}
     </style>""",
     unsafe_allow_html=True,
 )
+
+# An address that names no page: Streamlit would open an English "Page not found" dialog (sent by
+# st.navigation through this one function); the app says it in Chinese instead, above the main page.
+def _page_not_found(ctx) -> None:
+    st.session_state["_page_not_found"] = True
+
+
+_st_navigation.send_page_not_found = _page_not_found
 
 # url path -> page file and icon; titles and the area each page shows: pipelines.access.roles.PAGES
 PAGE_FILES = {
@@ -77,6 +91,9 @@ pages = {key: st.Page(path, title=PAGES[key][0], icon=icon, url_path=key, defaul
          for key, (path, icon) in PAGE_FILES.items()}
 nav = st.navigation(list(pages.values()), position="sidebar" if user else "hidden")
 key = nav.url_path or "progress"
+
+if st.session_state.pop("_page_not_found", False):
+    st.warning("您要打开的页面不存在,已为您打开首页。", icon=":material/link_off:")
 
 if user is None:
     session.login_page()

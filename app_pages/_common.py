@@ -8,6 +8,7 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import polars as pl
 import streamlit as st
 
 from app_pages._session import current, require, scope
@@ -15,7 +16,8 @@ from pipelines.access.scope import FORBIDDEN_MESSAGE, Forbidden
 from pipelines.read.connection import DataUnavailable
 from pipelines.read.filters import units
 
-__all__ = ["UNIT_KEY", "YEAR_KEY", "Filters", "filters", "guarded", "need_year", "plain", "require", "scope", "current"]
+__all__ = ["UNIT_KEY", "YEAR_KEY", "Filters", "filters", "guarded", "need_year", "plain", "require", "scope", "current",
+           "table", "EMPTY_TABLE"]
 
 log = logging.getLogger("dashboard")
 
@@ -84,3 +86,55 @@ def need_year(f: Filters) -> None:
     if f.year is None:
         st.info("数据仓库中还没有年度计划数据。请先在「数据上报」页上传台账、计划和月报。", icon=":material/info:")
         st.stop()
+
+
+#: what a table without rows says (Streamlit's grid would draw an English "empty")
+EMPTY_TABLE = "(无记录)"
+_MOMENT = (("YYYY", "%Y"), ("MM", "%m"), ("DD", "%d"), ("HH", "%H"), ("mm", "%M"), ("ss", "%S"))
+
+
+def _as_text(col: pl.Series, cfg) -> tuple[pl.Series, object]:
+    """A column with empty cells as text, formatted as its column config would show it: Streamlit's
+    grid draws a missing value as an English "None"; here it stays blank."""
+    label = cfg.get("label") if isinstance(cfg, dict) else cfg
+    fmt = ((cfg or {}).get("type_config") or {}).get("format") if isinstance(cfg, dict) else None
+    dtype = col.dtype
+    if dtype.is_numeric():
+        def one(v):
+            if fmt and fmt.startswith("%"):
+                return fmt % v
+            return f"{v:,}" if isinstance(v, int) else f"{v:,.2f}".rstrip("0").rstrip(".")
+        text = col.map_elements(one, return_dtype=pl.String, skip_nulls=True)
+        new = st.column_config.TextColumn(label) if label is not None else None
+        if isinstance(cfg, dict):
+            new = {**new, "alignment": "right"} if new else new
+        return text.fill_null(""), new if new is not None else cfg
+    if dtype in (pl.Date, pl.Datetime) or isinstance(dtype, pl.Datetime):
+        pattern = fmt or ("YYYY-MM-DD" if dtype == pl.Date else "YYYY-MM-DD HH:mm")
+        for a, b in _MOMENT:
+            pattern = pattern.replace(a, b)
+        return col.dt.strftime(pattern).fill_null(""), st.column_config.TextColumn(label) if label is not None else cfg
+    if dtype == pl.Boolean:
+        return col.fill_null(False), cfg
+    return col.cast(pl.String, strict=False).fill_null(""), cfg
+
+
+def table(where, df, column_config: dict | None = None, **kwargs):
+    """``where.dataframe(df, …)`` with no English in the grid: a table without rows says
+    :data:`EMPTY_TABLE`, and missing values are blank instead of "None"."""
+    if isinstance(df, pl.DataFrame):
+        if df.is_empty():
+            where.caption(EMPTY_TABLE)
+            return None
+        config = dict(column_config or {})
+        cols = {}
+        for name in df.columns:
+            if config.get(name, "shown") is None or not df[name].null_count() or df[name].dtype.is_nested():
+                continue
+            cols[name], new = _as_text(df[name], config.get(name))
+            if new is not None:
+                config[name] = new
+        if cols:
+            df = df.with_columns(**cols)
+        column_config = config
+    return where.dataframe(df, column_config=column_config, **kwargs)

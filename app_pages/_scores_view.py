@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages._common import filters, guarded, require
+from app_pages._common import filters, guarded, require, table
 from pipelines import charts as ch
 from pipelines.read import actions
 from pipelines.read import clock as qc
@@ -68,7 +68,7 @@ def render(kind: str) -> None:
                         config={"displaylogo": False})
 
         st.subheader("得分与排名")
-        st.dataframe(
+        table(st, 
             totals.select("score_rank", "county", "points", "grade", "change_from_prev"),
             hide_index=True, width="stretch",
             column_config={"score_rank": "排名", "county": "县市",
@@ -77,7 +77,7 @@ def render(kind: str) -> None:
         )
         st.subheader("指标明细" + (f" · {f.unit_name}" if f.unit else "(各县市得分 / 满分)"))
         if f.unit:
-            st.dataframe(
+            table(st, 
                 lines.filter(pl.col("county_code") == f.unit).select(
                     "indicator_label", "value", "points", "max_points", "points_lost", "is_applicable"),
                 hide_index=True, width="stretch",
@@ -94,7 +94,7 @@ def render(kind: str) -> None:
                 .otherwise(pl.lit("不适用")).alias("cell"))
                 .pivot(on="indicator_label", index="county", values="cell", aggregate_function="first")
                 .rename({"county": "县市"}))
-            st.dataframe(matrix, hide_index=True, width="stretch")
+            table(st, matrix, hide_index=True, width="stretch")
         st.plotly_chart(ch.score_trend_figure(totals_all.filter(
             pl.col("county_code") == f.unit if f.unit else pl.lit(True)), grades=cuts), width="stretch",
             config={"displaylogo": False})
@@ -133,7 +133,7 @@ def _whatif(sc, year: int, unit: str | None) -> None:
     with st.expander(f"测算:若中央补助资金的 {share:.0%} 按体检得分分配(模拟,不代表实际拨付)"):
         st.caption(f"资金池 = {share:.0%} × 各县市当年中央补助之和;权重 = 本县市中央补助 × 得分 / 100;"
                    "分得 = 资金池 × 权重 / 权重之和;增减 = 分得 − 本县市的绩效部分。")
-        st.dataframe(w.drop("performance_share", "scheme_version", "as_of_label"), hide_index=True, width="stretch",
+        table(st, w.drop("performance_share", "scheme_version", "as_of_label"), hide_index=True, width="stretch",
                      column_config={
                          "county_name": "县市",
                          "central_subsidy_wan_yuan": st.column_config.NumberColumn("中央补助", format="%.1f 万元"),

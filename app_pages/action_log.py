@@ -5,7 +5,7 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from app_pages._common import guarded, require
+from app_pages._common import guarded, require, table
 from pipelines.access import action_log as al
 from pipelines.read import actions
 from pipelines.read.connection import db_path
@@ -26,7 +26,7 @@ with guarded("操作日志"):
     rows = al.read(flt, db_path())
     shown = pl.DataFrame([al.labelled(r) for r in rows[:2000]], schema=list(al.HEADER), orient="row")
     st.caption(f"共 {len(rows):,} 条" + (",显示最新的 2,000 条(导出包含全部)" if len(rows) > 2000 else ""))
-    st.dataframe(shown, hide_index=True, width="stretch", height=460)
+    table(st, shown, hide_index=True, width="stretch", height=460)
     described = (f"{since:%Y-%m-%d} 至 {until:%Y-%m-%d};用户 {who or '全部'};操作 {al.ACTIONS.get(action, '全部')};"
                  f"结果 {al.RESULTS.get(result, '全部')}")
     st.download_button("下载 CSV(按当前筛选条件)",

@@ -4,7 +4,7 @@ the red / yellow / green lagging tiers; the one-page bulletin as .docx and .pdf.
 import polars as pl
 import streamlit as st
 
-from app_pages._common import filters, guarded, need_year, require
+from app_pages._common import filters, guarded, need_year, require, table
 from pipelines import charts as ch
 from pipelines.read import actions
 from pipelines.read import bulletin as qb
@@ -101,7 +101,7 @@ with guarded("月度通报"):
         "pct_progress_index", "pct_pace_index", (-pl.col("points_behind_pace")).alias("versus_pace"),
         "count_new_started_communities", "new_completed_households", "invest_added_wan_yuan", "paid_added_wan_yuan")
     fills = dict(zip(TIER_LABELS.values(), (f"background-color: {TIER_FILLS[t]}" for t in TIER_LABELS)))
-    st.dataframe(table.to_pandas().style.map(lambda v: fills.get(v, ""), subset=["tier"]), hide_index=True,
+    table(st, table.to_pandas().style.map(lambda v: fills.get(v, ""), subset=["tier"]), hide_index=True,
                  width="stretch", column_config={
                      "progress_rank": st.column_config.NumberColumn("排名", width="small"),
                      "rank_change": st.column_config.TextColumn("较上月", width="small"),

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app_pages._common import filters, guarded, need_year, require
+from app_pages._common import filters, guarded, need_year, require, table
 from pipelines import charts as ch
 from pipelines.read import bulletin as qb
 from pipelines.read import actions, exports
@@ -81,7 +81,7 @@ with guarded("县市排名"):
                         config={"displaylogo": False})
         c2.plotly_chart(ch.seat_map_figure(qf.units(sc), ranking), width="stretch", config={"displaylogo": False})
         with st.expander("排名明细表"):
-            st.dataframe(
+            table(st, 
                 ranking.select(
                     "progress_rank", "county_name", "pct_progress_index", "count_plan_communities", "count_started_communities",
                     "pct_started_communities", "count_completed_communities", "plan_households", "completed_households",
@@ -138,5 +138,5 @@ with guarded("五年目标"):
     ref = qp.reference_comparison(sc, f.year, f.unit)
     c2.plotly_chart(ch.reference_figure(ref, f.unit_name if f.unit else "巴州"), width="stretch",
                     config={"displaylogo": False})
-    c2.caption("全国、新疆开工率:住建部通报及其转载(pipelines/config/reference_national_progress.csv,逐行注明来源);"
+    c2.caption("全国、新疆开工率:住建部通报及其转载(系统配置的参考数据表,逐行注明来源);"
                "未公布比率的月份按“已开工小区 / 年度计划小区”推算。新疆仅有零星月份的公开数据。")

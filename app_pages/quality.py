@@ -4,8 +4,7 @@ and each batch's validation in detail (rendered here, in Chinese: the page never
 import polars as pl
 import streamlit as st
 
-from app_pages._common import filters, guarded, require
-from expectations.names import expectation_name
+from app_pages._common import filters, guarded, require, table
 from pipelines import charts as ch
 from pipelines.read import quality as qq
 from pipelines.read import submissions
@@ -41,7 +40,7 @@ with guarded("校验结果"):
                             (~pl.col("success")).sum().alias("failed"), pl.col("unexpected_count").sum().alias("unexpected"))
                        .sort("validated_at", descending=True)
                        .with_columns(pl.col("kind").replace_strict(KIND, default="其他")))
-            st.dataframe(batches, hide_index=True, width="stretch",
+            table(st, batches, hide_index=True, width="stretch",
                          column_config={"batch_id": "批次", "kind": "类型", "suite_name": "校验套件",
                                         "validated_at": st.column_config.DatetimeColumn("校验时间", format="YYYY-MM-DD HH:mm"),
                                         "expectations": "校验项", "failed": "未通过", "unexpected": "异常值个数"})
@@ -49,19 +48,18 @@ with guarded("校验结果"):
             shown = failed if only_failed else vr
             if shown.is_empty():
                 st.success("所有批次的校验项均已通过。", icon=":material/check_circle:")
-            st.dataframe(shown.drop("validated_at").with_columns(
-                pl.col("kind").replace_strict(KIND, default="其他"),
-                pl.col("expectation").map_elements(expectation_name, return_dtype=pl.String)),
+            table(st, shown.select("batch_id", pl.col("kind").replace_strict(KIND, default="其他"), "suite_name",
+                                   "expectation_name", "description", "field", "success", "element_count", "unexpected_count"),
                          hide_index=True, width="stretch",
-                         column_config={"batch_id": "批次", "kind": "类型", "suite_name": "套件", "expectation": "校验项",
-                                        "description": "说明", "column_name": "字段",
+                         column_config={"batch_id": "批次", "kind": "类型", "suite_name": "套件", "expectation_name": "校验项",
+                                        "description": "说明", "field": "字段",
                                         "success": st.column_config.CheckboxColumn("通过"),
                                         "element_count": "检查行数", "unexpected_count": "异常行数"})
     with t2:
         corrected = issues.filter(pl.col("is_corrected")).height
         if corrected:
             st.caption(f"其中 {corrected:,} 行已由之后报送并入库的同一县市、同一期文件更正(标为「已更正」)。")
-        st.dataframe(issues.select(
+        table(st, issues.select(
             "file_name", "county_name", pl.col("kind").replace_strict(KIND, default="其他"), "sheet_name", "row_number",
             "column_name", "issue",
             pl.when(pl.col("severity") != "reject").then(pl.lit("提示(已入库)"))
@@ -76,7 +74,7 @@ with guarded("校验结果"):
         if rej.is_empty():
             st.success("没有被拒收的文件。")
         else:
-            st.dataframe(rej.select("logged_at", "file_name", "county_name", pl.col("kind").replace_strict(KIND, default="未识别"),
+            table(st, rej.select("logged_at", "file_name", "county_name", pl.col("kind").replace_strict(KIND, default="未识别"),
                                     "messages"), hide_index=True,
                          width="stretch", column_config={
                              "logged_at": st.column_config.DatetimeColumn("时间", format="YYYY-MM-DD HH:mm"),
@@ -98,7 +96,7 @@ with guarded("校验结果"):
                 part = res.filter(pl.col("kind") == kind)
                 bad = part.filter(~pl.col("success")).height
                 st.markdown(f"**{KIND.get(kind, kind)}**:{part.height} 项校验," + (f"{bad} 项未通过" if bad else "全部通过"))
-                st.dataframe(part.select(pl.when(pl.col("success")).then(pl.lit("通过")).otherwise(pl.lit("未通过")).alias("result"),
+                table(st, part.select(pl.when(pl.col("success")).then(pl.lit("通过")).otherwise(pl.lit("未通过")).alias("result"),
                                          "expectation_name", "field", "description", "element_count", "unexpected_count"),
                              hide_index=True, width="stretch",
                              column_config={"result": "结果", "expectation_name": "校验项", "field": "字段",
@@ -107,7 +105,7 @@ with guarded("校验结果"):
             rows = qq.batch_row_issues(sc, batch, f.unit)
             st.markdown(f"**本批被隔离的行与数据问题**:{rows.height} 条")
             if rows.height:
-                st.dataframe(rows.with_columns(
+                table(st, rows.with_columns(
                     pl.col("severity").replace_strict({"reject": "隔离(未入库)", "finding": "提示(已入库)"}, default=""),
                     pl.col("county_name").fill_null("—"),
                     pl.col("kind").replace_strict(KIND, default="其他")),

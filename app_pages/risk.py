@@ -5,7 +5,7 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from app_pages._common import filters, guarded, plain, require
+from app_pages._common import filters, guarded, plain, require, table
 from pipelines import charts as ch
 from pipelines.read import actions, exports
 from pipelines.read import audit as qa
@@ -42,20 +42,20 @@ def _detail(d: dict, row: dict) -> None:
         if d["compare"].is_empty():
             t0.caption("这条线索不针对某一计划行(县市或文件层面的线索),请看月报行或证据。")
         else:
-            t0.dataframe(d["compare"], hide_index=True, width="stretch")
-        t1.dataframe(d["ledger"].drop("community_id").rename(L, strict=False), hide_index=True, width="stretch")
-        t2.dataframe(d["plan"].drop("plan_row_id", "community_id").rename(L, strict=False), hide_index=True,
+            table(t0, d["compare"], hide_index=True, width="stretch")
+        table(t1, d["ledger"].drop("community_id").rename(L, strict=False), hide_index=True, width="stretch")
+        table(t2, d["plan"].drop("plan_row_id", "community_id").rename(L, strict=False), hide_index=True,
                      width="stretch")
-        t3.dataframe(d["reports"].rename(L, strict=False), hide_index=True, width="stretch")
+        table(t3, d["reports"].rename(L, strict=False), hide_index=True, width="stretch")
         with t4:
             links = d["plan"].select(
                 pl.col("plan_year").alias("计划年度"), pl.col("county_name").alias("县市"), pl.col("name").alias("小区名称"),
                 pl.when(pl.col("community_id").is_null()).then(pl.lit("未匹配")).otherwise(pl.lit("已匹配")).alias("台账"),
                 pl.col("link_method").alias("方法"), pl.col("link_score").alias("匹配度"), pl.col("link_fields").alias("依据"))
-            st.dataframe(links, hide_index=True, width="stretch")
+            table(st, links, hide_index=True, width="stretch")
             if "entity" in d and d["entity"].height > 1:
                 st.markdown("**同一小区的其他申报(实体识别)**")
-                st.dataframe(d["entity"].select("plan_row_id", "match_score", "matched_fields", "method")
+                table(st, d["entity"].select("plan_row_id", "match_score", "matched_fields", "method")
                              .rename(L, strict=False), hide_index=True, width="stretch")
     with right:
         _verdict(row, s)
@@ -106,7 +106,7 @@ def _verdict(row: dict, s: dict) -> None:
     if history.is_empty():
         st.caption("尚无核查记录。")
     else:
-        st.dataframe(history.select(*exports.HISTORY_HEADINGS), hide_index=True, width="stretch",
+        table(st, history.select(*exports.HISTORY_HEADINGS), hide_index=True, width="stretch",
                      column_config={**exports.HISTORY_HEADINGS,
                                     "decided_at": st.column_config.DatetimeColumn("时间", format="YYYY-MM-DD HH:mm")})
     if sc.can("export_signals"):
@@ -182,7 +182,7 @@ with tab_rank, guarded("风险排名"):
     ranking = qa.risk_ranking(sc, year, f.unit)
     if not f.unit:
         with st.expander("县市风险排名(全部年度、未排除的线索)"):
-            st.dataframe(qa.risk_counties(sc), hide_index=True, width="stretch", column_config={
+            table(st, qa.risk_counties(sc), hide_index=True, width="stretch", column_config={
                 "risk_rank": "排名", "county_name": "县市", "count_signals": "线索数", "count_high": "高",
                 "count_medium": "中", "count_low": "低", "count_communities": "涉及小区", "classes": "类别",
                 "severity_points": st.column_config.NumberColumn("严重程度分", format="%.0f"),
@@ -190,7 +190,7 @@ with tab_rank, guarded("风险排名"):
                 "money_factor": st.column_config.NumberColumn("资金系数", format="%.2f"),
                 "coincidence_factor": st.column_config.NumberColumn("叠加系数", format="%.2f"),
                 "risk_score": st.column_config.NumberColumn("风险分", format="%.2f")})
-    st.dataframe(
+    table(st, 
         ranking.head(300), hide_index=True, width="stretch", height=380,
         column_config={
             "risk_rank": st.column_config.NumberColumn("排名"), "prefecture_rank": None,
@@ -210,7 +210,7 @@ with tab_list, guarded("线索清单"):
     c1, c2 = st.columns([1.3, 1])
     c1.plotly_chart(ch.signals_by_rule_figure(sig), width="stretch", config={"displaylogo": False})
     with c2:
-        st.dataframe(
+        table(st, 
             sig.select("severity", "rule_label", "county_name", "plan_year", "period", "community_name", "score", "verdict")
             .with_columns(pl.col("severity").replace_strict(SEV, default=""), pl.col("period").fill_null(""),
                           pl.col("community_name").fill_null(""), pl.col("plan_year").cast(pl.String).fill_null("")),
@@ -244,19 +244,19 @@ with tab_cov, guarded("规则覆盖率"):
         st.warning(w, icon=":material/warning:")
     c1, c2 = st.columns([1.2, 1])
     c1.plotly_chart(ch.coverage_figure(cov), width="stretch", config={"displaylogo": False})
-    c2.dataframe(cov.drop("rule", "is_warning", "warning"), hide_index=True, width="stretch", height=420,
+    table(c2, cov.drop("rule", "is_warning", "warning"), hide_index=True, width="stretch", height=420,
                  column_config={"rule_label": "规则", "unit": "评估单位", "count_assessable": "可评估",
                                 "count_not_assessable": "无法评估", "count_flagged": "命中",
                                 "pct_assessable": st.column_config.NumberColumn("可评估率", format="%.1f%%"),
                                 "pct_flagged": st.column_config.NumberColumn("命中率", format="%.1f%%")})
     st.markdown("**核查结论汇总**(已确认占已处理的比例:规则在审计人员手中的准确率;高风险线索的确认或排除经复核后生效)")
-    st.dataframe(qa.verdict_summary(sc), hide_index=True, width="stretch",
+    table(st, qa.verdict_summary(sc), hide_index=True, width="stretch",
                  column_config={"rule_label": "规则", "count_signals": "线索", "count_confirmed": "已确认",
                                 "count_cleared": "已排除", "count_more_info": "需补充材料", "count_pending": "待复核",
                                 "count_open": "未办结",
                                 "pct_confirmed_of_decided": st.column_config.NumberColumn("核实率", format="%.1f%%")})
     with st.expander("规则与阈值"):
-        st.dataframe(qa.signal_rules(sc).select("label", pl.col("severity").replace_strict(SEV, default=""), "description"),
+        table(st, qa.signal_rules(sc).select("label", pl.col("severity").replace_strict(SEV, default=""), "description"),
                      hide_index=True, width="stretch", column_config={"label": "规则", "severity": "严重程度",
                                                                       "description": "触发条件(现行阈值)"})
 

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from app_pages._common import filters, guarded, require
+from app_pages._common import filters, guarded, require, table
 from pipelines import charts as ch
 from pipelines.read import audit as qa
 
@@ -31,12 +31,12 @@ with guarded("线索统计"):
               .sort("sort_order").drop("sort_order").fill_null(0).rename({"county_name": "县市"}))
     matrix = matrix.with_columns(pl.sum_horizontal(pl.exclude("县市")).alias("合计"))
     st.subheader("各县市 × 规则")
-    st.dataframe(matrix, hide_index=True, width="stretch")
+    table(st, matrix, hide_index=True, width="stretch")
     st.subheader("各规则合计")
     per_rule = (counts.group_by("rule_label", "rule_order", "severity")
                 .agg(pl.col("count_signals").sum(), pl.col("count_open").sum(), pl.col("county_name").n_unique().alias("counties"))
                 .sort("rule_order").drop("rule_order")
                 .with_columns(pl.col("severity").replace_strict({"high": "高", "medium": "中", "low": "低"}, default="")))
-    st.dataframe(per_rule, hide_index=True, width="stretch",
+    table(st, per_rule, hide_index=True, width="stretch",
                  column_config={"rule_label": "规则", "severity": "严重程度", "count_signals": "线索数",
                                 "count_open": "未办结", "counties": "涉及县市"})

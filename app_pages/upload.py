@@ -6,7 +6,7 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from app_pages._common import filters, guarded, plain, require
+from app_pages._common import filters, guarded, plain, require, table
 from pipelines import charts as ch
 from pipelines import templates
 from pipelines.locking import WarehouseError
@@ -91,12 +91,12 @@ if "upload_results" in st.session_state:
         st.warning(f"有 {refused:,} 行数据未通过校验、被拒收(未入库),其余行已入库。请按下表所列单元格和原因改正后,"
                    "重新上传该县市该期的完整文件;改正后的数据入库后,这些行在「数据质量」页标为「已更正」。",
                    icon=":material/warning:")
-    st.dataframe(pl.DataFrame(results), hide_index=True, width="stretch")
+    table(st, pl.DataFrame(results), hide_index=True, width="stretch")
     if refused_ids:
         with guarded("被拒收的行"):
             rows = qsub.refused_rows(sc, tuple(refused_ids))
             st.markdown(f"**被拒收的行**(共 {rows.height:,} 处)")
-            st.dataframe(rows, hide_index=True, width="stretch",
+            table(st, rows, hide_index=True, width="stretch",
                          column_config={"file_name": "文件", "sheet_name": "工作表", "row_number": "行",
                                         "column_name": "列(单元格)", "value": "原值", "message": "原因"})
     for name, status, messages in details:
@@ -116,7 +116,7 @@ with guarded("报送情况"):
         st.subheader("数据时钟与各县市最新报送月份")
         st.caption(f"{qc.clock_caption(clock)}。某月月报的截止日为次月 {clock['report_due_day']} 日;截止日不晚于"
                    "所收报表中最新的填报日期(任一县市、任一类报表)时,该月为应报月份。提前报送的县市不会使其他县市显示为缺报。")
-        st.dataframe(
+        table(st, 
             qc.county_clock(sc, f.unit), hide_index=True, width="stretch",
             column_config={"county_name": "县市",
                            "latest_report_month": st.column_config.DateColumn("最新报送月份", format="YYYY-MM"),
@@ -136,7 +136,7 @@ with guarded("报送情况"):
         c[2].metric("迟报", ch.fmt_count(late.height, "期"), border=True)
         st.plotly_chart(ch.reporting_figure(rep), width="stretch", config={"displaylogo": False})
         if missing.height or late.height:
-            st.dataframe(
+            table(st, 
                 pl.concat([
                     missing.select("county_name", "report_month", pl.lit("缺报").alias("问题"), "due_date", "first_fill_date"),
                     late.select("county_name", "report_month", pl.lit("迟报").alias("问题"), "due_date", "first_fill_date"),
@@ -150,7 +150,7 @@ with guarded("上报记录"):
     st.subheader("上报记录")
     t1, t2 = st.tabs(["已入库文件(按县市、类型、期间)", "导入日志(含拒收与重复)"])
     hist = qsub.submission_history(sc, f.year, f.unit)
-    t1.dataframe(
+    table(t1, 
         hist.with_columns(pl.col("kind").replace_strict(KIND, default="未识别")), hide_index=True, width="stretch",
         height=320,
         column_config={"county_name": "县市", "kind": "类型", "period": "期间", "file_name": "文件",
@@ -160,7 +160,7 @@ with guarded("上报记录"):
                        "is_first_submission": st.column_config.CheckboxColumn("首次报送"),
                        "count_submissions": "报送次数"})
     log = qsub.ingest_log(sc, f.unit)
-    t2.dataframe(
+    table(t2, 
         log.with_columns(pl.col("status").replace_strict(STATUS, default=""), pl.col("kind").replace_strict(KIND, default="未识别")),
         hide_index=True, width="stretch", height=320,
         column_config={"logged_at": st.column_config.DatetimeColumn("时间", format="YYYY-MM-DD HH:mm"), "batch_id": "批次",

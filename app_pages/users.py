@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from app_pages._common import guarded, require
+from app_pages._common import guarded, require, table
 from pipelines.access import accounts
 from pipelines.access.roles import AREAS, ROLE_AREAS, ROLE_LABELS, ROLES
 from pipelines.counties import load_counties
@@ -16,7 +16,7 @@ st.header("用户管理")
 
 with guarded("用户管理"):
     rows = accounts.list_accounts(db)
-    st.dataframe(pl.DataFrame(
+    table(st, pl.DataFrame(
         [{"用户名": a.user_name, "显示名称": a.display_name, "角色": ROLE_LABELS[a.role], "县市": a.county_name or "",
           "状态": "已停用" if a.is_disabled else "正常", "最后变更": a.changed_at.replace("T", " ")[:19]} for a in rows],
         schema=["用户名", "显示名称", "角色", "县市", "状态", "最后变更"], orient="row"), hide_index=True, width="stretch")
@@ -71,5 +71,5 @@ with guarded("用户管理"):
                 st.error(f"未更改:{exc}")
 
     with st.expander("各角色可见的内容与可做的操作"):
-        st.dataframe(pl.DataFrame([{"内容/操作": desc, **{ROLE_LABELS[r]: ("✓" if area in ROLE_AREAS[r] else "") for r in ROLES}}
+        table(st, pl.DataFrame([{"内容/操作": desc, **{ROLE_LABELS[r]: ("✓" if area in ROLE_AREAS[r] else "") for r in ROLES}}
                                    for area, desc in AREAS.items()]), hide_index=True, width="stretch")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from expectations.names import expectation_name, issue_name
+from expectations.names import EXPECTATION_NAMES, issue_name
 from pipelines.access.scope import Scope, requires
 from pipelines.read.connection import cached, query
 from pipelines.reading.headers import fields
@@ -23,7 +23,7 @@ __all__ = ["validation_results", "row_issues", "file_counts", "validation_batche
 def validation_results(scope: Scope) -> pl.DataFrame:
     """Every expectation evaluated, per batch and kind, newest first. A clerk: the runs of batches whose
     files are all of its county (a batch of several counties' files counts rows of the others)."""
-    return query(
+    return _chinese(query(
         """
         select validated_at, batch_id, kind, suite_name, expectation, description, column_name, success,
             element_count, unexpected_count
@@ -34,6 +34,16 @@ def validation_results(scope: Scope) -> pl.DataFrame:
         order by validated_at desc, batch_id, kind, success, expectation
         """,
         {"county": scope.county_code},
+    ))
+
+
+def _chinese(df: pl.DataFrame) -> pl.DataFrame:
+    """Expectations and fields by their Chinese names (an expectation without one: its Chinese description)."""
+    return df.with_columns(
+        pl.struct("expectation", "description").map_elements(
+            lambda r: EXPECTATION_NAMES.get(r["expectation"] or "") or r["description"] or "其他校验",
+            return_dtype=pl.String).alias("expectation_name"),
+        pl.col("column_name").map_elements(_field_label, return_dtype=pl.String, skip_nulls=False).alias("field"),
     )
 
 
@@ -172,10 +182,7 @@ def batch_results(scope: Scope, batch_id: str) -> pl.DataFrame:
         """,
         {"batch": batch_id, "county": scope.county_code},
     )
-    return df.with_columns(
-        pl.col("expectation").map_elements(expectation_name, return_dtype=pl.String).alias("expectation_name"),
-        pl.col("column_name").map_elements(_field_label, return_dtype=pl.String, skip_nulls=False).alias("field"),
-    )
+    return _chinese(df)
 
 
 @requires("quality")
