@@ -93,7 +93,7 @@ with guarded("月度通报"):
         st.text(rb.tiers_text(b))
 
     st.subheader("各县市进度排名")
-    table = b.counties.select(
+    shown = b.counties.select(
         "progress_rank",
         pl.col("rank_change").map_elements(rank_change_text, return_dtype=pl.String, skip_nulls=False).alias("rank_change"),
         "county_name",
@@ -101,7 +101,7 @@ with guarded("月度通报"):
         "pct_progress_index", "pct_pace_index", (-pl.col("points_behind_pace")).alias("versus_pace"),
         "count_new_started_communities", "new_completed_households", "invest_added_wan_yuan", "paid_added_wan_yuan")
     fills = dict(zip(TIER_LABELS.values(), (f"background-color: {TIER_FILLS[t]}" for t in TIER_LABELS)))
-    table(st, table.to_pandas().style.map(lambda v: fills.get(v, ""), subset=["tier"]), hide_index=True,
+    table(st, shown.to_pandas().style.map(lambda v: fills.get(v, ""), subset=["tier"]), hide_index=True,
                  width="stretch", column_config={
                      "progress_rank": st.column_config.NumberColumn("排名", width="small"),
                      "rank_change": st.column_config.TextColumn("较上月", width="small"),
