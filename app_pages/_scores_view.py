@@ -32,6 +32,10 @@ def render(kind: str) -> None:
         lines = qs.score_lines(sc, year, kind)
         meta = totals.row(0, named=True)
         as_of = f",{meta['as_of_label']}" if meta["as_of_label"] else ""
+        # a year still in progress: every chart and table says so (截至YYYY-MM, from the data clock)
+        prov = f"({meta['as_of_label']},暂定)" if meta["as_of_label"] else ""
+        # the trend shows earlier years too: it names the provisional one
+        trend_note = f"({year} 年{meta['as_of_label']},暂定)" if meta["as_of_label"] else ""
         grades = qc.grades()
         st.caption(f"评分方案:{meta['scheme_version']}{as_of}。等级:{qc.grades_text()}(按未四舍五入的总分)。")
 
@@ -61,32 +65,41 @@ def render(kind: str) -> None:
 
         c1, c2 = st.columns(2)
         cuts = [(t, g) for t, g in grades if t > 0]
-        c1.plotly_chart(ch.score_ranking_figure(totals, f"{year} 年总分与等级", cuts), width="stretch",
+        c1.plotly_chart(ch.score_ranking_figure(totals, f"{year} 年总分与等级{prov}", cuts), width="stretch",
                         config={"displaylogo": False})
         scored = lines.filter(pl.col("max_points").is_not_null())
-        c2.plotly_chart(ch.points_lost_figure(scored.filter(pl.col("points_lost").is_not_null())), width="stretch",
+        c2.plotly_chart(ch.points_lost_figure(scored.filter(pl.col("points_lost").is_not_null()),
+                                              f"各指标失分(满分 − 得分){prov}"), width="stretch",
                         config={"displaylogo": False})
 
-        st.subheader("得分与排名")
-        table(st, 
-            totals.select("score_rank", "county", "points", "grade", "change_from_prev"),
+        st.subheader("得分与排名" + prov)
+        st.caption("总分相同者名次相同(并列);两个总分在两位小数上相同而实际不同时,显示到能区分它们的小数位。")
+        table(st,
+            totals.select("rank_text", "county", "points_text", "grade", "change_from_prev"),
             hide_index=True, width="stretch",
-            column_config={"score_rank": "排名", "county": "县市",
-                           "points": st.column_config.NumberColumn("总分", format="%.2f"), "grade": "等级",
+            column_config={"rank_text": "排名", "county": "县市",
+                           "points_text": st.column_config.TextColumn("总分", alignment="right"), "grade": "等级",
                            "change_from_prev": st.column_config.NumberColumn("较上年", format="%+.2f")},
         )
-        st.subheader("指标明细" + (f" · {f.unit_name}" if f.unit else "(各县市得分 / 满分)"))
+        st.subheader("指标明细" + (f" · {f.unit_name}" if f.unit else "(各县市得分 / 满分)") + prov)
         if f.unit:
-            table(st, 
+            table(st,
                 lines.filter(pl.col("county_code") == f.unit).select(
-                    "indicator_label", "value", "points", "max_points", "points_lost", "is_applicable"),
+                    "indicator_label", "numerator", "denominator", "value", "points", "max_points", "points_lost",
+                    "formula"),
                 hide_index=True, width="stretch",
-                column_config={"indicator_label": "指标", "value": st.column_config.NumberColumn("指标值", format="%.4f"),
+                column_config={"indicator_label": "指标", "numerator": st.column_config.NumberColumn("分子", format="localized"),
+                               "denominator": st.column_config.NumberColumn("分母", format="localized"),
+                               "value": st.column_config.NumberColumn("指标值", format="%.4f"),
                                "points": st.column_config.NumberColumn("得分", format="%.2f"),
                                "max_points": st.column_config.NumberColumn("满分", format="%.0f"),
                                "points_lost": st.column_config.NumberColumn("失分", format="%.2f"),
-                               "is_applicable": st.column_config.CheckboxColumn("适用")},
+                               "formula": st.column_config.TextColumn("计算式", width="large")},
             )
+            # the formulas whole, as text (a table cell cuts them at its width)
+            for r in lines.filter(pl.col("county_code") == f.unit).iter_rows(named=True):
+                if r["formula"]:
+                    st.text(r["formula"])
         else:
             matrix = (scored.with_columns(
                 pl.when(pl.col("is_applicable")).then(
@@ -95,9 +108,16 @@ def render(kind: str) -> None:
                 .pivot(on="indicator_label", index="county", values="cell", aggregate_function="first")
                 .rename({"county": "县市"}))
             table(st, matrix, hide_index=True, width="stretch")
+            with st.expander("各县市各指标的分子、分母与计算式" + prov):
+                table(st, scored.select("county", "indicator_label", "numerator", "denominator", "formula"),
+                      hide_index=True, width="stretch",
+                      column_config={"county": "县市", "indicator_label": "指标",
+                                     "numerator": st.column_config.NumberColumn("分子", format="localized"),
+                                     "denominator": st.column_config.NumberColumn("分母", format="localized"),
+                                     "formula": st.column_config.TextColumn("计算式", width="large")})
         st.plotly_chart(ch.score_trend_figure(totals_all.filter(
-            pl.col("county_code") == f.unit if f.unit else pl.lit(True)), grades=cuts), width="stretch",
-            config={"displaylogo": False})
+            pl.col("county_code") == f.unit if f.unit else pl.lit(True)), f"历年总分趋势{trend_note}", grades=cuts),
+            width="stretch", config={"displaylogo": False})
 
         if kind == "annual" and not sc.is_county:
             _whatif(sc, year, f.unit)
@@ -143,15 +163,22 @@ def _whatif(sc, year: int, unit: str | None) -> None:
                          "change_wan_yuan": st.column_config.NumberColumn("增减", format="%+.1f 万元")})
 
 
+REPORT_FORMATS = {".docx": ("Word", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+                  ".pdf": ("PDF", "application/pdf")}
+
+
 def _report_download(user, year: int) -> None:
-    if st.button(f"生成 {year} 年度报告(Word)", width="stretch"):
-        with st.spinner("正在生成报告 …"):
-            st.session_state[f"report_{year}"] = qs.report_bytes(user.scope, year, ".docx")
-        actions.record(user, "report", f"{year} 年度报告(Word)", f"{year} 年")
-    data = st.session_state.get(f"report_{year}")
-    if data:
-        st.download_button("下载年度报告 .docx",
-                           actions.logged(user, "reports", f"{year} 年度报告(Word)", f"{year} 年", lambda: data),
-                           file_name=f"巴州老旧小区改造年度报告_{year}.docx",
-                           mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                           width="stretch")
+    """The annual report as .docx or .pdf (the same document; as ``renovation report`` writes them)."""
+    b = st.columns(2)
+    for col, (suffix, (label, mime)) in zip(b, REPORT_FORMATS.items()):
+        key = f"report_{year}{suffix}"
+        if col.button(f"生成 {year} 年度报告({label})", width="stretch", key=f"make_{key}"):
+            with st.spinner("正在生成报告 …"):
+                st.session_state[key] = qs.report_bytes(user.scope, year, suffix)
+            actions.record(user, "report", f"{year} 年度报告({label})", f"{year} 年")
+        data = st.session_state.get(key)
+        if data:
+            col.download_button(f"下载年度报告 {suffix}",
+                                actions.logged(user, "reports", f"{year} 年度报告({label})", f"{year} 年",
+                                               lambda data=data: data),
+                                file_name=f"巴州老旧小区改造年度报告_{year}{suffix}", mime=mime, width="stretch")

@@ -150,3 +150,68 @@ def test_no_table_shows_none_or_empty(pages_db, monkeypatch, user):
             if nulls:
                 bad.append((page, i, nulls))
     assert not bad, bad
+
+
+# --- evaluation staff: formulas, ties -------------------------------------------------------------
+
+def test_an_indicator_is_spelled_out_with_numerator_denominator_and_points():
+    from pipelines.scoring.compute import Inputs, annual_score
+    from pipelines.scoring.explain import formula_rows
+    from pipelines.scoring.scheme import load_scheme
+
+    scheme = load_scheme()
+    inp = Inputs("652801", 2025, count_plan_rows=4, count_started=3, sum_invest_done_wan_yuan=14980.0,
+                 sum_total_invest_wan_yuan=15730.0, sum_paid_wan_yuan=900.0, sum_subsidy_wan_yuan=800.0,
+                 count_months_due=0)
+    s = annual_score(inp, scheme)
+    rows = {r[3]: r for r in formula_rows([s], [inp], scheme)}
+    # the issue's own example: 14,980 ÷ 15,730 = 95.2% → 15 × 0.9523 = 14.28 of 15 points
+    assert rows["investment_rate"][4:] == (14980.0, 15730.0, "累计完成投资", "计划总投资", "万元",
+                                           "投资完成率 = 累计完成投资 ÷ 计划总投资 = 14,980 ÷ 15,730 万元 = 95.2% → 14.28 / 15 分")
+    assert rows["start_rate"][-1] == "开工率 = 已开工项目数 ÷ 计划项目数 = 3 ÷ 4 个 = 75.0% → 15.00 / 20 分"
+    # paid beyond the subsidy: the share is capped, and the formula says so
+    assert rows["disbursement_rate"][-1].endswith("= 112.5%,按 100% 计 → 10.00 / 10 分")
+    # no month due: not applicable, and not counted in the maximum
+    assert "本项不适用" in rows["reporting_rate"][-1]
+
+
+def test_equal_totals_share_a_rank_and_close_ones_show_the_deciding_decimals():
+    import polars as pl
+
+    from pipelines.read.scores import _deciding_decimals
+
+    df = pl.DataFrame({"year": [2025] * 4, "county": ["甲", "乙", "丙", "丁"],
+                       "points": [90.0, 87.3512, 87.3498, 90.0], "score_rank": [1, 3, 4, 1]})
+    out = _deciding_decimals(df)
+    assert out["points_text"].to_list() == ["90.000", "87.351", "87.350", "90.000"]
+    assert out["rank_text"].to_list() == ["1(并列)", "3", "4", "1(并列)"]
+    plain = _deciding_decimals(df.filter(pl.col("county").is_in(["甲", "乙"])))
+    assert plain["points_text"].to_list() == ["90.00", "87.35"]
+
+
+def test_tied_totals_rank_alike_in_the_read_function(tmp_path, monkeypatch):
+    """Two counties whose totals differ only in a float's last bits share a rank."""
+    from pages_fixtures import build_warehouse
+    from pipelines.read import scores as qs
+    from pipelines.read.connection import clear_caches
+
+    db = build_warehouse(tmp_path / "w.duckdb")
+    con = duckdb.connect(str(db))
+    con.execute("update marts.scores set points = 80.0 + 1e-12 where indicator = 'total' and kind = 'annual' "
+                "and year = 2025 and county_code = '652801'")
+    con.execute("update marts.scores set points = 80.0 where indicator = 'total' and kind = 'annual' "
+                "and year = 2025 and county_code = '652822'")
+    con.close()
+    monkeypatch.setenv("RENOVATION_DB", str(db))
+    clear_caches()
+    t = qs.score_totals(Scope("evaluator"), "annual").filter(pl_year(2025))
+    ranks = dict(zip(t["county_code"], t["score_rank"]))
+    assert ranks["652801"] == ranks["652822"] == 1
+    assert dict(zip(t["county_code"], t["rank_text"]))["652822"] == "1(并列)"
+    clear_caches()
+
+
+def pl_year(y):
+    import polars as pl
+
+    return pl.col("year") == y

@@ -173,6 +173,36 @@ def test_ranks_count_from_one_within_the_filter(warehouse, monkeypatch):
     assert lt["prefecture_rank"].min() > 1 and lt["risk_rank"].min() == 1
 
 
+# --- evaluation staff ----------------------------------------------------------------------------
+
+def test_scores_are_explained_provisional_and_the_report_comes_as_pdf(server, page, warehouse):
+    browser_login(page, server, "eval1", "annual")
+    page.wait_for_selector('h2:has-text("年度体检")', timeout=60_000)
+    as_of = q(warehouse, "select distinct as_of_label from marts.scores where year = 2025")[0][0]
+    assert as_of.startswith("截至2025-")
+    # every chart and table of the year in progress is marked
+    titles = [t for t in page.locator(".js-plotly-plot .gtitle").all_text_contents()]
+    assert len(titles) >= 3 and all(as_of in t for t in titles), titles
+    for heading in ("得分与排名", "指标明细"):
+        assert as_of in page.locator("h3").filter(has_text=heading).first.inner_text()
+    # a county: each indicator with its numerator, denominator and formula
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').nth(1).click()
+    page.get_by_role("option", name="库尔勒市", exact=True).click()
+    page.wait_for_selector('h2:has-text("库尔勒市")', timeout=60_000)
+    idle(page)
+    body = main_text(page)
+    formulas = [r[0] for r in q(warehouse, "select formula from marts.score_formulas where year = 2025 and kind = 'annual' "
+                                           "and county_code = '652801'")]
+    assert len(formulas) == 9
+    for f in formulas:
+        assert f in body, f
+    assert "投资完成率 = 累计完成投资 ÷ 计划总投资 = " in body
+    # the report, as the CLI offers it: .docx and .pdf
+    page.get_by_role("button", name="生成 2025 年度报告(PDF)").click()
+    page.get_by_role("button", name="下载年度报告 .pdf").wait_for(timeout=240_000)
+    assert download(page, "下载年度报告 .pdf").startswith(b"%PDF")
+
+
 def test_a_saved_verdict_shows_at_once_and_keeps_the_signal(server, page, warehouse):
     # writes a verdict: after the read-only tests above
     browser_login(page, server, "auditor1", "risk")

@@ -59,7 +59,8 @@ def score_totals(scope: Scope, kind: str) -> pl.DataFrame:
               and ($county is null or (county_code = $county and (kind, year) in (select kind, year from {_PUBLISHED})))
         )
         select *,
-            rank() over (partition by year order by points desc) as score_rank,
+            -- equal scores share a rank: compared to the sixth decimal (not the last bit of a float)
+            rank() over (partition by year order by round(points, 6) desc) as score_rank,
             points - lag(points) over (partition by county_code order by year) as change_from_prev,
             lag(year) over (partition by county_code order by year) = year - 1 as has_prev
         from totals
@@ -67,24 +68,53 @@ def score_totals(scope: Scope, kind: str) -> pl.DataFrame:
         """,
         {"k": kind, "county": scope.county_code},
     ).with_columns(pl.when(pl.col("has_prev")).then(pl.col("change_from_prev")).alias("change_from_prev")).drop("has_prev")
+    df = _deciding_decimals(df)
     if scope.is_county:  # a rank among the counties is worked out from the others' scores
-        df = df.with_columns(pl.lit(None, dtype=df["score_rank"].dtype).alias("score_rank"))
+        df = df.with_columns(pl.lit(None, dtype=df["score_rank"].dtype).alias("score_rank"), pl.lit("").alias("rank_text"))
     return df
+
+
+def _deciding_decimals(df: pl.DataFrame) -> pl.DataFrame:
+    """``points_text``: the total with the decimals that decide the ranking of its year (two, more where
+    two different totals would print alike); ``rank_text``: the rank, 并列 where totals are equal."""
+    texts, ranks = [], []
+    for (year,), part in df.group_by("year", maintain_order=True):
+        distinct = sorted({round(p, 6) for p in part["points"].to_list()})
+        decimals = 2
+        while decimals < 6 and len({round(p, decimals) for p in distinct}) < len(distinct):
+            decimals += 1
+        tied = part.group_by("score_rank").len().filter(pl.col("len") > 1)["score_rank"].to_list()
+        texts += [f"{p:.{decimals}f}" for p in part["points"].to_list()]
+        ranks += [f"{r}(并列)" if r in tied else str(r) for r in part["score_rank"].to_list()]
+    order = df.with_row_index("_i").group_by("year", maintain_order=True).agg("_i").explode("_i")["_i"].to_list()
+    by_row = dict(zip(order, zip(texts, ranks)))
+    return df.with_columns(pl.Series("points_text", [by_row[i][0] for i in range(df.height)], dtype=pl.String),
+                           pl.Series("rank_text", [by_row[i][1] for i in range(df.height)], dtype=pl.String))
 
 
 @requires("scores")
 @cached
 def score_lines(scope: Scope, year: int, kind: str) -> pl.DataFrame:
-    """Every indicator line of the year: value, points, maximum and points lost (null when not applicable)."""
+    """Every indicator line of the year: value, points, maximum and points lost (null when not applicable),
+    with its numerator, denominator and formula in Chinese (``marts.score_formulas``)."""
+    has_formulas = query("""select count(*) as n from information_schema.tables
+                            where table_schema = 'marts' and table_name = 'score_formulas'""")["n"][0] > 0
+    formulas = ("f.numerator, f.denominator, f.numerator_label, f.denominator_label, f.unit, f.formula" if has_formulas else
+                "null::double as numerator, null::double as denominator, '' as numerator_label, '' as denominator_label, "
+                "'' as unit, '' as formula")
+    join = ("left join marts.score_formulas as f on f.county_code = s.county_code and f.year = s.year "
+            "and f.kind = s.kind and f.indicator = s.indicator") if has_formulas else ""
     return query(
         f"""
-        select county_code, county_name as county, sort_order, indicator, indicator_name as indicator_label, line_order,
-            value, points, max_points, is_applicable,
-            case when is_applicable and max_points is not null then max_points - coalesce(points, 0) end as points_lost
-        from marts.scores
-        where year = $y and kind = $k and indicator <> 'total'
-          and ($county is null or (county_code = $county and (kind, year) in (select kind, year from {_PUBLISHED})))
-        order by sort_order, line_order
+        select s.county_code, s.county_name as county, s.sort_order, s.indicator, s.indicator_name as indicator_label,
+            s.line_order, s.value, s.points, s.max_points, s.is_applicable,
+            case when s.is_applicable and s.max_points is not null then s.max_points - coalesce(s.points, 0) end as points_lost,
+            {formulas}
+        from marts.scores as s
+        {join}
+        where s.year = $y and s.kind = $k and s.indicator <> 'total'
+          and ($county is null or (s.county_code = $county and (s.kind, s.year) in (select kind, year from {_PUBLISHED})))
+        order by s.sort_order, s.line_order
         """,
         {"y": year, "k": kind, "county": scope.county_code},
     )

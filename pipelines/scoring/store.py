@@ -13,6 +13,7 @@ import duckdb
 
 from pipelines.scoring import whatif
 from pipelines.scoring.compute import BIENNIAL_NAMES, PREFECTURE, Inputs, Line, Score, prefecture_scores, score_all
+from pipelines.scoring.explain import formula_rows
 from pipelines.scoring.scheme import Scheme, load_scheme
 from pipelines.warehouse import insert_rows, run_models, table_exists
 
@@ -78,6 +79,9 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("delete from marts.scores")
     rows = _rows(scores, scheme, now)
     insert_rows(con, "marts.scores", rows)
+    # every line spelled out: numerator, denominator, the formula with the figures (pipelines.scoring.explain)
+    con.execute("delete from marts.score_formulas")
+    insert_rows(con, "marts.score_formulas", formula_rows(scores, inputs, scheme))
     _write_prefecture(con, inputs, scores, scheme, now)
     whatif.write(con, scores, scheme)
     log.info("marts.scores: %d rows (scheme %s)", len(rows), scheme.version)
