@@ -67,7 +67,8 @@ with guarded("县市排名"):
         rule = (f"综合进度 = 开工率、户数完工率、投资完成率(各至多 100%)的平均;全州 {ch.fmt_pct(first['pct_progress_index_prefecture'])}"
                 f"(开工率 {ch.fmt_pct(first['pct_started_prefecture'])}、完工率 {ch.fmt_pct(first['pct_completed_prefecture'])}、"
                 f"投资完成率 {ch.fmt_pct(first['pct_invest_prefecture'])});"
-                f"低于全州 {qc.setting('progress.lagging_points'):g} 个百分点及以上为落后。")
+                f"落后:综合进度落后计划应达进度 {qc.setting('progress.yellow_points_behind'):g} 个百分点及以上"
+                f"(与月度通报同一规则:超过 {qc.setting('progress.red_points_behind'):g} 个百分点为严重滞后)。")
         if lag.is_empty():
             st.success(f"{f.year} 年度没有落后县市。{rule}", icon=":material/check_circle:")
         else:

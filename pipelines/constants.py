@@ -5,7 +5,7 @@ Sources, all in ``pipelines/config/`` (:func:`pipelines.settings.config_path`):
     program.toml     the program's dates, deadlines and goals, shared by signals, scores and pages:
                      ``clock.report_due_day`` (the data clock), ``completion.deadline_month``/``_day``,
                      ``notice.min_working_days``, ``goal.built_until``/``start_year``/``end_year``,
-                     ``progress.lagging_points``/``pace_months``
+                     ``progress.red_points_behind``/``pace_months``
     thresholds.toml  the signal rules (``<RULE>.<name>``), ``severity_weights.<level>``,
                      ``risk.<name>``, ``entity.<name>``
     scoring.toml     ``scoring.<indicator>.points``/``.scale``, ``grades.<grade>`` (lowest total; 0 for

@@ -143,8 +143,10 @@ CASES = [
                  ("risk", "高 3 /", "高 7 /"), ("high=3", "high=7"), id="severity-high"),
     pytest.param("grades.优秀", "scoring.toml", "min_total = 95", "min_total = 20", _grade,
                  ("annual", "优秀 ≥ 95", "优秀 ≥ 20"), None, id="grade-cutoff"),
-    pytest.param("progress.lagging_points", "program.toml", "lagging_points = { value = 10,",
-                 "lagging_points = { value = 90,", _lagging, ("progress", "低于全州 10 个百分点", "低于全州 90 个百分点"),
+    # 落后 is one rule for 进度总览 and 月度通报: the pace tier's yellow line
+    pytest.param("progress.yellow_points_behind", "program.toml", "yellow_points_behind = { value = 5,",
+                 "yellow_points_behind = { value = -10,", _lagging,
+                 ("progress", "落后计划应达进度 5 个百分点及以上", "落后计划应达进度 -10 个百分点及以上"),
                  None, id="lagging-line"),
 ]
 

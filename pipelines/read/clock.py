@@ -49,7 +49,7 @@ def settings() -> dict[str, float]:
 
 
 def setting(key: str) -> float:
-    """One setting in force, e.g. ``setting("progress.lagging_points")``; KeyError when absent."""
+    """One setting in force, e.g. ``setting("progress.pace_months")``; KeyError when absent."""
     return settings()[key]
 
 

@@ -22,8 +22,9 @@ counties as (
     select county_code, county_name, sort_order from staging.counties
 ),
 
-settings as (
-    select max(value) filter (where key = 'progress.lagging_points') as lagging_points from marts.settings
+-- the lagging tiers of the bulletin (progress.red_points_behind / yellow_points_behind): one rule everywhere
+tiers as (
+    select county_code, plan_year, report_month, tier from marts.bulletin_counties
 ),
 
 -- the state at the last month of the plan year that is due
@@ -93,13 +94,11 @@ final as (
         round((least(100.0, p.pct_started_prefecture) + least(100.0, coalesce(p.pct_completed_prefecture, 0))
                + least(100.0, coalesce(p.pct_invest_prefecture, 0))) / 3, 1) as pct_progress_index_prefecture,
         rank() over (partition by r.plan_year order by r.progress_index desc) as progress_rank,
-        -- a unit lags when its progress index is the lagging line (points) or more below the prefecture's
-        r.as_of_month is not null and r.progress_index <= (
-            least(100.0, p.pct_started_prefecture) + least(100.0, coalesce(p.pct_completed_prefecture, 0))
-            + least(100.0, coalesce(p.pct_invest_prefecture, 0))) / 3 - s.lagging_points as is_lagging
+        -- a unit lags when it falls behind the plan's pace by the yellow line or more (tier red or yellow)
+        coalesce(t.tier in ('red', 'yellow'), false) as is_lagging
     from rates as r
     inner join prefecture as p using (plan_year)
-    cross join settings as s
+    left join tiers as t on t.county_code = r.county_code and t.plan_year = r.plan_year and t.report_month = r.as_of_month
 )
 
 select * from final
