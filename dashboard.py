@@ -56,6 +56,14 @@ st.markdown(
     [data-key="__select_all__"] [data-item-hl]::after {content: "全选"; font-size: 0.9rem;}
     [data-testid="stSkipToContent"] {font-size: 0;}
     [data-testid="stSkipToContent"]::after {content: "跳到主要内容"; font-size: 0.9rem;}
+    /* printing a page (Ctrl+P): no sidebar, header or toolbars; the main column full width; no chart cut in two */
+    @media print {
+      [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stSkipToContent"],
+      [data-testid="stElementToolbar"], [data-testid="stDecoration"], .modebar-container {display: none !important;}
+      [data-testid="stMain"], .block-container {margin-left: 0 !important; padding: 0.5rem !important; max-width: 100% !important;}
+      [data-testid="stPlotlyChart"], .js-plotly-plot, [data-testid="stMetric"], [data-testid="stDataFrame"] {
+        break-inside: avoid !important; page-break-inside: avoid !important;}
+    }
     </style>""",
     unsafe_allow_html=True,
 )
@@ -132,6 +140,10 @@ with st.sidebar:
         options = list(names) if sc.is_county else [None, *names]
         if first_run and params.get("unit") in names:
             st.session_state[UNIT_KEY] = params["unit"]
+        # a county clicked on a ranking chart or the map (app_pages/progress.py): the page filters to it
+        pending = st.session_state.pop("_pending_unit", "")
+        if pending != "" and pending in options:
+            st.session_state[UNIT_KEY] = pending
         if st.session_state.get(UNIT_KEY) not in options:
             st.session_state[UNIT_KEY] = options[0] if options else None
         st.selectbox("县市", options, key=UNIT_KEY, format_func=lambda c: "全州" if c is None else names.get(c, ""))

@@ -1,5 +1,6 @@
 """进度总览 — leadership: progress of the year's plan against targets, by unit and month; the five-year goal."""
 
+import polars as pl
 import streamlit as st
 
 from app_pages._common import filters, guarded, need_year, require, table
@@ -9,6 +10,7 @@ from pipelines.read import actions, exports
 from pipelines.read import clock as qc
 from pipelines.read import filters as qf
 from pipelines.read import progress as qp
+from pipelines.tiers import TIER_LABELS
 
 RANKING_HEADINGS = {
     "progress_rank": "排名", "county_name": "县市", "pct_progress_index": "综合进度(%)", "count_plan_communities": "计划小区(个)",
@@ -16,6 +18,17 @@ RANKING_HEADINGS = {
     "plan_households": "计划户数", "completed_households": "完工户数", "pct_completed_households": "完工率(户,%)",
     "plan_invest_wan_yuan": "计划总投资(万元)", "invest_done_wan_yuan": "完成投资(万元)", "pct_invest_done": "投资完成率(%)",
     "paid_wan_yuan": "已拨付(万元)", "is_lagging": "落后"}
+
+def _picked_county(events, codes: dict[str, str]) -> str | None:
+    """The county of a point clicked on the ranking chart (its bar's label) or the map (its customdata)."""
+    for ev in events:
+        for point in ((ev or {}).get("selection") or {}).get("points") or []:
+            for v in (point.get("y"), point.get("customdata"), *(point.get("customdata") or [] if isinstance(
+                    point.get("customdata"), list) else [])):
+                if isinstance(v, str) and v in codes:
+                    return codes[v]
+    return None
+
 
 user = require("progress")
 sc = user.scope
@@ -78,41 +91,80 @@ with guarded("县市排名"):
                 for r in lag.iter_rows(named=True))
             st.warning(icon=":material/warning:", body=f"落后县市({lag.height} 个):{items}。{rule}")
         c1, c2 = st.columns([1.1, 1])
-        c1.plotly_chart(ch.ranking_figure(ranking, legend=qb.tier_settings().legend()), width="stretch",
-                        config={"displaylogo": False})
-        c2.plotly_chart(ch.seat_map_figure(qf.units(sc), ranking), width="stretch", config={"displaylogo": False})
+        clicks = st.session_state.get("progress_chart_clicks", 0)
+        # click a county (bar or seat) to filter the page to it: dashboard.py sets the county filter
+        picked = [c1.plotly_chart(ch.ranking_figure(ranking, legend=qb.tier_settings().legend()), width="stretch",
+                                  config={"displaylogo": False}, on_select="rerun", selection_mode="points",
+                                  key=f"progress_ranking_chart_{clicks}"),
+                  c2.plotly_chart(ch.seat_map_figure(qf.units(sc), ranking), width="stretch",
+                                  config={"displaylogo": False}, on_select="rerun", selection_mode="points",
+                                  key=f"progress_map_chart_{clicks}")]
+        code = _picked_county(picked, dict(ranking.select("county_name", "county_code").iter_rows()))
+        if code:
+            st.session_state["_pending_unit"] = code
+            # the charts start afresh (new keys): a selection kept would pull the filter back to this county
+            st.session_state["progress_chart_clicks"] = clicks + 1
+            st.rerun()
+        st.caption("点击排名图中的县市条形或地图上的县城,本页即筛选为该县市并列出其项目。")
         with st.expander("排名明细表"):
-            table(st, 
-                ranking.select(
-                    "progress_rank", "county_name", "pct_progress_index", "count_plan_communities", "count_started_communities",
-                    "pct_started_communities", "count_completed_communities", "plan_households", "completed_households",
-                    "pct_completed_households",
-                    "plan_invest_wan_yuan", "invest_done_wan_yuan", "pct_invest_done", "paid_wan_yuan", "is_lagging"),
+            # the main columns fit 1366×768 without sideways scrolling; the counts and money in 明细 below
+            table(st,
+                ranking.select("progress_rank", "county_name", "pct_progress_index", "pct_started_communities",
+                               "pct_completed_households", "pct_invest_done",
+                               pl.col("tier").replace_strict(TIER_LABELS, default="—").alias("tier")),
                 hide_index=True, width="stretch",
                 column_config={
-                    "progress_rank": st.column_config.NumberColumn("排名"),
-                    "county_name": "县市",
+                    "progress_rank": st.column_config.NumberColumn("排名", width="small"),
+                    "county_name": st.column_config.TextColumn("县市", width="medium"),
                     "pct_progress_index": st.column_config.NumberColumn("综合进度", format="%.1f%%"),
-                    "pct_completed_households": st.column_config.NumberColumn("完工率(户)", format="%.1f%%"),
-                    "count_plan_communities": st.column_config.NumberColumn("计划小区(个)"),
-                    "count_started_communities": st.column_config.NumberColumn("已开工(个)"),
                     "pct_started_communities": st.column_config.NumberColumn("开工率", format="%.1f%%"),
-                    "count_completed_communities": st.column_config.NumberColumn("已完工(个)"),
-                    "plan_households": st.column_config.NumberColumn("计划户数", format="%d 户"),
-                    "completed_households": st.column_config.NumberColumn("完工户数", format="%d 户"),
-                    "plan_invest_wan_yuan": st.column_config.NumberColumn("计划总投资", format="%.1f 万元"),
-                    "invest_done_wan_yuan": st.column_config.NumberColumn("完成投资", format="%.1f 万元"),
+                    "pct_completed_households": st.column_config.NumberColumn("完工率(户)", format="%.1f%%"),
                     "pct_invest_done": st.column_config.NumberColumn("投资完成率", format="%.1f%%"),
-                    "paid_wan_yuan": st.column_config.NumberColumn("已拨付", format="%.1f 万元"),
-                    "is_lagging": st.column_config.CheckboxColumn("落后"),
+                    "tier": "进度状态",
                 },
             )
+            detail = st.toggle("显示明细(计划与完成的数量和金额)", key="progress_ranking_detail")
+            if detail:
+                table(st,
+                    ranking.select("county_name", "count_plan_communities", "count_started_communities",
+                                   "count_completed_communities", "plan_households", "completed_households",
+                                   "plan_invest_wan_yuan", "invest_done_wan_yuan", "paid_wan_yuan"),
+                    hide_index=True, width="stretch",
+                    column_config={
+                        "county_name": "县市",
+                        "count_plan_communities": st.column_config.NumberColumn("计划小区"),
+                        "count_started_communities": st.column_config.NumberColumn("已开工"),
+                        "count_completed_communities": st.column_config.NumberColumn("已完工"),
+                        "plan_households": st.column_config.NumberColumn("计划户数", format="%d"),
+                        "completed_households": st.column_config.NumberColumn("完工户数", format="%d"),
+                        "plan_invest_wan_yuan": st.column_config.NumberColumn("计划投资(万元)", format="%.1f"),
+                        "invest_done_wan_yuan": st.column_config.NumberColumn("完成投资(万元)", format="%.1f"),
+                        "paid_wan_yuan": st.column_config.NumberColumn("已拨付(万元)", format="%.1f"),
+                    })
         if sc.can("export_progress"):
             stamp = [("筛选条件", f"{f.year} 年度计划"), ("数据截至", ch.fmt_month(s["as_of_month"]))]
             st.download_button(
                 "下载进度排名(Excel)", actions.logged(user, "export_progress", f"进度排名 {f.year} 年", f"{f.year} 年度计划",
                                                  lambda: exports.table_xlsx_bytes([("进度排名", ranking, RANKING_HEADINGS)], stamp)),
                 file_name=f"progress_{f.year}.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+if f.unit:
+    with guarded("项目明细"):
+        # the drill-down from a county to its projects
+        proj = qp.projects(sc, f.year, f.unit)
+        st.subheader(f"{f.unit_name} {f.year} 年度项目明细({proj.height} 个,进度最慢的在前)")
+        table(st, proj.select("name", "households", "pct_progress", "pct_invest_done", "is_started", "is_completed",
+                              "latest_report_month"),
+              hide_index=True, width="stretch",
+              column_config={"name": "小区名称", "households": st.column_config.NumberColumn("户数", format="%d"),
+                             "pct_progress": st.column_config.NumberColumn("形象进度", format="%.0f%%"),
+                             "pct_invest_done": st.column_config.NumberColumn("投资完成率", format="%.1f%%"),
+                             "is_started": st.column_config.CheckboxColumn("已开工"),
+                             "is_completed": st.column_config.CheckboxColumn("已完工"),
+                             "latest_report_month": "最新月报"})
+        if st.button("返回全州", key="progress_back_to_prefecture") and not sc.is_county:
+            st.session_state["_pending_unit"] = None
+            st.rerun()
 
 with guarded("五年目标"):
     end_year, built_until = int(qc.setting("goal.end_year")), int(qc.setting("goal.built_until"))

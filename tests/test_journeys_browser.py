@@ -294,3 +294,57 @@ def test_a_clerk_sees_refused_rows_then_their_correction(server, page, tmp_path,
     page.get_by_role("tab", name="隔离行与问题").click()
     idle(page)
     assert "其中 1 行已由之后报送并入库的同一县市、同一期文件更正" in main_text(page)
+
+
+# --- leadership --------------------------------------------------------------------------------------
+
+def test_click_a_county_on_the_ranking_to_filter_the_page_and_see_its_projects(server, page, warehouse):
+    browser_login(page, server, "leader1")
+    page.wait_for_selector('h2:has-text("进度总览 · 2025 年度计划 · 全州")', timeout=60_000)
+    chart = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="各县市综合进度排名")
+    chart.scroll_into_view_if_needed()
+    names = chart.locator(".yaxislayer-above .ytick text").all_text_contents()
+    assert len(names) == 3
+    bars = chart.locator(".barlayer g.point path")
+    bars.nth(0).click(force=True)  # the bottom bar: the last-ranked county
+    worst = q(warehouse, "select county_name from marts.progress_county where plan_year = 2025 "
+                         "order by progress_rank desc limit 1")[0][0]
+    page.wait_for_selector(f'h2:has-text("进度总览 · 2025 年度计划 · {worst}")', timeout=60_000)
+    idle(page)
+    assert f"unit=" in page.url  # the address holds the filter, as a link to what is shown
+    # the drill-down: the county's projects
+    n = q(warehouse, "select count(*) from core.plan_rows where plan_year = 2025 and county_name = ?", [worst])[0][0]
+    assert page.locator("h3").filter(has_text=f"{worst} 2025 年度项目明细({n} 个").count() == 1
+    # and back to the prefecture with the sidebar: the chart's old selection does not pull the filter back
+    page.get_by_role("button", name="返回全州").click()
+    page.wait_for_selector('h2:has-text("进度总览 · 2025 年度计划 · 全州")', timeout=60_000)
+    idle(page)
+    assert page.locator("h3").filter(has_text="年度项目明细").count() == 0
+
+
+def test_the_ranking_table_fits_1366_and_print_drops_the_sidebar(server, browser):
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    try:
+        p = ctx.new_page()
+        browser_login(p, server, "leader1")
+        p.get_by_text("排名明细表", exact=True).click()
+        grid = p.locator('[data-testid="stDataFrame"]:visible').first
+        grid.wait_for(timeout=30_000)
+        p.wait_for_timeout(500)
+        # no sideways scrolling inside the table, and county names whole
+        widths = grid.evaluate("""g => { const s = g.querySelector('.dvn-scroller');
+                                         return s ? [s.scrollWidth, s.clientWidth] : [0, 0]; }""")
+        assert widths[0] > 0 and widths[0] <= widths[1] + 1, widths
+        cells = grid.locator("td").all_text_contents()
+        for name in q_names(p):
+            assert name in cells
+        p.emulate_media(media="print")
+        assert not p.locator('[data-testid="stSidebar"]').is_visible()
+        breaks = p.locator('[data-testid="stPlotlyChart"]').first.evaluate("e => getComputedStyle(e).breakInside")
+        assert breaks == "avoid"
+    finally:
+        ctx.close()
+
+
+def q_names(p) -> list[str]:
+    return ["库尔勒市", "轮台县", "尉犁县"]

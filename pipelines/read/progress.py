@@ -13,7 +13,7 @@ from pipelines.access.scope import Scope, requires
 from pipelines.read.connection import cached, query
 from pipelines.settings import config_path
 
-__all__ = ["progress_summary", "progress_by_month", "progress_ranking", "trajectory", "projection", "reference_comparison"]
+__all__ = ["progress_summary", "progress_by_month", "progress_ranking", "trajectory", "projection", "reference_comparison", "projects"]
 
 REFERENCE_CSV = config_path("reference_national_progress.csv")
 
@@ -200,3 +200,22 @@ def reference_comparison(scope: Scope, year: int, unit: str | None) -> pl.DataFr
         out = out.join(part.with_columns(pl.col("month").cast(pl.Int64)), on="month", how="left")
     return out.sort("month")
 
+
+
+@requires("progress")
+@cached
+def projects(scope: Scope, year: int, unit: str) -> pl.DataFrame:
+    """A county's projects of the year (the drill-down from a county): plan and latest state
+    (``marts.progress_projects``), least advanced first."""
+    unit = scope.unit(unit)
+    return query(
+        """
+        select name, households, total_invest_wan_yuan, planned_start_date, planned_end_date, is_started, is_completed,
+            pct_progress, invest_done_wan_yuan, pct_invest_done, paid_wan_yuan, start_date, finish_date,
+            strftime(latest_report_month, '%Y-%m') as latest_report_month
+        from marts.progress_projects
+        where plan_year = $year and county_code = $unit
+        order by is_completed, coalesce(pct_progress, 0), name
+        """,
+        {"year": year, "unit": unit},
+    )
