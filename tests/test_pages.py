@@ -126,7 +126,9 @@ def test_progress_ranking_table_is_in_rank_order(db):
     at = app()
     table = at.dataframe[0].value
     assert list(table["county_name"]) == EXPECTED["ranking"]
-    assert list(table["is_lagging"]) == [n in EXPECTED["lagging"] for n in EXPECTED["ranking"]]
+    # the compact table shows the status (the bulletin's tiers: 落后 is 严重滞后 or 滞后)
+    assert set(table["tier"]) <= {"严重滞后", "滞后", "正常", "—"}
+    assert [t in ("严重滞后", "滞后") for t in table["tier"]] == [n in EXPECTED["lagging"] for n in EXPECTED["ranking"]]
 
 
 def test_progress_charts_are_drawn(db):
