@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.settings import ROOT
-from pipelines.warehouse import default_db_path
+from pipelines.backend import Location, locate, mask
 
 log = logging.getLogger("renovation")
 
@@ -34,7 +34,10 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="renovation", description="巴州城镇老旧小区改造监测评估系统")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", type=Path, default=None, help="数据仓库文件(默认:环境变量 RENOVATION_DB,否则 warehouse/renovation.duckdb)")
+    common.add_argument("--db", default=None, help="数据仓库:DuckDB 文件,或 ducklake:postgres:<连接串>(默认:环境变量 "
+                        "RENOVATION_DB,否则 warehouse/renovation.duckdb)")
+    common.add_argument("--data-path", default=None, help="DuckLake 的 Parquet 数据目录或 S3 兼容地址(默认:环境变量 "
+                        "RENOVATION_DATA_PATH)")
     common.add_argument("-v", "--verbose", action="store_true", help="输出调试日志")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -63,8 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _db(args: argparse.Namespace) -> Path:
-    return args.db if args.db is not None else default_db_path()
+def _db(args: argparse.Namespace) -> Location:
+    return locate(args.db, getattr(args, "data_path", None))
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -114,7 +117,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("数据仓库为空,先载入演示数据 …", file=sys.stderr)
         demo = argparse.Namespace(db=db, seed=2021, out=ROOT / "demo_data")
         cmd_demo(demo)
-    env = dict(os.environ, RENOVATION_DB=str(db.resolve()))
+    env = dict(os.environ, RENOVATION_DB=str(db))
+    if db.data_path:
+        env["RENOVATION_DATA_PATH"] = db.data_path
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
            "--server.headless", "true", "--server.port", str(args.port),
            "--browser.gatherUsageStats", "false"]
@@ -138,15 +143,15 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():  # the dashboard (or another job) holds the warehouse
-            print(f"数据仓库 {_db(args)} 正被另一个程序占用(例如正在运行的看板)。请先关闭看板,或在看板的"
+            print(f"数据仓库 {_db(args).display()} 正被另一个程序占用(例如正在运行的看板)。请先关闭看板,或在看板的"
                   "「数据上报」页面上传文件,然后再试。", file=sys.stderr)
             return EXIT_FAIL
         log.debug("unexpected error", exc_info=True)
-        print(f"无法打开数据仓库 {_db(args)}:{exc}", file=sys.stderr)
+        print(f"无法打开数据仓库 {_db(args).display()}:{mask(str(exc))}", file=sys.stderr)
         return EXIT_FAIL
     except Exception as exc:  # no stack trace reaches a user; the log keeps it for us
         log.debug("unexpected error", exc_info=True)
-        print(f"出错了:{type(exc).__name__}: {exc}(加 -v 查看详细日志)", file=sys.stderr)
+        print(f"出错了:{type(exc).__name__}: {mask(str(exc))}(加 -v 查看详细日志)", file=sys.stderr)
         return EXIT_FAIL
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
+from pipelines.backend import locate
 from pipelines.validation import service as gx_service
 from pipelines.counties import county_name
 from pipelines.reading.headers import KIND_NAMES, fields_for
@@ -118,7 +119,7 @@ def ingest_paths(
     """Load files and folders into the warehouse; one result per file, in the order found."""
     today = today or dt.date.today()
     # absolute: validation may run in a service process (and keeps its results beside the warehouse)
-    db_path = Path(db_path).resolve() if db_path is not None and str(db_path) != ":memory:" else db_path
+    db_path = locate(db_path) if db_path is not None and str(db_path) != ":memory:" else db_path
     batch_id = f"{dt.datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     files = discover([Path(p) for p in paths])
     clock = _Clock()
@@ -265,7 +266,7 @@ def _submit_validations(pending: list[_Pending], batch_id: str, db_path,
         keys = [p.seq * _KEY + rn for p in group for rn in p.staged.data["row_number"]]
         batch = batches[kind] = batch_frame([p.staged for p in group], {"row_key": (keys, pl.Int64)})
         # the cells as written (<field>__text) are for messages, not for the suites: not sent
-        args = (kind, batch.select(pl.exclude(r"^.*__text$")), batch_id, None if db_path is None else Path(db_path), today)
+        args = (kind, batch.select(pl.exclude(r"^.*__text$")), batch_id, db_path, today)
         validations[kind] = (service.submit(_VALIDATE, *args) if service is not None
                              else gx_service.call(_VALIDATE, *args))
     return batches, validations

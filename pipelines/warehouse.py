@@ -9,7 +9,6 @@ refresh (``pipelines.refresh``), in dependency order.
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -19,8 +18,9 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.backend import Location, is_conflict, locate, open_lake
 from pipelines.counties import load_counties
-from pipelines.settings import DATA_DIR, WAREHOUSE_DIR
+from pipelines.settings import WAREHOUSE_DIR
 
 __all__ = ["connect", "table_exists", "default_db_path", "init_schema", "insert_rows", "run_models", "model_names",
            "models", "transaction", "WAREHOUSE_DIR"]
@@ -32,9 +32,9 @@ _TRAILING_COMMENT = re.compile(r"\s--[^\n]*")
 _REF = re.compile(r"\b(raw|staging|core|marts)\.([a-z_][a-z0-9_]*)\b")
 
 
-def default_db_path() -> Path:
-    """`RENOVATION_DB`, else ``warehouse/renovation.duckdb`` (cli.md)."""
-    return Path(os.environ.get("RENOVATION_DB") or DATA_DIR / "renovation.duckdb")
+def default_db_path() -> Location:
+    """`RENOVATION_DB` (with `RENOVATION_DATA_PATH` for a DuckLake), else ``warehouse/renovation.duckdb`` (cli.md)."""
+    return locate()
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,8 @@ class Model:
     sql: str
     is_ddl: bool
     description: str
+    keys: tuple[tuple[str, ...], ...] = ()  # the "-- key: a, b" lines: column sets unique in the table
+
 
     @property
     def table(self) -> str:
@@ -67,6 +69,10 @@ def models() -> tuple[Model, ...]:
             text = path.read_text(encoding="utf-8")
             first = text.splitlines()[0] if text else ""
             body = _strip_comments(text)
+            # keys are declared in comments, not as constraints: DuckLake has no PRIMARY KEY or
+            # UNIQUE; the writers keep them and tests/test_warehouse.py checks them on both backends
+            keys = tuple(tuple(c.strip() for c in line.removeprefix("-- key:").split(","))
+                         for line in text.splitlines() if line.startswith("-- key:"))
             out.append(
                 Model(
                     schema=schema,
@@ -74,6 +80,7 @@ def models() -> tuple[Model, ...]:
                     sql=body,
                     is_ddl=body.lower().startswith("create"),
                     description=first.removeprefix("--").strip(),
+                    keys=keys,
                 )
             )
     return tuple(out)
@@ -101,12 +108,16 @@ def _ordered(selected: list[Model]) -> list[Model]:
     return done
 
 
-def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse (creating its schema when writable)."""
-    path = Path(path) if path is not None else default_db_path()
-    if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+def connect(path: Location | str | Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse (creating its schema when writable): the embedded file, or the DuckLake
+    attached and in use (``pipelines.backend``), so that the same SQL runs on both."""
+    loc = locate(path)
+    if loc.is_lake:
+        con = open_lake(loc, read_only=read_only)
+    else:
+        if not read_only:
+            loc.file.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(loc.file), read_only=read_only)
     if not read_only:
         init_schema(con)
     return con
@@ -116,7 +127,8 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     """Whether ``schema.name`` exists in the warehouse."""
     schema, name = table.split(".")
     return bool(con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
+        "select count(*) from information_schema.tables where table_catalog = current_database() "
+        "and table_schema = ? and table_name = ?", [schema, name]
     ).fetchone()[0])
 
 
@@ -134,8 +146,21 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list) -> None:
     con.execute(f"insert into {table} by name select * from frame")  # our own table names
 
 
-def init_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create schemas, pipeline-written tables and the county table; idempotent."""
+def init_schema(con: duckdb.DuckDBPyConnection, attempts: int = 5) -> None:
+    """Create schemas, pipeline-written tables and the county table; idempotent. One transaction
+    (one DuckLake snapshot); run again when another process created the same tables meanwhile."""
+    for attempt in range(attempts):
+        try:
+            with transaction(con):
+                _create_schema(con)
+            return
+        except duckdb.Error as exc:
+            if attempt == attempts - 1 or not is_conflict(exc):
+                raise
+            log.info("schema created by another process meanwhile; checking again")
+
+
+def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
     for schema in SCHEMAS:
         con.execute(f"create schema if not exists {schema}")
     for m in models():
@@ -145,7 +170,7 @@ def init_schema(con: duckdb.DuckDBPyConnection) -> None:
         rows = [
             (c.code, c.name, "|".join(c.aliases), c.lat, c.lon, i) for i, c in enumerate(load_counties())
         ]
-        con.executemany("insert into staging.counties values (?, ?, ?, ?, ?, ?)", rows)
+        insert_rows(con, "staging.counties", rows)
 
 
 def model_names(schema: str) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ import duckdb
 from pipelines.read.exports import write_flags
 from pipelines.signals import engine
 from pipelines.signals.rules import thresholds_text, threshold_rows
+from pipelines.backend import locate
 from pipelines.warehouse import connect, init_schema
 
 __all__ = ["flag_rows", "run_flags", "thresholds_path"]
@@ -61,9 +62,9 @@ def _is_stale(con: duckdb.DuckDBPyConnection) -> bool:
 
 def run_flags(db_path: Path, out: Path | None) -> int:
     """Write flags.csv for the current data to ``out`` (stdout when None); exit status 0."""
-    db_path = Path(db_path)
+    db_path = locate(db_path)
     if not db_path.exists():
-        print(f"数据仓库 {db_path} 不存在,导出空的 flags.csv", file=sys.stderr)
+        print(f"数据仓库 {db_path.display()} 不存在,导出空的 flags.csv", file=sys.stderr)
         con = duckdb.connect()
         init_schema(con)
     else:

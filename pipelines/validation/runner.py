@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 from expectations.gx import DEFERRED_MODULES, _Deferred, defer_module, import_gx  # noqa: F401 — re-exported
+from pipelines.backend import locate
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,9 @@ class RowIssue:
     expectation: str
 
 
-def _gx_dir(db_path: Path) -> Path:
-    return db_path.resolve().parent / "gx"
+def _gx_dir(db_path) -> Path:
+    """Beside the warehouse (``pipelines.backend.Location.side_dir``)."""
+    return locate(db_path).side_dir / "gx"
 
 
 def docs_index(db_path: Path) -> Path | None:

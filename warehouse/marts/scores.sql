@@ -1,4 +1,5 @@
 -- One row per county, scoring year, kind (annual | biennial) and indicator (the codes of evaluation.md, then total): value, points, maximum points, grade, and the scheme version and as-of label it was computed with; written by pipelines/scoring.py.
+-- key: county_code, year, kind, indicator
 create table if not exists marts.scores (
     county_code     varchar not null,
     county_name     varchar not null,
@@ -15,6 +16,5 @@ create table if not exists marts.scores (
     grade           varchar,             -- on the total row only
     scheme_version  varchar not null,
     as_of_label     varchar not null,    -- 截至YYYY-MM for a year still in progress, else empty
-    computed_at     timestamp not null,
-    primary key (county_code, year, kind, indicator)
+    computed_at     timestamp not null
 );

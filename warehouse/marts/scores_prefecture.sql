@@ -1,4 +1,5 @@
 -- One row per scoring year and annual indicator (then total) for the prefecture as one unit: the scored counties' counts and sums added up, scored with the same formulas; written by pipelines/scoring.py.
+-- key: year, kind, indicator
 create table if not exists marts.scores_prefecture (
     year            integer not null,
     kind            varchar not null,    -- annual
@@ -13,6 +14,5 @@ create table if not exists marts.scores_prefecture (
     count_counties  integer not null,    -- counties scored that year
     scheme_version  varchar not null,
     as_of_label     varchar not null,
-    computed_at     timestamp not null,
-    primary key (year, kind, indicator)
+    computed_at     timestamp not null
 );

@@ -1,4 +1,5 @@
 -- One row per county and plan year with central subsidy: the what-if split of the performance-linked share of the central subsidy by annual score (formula in pipelines/whatif.py); written by pipelines/scoring.py.
+-- key: county_code, year
 create table if not exists marts.whatif_subsidy (
     county_code                 varchar not null,
     county_name                 varchar not null,
@@ -12,6 +13,5 @@ create table if not exists marts.whatif_subsidy (
     share_wan_yuan              double not null,   -- pool × weight / Σ weight
     change_wan_yuan             double not null,   -- share − base share
     scheme_version              varchar not null,
-    as_of_label                 varchar not null,
-    primary key (county_code, year)
+    as_of_label                 varchar not null
 );

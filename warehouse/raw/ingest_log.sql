@@ -1,4 +1,5 @@
 -- One row per file handed to ingest, whatever became of it (accepted, duplicate or rejected).
+-- key: batch_id, seq
 create table if not exists raw.ingest_log (
     batch_id      varchar not null,
     seq           integer not null,      -- position of the file in its batch
@@ -14,6 +15,5 @@ create table if not exists raw.ingest_log (
     rows          integer not null,
     rejected_rows integer not null,
     messages      json not null,         -- list of Chinese messages
-    logged_at     timestamp not null,
-    primary key (batch_id, seq)
+    logged_at     timestamp not null
 );

@@ -1,4 +1,5 @@
 -- One row per ledger data row as submitted, typed and normalised; is_rejected marks a quarantined row.
+-- key: file_id, sheet_name, row_number
 create table if not exists staging.ledger_rows (
     file_id            integer not null,
     sheet_name         varchar not null,
@@ -19,6 +20,5 @@ create table if not exists staging.ledger_rows (
     pct_elderly        double,
     pct_willing        double,
     renovated_year     integer,
-    fill_date          date,
-    primary key (file_id, sheet_name, row_number)
+    fill_date          date
 );

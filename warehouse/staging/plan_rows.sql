@@ -1,4 +1,5 @@
 -- One row per plan data row as submitted, typed and normalised (money in 万元, area in m²); is_rejected marks a quarantined row.
+-- key: file_id, sheet_name, row_number
 create table if not exists staging.plan_rows (
     file_id                  integer not null,
     sheet_name               varchar not null,
@@ -31,6 +32,5 @@ create table if not exists staging.plan_rows (
     notice_end_date          date,
     notice_days_given        integer,    -- 公示天数 as written
     notice_days              integer,    -- 公示天数 when given, else Mon–Fri days from start to end inclusive
-    fill_date                date,
-    primary key (file_id, sheet_name, row_number)
+    fill_date                date
 );

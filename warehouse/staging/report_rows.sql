@@ -1,4 +1,5 @@
 -- One row per monthly-report data row as submitted (cumulative to the end of report_month); is_rejected marks a quarantined row.
+-- key: file_id, sheet_name, row_number
 create table if not exists staging.report_rows (
     file_id                  integer not null,
     sheet_name               varchar not null,
@@ -24,6 +25,5 @@ create table if not exists staging.report_rows (
     pct_satisfaction         double,     -- 0–100
     has_property_mgmt        boolean,
     elevators                integer,
-    remark                   varchar,
-    primary key (file_id, sheet_name, row_number)
+    remark                   varchar
 );

@@ -1,0 +1,178 @@
+"""Where the warehouse lives (cli.md): an embedded DuckDB file, or a DuckLake.
+
+``--db`` (or ``RENOVATION_DB``) is either the path of an embedded ``.duckdb`` file (the default,
+nothing to run) or ``ducklake:postgres:<libpq connection string>``: a DuckLake whose catalog is a
+PostgreSQL database and whose data are Parquet files under ``--data-path`` (or
+``RENOVATION_DATA_PATH``), a folder or an S3-compatible URL.
+
+A DuckLake is opened in an in-memory DuckDB, attached as ``lake`` and made the default catalog
+(``USE lake``), so that every SQL model and query names ``raw.x`` / ``marts.y`` exactly as on the
+embedded file. The DuckLake and postgres extensions come from the ``duckdb-ext-ducklake`` and
+``duckdb-ext-postgres`` packages (signed binaries for DuckDB 1.4.4); nothing is downloaded at run
+time. Readers see committed snapshots only; writers in several processes (and machines) commit
+optimistically, and a transaction that lost a race on the same table fails at commit
+(:func:`is_conflict`), to be run again by the caller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+__all__ = ["Location", "locate", "mask", "location_of", "open_lake", "is_conflict", "LAKE", "PREFIX"]
+
+PREFIX = "ducklake:postgres:"
+LAKE = "lake"                        # the name the DuckLake is attached under
+_REMOTE = re.compile(r"^(s3|s3a|r2|gcs|gs|https?)://", re.IGNORECASE)
+_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+_URI_PASSWORD = re.compile(r"(postgres(?:ql)?://[^:/@\s]+:)([^@\s]+)(@)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Location:
+    """An embedded warehouse file, or a DuckLake (catalog conninfo and data path)."""
+
+    file: Path | None = None
+    catalog: str | None = None       # libpq connection string of the PostgreSQL catalog
+    data_path: str | None = None     # folder or S3-compatible URL of the Parquet files
+
+    @property
+    def is_lake(self) -> bool:
+        return self.catalog is not None
+
+    def __str__(self) -> str:
+        return f"{PREFIX}{self.catalog}" if self.is_lake else str(self.file)
+
+    def display(self) -> str:
+        """For messages and logs: the catalog's password masked."""
+        if not self.is_lake:
+            return str(self.file)
+        return f"{PREFIX}{mask(self.catalog)}" + (f"(数据目录 {self.data_path})" if self.data_path else "")
+
+    def exists(self) -> bool:
+        """Whether there is a warehouse to read (a DuckLake's catalog is asked when it is opened)."""
+        return self.is_lake or (self.file is not None and self.file.exists())
+
+    @property
+    def key(self) -> str:
+        """A stable identity, for caches (no secret in it)."""
+        if not self.is_lake:
+            return str(self.file)
+        return "lake-" + hashlib.sha256(f"{self.catalog}|{self.data_path}".encode()).hexdigest()[:16]
+
+    @property
+    def side_dir(self) -> Path:
+        """The local folder for files kept beside the warehouse (GX results, Data Docs): the
+        embedded file's folder; for a DuckLake, the parent of a local data folder (not inside it,
+        where DuckLake's clean-up of orphaned files would remove them), else ``warehouse/``."""
+        if not self.is_lake:
+            return self.file.resolve().parent
+        if self.data_path and not _REMOTE.match(self.data_path):
+            return Path(self.data_path).resolve().parent / f"{self.key}"
+        from pipelines.settings import DATA_DIR
+
+        return DATA_DIR / self.key
+
+
+def mask(text: str) -> str:
+    """``text`` with the passwords of connection strings in it masked (for messages and logs)."""
+    return _URI_PASSWORD.sub(r"\1***\3", _PASSWORD.sub(r"\1***", text))
+
+
+def locate(db: Location | str | Path | None = None, data_path: str | Path | None = None) -> Location:
+    """The warehouse named by ``db`` (else ``RENOVATION_DB``, else ``warehouse/renovation.duckdb``)
+    and, for a DuckLake, ``data_path`` (else ``RENOVATION_DATA_PATH``)."""
+    if isinstance(db, Location):
+        if db.is_lake and data_path is not None and db.data_path is None:
+            return Location(catalog=db.catalog, data_path=str(data_path))
+        return db
+    text = str(db) if db is not None else os.environ.get("RENOVATION_DB") or ""
+    if text.startswith(PREFIX):
+        dp = data_path if data_path is not None else os.environ.get("RENOVATION_DATA_PATH") or None
+        if dp is not None and not _REMOTE.match(str(dp)):
+            dp = str(Path(dp).resolve())
+        return Location(catalog=text[len(PREFIX):], data_path=None if dp is None else str(dp))
+    if text.startswith("ducklake:"):
+        raise ValueError(f"不支持的 DuckLake 目录库:{text.split(':')[1]}(仅支持 ducklake:postgres:<连接串>)")
+    if not text:
+        from pipelines.settings import DATA_DIR
+
+        return Location(file=DATA_DIR / "renovation.duckdb")
+    return Location(file=Path(text) if text == ":memory:" else Path(text).resolve())
+
+
+def location_of(con: duckdb.DuckDBPyConnection) -> Location | None:
+    """The warehouse behind a connection opened by :func:`pipelines.warehouse.connect` (None in memory)."""
+    row = con.execute("select path, type from duckdb_databases() where database_name = current_database()").fetchone()
+    if row is None or row[0] in (None, ":memory:"):
+        return None
+    path, kind = row
+    if kind == "ducklake":
+        data = con.execute(f"select value from {LAKE}.options() where option_name = 'data_path'").fetchone()
+        return Location(catalog=path.removeprefix("postgres:"), data_path=data[0] if data else None)
+    return Location(file=Path(path).resolve())
+
+
+def _extension_dir() -> str:
+    """The folder of the extension packages (``duckdb_ext/extensions/v<version>/<platform>/``)."""
+    spec = importlib.util.find_spec("duckdb_ext")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("缺少 DuckLake 扩展包(duckdb-ext-ducklake、duckdb-ext-postgres),请运行 uv sync")
+    return str(Path(next(iter(spec.submodule_search_locations))) / "extensions")
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def open_lake(loc: Location, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the DuckLake at ``loc`` attached as ``lake`` and in use."""
+    con = duckdb.connect(config={"extension_directory": _extension_dir(), "autoinstall_known_extensions": False,
+                                 "autoload_known_extensions": False})
+    try:
+        con.execute("load postgres_scanner")
+        con.execute("load ducklake")
+        if loc.data_path and _REMOTE.match(loc.data_path):
+            con.execute("load httpfs")
+            _s3_secret(con)
+        options = []
+        if loc.data_path:
+            options.append(f"data_path {_quote(loc.data_path)}")
+        if read_only:
+            options.append("read_only")
+        # ATTACH takes no parameters: the connection string is the operator's own configuration, quoted
+        con.execute(f"attach {_quote(str(loc))} as {LAKE}" + (f" ({', '.join(options)})" if options else ""))
+        con.execute(f"use {LAKE}")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _s3_secret(con: duckdb.DuckDBPyConnection) -> None:
+    """Credentials of an S3-compatible store from the usual AWS variables (AWS_ENDPOINT_URL for a
+    store other than AWS, e.g. MinIO)."""
+    env = os.environ
+    if not env.get("AWS_ACCESS_KEY_ID"):
+        return
+    parts = {"key_id": env["AWS_ACCESS_KEY_ID"], "secret": env.get("AWS_SECRET_ACCESS_KEY", ""),
+             "region": env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"}
+    endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
+    sql = ", ".join(f"{k} {_quote(v)}" for k, v in parts.items())
+    if endpoint:
+        scheme, _, host = endpoint.partition("://")
+        sql += f", endpoint {_quote(host or scheme)}, url_style 'path', use_ssl {str(scheme == 'https').lower()}"
+    con.execute(f"create or replace temporary secret renovation_s3 (type s3, {sql})")
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """Whether ``exc`` is a DuckLake commit that lost to a concurrent transaction (run it again)."""
+    text = str(exc)
+    return isinstance(exc, duckdb.Error) and ("Transaction conflict" in text or "conflict" in text.lower()
+                                              and "DuckLake" in text)
