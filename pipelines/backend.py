@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-__all__ = ["Location", "locate", "mask", "location_of", "open_lake", "is_conflict", "LAKE", "PREFIX"]
+__all__ = ["Location", "locate", "mask", "location_of", "open_lake", "lake_capable", "attach", "is_conflict", "LAKE", "PREFIX"]
 
 PREFIX = "ducklake:postgres:"
 LAKE = "lake"                        # the name the DuckLake is attached under
@@ -114,7 +114,8 @@ def location_of(con: duckdb.DuckDBPyConnection) -> Location | None:
         return None
     path, kind = row
     if kind == "ducklake":
-        data = con.execute(f"select value from {LAKE}.options() where option_name = 'data_path'").fetchone()
+        name = con.execute("select current_database()").fetchone()[0]
+        data = con.execute(f"select value from {name}.options() where option_name = 'data_path'").fetchone()
         return Location(catalog=path.removeprefix("postgres:"), data_path=data[0] if data else None)
     return Location(file=Path(path).resolve())
 
@@ -133,26 +134,54 @@ def _quote(text: str) -> str:
 
 def open_lake(loc: Location, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the DuckLake at ``loc`` attached as ``lake`` and in use."""
-    con = duckdb.connect(config={"extension_directory": _extension_dir(), "autoinstall_known_extensions": False,
-                                 "autoload_known_extensions": False})
+    con = lake_capable(("httpfs",) if loc.data_path and _REMOTE.match(loc.data_path) else ())
     try:
-        con.execute("load postgres_scanner")
-        con.execute("load ducklake")
-        if loc.data_path and _REMOTE.match(loc.data_path):
-            con.execute("load httpfs")
-            _s3_secret(con)
-        options = []
-        if loc.data_path:
-            options.append(f"data_path {_quote(loc.data_path)}")
-        if read_only:
-            options.append("read_only")
-        # ATTACH takes no parameters: the connection string is the operator's own configuration, quoted
-        con.execute(f"attach {_quote(str(loc))} as {LAKE}" + (f" ({', '.join(options)})" if options else ""))
+        attach(con, loc, LAKE, read_only=read_only)
         con.execute(f"use {LAKE}")
     except BaseException:
         con.close()
         raise
     return con
+
+
+_VERIFIED: set[str] = set()  # extensions whose signature this process has checked
+
+
+def lake_capable(extra: tuple[str, ...] = ()) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that can attach DuckLakes: the extensions loaded from their packages
+    (never installed or downloaded at run time).
+
+    DuckDB checks an extension's signature on every LOAD (about half a second each, for binaries
+    of 25–50 MB). The first load in a process checks it; the library then stays loaded in the
+    process, and a later DuckDB instance loads that same library without checking it again."""
+    names = ("postgres_scanner", "ducklake", *extra)
+    con = duckdb.connect(config={"extension_directory": _extension_dir(), "autoinstall_known_extensions": False,
+                                 "autoload_known_extensions": False,
+                                 "allow_unsigned_extensions": all(n in _VERIFIED for n in names)})
+    try:
+        for name in names:
+            con.execute(f"load {name}")
+            _VERIFIED.add(name)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def attach(con: duckdb.DuckDBPyConnection, loc: Location, alias: str, read_only: bool = False) -> None:
+    """Attach the warehouse at ``loc`` (a file, or a DuckLake on a :func:`lake_capable` connection) as ``alias``."""
+    options = []
+    if loc.is_lake:
+        if loc.data_path and _REMOTE.match(loc.data_path):
+            if "httpfs" not in _VERIFIED:
+                raise RuntimeError("a remote data path needs a connection made by lake_capable(('httpfs',))")
+            _s3_secret(con)
+        if loc.data_path:
+            options.append(f"data_path {_quote(loc.data_path)}")
+    if read_only:
+        options.append("read_only")
+    # ATTACH takes no parameters: the path or connection string is the operator's own configuration, quoted
+    con.execute(f"attach {_quote(str(loc))} as {alias}" + (f" ({', '.join(options)})" if options else ""))
 
 
 def _s3_secret(con: duckdb.DuckDBPyConnection) -> None:

@@ -36,9 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", default=None, help="数据仓库:DuckDB 文件,或 ducklake:postgres:<连接串>(默认:环境变量 "
                         "RENOVATION_DB,否则 warehouse/renovation.duckdb)")
+    common.add_argument("-v", "--verbose", action="store_true", help="输出调试日志")
+    migrate = argparse.ArgumentParser(add_help=False, parents=[common])
     common.add_argument("--data-path", default=None, help="DuckLake 的 Parquet 数据目录或 S3 兼容地址(默认:环境变量 "
                         "RENOVATION_DATA_PATH)")
-    common.add_argument("-v", "--verbose", action="store_true", help="输出调试日志")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     s = sub.add_parser("ingest", parents=[common], help="导入工作簿(文件或文件夹)")
@@ -61,13 +62,24 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=2021)
     s.add_argument("--out", type=Path, default=Path("demo_data"))
 
+    s = sub.add_parser("migrate", parents=[migrate], help="把数据仓库复制到另一种存储(DuckDB 文件 ↔ DuckLake),内容一致")
+    s.add_argument("--to", required=True, help="目标:DuckDB 文件,或 ducklake:postgres:<连接串>")
+    s.add_argument("--data-path", default=None, help="目标为 DuckLake 时的数据目录或 S3 兼容地址")
+    s.add_argument("--force", action="store_true", help="目标已有数据时仍覆盖")
+
     s = sub.add_parser("serve", parents=[common], help="启动看板")
     s.add_argument("--port", type=int, default=8501)
     return p
 
 
 def _db(args: argparse.Namespace) -> Location:
-    return locate(args.db, getattr(args, "data_path", None))
+    return locate(args.db, None if args.command == "migrate" else getattr(args, "data_path", None))
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from pipelines.migrate import run_migrate
+
+    return run_migrate(_db(args), locate(args.to, args.data_path), args.force)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -129,7 +141,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"ingest": cmd_ingest, "flags": cmd_flags, "scores": cmd_scores, "report": cmd_report,
-            "demo": cmd_demo, "serve": cmd_serve}
+            "demo": cmd_demo, "serve": cmd_serve, "migrate": cmd_migrate}
 
 
 def main(argv: list[str] | None = None) -> int:

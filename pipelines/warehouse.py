@@ -161,10 +161,15 @@ def init_schema(con: duckdb.DuckDBPyConnection, attempts: int = 5) -> None:
 
 
 def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
-    for schema in SCHEMAS:
-        con.execute(f"create schema if not exists {schema}")
-    for m in models():
-        if m.is_ddl:
+    # one look at the catalog first: on a DuckLake every statement asks PostgreSQL
+    existing = {f"{s}.{t}" for s, t in con.execute(
+        "select distinct schema_name, table_name from duckdb_columns() where database_name = current_database()"
+    ).fetchall()}
+    missing = [m for m in models() if m.is_ddl and m.table not in existing]
+    if missing:
+        for schema in SCHEMAS:
+            con.execute(f"create schema if not exists {schema}")
+        for m in missing:
             con.execute(m.sql)
     if con.execute("select count(*) from staging.counties").fetchone()[0] == 0:
         rows = [

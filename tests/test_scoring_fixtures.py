@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 import duckdb
 
+from backends import on_backend
 from pipelines.warehouse import init_schema, model_names, models, run_models
 
 LUNTAI, YULI, RUOQIANG = "652822", "652823", "652824"  # 轮台县, 尉犁县, 若羌县
@@ -70,6 +71,7 @@ class Builder:
         self._links.append(((file_id, row), plan))
 
     def build(self) -> duckdb.DuckDBPyConnection:
+        self.con = on_backend(self.con)  # the literal rows go in in memory; the models run on the backend under test
         run_models(self.con, model_names("core"), schema="core")
         for (rf, rr), plan in self._links:
             rid = self.con.execute(

@@ -15,6 +15,9 @@ from pipelines import signals
 from pipelines.read import exports
 from pipelines.signals import flags
 from signals_fixtures import KRL, LT, Warehouse
+from backends import persist
+
+pytestmark = pytest.mark.warehouse
 
 
 def _world() -> Warehouse:
@@ -79,17 +82,9 @@ def test_escape_cell(cell, expected):
 
 
 def test_run_flags_cli_writes_file_and_thresholds(tmp_path):
-    db = tmp_path / "w.duckdb"
     w = _world()
     w.build()
-    w.con.execute(f"attach '{db}' as disk")
-    for schema in ("raw", "staging", "core", "marts"):
-        w.con.execute(f"create schema if not exists disk.{schema}")
-        for (t,) in w.con.execute(
-            "select table_name from information_schema.tables where table_catalog = current_database() "
-            "and table_schema = ? and table_type = 'BASE TABLE'", [schema]).fetchall():
-            w.con.execute(f"create table disk.{schema}.{t} as select * from {schema}.{t}")
-    w.con.execute("detach disk")
+    db = persist(w.con, tmp_path)
     out = tmp_path / "flags.csv"
     proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "flags", "--db", str(db), "--out", str(out)],
                           capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
