@@ -1,10 +1,12 @@
 # Two commands for a fresh machine that has only python3, pip and make:
 #   make demo   — the dashboard on the demo data (warehouse: warehouse/renovation.duckdb)
-#   make test   — the test suite (installs Chromium and CJK fonts first when run as root)
+#   make test   — the test suite (installs Chromium, CJK fonts and PostgreSQL first when run as root):
+#                 every test on the embedded warehouse, then the warehouse tests on a DuckLake whose
+#                 catalog is a private PostgreSQL server (started for the run and stopped after)
 
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
-APT_PACKAGES := chromium fonts-noto-cjk poppler-utils libreoffice-writer-nogui
+APT_PACKAGES := chromium fonts-noto-cjk poppler-utils libreoffice-writer-nogui postgresql
 
 .PHONY: demo test setup system-deps bench clean
 
@@ -30,6 +32,7 @@ system-deps:
 test: setup system-deps
 	$(UV) run playwright --version >/dev/null
 	$(UV) run pytest -q
+	RENOVATION_TEST_BACKEND=ducklake $(UV) run python tests/postgres.py run -- $(UV) run pytest -q -m "warehouse or ducklake"
 
 bench: setup
 	$(UV) run python benchmarks/ingest.py

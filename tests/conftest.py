@@ -47,11 +47,6 @@ def db_copy(small_db, tmp_path) -> Location:
     return copy_of(small_db, tmp_path)
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "warehouse: runs on both backends (RENOVATION_TEST_BACKEND=ducklake: on DuckLake)")
-    config.addinivalue_line("markers", "ducklake: needs a DuckLake (runs with RENOVATION_TEST_BACKEND=ducklake only)")
-
-
 def pytest_report_header(config):
     return f"warehouse backend: {BACKEND}"
 
