@@ -159,7 +159,11 @@ def main(argv: list[str] | None = None) -> int:
                   "「数据上报」页面上传文件,然后再试。", file=sys.stderr)
             return EXIT_FAIL
         log.debug("unexpected error", exc_info=True)
-        print(f"无法打开数据仓库 {_db(args).display()}:{mask(str(exc))}", file=sys.stderr)
+        reason = " ".join(mask(str(exc)).split())[:400] or type(exc).__name__
+        if "ducklake" in str(exc).lower() or "postgres" in str(exc).lower():
+            print(f"无法连接 DuckLake 数据仓库(PostgreSQL 目录库或数据目录不可用):{reason}", file=sys.stderr)
+        else:
+            print(f"无法打开数据仓库 {_db(args).display()}:{reason}", file=sys.stderr)
         return EXIT_FAIL
     except Exception as exc:  # no stack trace reaches a user; the log keeps it for us
         log.debug("unexpected error", exc_info=True)
