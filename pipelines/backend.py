@@ -18,14 +18,20 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
 import os
 import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-__all__ = ["Location", "locate", "mask", "location_of", "open_lake", "lake_capable", "attach", "is_conflict", "LAKE", "PREFIX"]
+__all__ = ["Location", "locate", "mask", "location_of", "open_lake", "lake_capable", "attach", "is_conflict", "lake_writer_lock", "LAKE", "PREFIX"]
+
+log = logging.getLogger(__name__)
 
 PREFIX = "ducklake:postgres:"
 LAKE = "lake"                        # the name the DuckLake is attached under
@@ -205,3 +211,41 @@ def is_conflict(exc: BaseException) -> bool:
     text = str(exc)
     return isinstance(exc, duckdb.Error) and ("Transaction conflict" in text or "conflict" in text.lower()
                                               and "DuckLake" in text)
+
+
+LOCK_KEY = 0x52454E4F  # the advisory lock of this system's writers ("RENO"), per catalog database
+
+
+@contextmanager
+def lake_writer_lock(loc: Location, wait: float | None = None,
+                     on_wait: Callable[[float], None] | None = None) -> Iterator[None]:
+    """Hold the DuckLake's writer lock for the block: a PostgreSQL advisory lock in the catalog
+    database, so that import jobs and other writers take turns across processes and machines
+    (DuckLake itself would let two imports commit the same new file id, since appends do not
+    conflict, and fail the later one's refresh at commit). The lock lives on a connection of its
+    own and goes with it: PostgreSQL drops it when the holder's process dies.
+
+    Waits at most ``wait`` seconds (None: as long as it takes), calling ``on_wait(seconds)``
+    about once a second while it waits; raises TimeoutError after the wait."""
+    con = lake_capable()
+    try:
+        con.execute("set pg_connection_limit = 1")  # one PostgreSQL session: the lock's owner
+        con.execute(f"attach {_quote(loc.catalog)} as writer_lock (type postgres)")
+        start = time.monotonic()
+        told = start
+        while not con.execute(f"select * from postgres_query('writer_lock', 'select pg_try_advisory_lock({LOCK_KEY})')"
+                              ).fetchone()[0]:
+            now = time.monotonic()
+            if wait is not None and now - start >= wait:
+                raise TimeoutError(f"另一个写入任务占用数据仓库已超过 {wait:.0f} 秒")
+            if on_wait is not None and now - told >= 1.0:
+                on_wait(now - start)
+                told = now
+            time.sleep(0.1)
+        log.debug("DuckLake writer lock taken after %.2f s", time.monotonic() - start)
+        try:
+            yield
+        finally:
+            con.execute(f"call postgres_execute('writer_lock', 'select pg_advisory_unlock({LOCK_KEY})')")
+    finally:
+        con.close()

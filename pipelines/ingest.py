@@ -23,7 +23,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
-from pipelines.backend import locate
+from pipelines.backend import Location, lake_writer_lock, locate
 from pipelines.validation import service as gx_service
 from pipelines.counties import county_name
 from pipelines.reading.headers import KIND_NAMES, fields_for
@@ -124,6 +124,8 @@ def ingest_paths(
     files = discover([Path(p) for p in paths])
     clock = _Clock()
     with contextlib.ExitStack() as stack:
+        if isinstance(db_path, Location) and db_path.is_lake:  # writers take turns (pipelines.backend)
+            stack.enter_context(lake_writer_lock(db_path))
         # started first, so that GX loads while the files are hashed and read; should they all
         # turn out to be known already, it is closed unused
         service = stack.enter_context(gx_service.serving(enabled=_use_service(len(files))))

@@ -7,8 +7,10 @@ cached results are cleared after, so that the next page view shows the new state
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
+from pipelines.backend import lake_writer_lock
 from pipelines.ingest import FileResult, ingest_paths
 from pipelines.read.connection import clear_caches, close_connection, db_path
 from pipelines.reading.files import limits
@@ -35,16 +37,22 @@ def ingest_files(paths: list[Path]) -> list[FileResult]:
 def write_verdict(signal_id: str, verdict: str, decided_by: str, note: str | None) -> None:
     """Record an auditor's verdict (raises ValueError with a Chinese message)."""
     close_connection()
+    loc = db_path()
     try:
-        con = connect(db_path())
-        try:
-            con.execute("begin transaction")
-            set_verdict(con, signal_id, verdict, decided_by, note or None)
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
-        finally:
-            con.close()
+        with lake_writer_lock(loc) if loc.is_lake else contextlib.nullcontext():
+            _write_verdict(loc, signal_id, verdict, decided_by, note)
     finally:
         clear_caches()
+
+
+def _write_verdict(loc, signal_id: str, verdict: str, decided_by: str, note: str | None) -> None:
+    con = connect(loc)
+    try:
+        con.execute("begin transaction")
+        set_verdict(con, signal_id, verdict, decided_by, note or None)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        con.close()
