@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("demo", parents=[common], help="生成并导入演示数据")
     s.add_argument("--seed", type=int, default=2021)
     s.add_argument("--out", type=Path, default=Path("demo_data"))
+    s.add_argument("--scale", type=int, default=1, help="生成 N 个州的演示数据(第 1 个为巴州,其余为虚构的州,县市名称与代码各不相同)")
 
     s = sub.add_parser("migrate", parents=[migrate], help="把数据仓库复制到另一种存储(DuckDB 文件 ↔ DuckLake),内容一致")
     s.add_argument("--to", required=True, help="目标:DuckDB 文件,或 ducklake:postgres:<连接串>")
@@ -73,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _db(args: argparse.Namespace) -> Location:
-    return locate(args.db, None if args.command == "migrate" else getattr(args, "data_path", None))
+    return locate(args.db, None if getattr(args, "command", None) == "migrate" else getattr(args, "data_path", None))
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -94,8 +95,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from demogen import generate
     from pipelines.ingest import ingest_paths, print_results
 
-    print(f"正在生成演示数据(种子 {args.seed})到 {args.out} …", file=sys.stderr)
-    files = generate(args.out, seed=args.seed)
+    scale = getattr(args, "scale", 1)
+    if scale < 1:
+        print("用法错误:--scale 至少为 1", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"正在生成演示数据(种子 {args.seed}{f',{scale} 个州' if scale > 1 else ''})到 {args.out} …", file=sys.stderr)
+    if scale > 1:
+        from demogen.scale import generate_scaled
+        from pipelines.warehouse import add_units, connect, transaction
+
+        files, units = generate_scaled(args.out, scale, seed=args.seed)
+        con = connect(_db(args))
+        try:
+            with transaction(con):
+                add_units(con, [(u.code, u.name, u.aliases, u.seat_lat, u.seat_lon) for u in units])
+        finally:
+            con.close()
+    else:
+        files = generate(args.out, seed=args.seed)
     results = ingest_paths(files, db_path=_db(args), progress=sys.stderr.isatty())
     print_results(results, as_json=False, summary_only=True)
     return EXIT_OK

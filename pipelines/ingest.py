@@ -30,7 +30,7 @@ from pipelines.reading.headers import KIND_NAMES, fields_for
 from pipelines.reading.staging import STAGING_COLUMNS, STAGING_TABLE, Staged, batch_frame, stage
 from pipelines.reading.files import ReadError, limits, read_file
 from pipelines.refresh import refresh
-from pipelines.warehouse import connect, insert_rows, transaction
+from pipelines.warehouse import adopt_units, connect, insert_rows, transaction
 
 __all__ = ["FileResult", "ingest_paths", "discover", "print_results"]
 
@@ -139,6 +139,7 @@ def ingest_paths(
 def _ingest(con, service, files: list[Path], db_path, batch_id: str, today: dt.date, progress: bool,
             clock: _Clock) -> list[FileResult]:
     """Hash, read, validate, load and refresh ``files`` (see :func:`ingest_paths`)."""
+    adopt_units(con)  # the counties of this warehouse (a scaled demo adds generated prefectures)
     known = dict(con.execute("select file_hash, file_id from raw.submissions").fetchall())
     max_bytes = limits()["max_file_bytes"]
     pending: list[_Pending] = []

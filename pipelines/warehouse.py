@@ -19,11 +19,11 @@ from pathlib import Path
 import duckdb
 
 from pipelines.backend import Location, is_conflict, locate, open_lake
-from pipelines.counties import load_counties
+from pipelines.counties import load_counties, use_units
 from pipelines.settings import WAREHOUSE_DIR
 
 __all__ = ["connect", "table_exists", "default_db_path", "init_schema", "insert_rows", "run_models", "model_names",
-           "models", "transaction", "WAREHOUSE_DIR"]
+           "models", "transaction", "add_units", "adopt_units", "WAREHOUSE_DIR"]
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +176,23 @@ def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
             (c.code, c.name, "|".join(c.aliases), c.lat, c.lon, i) for i, c in enumerate(load_counties())
         ]
         insert_rows(con, "staging.counties", rows)
+
+
+def add_units(con: duckdb.DuckDBPyConnection, rows) -> int:
+    """Add reporting units beyond counties.csv to ``staging.counties`` (rows of code, name, aliases
+    (a sequence), lat, lon), after those it holds; returns how many were new. The generated
+    prefectures of ``renovation demo --scale`` come in this way, not into the configuration."""
+    known = {r[0] for r in con.execute("select county_code from staging.counties").fetchall()}
+    start = con.execute("select coalesce(max(sort_order), -1) + 1 from staging.counties").fetchone()[0]
+    new = [(code, name, "|".join(aliases), lat, lon) for code, name, aliases, lat, lon in rows if code not in known]
+    insert_rows(con, "staging.counties", [(*r, start + i) for i, r in enumerate(new)])
+    return len(new)
+
+
+def adopt_units(con: duckdb.DuckDBPyConnection) -> None:
+    """Make the warehouse's units the ones this process resolves county names against."""
+    use_units(con.execute("select county_code, county_name, aliases, seat_lat, seat_lon from staging.counties "
+                          "order by sort_order").fetchall())
 
 
 def model_names(schema: str) -> tuple[str, ...]:
