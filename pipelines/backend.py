@@ -140,13 +140,26 @@ def _quote(text: str) -> str:
 
 def open_lake(loc: Location, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the DuckLake at ``loc`` attached as ``lake`` and in use."""
-    con = lake_capable(("httpfs",) if loc.data_path and _REMOTE.match(loc.data_path) else ())
+    remote = bool(loc.data_path and _REMOTE.match(loc.data_path))
+    con = lake_capable(("httpfs",) if remote else ())
     try:
         attach(con, loc, LAKE, read_only=read_only)
-        con.execute(f"use {LAKE}")
+    except duckdb.Error as exc:
+        con.close()
+        if remote or "httpfs" not in str(exc):
+            raise
+        # the lake remembers an object-store data path that the caller did not name
+        con = lake_capable(("httpfs",))
+        try:
+            _s3_secret(con)
+            attach(con, loc, LAKE, read_only=read_only)
+        except BaseException:
+            con.close()
+            raise
     except BaseException:
         con.close()
         raise
+    con.execute(f"use {LAKE}")
     return con
 
 
