@@ -13,8 +13,8 @@ import streamlit as st
 
 from app_pages._common import UNIT_KEY, YEAR_KEY
 from pipelines.read import filters as qf
+from pipelines.read.clock import clock_caption, data_clock
 from pipelines.read.connection import DataUnavailable
-from pipelines.charts import fmt_month
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 log = logging.getLogger("dashboard")
@@ -57,6 +57,7 @@ pages = {
         st.Page("app_pages/quality.py", title="数据质量", icon=":material/rule:", url_path="quality"),
     ],
 }
+pages["州领导小组"].append(st.Page("app_pages/bulletin.py", title="月度通报", icon=":material/campaign:", url_path="bulletin"))
 nav = st.navigation(pages)
 
 with st.sidebar:
@@ -64,13 +65,13 @@ with st.sidebar:
     try:
         years = qf.years()
         units = qf.units()
-        as_of = qf.as_of_month()
+        clock = data_clock()
     except DataUnavailable as exc:
-        years, units, as_of = [], None, None
+        years, units, clock = [], None, {}
         st.info(str(exc))
     except Exception:
         logging.getLogger("dashboard").exception("sidebar")
-        years, units, as_of = [], None, None
+        years, units, clock = [], None, {}
         st.error("数据仓库暂时无法读取,请稍后刷新。")
     # a link carries the filters (?year=2025&unit=652822): read them when a session starts
     params = st.query_params
@@ -100,7 +101,8 @@ with st.sidebar:
     if {k: params.get(k) for k in ("year", "unit")} != {k: wanted.get(k) for k in ("year", "unit")}:
         params.clear()
         params.update(wanted)
-    st.caption(f"数据截至:{fmt_month(as_of)}" if as_of else "尚无月报数据")
+    # the data clock (flags.md): the newest 填报日期 received and the latest month due by it
+    st.caption(clock_caption(clock) if clock else "尚无数据")
 
 t0 = time.perf_counter()
 try:

@@ -7,9 +7,8 @@ import streamlit as st
 
 from app_pages._common import filters, guarded
 from pipelines import charts as ch
+from pipelines.read import clock as qc
 from pipelines.read import scores as qs
-
-GRADES = ("优秀", "良好", "合格", "差")
 TITLES = {"annual": "年度体检(一年一体检)", "biennial": "两年评估(两年一评估)"}
 
 
@@ -29,7 +28,8 @@ def render(kind: str) -> None:
         lines = qs.score_lines(year, kind)
         meta = totals.row(0, named=True)
         as_of = f",{meta['as_of_label']}" if meta["as_of_label"] else ""
-        st.caption(f"评分方案:{meta['scheme_version']}{as_of}。等级:优秀 ≥ 95,良好 ≥ 85,合格 ≥ 75,差 < 75(按未四舍五入的总分)。")
+        grades = qc.grades()
+        st.caption(f"评分方案:{meta['scheme_version']}{as_of}。等级:{qc.grades_text()}(按未四舍五入的总分)。")
 
         mine = totals.filter(pl.col("county_code") == f.unit) if f.unit else None
         k = st.columns(5)
@@ -45,7 +45,7 @@ def render(kind: str) -> None:
                         help=";".join(f"{r['indicator_label']} 失 {r['points_lost']:.2f} 分" for r in top.iter_rows(named=True)) or None)
             k[4].metric("失分合计", f"{lost['points_lost'].sum():.2f} 分", border=True)
         else:
-            for i, g in enumerate(GRADES):
+            for i, (_, g) in enumerate(grades[:4]):
                 k[i].metric(g, ch.fmt_count(totals.filter(pl.col("grade") == g).height), border=True)
             pref = qs.prefecture_score(year) if kind == "annual" else {}
             if pref:
@@ -55,7 +55,8 @@ def render(kind: str) -> None:
                 k[4].metric("参评县市", ch.fmt_count(totals.height), border=True)
 
         c1, c2 = st.columns(2)
-        c1.plotly_chart(ch.score_ranking_figure(totals, f"{year} 年总分与等级"), width="stretch",
+        cuts = [(t, g) for t, g in grades if t > 0]
+        c1.plotly_chart(ch.score_ranking_figure(totals, f"{year} 年总分与等级", cuts), width="stretch",
                         config={"displaylogo": False})
         scored = lines.filter(pl.col("max_points").is_not_null())
         c2.plotly_chart(ch.points_lost_figure(scored.filter(pl.col("points_lost").is_not_null())), width="stretch",
@@ -90,7 +91,7 @@ def render(kind: str) -> None:
                 .rename({"county": "县市"}))
             st.dataframe(matrix, hide_index=True, width="stretch")
         st.plotly_chart(ch.score_trend_figure(totals_all.filter(
-            pl.col("county_code") == f.unit if f.unit else pl.lit(True))), width="stretch",
+            pl.col("county_code") == f.unit if f.unit else pl.lit(True)), grades=cuts), width="stretch",
             config={"displaylogo": False})
 
         if kind == "annual":

@@ -1,9 +1,11 @@
-"""进度总览 — leadership: progress of the year's plan against targets, by unit and month; the 2025 goal."""
+"""进度总览 — leadership: progress of the year's plan against targets, by unit and month; the five-year goal."""
 
 import streamlit as st
 
 from app_pages._common import filters, guarded, need_year
 from pipelines import charts as ch
+from pipelines.read import bulletin as qb
+from pipelines.read import clock as qc
 from pipelines.read import filters as qf
 from pipelines.read import progress as qp
 
@@ -16,7 +18,8 @@ with guarded("进度总览"):
     if not s:
         st.info(f"{f.unit_name} 没有 {f.year} 年度的改造计划。", icon=":material/info:")
         st.stop()
-    st.caption(f"数据截至 {ch.fmt_month(s['as_of_month'])}(各县市月报中最新的月份,最晚至当年 12 月);"
+    st.caption(f"数据截至 {ch.fmt_month(s['as_of_month'])}:按数据时钟的应报月份(次月 {qc.setting('clock.report_due_day'):g} 日"
+               "截止日不晚于所收报表最新填报日期的最近月份,最晚至当年 12 月),各县市按同一月份计,提前报送的月份暂不计入;"
                "开工:有开工日期或形象进度 > 0;完工:有完工日期。")
 
     card = dict(delta_color="off", delta_arrow="off", border=True)
@@ -51,7 +54,8 @@ with guarded("县市排名"):
     first = ranking.row(0, named=True)
     rule = (f"综合进度 = 开工率、户数完工率、投资完成率(各至多 100%)的平均;全州 {ch.fmt_pct(first['pct_progress_index_prefecture'])}"
             f"(开工率 {ch.fmt_pct(first['pct_started_prefecture'])}、完工率 {ch.fmt_pct(first['pct_completed_prefecture'])}、"
-            f"投资完成率 {ch.fmt_pct(first['pct_invest_prefecture'])});低于全州 10 个百分点及以上为落后。")
+            f"投资完成率 {ch.fmt_pct(first['pct_invest_prefecture'])});"
+            f"低于全州 {qc.setting('progress.lagging_points'):g} 个百分点及以上为落后。")
     if lag.is_empty():
         st.success(f"{f.year} 年度没有落后县市。{rule}", icon=":material/check_circle:")
     else:
@@ -61,7 +65,8 @@ with guarded("县市排名"):
             for r in lag.iter_rows(named=True))
         st.warning(icon=":material/warning:", body=f"落后县市({lag.height} 个):{items}。{rule}")
     c1, c2 = st.columns([1.1, 1])
-    c1.plotly_chart(ch.ranking_figure(ranking), width="stretch", config={"displaylogo": False})
+    c1.plotly_chart(ch.ranking_figure(ranking, legend=qb.tier_settings().legend()), width="stretch",
+                    config={"displaylogo": False})
     c2.plotly_chart(ch.seat_map_figure(qf.units(), ranking), width="stretch", config={"displaylogo": False})
     with st.expander("排名明细表"):
         st.dataframe(
@@ -90,25 +95,28 @@ with guarded("县市排名"):
             },
         )
 
-with guarded("2025 年目标"):
-    st.subheader("2025 年目标:2000 年底前建成的老旧小区基本完成改造")
+with guarded("五年目标"):
+    end_year, built_until = int(qc.setting("goal.end_year")), int(qc.setting("goal.built_until"))
+    pace = int(qc.setting("progress.pace_months"))
+    st.subheader(f"{end_year} 年目标:{built_until} 年底前建成的老旧小区基本完成改造")
     proj = qp.projection(f.unit)
     traj = qp.trajectory(f.unit)
     if proj:
         target = proj["target_households"]
         if proj["months_to_goal"]:
-            verdict = "可以按期完成" if (proj["pct_projected_2025"] or 0) >= 100 else "按当前速度无法按期完成"
+            verdict = "可以按期完成" if (proj["pct_projected_goal"] or 0) >= 100 else "按当前速度无法按期完成"
             st.markdown(
                 f"截至 {ch.fmt_month(proj['as_of_month'])},{f.unit_name}累计完工 **{ch.fmt_households(proj['completed_households'])}**,"
-                f"占目标 {ch.fmt_households(target)} 的 **{ch.fmt_pct(proj['pct_completed'])}**;近 12 个月平均每月完工 "
-                f"{proj['pace_households_per_month']:,.1f} 户,按此速度预计 2025 年底达到 "
-                f"**{ch.fmt_households(proj['projected_households_2025'])}**(目标的 {ch.fmt_pct(proj['pct_projected_2025'])}),"
+                f"占目标 {ch.fmt_households(target)} 的 **{ch.fmt_pct(proj['pct_completed'])}**;近 {pace} 个月平均每月完工 "
+                f"{proj['pace_households_per_month']:,.1f} 户,按此速度预计 {end_year} 年底达到 "
+                f"**{ch.fmt_households(proj['projected_households_goal'])}**(目标的 {ch.fmt_pct(proj['pct_projected_goal'])}),"
                 f"**{verdict}**。")
         else:
-            st.markdown(f"2025 年底{f.unit_name}累计完工 **{ch.fmt_households(proj['projected_households_2025'])}**,"
-                        f"占目标 {ch.fmt_households(target)} 的 **{ch.fmt_pct(proj['pct_projected_2025'])}**。")
+            st.markdown(f"{end_year} 年底{f.unit_name}累计完工 **{ch.fmt_households(proj['projected_households_goal'])}**,"
+                        f"占目标 {ch.fmt_households(target)} 的 **{ch.fmt_pct(proj['pct_projected_goal'])}**。")
     c1, c2 = st.columns(2)
-    c1.plotly_chart(ch.trajectory_figure(traj, proj), width="stretch", config={"displaylogo": False})
+    c1.plotly_chart(ch.trajectory_figure(traj, proj, f"{end_year} 年目标进度:已完工户数与按当前速度预测", built_until, pace),
+                    width="stretch", config={"displaylogo": False})
     ref = qp.reference_comparison(f.year, f.unit)
     c2.plotly_chart(ch.reference_figure(ref, f.unit_name if f.unit else "巴州"), width="stretch",
                     config={"displaylogo": False})

@@ -1,6 +1,5 @@
-"""数据质量 — validation results per submission (Great Expectations), quarantined rows and findings, and the Data Docs."""
-
-import base64
+"""数据质量 — validation results per submission (Great Expectations), quarantined rows and findings,
+and each batch's validation in detail (rendered here, in Chinese: the page never loads GX)."""
 
 import polars as pl
 import streamlit as st
@@ -19,15 +18,17 @@ with guarded("校验结果"):
     vr = qq.validation_results()
     issues = qq.row_issues(f.unit)
     log = submissions.ingest_log(f.unit, 1000)
+    n = qq.file_counts(f.unit)
     k = st.columns(5)
-    k[0].metric("导入文件", ch.fmt_count(log.height), border=True)
-    k[1].metric("拒收文件", ch.fmt_count(log.filter(pl.col("status") == "rejected").height), border=True)
+    k[0].metric("导入文件", ch.fmt_count(n["count_files"]), f"另有重复上传 {n['count_repeated']} 次",
+                delta_color="off", delta_arrow="off", border=True, help=f"按文件内容计数,同一文件多次上传只计一次(共导入 {n['count_attempts']} 次)")
+    k[1].metric("拒收文件", ch.fmt_count(n["count_rejected"]), border=True)
     k[2].metric("隔离行", ch.fmt_count(issues.filter(pl.col("severity") == "reject").height, "行"), border=True)
     k[3].metric("数据问题提示", ch.fmt_count(issues.filter(pl.col("severity") != "reject").height, "条"), border=True)
     failed = vr.filter(~pl.col("success"))
     k[4].metric("未通过的校验", ch.fmt_count(failed.height, "项"), f"共 {vr.height} 项", delta_color="off", delta_arrow="off", border=True)
 
-    t1, t2, t3, t4 = st.tabs(["各批次校验结果", "隔离行与问题", "拒收文件", "Great Expectations 数据文档"])
+    t1, t2, t3, t4 = st.tabs(["各批次校验结果", "隔离行与问题", "拒收文件", "校验明细(按批次)"])
     with t1:
         if vr.is_empty():
             st.info("尚无校验结果。")
@@ -68,21 +69,35 @@ with guarded("校验结果"):
                              "logged_at": st.column_config.DatetimeColumn("时间", format="YYYY-MM-DD HH:mm"),
                              "file_name": "文件", "county_name": "县市", "kind": "类型", "messages": "拒收原因"})
     with t4:
-        with st.spinner("正在准备数据文档(Great Expectations Data Docs)…"):
-            docs = qq.data_docs_dir()
-        index = docs / "index.html" if docs else None
-        pages = sorted(docs.rglob("*.html"), key=lambda p: p.stat().st_mtime, reverse=True) if docs else []
-        if not pages:
-            st.info("数据文档尚未生成(导入数据后由 Great Expectations 渲染在数据仓库旁的 gx 目录中)。",
-                    icon=":material/info:")
+        batches = qq.validation_batches()
+        if batches.is_empty():
+            st.info("尚无校验记录:导入数据后,每一批次的校验结果显示在这里。", icon=":material/info:")
         else:
-            names = [p.relative_to(docs).as_posix() for p in pages]
-            if index.exists():  # the index fills its lists by script (from a CDN): the newest validation run first
-                names.remove("index.html")
-                names.append("index.html")
-            chosen = st.selectbox(f"文档页面(共 {len(names)} 页,最新的在前)", names[:300])
-            st.caption(f"本机路径:{docs / chosen}(在浏览器中直接打开可使用文档内的链接)")
-            # a data: URL gives the page an opaque origin: whatever a validated cell holds, its
-            # HTML cannot reach the app (an HTML string or file would be embedded same-origin)
-            html = (docs / chosen).read_bytes()
-            st.iframe("data:text/html;charset=utf-8;base64," + base64.b64encode(html).decode("ascii"), height=640)
+            labels = {r["batch_id"]: f"{r['validated_at']:%Y-%m-%d %H:%M} · {r['count_files']} 个文件 · "
+                                     f"{'、'.join(KIND.get(k, k) for k in (r['kinds'] or '').split(',') if k)} · "
+                                     + (f"{r['count_failed']} 项未通过" if r["count_failed"] else "全部通过")
+                      for r in batches.iter_rows(named=True)}
+            batch = st.selectbox(f"校验批次(共 {len(labels)} 批,最新的在前)", list(labels), format_func=labels.get)
+            st.caption("每批导入的数据按类型(台账、计划、月报)逐项校验(Great Expectations);"
+                       "下表为各校验项的结果,其下为该批文件中被隔离的行和数据问题。")
+            res = qq.batch_results(batch)
+            for kind in res["kind"].unique(maintain_order=True).to_list():
+                part = res.filter(pl.col("kind") == kind)
+                bad = part.filter(~pl.col("success")).height
+                st.markdown(f"**{KIND.get(kind, kind)}**:{part.height} 项校验," + (f"{bad} 项未通过" if bad else "全部通过"))
+                st.dataframe(part.select(pl.when(pl.col("success")).then(pl.lit("通过")).otherwise(pl.lit("未通过")).alias("result"),
+                                         "expectation_name", "field", "description", "element_count", "unexpected_count"),
+                             hide_index=True, width="stretch",
+                             column_config={"result": "结果", "expectation_name": "校验项", "field": "字段",
+                                            "description": "校验规则", "element_count": "检查行数",
+                                            "unexpected_count": "异常行数"})
+            rows = qq.batch_row_issues(batch, f.unit)
+            st.markdown(f"**本批被隔离的行与数据问题**:{rows.height} 条")
+            if rows.height:
+                st.dataframe(rows.with_columns(
+                    pl.col("severity").replace_strict({"reject": "隔离(未入库)", "finding": "提示(已入库)"}, default=""),
+                    pl.col("kind").replace_strict(KIND, default="其他")),
+                    hide_index=True, width="stretch",
+                    column_config={"file_name": "文件", "county_name": "县市", "kind": "类型", "sheet_name": "工作表",
+                                   "row_number": "行", "column_name": "列", "severity": "处理", "value": "原值",
+                                   "message": "说明"})

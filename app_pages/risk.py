@@ -8,8 +8,8 @@ import streamlit as st
 from app_pages._common import filters, guarded
 from pipelines import charts as ch
 from pipelines.read import actions, exports
-from pipelines.read import filters as qf
 from pipelines.read import audit as qa
+from pipelines.read import clock as qc
 
 SEV = {"high": "高", "medium": "中", "low": "低"}
 VERDICTS = ("待核查", "已核实", "已排除")
@@ -52,8 +52,10 @@ if not ready:
     st.stop()
 
 with tab_rank, guarded("风险排名"):
-    st.caption("风险分 = 严重程度分(高 3 / 中 2 / 低 1 之和)× 资金系数(1 + 中央补助 / 最大中央补助)"
-               " × 多类别叠加系数(1 + 0.5 ×(类别数 − 1));已排除的线索不计。先核查排名靠前的小区。")
+    w = qc.settings()
+    st.caption(f"风险分 = 严重程度分(高 {w['severity_weights.high']:g} / 中 {w['severity_weights.medium']:g}"
+               f" / 低 {w['severity_weights.low']:g} 之和)× 资金系数(1 + {w['risk.money_weight']:g} × 中央补助 / 最大中央补助)"
+               f" × 多类别叠加系数(1 + {w['risk.coincidence_bonus']:g} ×(类别数 − 1));已排除的线索不计。先核查排名靠前的小区。")
     ranking = qa.risk_ranking(f.year, f.unit)
     if not f.unit:
         with st.expander("县市风险排名(全部年度、未排除的线索)"):
@@ -165,10 +167,11 @@ with tab_cov, guarded("规则覆盖率"):
 with tab_export, guarded("导出"):
     thresholds = qa.signal_thresholds()
     version = thresholds["version"][0] if thresholds is not None and thresholds.height else "—"
-    as_of = ch.fmt_month(qf.as_of_month())
+    clock = qc.data_clock()
+    as_of = ch.fmt_month(clock.get("latest_due_month"))
     filt = (f"年度 {year_label};县市 {f.unit_name};规则 {'、'.join(rules) or '全部'};"
             f"严重程度 {'、'.join(SEV[s] for s in sevs) or '全部'};结论 {'、'.join(verdicts) or '全部'}")
-    stamp = [("导出时间", dt.datetime.now().strftime("%Y-%m-%d %H:%M")), ("数据截至", as_of),
+    stamp = [("导出时间", dt.datetime.now().strftime("%Y-%m-%d %H:%M")), ("数据截至", qc.clock_caption(clock)),
              ("筛选条件", filt), ("阈值版本", version), ("线索条数", str(sig.height))]
     st.markdown("\n".join(f"- **{k_}**:{v}" for k_, v in stamp))
     name = f"flags_{f.year or '全部'}_{f.unit_name}_截至{as_of}"

@@ -8,7 +8,9 @@ import streamlit as st
 
 from app_pages._common import filters, guarded
 from pipelines import charts as ch
+from pipelines import templates
 from pipelines.read import actions
+from pipelines.read import clock as qc
 from pipelines.read import submissions as qsub
 
 STATUS = {"accepted": "已入库", "duplicate": "已存在(重复文件)", "rejected": "已拒收"}
@@ -16,6 +18,13 @@ KIND = {"ledger": "台账", "plan": "计划", "monthly": "月报"}
 
 f = filters()
 st.header(f"数据上报 · {f.unit_name}")
+
+# empty templates with the expected header and a sheet of instructions (pipelines.templates)
+t = st.columns([1.4, 1, 1, 1], vertical_alignment="center")
+t[0].caption("下载空白模板(含「填表说明」工作表):")
+for col, kind in zip(t[1:], templates.KIND_TITLES):
+    col.download_button(f"{KIND[kind]}模板", templates.template_getter(kind), file_name=templates.template_file_name(kind),
+                        mime=templates.XLSX_MIME, icon=":material/download:", on_click="ignore", width="stretch")
 
 limit = actions.max_upload_bytes()
 with st.form("upload_form", clear_on_submit=True):
@@ -72,6 +81,20 @@ if "upload_results" in st.session_state:
             st.markdown("\n".join(f"- {m}" for m in messages))
 
 with guarded("报送情况"):
+    clock = qc.data_clock()
+    if clock:
+        st.subheader("数据时钟与各县市最新报送月份")
+        st.caption(f"{qc.clock_caption(clock)}。某月月报的截止日为次月 {clock['report_due_day']} 日;截止日不晚于"
+                   "所收报表中最新的填报日期(任一县市、任一类报表)时,该月为应报月份。提前报送的县市不会使其他县市显示为缺报。")
+        st.dataframe(
+            qc.county_clock(f.unit), hide_index=True, width="stretch",
+            column_config={"county_name": "县市",
+                           "latest_report_month": st.column_config.DateColumn("最新报送月份", format="YYYY-MM"),
+                           "latest_fill_date": st.column_config.DateColumn("最新填报日期", format="YYYY-MM-DD"),
+                           "count_months_reported": "已报月数",
+                           "latest_due_month": st.column_config.DateColumn("应报至", format="YYYY-MM"),
+                           "is_up_to_date": st.column_config.CheckboxColumn("已报至应报月份"),
+                           "count_months_behind": "落后月数"})
     if f.year is not None:
         st.subheader(f"{f.year} 年月报报送情况")
         rep = qsub.reporting_status(f.year, f.unit)

@@ -7,6 +7,7 @@ one data set.
 
 from __future__ import annotations
 
+import functools
 import random
 
 # Work units whose staff estates (单位大院 / 家属院 / 住宅楼) make up most of the old stock.
@@ -16,8 +17,9 @@ UNITS = (
     "气象局", "林业局", "畜牧局", "棉麻公司", "糖厂", "化肥厂", "纺织厂", "酒厂", "自来水公司",
     "供电局", "广电局", "财政局", "物资局", "商业局", "一建公司", "二建公司", "地质大队", "石化厂",
     "武装部", "师范学校", "卫生学校", "农科所", "水泥厂", "棉纺厂", "食品公司", "百货公司", "外贸公司",
-    "烟草公司", "环卫处", "房管所", "文化馆", "印刷厂", "面粉厂", "汽车站", "农行",
-    "建行", "保险公司", "热电厂", "水文站", "种子公司", "兽医站", "民政局", "统计局",
+    "烟草公司", "环卫处", "房管所", "文化馆", "印刷厂", "面粉厂", "汽车站", "建设银行",
+    "中国银行", "保险公司", "热电厂", "水文站", "种子公司", "兽医站", "民政局", "统计局", "第一小学",
+    "中医医院", "塔里木石油勘探开发指挥部", "第三中学",
 )
 UNIT_SUFFIXES = ("大院", "家属院", "住宅楼", "家属楼", "生活区")
 
@@ -106,29 +108,115 @@ def slip(name: str, rng: random.Random, avoid: set[str]) -> str | None:
     return None
 
 
-def name_variant(name: str, rng: random.Random, avoid: set[str]) -> str:
-    """How a clerk writes a ledger name again in a plan: suffix, inserted word, (原), or a slip.
+# How clerks shorten or spell out work units (input-formats.md: 工行 / 工商银行, 二中 / 第二中学, the
+# prefecture's own such as 塔指). The generator's own list, written from the offices' usage.
+UNIT_FORMS = {
+    "工商银行": ("工行", "中国工商银行"), "农业银行": ("农行", "中国农业银行"), "建设银行": ("建行", "中国建设银行"),
+    "中国银行": ("中行",), "人民银行": ("人行", "中国人民银行"), "第二中学": ("二中", "2中", "贰中"),
+    "第一中学": ("一中", "1中"), "第三中学": ("三中",), "第一小学": ("一小",), "中医医院": ("中医院",),
+    "塔里木石油勘探开发指挥部": ("塔指",), "广电局": ("广播电视局",), "一建公司": ("第一建筑工程公司", "一建"),
+    "二建公司": ("第二建筑工程公司", "二建"), "巴州医院": ("巴音郭楞蒙古自治州医院",), "供销社": ("供销合作社",),
+    "农机公司": ("农业机械公司",), "外贸公司": ("对外贸易公司",), "房管所": ("房产管理所",),
+    "武装部": ("人民武装部",), "师范学校": ("师范",), "卫生学校": ("卫校",), "农科所": ("农业科学研究所",),
+}
+_CN_DIGITS = "〇一二三四五六七八九"
+_CAPITAL = dict(zip("一二三四五六七八九", "壹贰叁肆伍陆柒捌玖"))
+_FULL_WIDTH = {chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)}
+
+
+@functools.cache
+def _opencc(config: str):
+    import opencc
+
+    return opencc.OpenCC(config)
+
+
+def _traditional(name: str) -> str | None:
+    """The name as pasted from a traditional-character source (OpenCC s2t), when it reads back."""
+    t = _opencc("s2t").convert(name)
+    return t if t != name and _opencc("t2s").convert(t) == name else None
+
+
+def _full_width(name: str) -> str | None:
+    """Arabic digits, Latin letters and brackets in their full-width forms (２号楼, （一期）)."""
+    text = "".join(str(_CN_DIGITS.index(ch)) if ch in _CN_DIGITS else ch for ch in name)
+    if not any(ch.isascii() and not ch.isspace() for ch in text):
+        return None
+    return "".join(_FULL_WIDTH.get(ch, ch) for ch in text)
+
+
+def clerk_forms(name: str, county: str = "", town: str = "") -> list[str]:
+    """The ways of input-formats.md a clerk may write ``name`` (none of them another community):
+    bracket width and spaces, (原), 一期, 住宅 inserted or dropped, the county's or town's or the
+    prefecture's name in front, a work unit's abbreviation, traditional characters, full-width
+    digits and letters, and Chinese numerals as Arabic or capital ones."""
+    out: list[str] = []
+    if "(" in name or "（" in name:
+        out.append(name.translate(str.maketrans("()（）", "（）()")))
+    for suffix in ("住宅小区", "小区", "花园", "家属院", "住宅楼", "大院", "生活区", "家属楼", "新村", "公寓"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            out.append(name[: -len(suffix)] + " " + suffix)
+            break
+    out += ["（原）" + name, "(原)" + name]
+    if not name.endswith("期") and "(" not in name:
+        out += [name + "(一期)", name + "（一期）"]
+    if name.endswith("小区") and not name.endswith("住宅小区"):
+        out.append(name[:-2] + "住宅小区")
+    elif name.endswith("住宅小区"):
+        out.append(name[:-4] + "小区")
+    if name.endswith(("大院", "家属院", "住宅楼", "家属楼", "生活区")):
+        out.append(name + "小区")
+    for place in (county, county[:-1] if county.endswith(("县", "市")) and len(county) == 3 else "", town, "巴州"):
+        if place and not name.startswith(place) and not (place == "巴州" and name.startswith("巴")):
+            out.append(place + name)
+    for full, shorts in UNIT_FORMS.items():
+        if full in name and not any(short in name for short in shorts):
+            out += [name.replace(full, short, 1) for short in shorts]
+            break
+    for form in (_traditional(name), _full_width(name)):
+        if form:
+            out.append(form)
+    if any(ch in _CAPITAL for ch in name):
+        out.append("".join(str(_CN_DIGITS.index(ch)) if ch in _CN_DIGITS else ch for ch in name))
+        out.append("".join(_CAPITAL.get(ch, ch) for ch in name))
+    return [o for o in dict.fromkeys(out) if o != name]
+
+
+def name_variant(name: str, rng: random.Random, avoid: set[str], county: str = "", town: str = "") -> str:
+    """How a clerk writes a ledger name again in a plan or report: any form of :func:`clerk_forms`,
+    sometimes two of them, or a slip.
 
     Never returns a name in ``avoid`` (the other ledger names of the county) and never turns one
     phase of an estate into another."""
-    options = []
-    if not name.endswith("期") and "(" not in name:
-        options += [name + "(一期)", name + "（一期）"]
-    if name.endswith("小区") and not name.endswith("住宅小区"):
-        options.append(name[:-2] + "住宅小区")
-    if name.endswith(("大院", "家属院", "住宅楼", "家属楼", "生活区")):
-        options.append(name + "小区")
-    options += ["（原）" + name, "(原)" + name]
+    options = clerk_forms(name, county, town)
     s = slip(name, rng, avoid)
     if s:
         options += [s, s]
     options = [o for o in options if o not in avoid and o != name]
+    if not options:
+        return name
+    out = rng.choice(options)
+    if rng.random() < 0.25:  # a second form on top: a county prefix pasted in traditional characters …
+        more = [o for o in clerk_forms(out, county, town) if o not in avoid and "原" not in o.replace(out, "")]
+        if more:
+            out = rng.choice(more)
+    return out
+
+
+def ledger_form(name: str, rng: random.Random, county: str, town: str) -> str:
+    """How a county's own ledger may write one of its estates: its name with the county's or town's
+    name in front, a work unit abbreviated, in traditional or full-width characters."""
+    options = [o for o in clerk_forms(name, county, town)
+               if "原" not in o and "期" not in o and "住宅" not in o.replace(name, "")]
     return rng.choice(options) if options else name
 
 
 def address_variant(addr: str, road: str, number: int, street: str, landmark: str, rng: random.Random) -> str:
-    """The same address written another way (街道 prefix, 号院, a number range, a landmark, blank)."""
-    kind = rng.choice(("prefix", "yard", "range", "landmark", "blank", "yard"))
+    """The same address written another way (街道 prefix, 号院, a number range, a landmark, blank,
+    traditional or full-width characters)."""
+    kind = rng.choice(("prefix", "yard", "range", "landmark", "blank", "yard", "copied"))
+    if kind == "copied":
+        return rng.choice([f for f in (_traditional(addr), _full_width(addr)) if f] or [addr])
     if kind == "prefix":
         return street + addr
     if kind == "yard":

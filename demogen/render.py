@@ -687,7 +687,8 @@ def render_plan(pf: PlanFile, prof: Profile, out: Path, seed: int, fmt_kind: str
     rows = pf.rows
     present = {
         "street": prof.optional_cols or rng.random() < 0.5, "community": prof.optional_cols,
-        "address": prof.optional_cols or rng.random() < 0.6, "content": rng.random() < 0.9,
+        "address": prof.optional_cols or rng.random() < 0.6 or any(p.role == "kind_swap" for p in rows),
+        "content": rng.random() < 0.9,
         "resident": any(p.resident for p in rows), "social": any(p.social for p in rows),
         "utility": any(p.utility for p in rows), "elevators": any(p.elevators for p in rows) or rng.random() < 0.3,
         "planned_start": rng.random() < 0.8, "planned_end": rng.random() < 0.8, "notice_days": prof.notice_days_col,

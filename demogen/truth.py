@@ -52,6 +52,19 @@ def report_groups(w: World) -> dict[tuple[str, int], list[ReportFile]]:
     return out
 
 
+def latest_due_month(w: World) -> int:
+    """flags.md, "The data clock": the last month whose deadline (the 5th of the next month) is on or
+    before the newest 填报日期 of any file; without any 填报日期, the newest report month."""
+    fills = [f.fill_date for f in (*w.ledger_files, *w.plan_files, *w.report_files) if f.fill_date is not None]
+    if not fills:
+        return max(f.month for f in w.report_files)
+    as_of = max(fills)
+    m = mi(as_of.year, as_of.month)
+    while date(*ym(m + 1), 5) > as_of:
+        m -= 1
+    return m
+
+
 def notice_days(p) -> int | None:
     if p.notice_days_given is not None:
         return p.notice_days_given
@@ -130,7 +143,7 @@ def compute_truth(w: World) -> list[dict]:
     # ---- monthly report rules (current view)
     groups_r = report_groups(w)
     current = {k: fs[-1] for k, fs in groups_r.items()}
-    latest = max(m for _, m in current)
+    latest = latest_due_month(w)
     series: dict[int, list] = {}
     for (c, m), f in sorted(current.items(), key=lambda kv: kv[0][1]):
         for r in f.rows:
@@ -164,7 +177,7 @@ def compute_truth(w: World) -> list[dict]:
             if r.done > r.total * 1.1 + 1e-9:
                 flag("INVEST_EXCEEDS_PLAN", f"累计完成投资{r.done:.2f}万元,计划总投资{r.total:.2f}万元")
             prev = r
-        if p.central > 0:
+        if p.central > 0 and mi(p.year, 11) <= latest:  # judged once November is due (the data clock)
             nov = mi(p.year, 11)
             f = current.get((p.county, nov))
             if f is not None:

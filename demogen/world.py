@@ -122,7 +122,8 @@ class LedgerRow:
     pct_elderly: float | None
     pct_willing: float | None
     renovated_year: int | None = None
-    kind: str = "target"  # target | post2000 | renovated | boundary
+    kind: str = "target"  # target | post2000 | renovated | boundary | shared
+    canonical: str = ""  # the estate's name; ``name`` is how the ledger writes it (a clerk's form)
 
 
 @dataclass
@@ -420,6 +421,31 @@ def build_ledgers(rng: random.Random) -> dict[str, list[LedgerRow]]:
         b.area = round(a.area * rng.uniform(0.98, 1.02), 1)
         ledgers[KORLA].append(a)
         ledgers[ZONE].append(b)
+    # estates between two other counties, listed by both (a duplicate claim across any two counties,
+    # not only Korla / the zone): the first planned by both in one year, the second a later year
+    others = [c for c in COUNTIES if c not in (KORLA, ZONE)]
+    for _ in range(2):
+        ca, cb = rng.sample(others, 2)
+        street = rng.choice(nm.STREETS[ca])
+        cid += 1
+        name, owner, landmark = namers[ca].name(also=namers[cb])
+        a = _ledger_row(rng, cid, ca, namers[ca], street, rng.choice(nm.COMMUNITY_STEMS) + "社区", rng.randint(80, 300),
+                        name=name, owner=owner, landmark=landmark, kind="shared")
+        cid += 1
+        b = copy.copy(a)
+        b.cid, b.county, b.street = cid, cb, rng.choice(nm.STREETS[cb])
+        b.households = a.households + rng.randint(-4, 4)
+        b.area = round(a.area * rng.uniform(0.98, 1.02), 1)
+        ledgers[ca].append(a)
+        ledgers[cb].append(b)
+    # ledgers write some of their estates the way clerks do (county or town in front, a unit
+    # abbreviated, traditional or full-width characters); the look-alikes keep their names
+    specials = {"团结小区", "团结北小区", "建设局大院", "建设局住宅楼", "雪莲花园一期", "雪莲花园二期", "幸福小区"}
+    for county in COUNTIES:
+        for r in ledgers[county]:
+            r.canonical = r.name
+            if r.name not in specials and rng.random() < 0.12:
+                r.name = nm.ledger_form(r.name, rng, county, r.street if r.street.endswith("镇") else "")
     for county in COUNTIES:
         ledgers[county].sort(key=lambda r: (nm.STREETS[county].index(r.street) if r.street in nm.STREETS[county] else 0, r.community, r.cid))
     return ledgers
@@ -458,6 +484,11 @@ def assign_years(rng: random.Random, ledgers: dict[str, list[LedgerRow]]) -> dic
     years[boundary[0].cid] = rng.choice(YEARS)
     years[boundary[1].cid] = rng.choice((2020, 2021, 2022, 2023))
     years[boundary[2].cid] = rng.choice((2021, 2022, 2023, 2024, 2025))
+    # estates of two other counties' ledgers: the first county plans them (2022+, so that the 2020/2021
+    # totals stay those of the spec); the second plans the first the same year, the second later
+    shared = [r for c in COUNTIES for r in ledgers[c] if r.kind == "shared" and r.eid == r.cid]
+    years[shared[0].cid] = rng.randint(2022, 2025)
+    years[shared[1].cid] = rng.randint(2022, 2024)
     # look-alikes that are different communities, planned so that only true identity separates
     # them: the pairs of one county in the same year (建设局's estates in consecutive years), the
     # two 幸福小区 of two counties in the same year
@@ -496,12 +527,17 @@ def assign_years(rng: random.Random, ledgers: dict[str, list[LedgerRow]]) -> dic
 # Plan rows
 
 
+def _town(led: LedgerRow) -> str:
+    """The town a ledger row lies in, when its street is one (轮台镇), for a clerk's prefix."""
+    return led.street if led.street.endswith("镇") else ""
+
+
 class _PlanMaker:
     def __init__(self, rng: random.Random, ledgers: dict[str, list[LedgerRow]], slow: set[str]):
         self.rng = rng
         self.slow = slow
         self.ledgers = ledgers
-        self.names = {c: {r.name for r in ledgers[c]} for c in COUNTIES}
+        self.names = {c: {r.name for r in ledgers[c]} | {r.canonical for r in ledgers[c]} for c in COUNTIES}
         self.pid = 0
         self.seq: dict[tuple[str, int], int] = {}
 
@@ -540,8 +576,8 @@ class _PlanMaker:
         name, addr, by = led.name, led.address, led.build_year
         hh, bld, area = led.households, led.buildings, led.area
         if variant and not exact:
-            if rng.random() < 0.3:
-                name = nm.name_variant(led.name, rng, self.names[county])
+            if rng.random() < 0.4:
+                name = nm.name_variant(led.canonical or led.name, rng, self.names[county], county, _town(led))
             u = rng.random()
             if u < 0.35:
                 addr = nm.address_variant(led.address, led.road, led.number, led.street, led.landmark, rng)
@@ -625,7 +661,7 @@ def build_plans(rng: random.Random, ledgers, years, notes, slow: set[str]) -> tu
 
     def add_dup(orig: PlanRow, county: str, year: int, led: LedgerRow, role: str, insert_after: bool) -> PlanRow:
         p = mk.row(led, county, year, fills[(county, year)], variant=False)
-        p.name = nm.name_variant(led.name, rng, mk.names[county] | {orig.name})
+        p.name = nm.name_variant(led.canonical or led.name, rng, mk.names[county] | {orig.name}, county, _town(led))
         street = led.street
         p.address = nm.address_variant(led.address, led.road, led.number, street, led.landmark, rng)
         by = led.build_year + rng.choice((-4, -3, -2, -1, 1, 2, 3, 4))
@@ -668,6 +704,30 @@ def build_plans(rng: random.Random, ledgers, years, notes, slow: set[str]) -> tu
     p = add_dup(orig2, ZONE, orig2.year, zb[2], "dup_same", False)
     notes[("DUP_SAME_YEAR", p.pid)] = f"边界小区:库尔勒市与经开区{orig2.year}年计划均列入「{orig2.name}」/「{p.name}」"
     orig1.role = orig2.role = "dup_first"
+    # estates listed by two other counties: planned by the second too, the same year and a later one
+    first_copies = [r for c in COUNTIES for r in ledgers[c] if r.kind == "shared" and r.eid == r.cid]
+    for i, sa in enumerate(first_copies):
+        sb = next(r for c in COUNTIES for r in ledgers[c] if r.kind == "shared" and r.eid == sa.eid and r.cid != sa.cid)
+        orig = next(p for p in rows[(sa.county, years[sa.cid])] if p.cid == sa.cid)
+        y2 = orig.year if i == 0 else rng.randint(orig.year + 1, 2025)
+        p = add_dup(orig, sb.county, y2, sb, "dup_same" if i == 0 else "dup_cross", False)
+        orig.role = "dup_first"
+        rule = "DUP_SAME_YEAR" if i == 0 else "DUP_CROSS_YEAR"
+        note = f"两县市台账均列入的小区:{orig.county}{orig.year}年计划「{orig.name}」,{sb.county}{y2}年计划「{p.name}」"
+        notes[(rule, p.pid)] = notes[(rule, orig.pid)] = note  # same year: the later filed of the two is flagged
+    # one work unit's estate written with another kind word (家属院 for 住宅楼) but the same address,
+    # build year and size as the ledger: the same community, not NOT_IN_LEDGER
+    def swappable(p: PlanRow) -> bool:
+        led = by_cid[p.cid]
+        return bool(led.owner) and led.canonical.endswith(nm.UNIT_SUFFIXES) and "建设局" not in led.canonical
+
+    for p in take(clean(pred=swappable), 2):
+        led = by_cid[p.cid]
+        suffix = next(x for x in nm.UNIT_SUFFIXES if led.canonical.endswith(x))
+        p.name = led.canonical[: -len(suffix)] + rng.choice([x for x in nm.UNIT_SUFFIXES if x != suffix])
+        p.address, p.build_year = led.address, led.build_year
+        p.households, p.buildings, p.area = led.households, led.buildings, led.area
+        p.role = "kind_swap"
 
     # NOT_IN_LEDGER: invented communities, names and addresses unlike anything in the county's ledger
     for _ in range(6):
@@ -1041,26 +1101,19 @@ def build_projects(rng: random.Random, plans: dict[int, PlanRow], last: int, not
                     st[mm].households = hh
             if role == "scale":
                 notes[("INFLATED_SCALE", pid)] = f"月报户数{hh} > 计划户数{p.households},虚报受益户数"
-    # a few counties' clerks write a project's name in the report a little unlike the plan
-    # (brackets of the other width, the (原) or (一期) dropped), the same way every month
+    # the reports of many projects write the name unlike the plan (any form of input-formats.md:
+    # brackets, (原), 一期, 住宅, the county in front, abbreviations, traditional or full-width
+    # characters, numerals), the same way every month
     for pid in pids:
         p = plans[pid]
-        if p.role != "clean" or pid in special or rng.random() >= 0.08:
+        if p.role == "kind_swap" or rng.random() >= 0.3:
             continue
-        name = report_name(p.name)
-        if name != p.name:
+        forms = [f for f in nm.clerk_forms(p.name, p.county) if f.count("原") <= 1 and f.count("期") <= 1]
+        if forms:
+            name = rng.choice(forms)
             for r in states[pid].values():
                 r.name = name
     return schedules, states
-
-
-def report_name(name: str) -> str:
-    for a, b in (("（原）", ""), ("(原)", ""), ("(一期)", ""), ("（一期）", "(一期)")):
-        if a in name:
-            return name.replace(a, b)
-    if name.endswith("住宅小区"):
-        return name[:-4] + "小区"
-    return name
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The signal suites: duplicate and inflation rules of flags.md as Great Expectations suites.
 
 Each rule that looks across rows or tables is first computed in SQL as a column of a derived
-table (``warehouse/marts/signal_plan_checks.sql``, ``signal_report_checks.sql``); the suites
+table (``warehouse/intermediate/signal_plan_checks.sql``, ``signal_report_checks.sql``); the suites
 below assert on those columns, and every unexpected row becomes a signal. A null in an asserted
 column means the rule could not assess the row (GX leaves nulls out of ``element_count −
 missing_count``, which is the rule's coverage).
@@ -73,7 +73,7 @@ class ExpectPlanHouseholdsWithinLedger(_SignalExpectation, gxe.ExpectColumnValue
     rule: ClassVar[str] = "INFLATED_SCALE"
     evidence_column: ClassVar[str] = "inflated_scale_evidence"
     score_column: ClassVar[str] = "inflated_scale_score"
-    description: str | None = "计划户数、楼栋数、建筑面积不超过所匹配台账小区 10% 以上(且至少 5 户、1 栋或 200 平方米)"
+    description: str | None = "计划户数、楼栋数、建筑面积超出所匹配台账小区不超过规定幅度(阈值见 thresholds.toml)"
 
 
 class ExpectPlanCostPerHouseholdNearMedian(_SignalExpectation, gxe.ExpectColumnValuesToBeBetween):
@@ -82,7 +82,7 @@ class ExpectPlanCostPerHouseholdNearMedian(_SignalExpectation, gxe.ExpectColumnV
     rule: ClassVar[str] = "INFLATED_COST"
     evidence_column: ClassVar[str] = "inflated_cost_evidence"
     score_column: ClassVar[str] = "inflated_cost_score"
-    description: str | None = "户均计划总投资不超过全州同年度、同改造类别计划中位数的 3 倍"
+    description: str | None = "户均计划总投资不超过全州同年度、同改造类别计划中位数的规定倍数"
 
 
 class ExpectPlanCostPerAreaNearMedian(_SignalExpectation, gxe.ExpectColumnValuesToBeBetween):
@@ -91,7 +91,7 @@ class ExpectPlanCostPerAreaNearMedian(_SignalExpectation, gxe.ExpectColumnValues
     rule: ClassVar[str] = "INFLATED_COST"
     evidence_column: ClassVar[str] = "inflated_cost_evidence"
     score_column: ClassVar[str] = "inflated_cost_score"
-    description: str | None = "每平方米计划总投资不超过全州同年度、同改造类别计划中位数的 3 倍"
+    description: str | None = "每平方米计划总投资不超过全州同年度、同改造类别计划中位数的规定倍数"
 
 
 class ExpectPlanInLedger(_SignalExpectation, gxe.ExpectColumnValuesToBeInSet):
@@ -104,21 +104,21 @@ class ExpectPlanInLedger(_SignalExpectation, gxe.ExpectColumnValuesToBeInSet):
 
 
 class ExpectPlanBuiltBy2000(_SignalExpectation, gxe.ExpectColumnValuesToBeBetween):
-    """POST_2000: the planned community was built in or before 2000."""
+    """POST_2000: the planned community was built in or before the goal's year (program.toml goal.built_until)."""
 
     rule: ClassVar[str] = "POST_2000"
     evidence_column: ClassVar[str] = "post_2000_evidence"
     score_column: ClassVar[str] = "post_2000_score"
-    description: str | None = "改造对象为 2000 年底前建成的小区"
+    description: str | None = "改造对象为五年目标覆盖的年份及以前建成的小区"
 
 
 class ExpectPlanNoticeLongEnough(_SignalExpectation, gxe.ExpectColumnValuesToBeBetween):
-    """NOTICE_SHORT: the plan was publicly noticed for at least 14 working days."""
+    """NOTICE_SHORT: the plan was publicly noticed for at least the minimum working days (program.toml)."""
 
     rule: ClassVar[str] = "NOTICE_SHORT"
     evidence_column: ClassVar[str] = "notice_short_evidence"
     score_column: ClassVar[str] = "notice_short_score"
-    description: str | None = "计划经公示且公示不少于 14 个工作日"
+    description: str | None = "计划经公示且公示达到规定的工作日数"
 
 
 class ExpectReportHouseholdsWithinPlan(_SignalExpectation, gxe.ExpectColumnValuesToBeInSet):
@@ -148,7 +148,7 @@ class SuiteSpec:
     """One suite and the derived table it validates."""
 
     name: str
-    table: str                 # the derived table, e.g. marts.signal_plan_checks
+    table: str                 # the derived table, e.g. intermediate.signal_plan_checks
     index_column: str          # the row id that comes back with each unexpected row
     suite: Any                 # gx.ExpectationSuite
     columns: tuple[str, ...]   # the columns to hand to GX (asserted, index, evidence, score)
@@ -220,6 +220,6 @@ def build_suites(thresholds: dict[str, dict[str, float]]) -> list[SuiteSpec]:
         return tuple(cols)
 
     return [
-        SuiteSpec("signals_plan", "marts.signal_plan_checks", "plan_row_id", plan, columns(plan, "plan_row_id")),
-        SuiteSpec("signals_report", "marts.signal_report_checks", "report_row_id", report, columns(report, "report_row_id")),
+        SuiteSpec("signals_plan", "intermediate.signal_plan_checks", "plan_row_id", plan, columns(plan, "plan_row_id")),
+        SuiteSpec("signals_report", "intermediate.signal_report_checks", "report_row_id", report, columns(report, "report_row_id")),
     ]

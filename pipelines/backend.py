@@ -55,6 +55,12 @@ class Location:
     def __str__(self) -> str:
         return f"{PREFIX}{self.catalog}" if self.is_lake else str(self.file)
 
+    def __fspath__(self) -> str:
+        """An embedded warehouse is its file (``shutil.copy(loc, …)``, ``Path(loc)``); a DuckLake is no path."""
+        if self.is_lake:
+            raise TypeError("a DuckLake is not a file path")
+        return str(self.file)
+
     def display(self) -> str:
         """For messages and logs: the catalog's password masked."""
         if not self.is_lake:
@@ -67,23 +73,22 @@ class Location:
 
     @property
     def key(self) -> str:
-        """A stable identity, for caches (no secret in it)."""
+        """A stable identity, for caches and folders (no secret in it): a DuckLake is its catalog."""
         if not self.is_lake:
             return str(self.file)
-        return "lake-" + hashlib.sha256(f"{self.catalog}|{self.data_path}".encode()).hexdigest()[:16]
+        return "lake-" + hashlib.sha256(self.catalog.encode()).hexdigest()[:16]
 
     @property
     def side_dir(self) -> Path:
         """The local folder for files kept beside the warehouse (GX results, Data Docs): the
-        embedded file's folder; for a DuckLake, the parent of a local data folder (not inside it,
-        where DuckLake's clean-up of orphaned files would remove them), else ``warehouse/``."""
+        embedded file's folder; for a DuckLake, ``lake-<hash of the catalog>`` under
+        ``RENOVATION_GX_DIR`` (a shared mount, for several servers), else under ``warehouse/``.
+        Not inside the data path: DuckLake's clean-up of orphaned files would remove them."""
         if not self.is_lake:
             return self.file.resolve().parent
-        if self.data_path and not _REMOTE.match(self.data_path):
-            return Path(self.data_path).resolve().parent / f"{self.key}"
         from pipelines.settings import DATA_DIR
 
-        return DATA_DIR / self.key
+        return Path(os.environ.get("RENOVATION_GX_DIR") or DATA_DIR) / self.key
 
 
 def mask(text: str) -> str:

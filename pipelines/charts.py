@@ -1,23 +1,29 @@
 """Pure chart functions for the dashboard: frames in, Plotly figures out (no I/O, no Streamlit).
 
-Every unit keeps one colour across all charts (``unit_color``); labels are Chinese; money is in
-万元, households in 户, rates in %. Maps are drawn without tiles (a plain scatter on longitude
-and latitude axes), so the app works offline.
+Colour means status wherever units are ranked: bars take the colour of their lagging tier
+(``TIER_COLORS``, red / yellow / green by the thresholds of ``pipelines.tiers``) or of their grade
+(``GRADE_COLORS``), with a legend in Chinese. Each unit keeps one colour (``unit_color``) only
+where lines follow units over time. Labels are Chinese; money is in 万元, households in 户, rates
+in %. Maps are drawn without tiles (a plain scatter on longitude and latitude axes), so the app
+works offline.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 
 import plotly.graph_objects as go
 import polars as pl
 
 from pipelines.counties import load_counties
+from pipelines.tiers import TIER_LABELS, TIERS, rank_change_text
 
 __all__ = [
     "unit_color", "PREFECTURE_COLOR", "fmt_wan", "fmt_households", "fmt_pct", "fmt_count", "fmt_month",
-    "progress_month_figure", "money_month_figure", "ranking_figure", "seat_map_figure", "trajectory_figure",
+    "TIER_COLORS", "GRADE_COLORS", "progress_month_figure", "money_month_figure", "ranking_figure",
+    "bulletin_ranking_figure", "seat_map_figure", "trajectory_figure",
     "reference_figure", "signals_by_rule_figure", "coverage_figure", "score_ranking_figure",
     "points_lost_figure", "score_trend_figure", "reporting_figure",
 ]
@@ -27,6 +33,9 @@ _PALETTE = ("#4E79A7", "#F28E2B", "#59A14F", "#B07AA1", "#76B7B2",
             "#EDC948", "#FF9DA7", "#9C755F", "#E15759", "#BAB0AC")
 PREFECTURE_COLOR = "#2F3E46"
 LAG_COLOR = "#C62828"
+# the lagging tiers (pipelines.tiers); grey for a unit without a tier (no monthly report yet)
+TIER_COLORS = {"red": "#D32F2F", "yellow": "#F2B01E", "green": "#43A047", None: "#BDBDBD"}
+NO_TIER_LABEL = "未评定(尚无月报)"
 SEVERITY_COLORS = {"high": "#C62828", "medium": "#EF8F00", "low": "#8D99AE"}
 SEVERITY_LABELS = {"high": "高", "medium": "中", "low": "低"}
 FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
@@ -95,12 +104,15 @@ def _layout(fig: go.Figure, title: str, height: int = 340, **kw) -> go.Figure:
         font=dict(family=FONT, size=12),
         height=height,
         margin=dict(l=10, r=10, t=50, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
         hoverlabel=dict(font_family=FONT),
         separators=".,",
-        **kw,
+        **{"legend": dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1), **kw},
     )
     return fig
+
+
+# a legend under the plot, for charts whose legend explains the colours (tiers, grades)
+_LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0)
 
 
 def _empty(title: str, text: str = "暂无数据") -> go.Figure:
@@ -151,37 +163,80 @@ def money_month_figure(df: pl.DataFrame, title: str = "逐月投资与资金拨�
     return _layout(fig, title)
 
 
-def ranking_figure(df: pl.DataFrame, title: str = "各县市综合进度排名") -> go.Figure:
-    """Units by progress index (bars in their colours) with start, completion and investment rates as
-    markers; lagging units marked red, the prefecture's index as a line."""
+def _tier_bars(fig: go.Figure, labels: list[str], values: list[float | None], tiers: list[str | None],
+               legend: dict[str, str] | None, hover: list[str]) -> None:
+    """Horizontal bars coloured by tier, one trace per tier so that the legend names each colour."""
+    legend = legend or TIER_LABELS
+    for tier in (*TIERS, None):
+        idx = [i for i, t in enumerate(tiers) if (t if t in TIERS else None) == tier]
+        if not idx:
+            continue
+        fig.add_bar(
+            y=[labels[i] for i in idx], x=[values[i] for i in idx], orientation="h",
+            name=legend.get(tier, NO_TIER_LABEL) if tier else NO_TIER_LABEL, marker_color=TIER_COLORS[tier],
+            text=[fmt_pct(values[i]) for i in idx], textposition="outside", customdata=[hover[i] for i in idx],
+            hovertemplate="%{y} 综合进度 %{x:.1f}%%{customdata}<extra></extra>",
+        )
+
+
+def _versus_pace(row: dict) -> str:
+    behind = row.get("points_behind_pace")
+    if behind is None:
+        return ""
+    pace = row.get("pct_pace_index")
+    state = f"落后 {behind:.1f} 个百分点" if behind > 0 else (f"超前 {-behind:.1f} 个百分点" if behind < 0 else "持平")
+    return f"<br>计划应达 {fmt_pct(pace)},{state}"
+
+
+def ranking_figure(df: pl.DataFrame, title: str = "各县市综合进度排名", legend: dict[str, str] | None = None) -> go.Figure:
+    """Units by progress index, bars coloured by lagging tier (``tier``; legend texts from ``legend``,
+    e.g. ``TierSettings.legend()``), with start, completion and investment rates as markers and the
+    prefecture's index as a line."""
     if df.is_empty():
         return _empty(title, "本年度无计划数据")
     d = df.sort("progress_rank", descending=True)  # best at the top of a horizontal bar chart
     names = d["county_name"].to_list()
-    lag = d["is_lagging"].to_list()
-    labels = [f"⚠ {n}(落后)" if l else n for n, l in zip(names, lag)]
+    rows = d.to_dicts()
     fig = _fig()
-    fig.add_bar(
-        y=labels, x=d["pct_progress_index"].to_list(), orientation="h", name="综合进度",
-        marker=dict(color=[unit_color(n) for n in names],
-                    line=dict(color=[LAG_COLOR if l else "rgba(0,0,0,0)" for l in lag], width=3)),
-        text=[fmt_pct(v) for v in d["pct_progress_index"].to_list()], textposition="outside",
-        hovertemplate="%{y} 综合进度 %{x:.1f}%<extra></extra>",
-    )
+    _tier_bars(fig, names, d["pct_progress_index"].to_list(),
+               d["tier"].to_list() if "tier" in d.columns else [None] * len(names), legend,
+               [_versus_pace(r) for r in rows])
     for col, name, symbol in (("pct_started_communities", "开工率", "circle"),
                               ("pct_completed_households", "完工率(户)", "square"),
                               ("pct_invest_done", "投资完成率", "diamond")):
         fig.add_scatter(
-            y=labels, x=[min(v, 100.0) for v in d[col].fill_null(0).to_list()], mode="markers", name=name,
+            y=names, x=[min(v, 100.0) for v in d[col].fill_null(0).to_list()], mode="markers", name=name,
             customdata=d[col].fill_null(0).to_list(),
             marker=dict(symbol=symbol, size=9, color=PREFECTURE_COLOR, line=dict(color="white", width=1)),
             hovertemplate=f"%{{y}} {name} %{{customdata:.1f}}%<extra></extra>",
         )
     pref = d["pct_progress_index_prefecture"][0]
     if pref is not None:
-        _vline(fig, pref, f"全州 {pref:.1f}%", LAG_COLOR)
+        _vline(fig, pref, f"全州 {pref:.1f}%", PREFECTURE_COLOR)
+    fig.update_yaxes(categoryorder="array", categoryarray=names)
     fig.update_xaxes(title_text="%", range=[0, 118], ticksuffix="%")
-    return _layout(fig, title, height=max(260, 48 * len(names) + 90))
+    return _layout(fig, title, height=max(300, 48 * len(names) + 130), barmode="overlay",
+                   legend=_LEGEND_BELOW)
+
+
+def bulletin_ranking_figure(df: pl.DataFrame, title: str, legend: dict[str, str] | None = None) -> go.Figure:
+    """The bulletin's ranking: progress index per unit coloured by tier, the plan's pace as a marker,
+    the change of rank since the previous month in the label."""
+    if df.is_empty():
+        return _empty(title, "本月无通报数据")
+    d = df.sort("progress_rank", descending=True)
+    rows = d.to_dicts()
+    labels = [f"{r['county_name']} {rank_change_text(r.get('rank_change'))}".removesuffix(" —") for r in rows]
+    fig = _fig()
+    _tier_bars(fig, labels, d["pct_progress_index"].to_list(), d["tier"].to_list(), legend,
+               [_versus_pace(r) for r in rows])
+    fig.add_scatter(y=labels, x=d["pct_pace_index"].to_list(), mode="markers", name="计划应达进度",
+                    marker=dict(symbol="line-ns-open", size=22, color=PREFECTURE_COLOR, line=dict(width=3)),
+                    hovertemplate="%{y} 计划应达 %{x:.1f}%<extra></extra>")
+    fig.update_yaxes(categoryorder="array", categoryarray=labels)
+    fig.update_xaxes(title_text="综合进度 %", range=[0, 118], ticksuffix="%")
+    return _layout(fig, title, height=max(300, 40 * len(labels) + 130), barmode="overlay",
+                   legend=_LEGEND_BELOW)
 
 
 # label placement around the crowded Korla basin, so that names do not overlap
@@ -198,7 +253,8 @@ def _short(code: str, name: str) -> str:
 
 
 def seat_map_figure(units: pl.DataFrame, ranking: pl.DataFrame, title: str = "各县市进度分布(县城位置)") -> go.Figure:
-    """The ten units at their county seats, sized by planned households, coloured by start rate; no tiles."""
+    """The ten units at their county seats, sized by planned households, coloured by lagging tier
+    (as the ranking beside it); no tiles."""
     r = {row["county_code"]: row for row in ranking.iter_rows(named=True)}
     lat0 = 41.0
     fig = _fig()
@@ -225,13 +281,12 @@ def seat_map_figure(units: pl.DataFrame, ranking: pl.DataFrame, title: str = "�
             textposition=[_LABEL_POS.get(u["county_code"], "top center") for u in has],
             name="综合进度",
             customdata=[[row["plan_households"], row["count_plan_communities"], row["pct_started_communities"] or 0,
-                         "是" if row["is_lagging"] else "否", u["county_name"]] for u, row in zip(has, rows)],
-            marker=dict(size=[12 + 24 * math.sqrt(h / big) for h in hh], color=rate, cmin=0, cmax=100,
-                        colorscale="RdYlGn", showscale=True,
-                        colorbar=dict(title="综合进度 %", thickness=12, len=0.8),
-                        line=dict(color=[LAG_COLOR if row["is_lagging"] else "#FFFFFF" for row in rows], width=3)),
+                         TIER_LABELS.get(row.get("tier"), NO_TIER_LABEL), u["county_name"]] for u, row in zip(has, rows)],
+            marker=dict(size=[12 + 24 * math.sqrt(h / big) for h in hh],
+                        color=[TIER_COLORS[row.get("tier") if row.get("tier") in TIERS else None] for row in rows],
+                        line=dict(color="#FFFFFF", width=2)),
             hovertemplate="%{customdata[4]}<br>计划 %{customdata[1]} 个小区 / %{customdata[0]:,} 户"
-                          "<br>开工率 %{customdata[2]:.1f}%<br>落后:%{customdata[3]}<extra></extra>",
+                          "<br>开工率 %{customdata[2]:.1f}%<br>进度状态:%{customdata[3]}<extra></extra>",
         )
     fig.update_xaxes(title_text="经度 °E", range=[83.6, 89.0], showgrid=True, zeroline=False)
     # a degree of latitude is longer than a degree of longitude at 41°N: keep the shape true
@@ -240,8 +295,10 @@ def seat_map_figure(units: pl.DataFrame, ranking: pl.DataFrame, title: str = "�
     return _layout(fig, title, height=420, showlegend=False)
 
 
-def trajectory_figure(traj: pl.DataFrame, proj: dict, title: str = "2025 年目标进度:已完工户数与按当前速度预测") -> go.Figure:
-    """Completed households since 2020, the goal, the even path to it, and the projection to December 2025."""
+def trajectory_figure(traj: pl.DataFrame, proj: dict, title: str = "五年目标进度:已完工户数与按当前速度预测",
+                      built_until: int | None = None, pace_months: int | None = None) -> go.Figure:
+    """Completed households since the goal's start, the goal (communities built in or before ``built_until``),
+    the even path to it, and the projection to the goal's month (``proj["goal_month"]``)."""
     if traj.is_empty():
         return _empty(title, "尚无月报数据")
     x = traj["report_month"].to_list()
@@ -253,11 +310,12 @@ def trajectory_figure(traj: pl.DataFrame, proj: dict, title: str = "2025 年目�
                     hovertemplate="%{x|%Y年%m月} 已完工 %{y:,.0f} 户<extra></extra>")
     target = int(traj["target_households"].max() or 0)
     if target:
-        _hline(fig, target, f"目标:2000 年前建成小区 {target:,} 户", LAG_COLOR, dash="dash")
+        built = f"{built_until} 年前建成小区" if built_until else "老旧小区"
+        _hline(fig, target, f"目标:{built} {target:,} 户", LAG_COLOR, dash="dash")
     if proj and proj.get("months_to_goal"):
-        end = dt.date(2025, 12, 1)
-        fig.add_scatter(x=[proj["as_of_month"], end], y=[proj["completed_households"], proj["projected_households_2025"]],
-                        name="按近12个月速度预测", mode="lines+markers", line=dict(color="#F28E2B", dash="dash", width=3),
+        fig.add_scatter(x=[proj["as_of_month"], proj["goal_month"]],
+                        y=[proj["completed_households"], proj["projected_households_goal"]],
+                        name=f"按近{pace_months or ''}个月速度预测", mode="lines+markers", line=dict(color="#F28E2B", dash="dash", width=3),
                         hovertemplate="%{x|%Y年%m月} 预测 %{y:,.0f} 户<extra></extra>")
     fig.update_yaxes(title_text="户", rangemode="tozero", tickformat=",.0f")
     fig.update_xaxes(tickformat="%Y年", dtick="M12")
@@ -323,22 +381,36 @@ def coverage_figure(df: pl.DataFrame, title: str = "各规则可评估率与命�
 GRADE_COLORS = {"优秀": "#2E7D32", "良好": "#1565C0", "合格": "#EF8F00", "差": "#C62828"}
 
 
-def score_ranking_figure(totals: pl.DataFrame, title: str) -> go.Figure:
-    """Total score per unit (bars in unit colours, best first) with the grade bands 75/85/95."""
+def score_ranking_figure(totals: pl.DataFrame, title: str, grades: Sequence[tuple[float, str]] = ()) -> go.Figure:
+    """Total score per unit (best first), bars coloured by grade with a legend naming each grade's
+    range, and the grade cut-offs ``grades`` ((lowest total, grade) pairs, from marts.settings)."""
     if totals.is_empty():
         return _empty(title, "该年度没有得分")
     d = totals.sort("points", descending=False, nulls_last=False)
     names = d["county"].to_list()
+    points, grade_of = d["points"].to_list(), d["grade"].to_list()
     fig = _fig()
-    fig.add_bar(y=names, x=d["points"].to_list(), orientation="h", marker_color=[unit_color(n) for n in names],
-                text=[f"{p:.1f} 分 · {g}" for p, g in zip(d["points"].to_list(), d["grade"].to_list())],
-                textposition="outside", hovertemplate="%{y}:%{x:.2f} 分<extra></extra>", name="总分")
-    for cut, label in ((75, "合格"), (85, "良好"), (95, "优秀")):
-        _vline(fig, cut, None, GRADE_COLORS[label])
-    fig.add_annotation(xref="paper", x=1, yref="paper", y=1.02, showarrow=False, xanchor="right", yanchor="bottom",
-                       text="虚线:合格 75 · 良好 85 · 优秀 95", font=dict(size=11, color="#555"))
+    cuts = sorted(grades)
+    bands = {}  # grade → its range in Chinese, from the cut-offs in force
+    for i, (cut, label) in enumerate(cuts):
+        upper = cuts[i + 1][0] if i + 1 < len(cuts) else None
+        bands[label] = (f"{label}(< {upper:g} 分)" if cut <= 0 and upper is not None else
+                        f"{label}(≥ {cut:g} 分)" if upper is None else f"{label}({cut:g}–{upper:g} 分)")
+    for grade in dict.fromkeys([*GRADE_COLORS, *grade_of]):
+        idx = [i for i, g in enumerate(grade_of) if g == grade]
+        if not idx:
+            continue
+        fig.add_bar(y=[names[i] for i in idx], x=[points[i] for i in idx], orientation="h",
+                    marker_color=GRADE_COLORS.get(grade, "#888"), name=bands.get(grade, grade),
+                    text=[f"{points[i]:.1f} 分 · {grade}" for i in idx], textposition="outside",
+                    hovertemplate="%{y}:%{x:.2f} 分<extra></extra>")
+    for cut, label in cuts:
+        if cut > 0:
+            _vline(fig, cut, None, GRADE_COLORS.get(label, "#888"))
+    fig.update_yaxes(categoryorder="array", categoryarray=names)
     fig.update_xaxes(range=[0, 112], title_text="得分")
-    return _layout(fig, title, height=max(260, 40 * len(names) + 90), showlegend=False)
+    return _layout(fig, title, height=max(300, 40 * len(names) + 130), barmode="overlay",
+                   legend=_LEGEND_BELOW)
 
 
 def points_lost_figure(breakdown: pl.DataFrame, title: str = "各指标失分(满分 − 得分)") -> go.Figure:
@@ -357,8 +429,9 @@ def points_lost_figure(breakdown: pl.DataFrame, title: str = "各指标失分(�
     return _layout(fig, title, height=max(280, 40 * n + 120), barmode="stack")
 
 
-def score_trend_figure(totals: pl.DataFrame, title: str = "历年总分趋势") -> go.Figure:
-    """Total score per unit over the years, one colour per unit."""
+def score_trend_figure(totals: pl.DataFrame, title: str = "历年总分趋势",
+                       grades: Sequence[tuple[float, str]] = ()) -> go.Figure:
+    """Total score per unit over the years, one colour per unit, with the grade cut-offs ``grades``."""
     if totals.is_empty():
         return _empty(title)
     fig = _fig()
@@ -366,8 +439,8 @@ def score_trend_figure(totals: pl.DataFrame, title: str = "历年总分趋势") 
         part = totals.filter(pl.col("county") == name).sort("year")
         fig.add_scatter(x=part["year"].to_list(), y=part["points"].to_list(), name=name, mode="lines+markers",
                         line=dict(color=unit_color(name)), hovertemplate=f"{name} %{{x}} 年 %{{y:.1f}} 分<extra></extra>")
-    for cut, label in ((75, "合格"), (85, "良好"), (95, "优秀")):
-        _hline(fig, cut, None, GRADE_COLORS[label], width=1)
+    for cut, label in grades:
+        _hline(fig, cut, None, GRADE_COLORS.get(label, "#888"), width=1)
     low = totals["points"].min()
     fig.update_xaxes(dtick=1, title_text="年度")
     # the differences between units are a few points: start the axis near the lowest score

@@ -58,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--year", type=int, required=True)
     s.add_argument("--out", type=Path, required=True)
 
+    s = sub.add_parser("bulletin", parents=[common], help="生成月度通报(.docx 或 .pdf)")
+    s.add_argument("--month", default=None, help="YYYY-MM(默认:数据中最新的月份)")
+    s.add_argument("--out", type=Path, required=True)
+
     s = sub.add_parser("demo", parents=[common], help="生成并导入演示数据")
     s.add_argument("--seed", type=int, default=2021)
     s.add_argument("--out", type=Path, default=Path("demo_data"))
@@ -135,6 +139,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     return _delegate("pipelines.report", "run_report", _db(args), args.year, args.out)
 
 
+def cmd_bulletin(args: argparse.Namespace) -> int:
+    return _delegate("pipelines.report.bulletin", "run_bulletin", _db(args), args.month, args.out)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from pipelines.warehouse import connect
 
@@ -158,7 +166,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"ingest": cmd_ingest, "flags": cmd_flags, "scores": cmd_scores, "report": cmd_report,
-            "demo": cmd_demo, "serve": cmd_serve, "migrate": cmd_migrate}
+            "bulletin": cmd_bulletin, "demo": cmd_demo, "serve": cmd_serve, "migrate": cmd_migrate}
 
 
 def main(argv: list[str] | None = None) -> int:

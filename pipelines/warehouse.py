@@ -1,7 +1,8 @@
 """The DuckDB warehouse: connection, schema creation and the refresh of derived layers.
 
-SQL that shapes the warehouse lives in ``warehouse/<schema>/<table>.sql``. A file that starts
-with ``create`` is DDL for a table written by the pipelines (raw, staging, link tables); a file
+SQL that shapes the warehouse lives in ``warehouse/<schema>/<table>.sql``; its first line says
+what one row is, a ``-- key: …`` line states its key (``(one row)`` for a one-row table, ``(none: …)``
+with the reason when there is none). A file that starts with ``create`` is DDL for a table written by the pipelines (raw, staging, link tables); a file
 that starts with ``select`` or ``with`` is a model, materialised as ``<schema>.<table>`` by the
 refresh (``pipelines.refresh``), in dependency order.
 """
@@ -22,14 +23,14 @@ from pipelines.backend import Location, is_conflict, locate, open_lake
 from pipelines.counties import load_counties, use_units
 from pipelines.settings import WAREHOUSE_DIR
 
-__all__ = ["connect", "table_exists", "default_db_path", "init_schema", "insert_rows", "run_models", "model_names",
+__all__ = ["connect", "table_exists", "default_db_path", "init_schema", "insert_rows", "run_models", "model_tables",
            "models", "transaction", "add_units", "adopt_units", "WAREHOUSE_DIR"]
 
 log = logging.getLogger(__name__)
 
-SCHEMAS = ("raw", "staging", "core", "marts")
+SCHEMAS = ("raw", "staging", "core", "intermediate", "marts")
 _TRAILING_COMMENT = re.compile(r"\s--[^\n]*")
-_REF = re.compile(r"\b(raw|staging|core|marts)\.([a-z_][a-z0-9_]*)\b")
+_REF = re.compile(r"\b(raw|staging|core|intermediate|marts)\.([a-z_][a-z0-9_]*)\b")
 
 
 def default_db_path() -> Location:
@@ -44,12 +45,20 @@ class Model:
     sql: str
     is_ddl: bool
     description: str
-    keys: tuple[tuple[str, ...], ...] = ()  # the "-- key: a, b" lines: column sets unique in the table
-
+    key: str = ""  # as declared on the ``-- key:`` line
 
     @property
     def table(self) -> str:
         return f"{self.schema}.{self.name}"
+
+    @property
+    def key_columns(self) -> tuple[str, ...] | None:
+        """The declared key's columns; () for a one-row table; None when the table has no key."""
+        if self.key.startswith("(one row)"):
+            return ()
+        if not self.key or self.key.startswith("(none"):
+            return None
+        return tuple(c.strip() for c in self.key.split(","))
 
     def refs(self) -> set[str]:
         code = _TRAILING_COMMENT.sub("", self.sql)
@@ -68,11 +77,9 @@ def models() -> tuple[Model, ...]:
         for path in sorted((WAREHOUSE_DIR / schema).glob("*.sql")):
             text = path.read_text(encoding="utf-8")
             first = text.splitlines()[0] if text else ""
+            key = next((line.removeprefix("-- key:").strip() for line in text.splitlines()[:5]
+                        if line.startswith("-- key:")), "")
             body = _strip_comments(text)
-            # keys are declared in comments, not as constraints: DuckLake has no PRIMARY KEY or
-            # UNIQUE; the writers keep them and tests/test_warehouse.py checks them on both backends
-            keys = tuple(tuple(c.strip() for c in line.removeprefix("-- key:").split(","))
-                         for line in text.splitlines() if line.startswith("-- key:"))
             out.append(
                 Model(
                     schema=schema,
@@ -80,7 +87,7 @@ def models() -> tuple[Model, ...]:
                     sql=body,
                     is_ddl=body.lower().startswith("create"),
                     description=first.removeprefix("--").strip(),
-                    keys=keys,
+                    key=key,
                 )
             )
     return tuple(out)
@@ -176,6 +183,7 @@ def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
             (c.code, c.name, "|".join(c.aliases), c.lat, c.lon, i) for i, c in enumerate(load_counties())
         ]
         insert_rows(con, "staging.counties", rows)
+    _move_from_marts(con, {t.split(".")[1] for t in existing if t.startswith("marts.")})
 
 
 def add_units(con: duckdb.DuckDBPyConnection, rows) -> int:
@@ -195,18 +203,31 @@ def adopt_units(con: duckdb.DuckDBPyConnection) -> None:
                           "order by sort_order").fetchall())
 
 
-def model_names(schema: str) -> tuple[str, ...]:
-    """The names of the models (not DDL tables) of one schema."""
-    return tuple(m.name for m in models() if m.schema == schema and not m.is_ddl)
+def _move_from_marts(con: duckdb.DuckDBPyConnection, in_marts: set[str]) -> None:
+    """A warehouse made before intermediates had their own schema: the append-only signal keys move
+    to raw (kept whole: verdicts follow findings through them); the intermediates left in marts go
+    (the refresh rebuilds them in their schema). ``in_marts``: the tables of marts."""
+    if "signal_keys" in in_marts:
+        con.execute("insert into raw.signal_keys by name select * from marts.signal_keys as old "
+                    "where not exists (select 1 from raw.signal_keys as k where k.signal_id = old.signal_id)")
+        con.execute("drop table marts.signal_keys")
+    for m in models():
+        if m.schema == "intermediate" and m.name in in_marts:
+            con.execute(f"drop table marts.{m.name}")
 
 
-def run_models(con: duckdb.DuckDBPyConnection, names: Iterable[str], schema: str = "marts") -> list[str]:
-    """Materialise the named models of one schema, in dependency order; returns the tables built."""
-    wanted = set(names)
-    selected = [m for m in models() if m.schema == schema and not m.is_ddl and m.name in wanted]
-    missing = wanted - {m.name for m in selected}
+def model_tables(*schemas: str) -> tuple[str, ...]:
+    """The models (not DDL tables) of the given schemas, as ``schema.name``."""
+    return tuple(m.table for m in models() if m.schema in schemas and not m.is_ddl)
+
+
+def run_models(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> list[str]:
+    """Materialise the named models (``schema.name``), in dependency order; returns the tables built."""
+    wanted = set(tables)
+    selected = [m for m in models() if not m.is_ddl and m.table in wanted]
+    missing = wanted - {m.table for m in selected}
     if missing:
-        raise ValueError(f"no such models in {schema}: {sorted(missing)}")
+        raise ValueError(f"no such models: {sorted(missing)}")
     built = []
     for m in _ordered(selected):
         con.execute(f"create or replace table {m.table} as {m.sql}")

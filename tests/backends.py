@@ -26,6 +26,9 @@ if BACKEND not in ("embedded", "ducklake"):
     raise RuntimeError(f"RENOVATION_TEST_BACKEND must be embedded or ducklake, not {BACKEND!r}")
 LAKE = BACKEND == "ducklake"
 
+if LAKE and not os.environ.get("RENOVATION_GX_DIR"):  # the lakes' GX results: not in the checkout's warehouse/
+    os.environ["RENOVATION_GX_DIR"] = tempfile.mkdtemp(prefix="renovation-gx-")
+
 _server = None
 _root: Path | None = None
 _names = itertools.count(1)

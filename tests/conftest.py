@@ -41,6 +41,19 @@ def small_db(small_set, tmp_path_factory) -> Location:
     return db
 
 
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """The demo warehouse (`renovation demo`, seed 2021), built once per run; read it, do not write."""
+    from demogen import generate
+    from pipelines.ingest import ingest_paths
+
+    root = tmp_path_factory.mktemp("demo")
+    files = generate(root / "files", seed=2021)
+    db = root / "demo.duckdb"
+    ingest_paths(files, db_path=db)
+    return db
+
+
 @pytest.fixture
 def db_copy(small_db, tmp_path) -> Location:
     """A private copy of the small warehouse, for tests that write."""

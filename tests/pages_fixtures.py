@@ -13,8 +13,9 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines import constants
 from pipelines.backend import Location, locate
-from pipelines.warehouse import connect, model_names, run_models
+from pipelines.warehouse import connect, model_tables, run_models
 
 KRL, LT, YL = "652801", "652822", "652823"
 
@@ -229,26 +230,17 @@ def build_warehouse(path: str | Path | Location, *, with_marts: bool = True) -> 
             dict(file_id=11, sheet_name="月报", row_number=None, column_name=None, field=None, code="TOTALS_MISMATCH",
                  severity="finding", value=None, message="库尔勒市月报2025-03.xlsx 合计行与明细之和相差 2.1%"),
         ])
-        run_models(con, model_names("core"), schema="core")
-        # identity links by exact name within county and plan year (the linking module's job in production)
-        con.execute("""
-            insert into core.link_report_plan
-            select r.report_row_id, p.plan_row_id, coalesce(p.plan_row_id, r.report_row_id), 1.0, '名称:一致(1.00)', 'exact_name'
-            from core.report_rows_history as r
-            left join core.plan_rows as p using (county_code, plan_year, name)
-        """)
-        con.execute("""
-            insert into core.link_plan_ledger
-            select p.plan_row_id, l.community_id, 1.0, '名称:一致(1.00)', 'exact_name', 1
-            from core.plan_rows as p
-            left join core.ledger_communities as l using (county_code, name)
-        """)
+        constants.publish(con)
+        run_models(con, model_tables("core"))
+        from pipelines import identity
+
+        identity.refresh(con)  # the one identity engine, as in production
         if with_marts:
             from pipelines import refresh as r
             from pipelines.scoring import store as scores
             from pipelines.signals import engine as signals
 
-            run_models(con, r.plain_marts())
+            run_models(con, r.plain_models())
             signals.refresh(con)
             scores.refresh(con)
         con.execute("checkpoint")

@@ -11,8 +11,8 @@ from typing import Any
 import duckdb
 
 from backends import on_backend
-from pipelines import linking, signals
-from pipelines.warehouse import init_schema, model_names, run_models
+from pipelines import constants, identity, refresh, signals
+from pipelines.warehouse import init_schema, model_tables, run_models
 
 KRL, LT, YL, JKQ = "652801", "652822", "652823", "652871"
 D = dt.date.fromisoformat
@@ -91,9 +91,12 @@ class Warehouse:
 
     def build(self, link: bool = True) -> duckdb.DuckDBPyConnection:
         self.con = on_backend(self.con)  # the literal rows go in in memory; the refresh runs on the backend under test
-        run_models(self.con, model_names("core"), schema="core")
+        # the refresh's steps (pipelines.refresh), links by the linker only when asked
+        constants.publish(self.con)
+        run_models(self.con, model_tables("core"))
         if link:
-            linking.link_all(self.con)
+            identity.refresh(self.con)
+        run_models(self.con, refresh.plain_models())
         signals.refresh(self.con)
         return self.con
 

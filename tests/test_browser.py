@@ -30,7 +30,7 @@ SHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PAGES = {"progress": "进度总览", "risk": "风险线索", "annual": "年度体检", "biennial": "两年评估",
+PAGES = {"progress": "进度总览", "bulletin": "月度通报", "risk": "风险线索", "annual": "年度体检", "biennial": "两年评估",
          "upload": "数据上报", "quality": "数据质量"}
 
 if not Path(CHROMIUM).exists():
@@ -208,10 +208,56 @@ def test_score_pages_show_each_units_grade(server, page, warehouse, name, kind):
     screenshot(page, name)
 
 
+def test_bulletin_page_and_its_downloads(server, page, warehouse):
+    open_page(page, server, "bulletin")
+    assert_clean(page)
+    month = q(warehouse, "select max(report_month) from marts.bulletin_prefecture")[0][0]
+    label = f"{month.year}年{month.month}月"
+    assert page.locator("h2").first.inner_text().startswith(f"月度通报 · {label}")
+    new, hh = q(warehouse, """select count_new_started_communities, new_started_households from marts.bulletin_prefecture
+                              where report_month = ?""", [month])[0]
+    assert f"{new:,} 个" in metric(page, "本月新开工小区") and f"{hh:,} 户" in metric(page, "本月新开工小区")
+    worst = q(warehouse, """select county_name from marts.bulletin_counties where report_month = ?
+                            order by progress_rank desc, sort_order desc limit 1""", [month])[0][0]
+    assert worst in page.locator(".js-plotly-plot").first.text_content()  # the ranking chart's labels
+    screenshot(page, "bulletin")
+    with page.expect_download(timeout=60_000) as dl:
+        page.get_by_role("button", name="下载通报(Word)").click()
+    assert dl.value.suggested_filename == f"巴州老旧小区改造月度通报_{month:%Y-%m}.docx"
+    from docx import Document
+
+    doc = Document(dl.value.path())
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "巴州城镇老旧小区改造工作月度通报" in text and label in text
+    with page.expect_download(timeout=180_000) as dl:
+        page.get_by_role("button", name="下载通报(PDF)").click()
+    pdf = Path(dl.value.path())
+    assert pdf.read_bytes().startswith(b"%PDF")
+    if shutil.which("pdfinfo"):
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+        assert "Pages:           1" in info
+    assert_clean(page)
+
+
+def test_upload_page_downloads_a_template(server, page):
+    import io
+
+    import openpyxl
+
+    open_page(page, server, "upload")
+    with page.expect_download(timeout=60_000) as dl:
+        page.get_by_role("button", name="月报模板").click()
+    wb = openpyxl.load_workbook(io.BytesIO(Path(dl.value.path()).read_bytes()))
+    assert wb.sheetnames == ["月报", "填表说明"]
+    assert wb["月报"]["A3"].value == "报告期:"
+    assert_clean(page)
+
+
 def test_quality_page_shows_validation_results(server, page, warehouse):
     open_page(page, server, "quality")
     assert_clean(page)
-    files = q(warehouse, "select count(*) from raw.ingest_log")[0][0]
+    # files counted once by content, however often they were uploaded
+    files = q(warehouse, "select count(distinct coalesce(file_hash, file_path)) from raw.ingest_log")[0][0]
     assert f"{files:,} 个" in metric(page, "导入文件")
     screenshot(page, "quality")
 

@@ -20,6 +20,16 @@ def test_every_expectation_has_a_chinese_description():
             assert e.description and any("\u4e00" <= ch <= "\u9fff" for ch in e.description), e
 
 
+def test_every_expectation_has_a_chinese_name_without_gx():
+    """The 数据质量 page names expectations from expectations.names, which does not import GX."""
+    from expectations.names import EXPECTATION_NAMES
+
+    for kind in ("ledger", "plan", "monthly"):
+        for e in build_suite(kind, TODAY).expectations:
+            assert e.expectation_type in EXPECTATION_NAMES, e.expectation_type
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in n) for n in EXPECTATION_NAMES.values())
+
+
 def test_suite_covers_required_fields_and_ranges():
     suite = build_suite("monthly", TODAY)
     by_type = {}
@@ -84,3 +94,21 @@ def test_validation_runs_are_kept_and_rendered_as_data_docs(tmp_path):
     assert len(pages) >= 2                                  # the index and the run's page
     html = "".join(p.read_text(encoding="utf-8") for p in index.parent.rglob("*.html") if p != index)
     assert "ingest_ledger" in html and "每个单元格都须能按其列的类型读取" in html
+
+
+def test_each_warehouse_keeps_its_own_validation_runs(tmp_path):
+    """Two warehouses in one folder: each one's GX project is its own (gx/<file name>), so the runs and
+    Data Docs of one never show the other's."""
+    import workbooks as W
+    from pipelines.ingest import ingest_paths
+    from pipelines.validation.runner import _gx_dir, docs_stale
+
+    a, b = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
+    assert _gx_dir(a) == tmp_path / "gx" / "a.duckdb" and _gx_dir(a) != _gx_dir(b)
+    src = tmp_path / "in"
+    src.mkdir()
+    ingest_paths([W.ledger(src)], db_path=a, today=TODAY)
+    assert docs_stale(a) and not docs_stale(b)
+    runs = lambda db: sorted(p.name for p in (_gx_dir(db) / "gx" / "uncommitted" / "validations").rglob("*.json")) \
+        if (_gx_dir(db) / "gx").exists() else []  # noqa: E731
+    assert runs(a) and runs(b) == []

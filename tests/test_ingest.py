@@ -50,11 +50,12 @@ def test_layers_hold_every_row_with_its_origin(small_db):
 
 
 def test_plan_and_reports_are_linked(small_db):
-    links = q(small_db, "select p.name, c.name, l.method from core.plan_rows p join core.link_plan_ledger l using (plan_row_id) "
-                        "left join core.ledger_communities c using (community_id) order by p.row_number")
-    assert links == [("团结小区", "团结小区", "exact_name"), ("幸福住宅小区", "幸福小区", "fuzzy"),
-                     ("雪莲花园（二期）", "雪莲花园二期", "fuzzy")]
-    unlinked = q(small_db, "select count(*) from core.link_report_plan where plan_row_id is null")[0][0]
+    links = q(small_db, "select p.name, c.name, l.explanation from core.plan_rows p "
+                        "join core.identity_links l on l.kind = 'plan_ledger' and l.from_id = p.plan_row_id "
+                        "left join core.ledger_communities c on l.is_match and c.community_id = l.to_id order by p.row_number")
+    assert [(p, c) for p, c, _ in links] == [("团结小区", "团结小区"), ("幸福住宅小区", "幸福小区"), ("雪莲花园（二期）", "雪莲花园二期")]
+    assert links[1][2].startswith("名称:小区字样「住宅小区」=「小区」")
+    unlinked = q(small_db, "select count(*) from core.identity_links where kind = 'report_plan' and not is_match")[0][0]
     assert unlinked == 0
 
 

@@ -7,8 +7,10 @@ on what the user sees: headers, KPI cards, notices, tables.
 
 from __future__ import annotations
 
-import base64
+import datetime as dt
+import io
 import json
+import os
 from pathlib import Path
 
 import polars as pl
@@ -21,7 +23,7 @@ from pages_fixtures import EXPECTED, LT, build_warehouse
 from pipelines.backend import Location
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ("progress", "risk", "annual", "biennial", "upload", "quality")
+PAGES = ("progress", "bulletin", "risk", "annual", "biennial", "upload", "quality")
 
 
 pytestmark = pytest.mark.warehouse
@@ -75,7 +77,7 @@ def test_every_page_renders_in_chinese_without_exception(db, page):
     no_errors(at)
     assert at.header, "a page starts with its header"
     title = at.header[0].value
-    assert {"progress": "进度总览", "risk": "风险线索", "annual": "年度体检", "biennial": "两年评估",
+    assert {"progress": "进度总览", "bulletin": "月度通报", "risk": "风险线索", "annual": "年度体检", "biennial": "两年评估",
             "upload": "数据上报", "quality": "数据质量"}[page] in title
     assert "2025" in title or page in ("upload", "quality")
 
@@ -271,12 +273,31 @@ def test_upload_page_shows_missing_and_late_reports(db):
     m = metrics(at)
     # 2025: three units × months 1–3 = 9 reports due; 尉犁县 misses 2 and 3; 轮台县 2025-02 was late
     assert m["应报月报"] == "9 期" and m["缺报"] == "2 期" and m["迟报"] == "1 期"
-    problems = at.dataframe[0].value
+    problems = at.dataframe[1].value
     assert sorted(zip(problems["county_name"], problems["report_month"])) == sorted(EXPECTED["late"] + EXPECTED["missing"])
-    history = at.dataframe[1].value
+    history = at.dataframe[2].value
     assert "轮台县月报2025-02.xlsx" in set(history["file_name"])
-    log = at.dataframe[2].value
+    log = at.dataframe[3].value
     assert "已拒收" in set(log["status"]) and "已存在(重复文件)" in set(log["status"])
+
+
+def test_the_data_clock_is_shown_with_every_units_newest_month(db):
+    # the newest 填报日期 of all files is 2025-04-08 (库尔勒市's corrected March report): March's deadline
+    # (04-05) has passed, so March 2025 is the latest due month
+    at = app()
+    no_errors(at)
+    sidebar = " ".join(c.value for c in at.sidebar.caption)
+    assert "数据截至 2025-04-08" in sidebar and "应报至 2025-03" in sidebar
+    at = open_page(at, "upload")
+    no_errors(at)
+    clock = at.dataframe[0].value
+    newest = dict(zip(clock["county_name"], clock["latest_report_month"].astype(str).str[:7]))
+    # every unit is listed, with the newest month it has reported (none for the seven without reports)
+    assert len(newest) == 10
+    assert (newest["库尔勒市"], newest["轮台县"], newest["尉犁县"]) == ("2025-03", "2025-03", "2025-01")
+    behind = dict(zip(clock["county_name"], clock["count_months_behind"]))
+    assert behind["尉犁县"] == 2 and behind["库尔勒市"] != behind["库尔勒市"]  # NaN: up to date
+    assert "次月 5 日" in texts(at)
 
 
 MONTHLY_CSV = (
@@ -314,29 +335,29 @@ def test_quality_page_shows_validation_and_row_issues(db):
     at = open_page(app(), "quality")
     no_errors(at)
     m = metrics(at)
-    # 16 accepted + 1 rejected + 1 duplicate logged; one quarantined row; one failed expectation of three
-    assert m["导入文件"] == "18 个" and m["拒收文件"] == "1 个"
+    # files by content: 16 accepted + 1 rejected; the duplicate upload of file 9 is the same file (18 attempts)
+    assert m["导入文件"] == "17 个" and m["拒收文件"] == "1 个"
+    assert deltas(at)["导入文件"] == "另有重复上传 1 次"
     assert m["隔离行"] == "1 行" and m["数据问题提示"] == "1 条"
     assert m["未通过的校验"] == "1 项"
     failed = at.dataframe[1].value
     assert list(failed["description"]) == ["累计拨付资金不超过计划总投资"]
-    assert "数据文档尚未生成" in texts(at) or at.get("iframe")
 
 
-def test_data_docs_are_embedded_when_present(db, monkeypatch, tmp_path):
-    from pipelines.read import quality
-
-    docs = tmp_path / "data_docs"
-    docs.mkdir()
-    (docs / "index.html").write_text("<html><body><h1>数据文档首页</h1></body></html>", encoding="utf-8")
-    monkeypatch.setattr(quality, "data_docs_dir", lambda: docs)
+def test_quality_page_renders_each_batch_in_chinese_without_gx_html(db):
     at = open_page(app(), "quality")
     no_errors(at)
-    frames = at.get("iframe")
-    assert frames
-    src = frames[0].proto.src
-    # embedded as a data: URL (an opaque origin, not the app's)
-    assert src.startswith("data:text/html") and "数据文档首页" in base64.b64decode(src.split(",", 1)[1]).decode("utf-8")
+    assert not at.get("iframe")  # GX's HTML (scripts from CDNs, English) is no longer embedded
+    batch = next(s for s in at.selectbox if s.label.startswith("校验批次"))
+    assert batch.value == "batch-1"
+    t = texts(at)
+    assert "**月报**:2 项校验,1 项未通过" in t and "**计划**:1 项校验,全部通过" in t
+    monthly = next(d.value for d in at.dataframe if "result" in d.value.columns)
+    assert list(monthly["result"]) == ["未通过", "通过"]
+    # the column validated, by its Chinese header
+    assert list(monthly["field"]) == ["累计拨付资金", "形象进度"]
+    # the batch's quarantined row and finding, with file, sheet, row and column
+    assert "**本批被隔离的行与数据问题**:2 条" in t
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -450,7 +471,7 @@ def test_trajectory_path_and_projection(warehouse):
                                where report_month = date '2025-03-01'""")[0]
     # 63 of the 72 months of 2020–2025 have passed by March 2025: 1220 × 63 / 72 = 1067.5
     assert path == (1067.5, 1220)
-    krl = _rows(warehouse, """select completed_households, pace_households_per_month, months_to_goal, projected_households_2025
+    krl = _rows(warehouse, """select completed_households, pace_households_per_month, months_to_goal, projected_households_goal
                               from marts.progress_projection where county_code = '652801'""")[0]
     # 120 (2024) + 100 (2025-03) = 220 completed; 220 over the 12 months since 2024-03; 9 months left: 220 + 165
     assert krl[0] == 220 and krl[1] == pytest.approx(220 / 12) and krl[2] == 9 and krl[3] == 385
@@ -503,3 +524,127 @@ def test_the_first_upload_creates_the_warehouse(tmp_path, monkeypatch):
     assert list(at.dataframe[0].value["状态"]) == ["已入库"]
     assert path.exists()
     assert _rows(path, "select count(*) from raw.submissions")[0][0] == 1
+
+
+# --- 月度通报 (issue 12) ------------------------------------------------------------------
+
+
+def test_bulletin_page_shows_the_latest_month_hand_worked(db):
+    at = open_page(app(), "bulletin")
+    no_errors(at)
+    # the data's latest month by default (2025-03)
+    assert at.header[0].value == "月度通报 · 2025年3月 · 全州"
+    assert at.selectbox(key="bulletin_month").value == dt.date(2025, 3, 1)
+    m, d = metrics(at), deltas(at)
+    # March: 轮台县 团结小区 started (150 households); 库尔勒市 幸福小区 completed (100); 200 + 15 万元 done; 110 + 10 paid
+    assert (m["本月新开工小区"], d["本月新开工小区"]) == ("1 个", "150 户")
+    assert (m["本月新完工小区"], d["本月新完工小区"]) == ("1 个", "100 户")
+    assert m["本月完成投资"] == "215.0 万元" and m["本月拨付资金"] == "120.0 万元"
+    # index 34.1 against the plan's pace 25.8 (tests/test_bulletin.py): 8.3 ahead
+    assert (m["全州综合进度"], d["全州综合进度"]) == ("34.1%", "计划应达 25.8%")
+    assert m["较计划进度"] == "+8.3 个百分点"
+    table = next(x.value for x in at.dataframe if "county_name" in x.value.columns)
+    assert list(table["county_name"]) == ["尉犁县", "库尔勒市", "轮台县"]
+    assert list(table["tier"]) == ["正常"] * 3 and list(table["rank_change"]) == ["—"] * 3
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["下载通报(Word)", "下载通报(PDF)"]
+
+
+def test_bulletin_page_follows_the_chosen_month(db):
+    at = open_page(app(), "bulletin")
+    at.selectbox(key="bulletin_month").set_value(dt.date(2025, 2, 1)).run()
+    no_errors(at)
+    assert at.header[0].value == "月度通报 · 2025年2月 · 全州"
+    # February: 库尔勒市 团结小区 started (200 households), 120 万元 done, 50 paid
+    m, d = metrics(at), deltas(at)
+    assert (m["本月新开工小区"], d["本月新开工小区"], m["本月完成投资"]) == ("1 个", "200 户", "120.0 万元")
+    # another year: its latest month (2024: December, where 石化大院 completed in October stands)
+    at.sidebar.selectbox(key="filter_year").set_value(2024).run()
+    no_errors(at)
+    assert at.header[0].value == "月度通报 · 2024年12月 · 全州"
+    assert metrics(at)["全州综合进度"] == "98.6%"  # (100 + 100 + 230 / 240 × 100 = 95.8) / 3
+
+
+def test_bulletin_page_under_a_unit_filter_shows_the_unit(db):
+    at = app()
+    at.sidebar.selectbox(key="filter_unit").set_value(LT).run()
+    at = open_page(at, "bulletin")
+    no_errors(at)
+    assert at.header[0].value == "月度通报 · 2025年3月 · 轮台县"
+    m, d = metrics(at), deltas(at)
+    # 轮台县 in March: 团结小区 started (150 households), 15 万元 done of 400 (3.8%); index 17.9 against 19.7
+    assert (m["本月新开工小区"], d["本月新开工小区"], m["本月完成投资"]) == ("1 个", "150 户", "15.0 万元")
+    assert d["本月完成投资"] == "累计 15 万元 · 3.8%"
+    assert (m["轮台县综合进度"], d["轮台县综合进度"], m["较计划进度"]) == ("17.9%", "计划应达 19.7%", "-1.8 个百分点")
+    assert m["进度状态"] == "正常" and (m["全州排名"], d["全州排名"]) == ("第 3 名 / 3", "较上月不变")
+    # the ranking still lists every unit
+    table = next(x.value for x in at.dataframe if "county_name" in x.value.columns)
+    assert len(table) == 3
+
+
+def test_bulletin_page_shows_tiers_from_the_settings(db, monkeypatch, tmp_path):
+    from test_bulletin import with_tiers
+
+    for name, value in env(with_tiers(db, tmp_path, monkeypatch, red=1, yellow=0.3)).items():
+        monkeypatch.setenv(name, value)
+    at = open_page(app(), "bulletin")
+    no_errors(at)
+    m, d = metrics(at), deltas(at)
+    assert (m["严重滞后县市(红色)"], d["严重滞后县市(红色)"]) == ("1 个", "轮台县")
+    assert (m["滞后县市(黄色)"], d["滞后县市(黄色)"]) == ("1 个", "尉犁县")
+    table = next(x.value for x in at.dataframe if "county_name" in x.value.columns)
+    assert dict(zip(table["county_name"], table["tier"])) == {"尉犁县": "滞后", "库尔勒市": "正常", "轮台县": "严重滞后"}
+    assert "落后计划进度超过 1 个百分点" in texts(at)
+    # the progress page's ranking takes the same colours
+    at = open_page(at, "progress")
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    ranking = next(s for s in specs if s["layout"]["title"]["text"] == "各县市综合进度排名")
+    bars = {t["name"]: t["y"] for t in ranking["data"] if t["type"] == "bar"}
+    assert bars == {"红色·严重滞后(落后计划进度超过 1 个百分点)": ["轮台县"],
+                    "黄色·滞后(落后计划进度 0.3–1 个百分点)": ["尉犁县"],
+                    "绿色·正常(落后不足 0.3 个百分点或超前)": ["库尔勒市"]}
+
+
+def test_the_bulletin_downloads_are_the_bulletin_of_the_month(db):
+    from docx import Document
+
+    from pipelines.read import bulletin as qb
+
+    b = qb.bulletin(dt.date(2025, 3, 1))
+    doc = Document(io.BytesIO(qb.bulletin_file(b, ".docx")))
+    assert "巴州城镇老旧小区改造工作月度通报" in doc.paragraphs[0].text
+    assert any("2025年3月" in p.text for p in doc.paragraphs)
+
+
+def test_upload_page_offers_the_three_templates(db):
+    at = open_page(app(), "upload")
+    no_errors(at)
+    buttons = {b.label: b for b in at.get("download_button")}
+    assert set(buttons) >= {"台账模板", "计划模板", "月报模板"}
+
+
+QUALITY_PAGE_IN_A_FRESH_INTERPRETER = """
+import sys
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file(sys.argv[1], default_timeout=120).run()
+at = at.switch_page("app_pages/quality.py").run()
+assert not at.exception, [e.value for e in at.exception]
+assert at.header[0].value.startswith("数据质量"), at.header[0].value
+print("GX_LOADED" if "great_expectations" in sys.modules else "GX_NOT_LOADED")
+"""
+
+
+def test_quality_page_view_does_not_import_great_expectations(small_db, tmp_path):
+    import subprocess
+    import sys
+
+    from pipelines.validation.runner import docs_stale
+
+    # a warehouse whose GX runs are kept beside it and newer than any rendered Data Docs: the page
+    # used to render them (importing GX, 7 s cold) on a view
+    assert docs_stale(small_db)
+    out = subprocess.run([sys.executable, "-c", QUALITY_PAGE_IN_A_FRESH_INTERPRETER, str(ROOT / "dashboard.py")],
+                         env=dict(os.environ, RENOVATION_DB=str(small_db)), cwd=ROOT, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().splitlines()[-1] == "GX_NOT_LOADED"

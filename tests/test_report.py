@@ -17,6 +17,7 @@ from pipelines.backend import Location
 
 from pipelines import report, scoring
 from pipelines.report import document
+from pipelines.warehouse import run_models
 
 pytestmark = pytest.mark.warehouse
 
@@ -66,6 +67,7 @@ def _with_log_and_signals(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConn
         con.execute(f"insert into marts.signals ({', '.join(cols)}) values ({', '.join('?' * len(cols))})", list(s))
     # s2 has been settled by an auditor: no longer open
     con.execute("insert into raw.verdicts values ('s2', '已排除', '公示材料补齐', '审计员', ?, 'NOTICE_SHORT')", [now])
+    run_models(con, ["marts.verdict_current"])  # the verdict in force, as the signals step leaves it
     return con
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import tomllib
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from backends import open_db, persist
 
 from pipelines.backend import Location
 
-from pipelines import scoring
+from pipelines import constants, scoring
 from pipelines.scoring import store, whatif
 from pipelines.scoring import Inputs, Line, annual_score, biennial_score, grade_of, load_scheme, total_of
 from pipelines.warehouse import WAREHOUSE_DIR
@@ -50,34 +49,23 @@ def test_scheme_defaults_are_the_spec():
     ]
     assert sum(i.points for i in SCHEME.indicators) == 100
     assert SCHEME.grades == ((95, "优秀"), (85, "良好"), (75, "合格")) and SCHEME.grade_below == "差"
-    assert (SCHEME.completion_deadline_month, SCHEME.completion_deadline_day) == (11, 30)
+    assert (SCHEME.completion_deadline_month, SCHEME.completion_deadline_day) == (11, 30)  # program.toml
     assert SCHEME.notice_min_working_days == 14 and SCHEME.report_due_day == 5
     assert (SCHEME.annual_mean_weight, SCHEME.progress_points, SCHEME.base_year, SCHEME.horizon_years) == (
         0.8, 20, 2019, 6)
 
 
-def test_sql_fallbacks_equal_the_scheme_file():
-    # score_inputs.sql falls back to literal defaults when the variables are unset (run_models);
-    # they must be the values of scoring.toml, or the two paths would disagree
-    sql = (WAREHOUSE_DIR / "marts" / "score_inputs.sql").read_text(encoding="utf-8")
-    found = dict(re.findall(r"getvariable\('(\w+)'\), (\d+)\)", sql))
-    assert {k: int(v) for k, v in found.items()} == SCHEME.sql_variables()
-
-
-def test_changed_threshold_reaches_the_sql(con, tmp_path):
+def test_changed_threshold_reaches_the_sql(con):
     # with a 16-working-day rule none of 轮台县's four rows passes (p1 15, p2 14, p3 10, p4 missing);
     # with the default 14, p1 and p2 do
-    text = scoring.SCHEME_PATH.read_text(encoding="utf-8").replace(
-        "notice_min_working_days = 14", "notice_min_working_days = 16")
-    path = tmp_path / "scoring.toml"
-    path.write_text(text, encoding="utf-8")
-    strict = load_scheme(path)
-    store._build_inputs(con, strict)
+    con.execute("update marts.settings set value = 16 where key = 'notice.min_working_days'")
+    store._build_inputs(con)
     try:
         (inp,) = [i for i in scoring.read_inputs(con, 2021) if i.county_code == LUNTAI]
         assert inp.count_notice_ok == 0
     finally:
-        store._build_inputs(con, SCHEME)
+        constants.publish(con)
+        store._build_inputs(con)
     (inp,) = [i for i in scoring.read_inputs(con, 2021) if i.county_code == LUNTAI]
     assert inp.count_notice_ok == 2
 
@@ -174,7 +162,7 @@ def test_plan_row_without_report(scores):
 def test_report_row_without_plan_row_changes_nothing(con):
     # the December row "无名小区" (投资 999) is linked to no plan row: it is in no R(p)
     sums = con.execute(
-        "select sum(invest_done_wan_yuan) from marts.indicator_rows where score_year = 2021 and county_code = ?",
+        "select sum(invest_done_wan_yuan) from intermediate.indicator_rows where score_year = 2021 and county_code = ?",
         [LUNTAI],
     ).fetchone()[0]
     assert sums == 550
@@ -194,7 +182,7 @@ def test_year_in_progress_label(con, scores):
     # (counted, households_rate would be 1 and property_rate applicable)
     assert s.line("households_rate").value == 0 and s.line("property_rate").value is None
     months = con.execute(
-        "select count(*) from marts.indicator_months where score_year = 2022 and county_code = ?", [YULI]
+        "select count(*) from intermediate.indicator_months where score_year = 2022 and county_code = ?", [YULI]
     ).fetchone()[0]
     assert months == 1
 
@@ -354,7 +342,7 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def test_scores_csv_annual_from_inputs(db_file, tmp_path):
-    # the scores mart is empty (hook not run): computed from marts.score_inputs
+    # the scores mart is empty (hook not run): computed from intermediate.score_inputs
     out = tmp_path / "scores.csv"
     assert scoring.run_scores(db_file, 2021, "annual", out) == 0
     rows = _read_csv(out)
@@ -433,7 +421,7 @@ def test_formula_escape_in_export():
 def test_whatif_split_hand_worked():
     # central A 100, B 300 → pool 0.2 × 400 = 80; weights A 100 × 90/100 = 90, B 300 × 60/100 = 180
     # A: 80 × 90/270 = 26.667 (own part 20, +6.667); B: 80 × 180/270 = 53.333 (own 60, −6.667)
-    rows = {r.county_code: r for r in whatif.split_performance_share({"A": 100, "B": 300}, {"A": 90, "B": 60})}
+    rows = {r.county_code: r for r in whatif.split_performance_share({"A": 100, "B": 300}, {"A": 90, "B": 60}, 0.2)}
     assert rows["A"].share_wan_yuan == pytest.approx(80 * 90 / 270)
     assert rows["A"].change_wan_yuan == pytest.approx(80 * 90 / 270 - 20)
     assert rows["B"].share_wan_yuan == pytest.approx(80 * 180 / 270)
@@ -441,7 +429,7 @@ def test_whatif_split_hand_worked():
 
 
 def test_whatif_equal_scores_keep_own_part_and_unscored_get_nothing():
-    rows = whatif.split_performance_share({"A": 100, "B": 300, "C": 50}, {"A": 70, "B": 70, "C": None})
+    rows = whatif.split_performance_share({"A": 100, "B": 300, "C": 50}, {"A": 70, "B": 70, "C": None}, 0.2)
     by = {r.county_code: r for r in rows}
     # pool 0.2 × 450 = 90; weights 70, 210, 0 → A 90 × 70/280 = 22.5, B 67.5, C 0
     assert by["A"].share_wan_yuan == pytest.approx(22.5) and by["C"].share_wan_yuan == 0
@@ -459,8 +447,9 @@ def test_whatif_mart(con):
 
 
 def test_mart_descriptions_state_the_grain():
-    for name in ("indicator_rows", "indicator_months", "score_inputs", "scores", "scores_prefecture", "whatif_subsidy"):
-        first = (WAREHOUSE_DIR / "marts" / f"{name}.sql").read_text(encoding="utf-8").splitlines()[0]
+    for name in ("intermediate/indicator_rows", "intermediate/indicator_months", "intermediate/score_inputs",
+                 "marts/scores", "marts/scores_prefecture", "marts/whatif_subsidy"):
+        first = (WAREHOUSE_DIR / f"{name}.sql").read_text(encoding="utf-8").splitlines()[0]
         assert first.startswith("-- One row per"), name
 
 
@@ -486,8 +475,10 @@ def test_runs_as_the_scores_step_inside_the_refresh_transaction():
 def test_scores_cli_on_ingested_workbooks(small_db, tmp_path):
     # conftest's small set: 轮台县 plan 2021 (团结小区 260 户 780 万, 中央 400 + 自治区 80; 幸福住宅小区 120 户
     # 360, 180 + 40; 雪莲花园(二期) 150 户 520, 260 + 50; notice 2020-09-01…09-25 = 19 working days) and
-    # the monthly reports January–June, each filed on the 3rd of the next month. As of 2021-06, R(p) is June:
-    # 团结 started 04-10, 60%, 投资 3×156 = 468, 拨付 3×70 = 210; 幸福 started 04-15, 75%, 270, 120; 雪莲 nothing.
+    # the monthly reports January–June, each filed on the 3rd of the next month. The data clock: the newest
+    # 填报日期 is 2021-07-03, before June's deadline (07-05), so the latest due month is May and the year is
+    # scored as of 2021-05 (the June report, filed early, is not counted yet). R(p) is May:
+    # 团结 started 04-10, 40%, 投资 2×156 = 312, 拨付 2×70 = 140; 幸福 started 04-15, 50%, 180, 80; 雪莲 nothing.
     from pipelines.cli import main
 
     out = tmp_path / "scores.csv"
@@ -497,24 +488,24 @@ def test_scores_cli_on_ingested_workbooks(small_db, tmp_path):
     expected = {
         "start_rate": 2 / 3,                      # 团结, 幸福 started
         "ontime_completion_rate": 0.0,            # all three subsidised, none finished
-        "investment_rate": 738 / 1660,            # (468 + 270 + 0) / (780 + 360 + 520)
-        "disbursement_rate": 330 / 1010,          # (210 + 120) / (480 + 220 + 310)
+        "investment_rate": 492 / 1660,            # (312 + 180 + 0) / (780 + 360 + 520)
+        "disbursement_rate": 220 / 1010,          # (140 + 80) / (480 + 220 + 310)
         "households_rate": 0.0,
         "notice_rate": 1.0,                       # 19 ≥ 14 working days, all three
-        "reporting_rate": 1.0,                    # months 1–6 (as of June), all on time
+        "reporting_rate": 1.0,                    # months 1–5 (as of May), all on time
     }
     for code, value in expected.items():
         assert float(rows[code]["value"]) == pytest.approx(value, abs=5e-5), code
     assert rows["satisfaction"]["value"] == "" and rows["property_rate"]["value"] == ""
-    # (20×2/3 + 0 + 15×738/1660 + 10×330/1010 + 0 + 5 + 5) / 80 × 100 = 41.5867
-    total = (20 * 2 / 3 + 15 * 738 / 1660 + 10 * 330 / 1010 + 5 + 5) / 80 * 100
+    # (20×2/3 + 0 + 15×492/1660 + 10×220/1010 + 0 + 5 + 5) / 80 × 100 = 37.4467
+    total = (20 * 2 / 3 + 15 * 492 / 1660 + 10 * 220 / 1010 + 5 + 5) / 80 * 100
     assert float(rows["total"]["value"]) == pytest.approx(total, abs=5e-5)
     con = open_db(small_db)
     try:
-        labels = con.execute("select distinct as_of_label from marts.score_inputs where score_year = 2021").fetchall()
+        labels = con.execute("select distinct as_of_label from intermediate.score_inputs where score_year = 2021").fetchall()
     finally:
         con.close()
-    assert labels == [("截至2021-06",)]
+    assert labels == [("截至2021-05",)]
 
 
 def test_prefecture_as_one_unit(con):

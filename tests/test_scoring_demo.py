@@ -19,18 +19,6 @@ from pipelines import scoring
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory) -> Path:
-    from demogen import generate
-    from pipelines.ingest import ingest_paths
-
-    root = tmp_path_factory.mktemp("demo_scores")
-    files = generate(root / "files", seed=2021)
-    db = root / "demo.duckdb"
-    ingest_paths(files, db_path=db)
-    return db
-
-
 def _rows(con, sql: str) -> list[dict]:
     cur = con.execute(sql)
     cols = [d[0] for d in cur.description]
@@ -42,11 +30,11 @@ class Recompute:
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.plans = _rows(con, "select * from core.plan_rows")
-        self.link = {r["report_row_id"]: r["plan_row_id"]
-                     for r in _rows(con, "select * from core.link_report_plan where plan_row_id is not null")}
+        self.link = {r["from_id"]: r["to_id"]
+                     for r in _rows(con, "select * from core.identity_links where kind = 'report_plan' and is_match")}
         self.reports = _rows(con, "select * from core.report_rows")
         subs = _rows(con, "select * from core.submissions where kind = 'monthly'")
-        self.as_of = max(dt.date.fromisoformat(s["period"] + "-01") for s in subs)
+        self.as_of = latest_due_month(_rows(con, "select * from core.submissions"))
         self.first_fill = {(s["county_code"], s["period"]): s["fill_date"] for s in subs if s["is_first_submission"]}
         self.ledger = _rows(con, "select * from core.ledger_communities")
         self.names = {r["county_code"]: r["county_name"] for r in _rows(con, "select * from staging.counties")}
@@ -55,13 +43,13 @@ class Recompute:
         state: dict[str, dict] = {}
         for r in self.reports:
             pid = self.link.get(r["report_row_id"])
-            if pid and r["report_month"] <= dt.date(y, 12, 1):
+            if pid and r["report_month"] <= min(dt.date(y, 12, 1), self.as_of):
                 if pid not in state or r["report_month"] > state[pid]["report_month"]:
                     state[pid] = r
         return state
 
     def cutoff(self, y: int) -> dt.date:
-        """31 Dec of Y, or the end of the last month received while Y is in progress."""
+        """31 Dec of Y, or the end of the latest due month while Y is in progress."""
         if self.as_of < dt.date(y, 12, 1):
             nxt = dt.date(self.as_of.year + self.as_of.month // 12, self.as_of.month % 12 + 1, 1)
             return nxt - dt.timedelta(days=1)
@@ -128,6 +116,21 @@ class Recompute:
         return (0.8 * mean + 20 * progress) / 100 * 100
 
 
+def latest_due_month(submissions: list[dict]) -> dt.date:
+    """flags.md, "The data clock", by hand: the last month M whose deadline (the 5th of M+1) is on or
+    before the newest 填报日期 of any submission; without any 填报日期, the newest report month."""
+    fills = [s["fill_date"] for s in submissions if s["fill_date"] is not None]
+    if not fills:
+        return max(dt.date.fromisoformat(s["period"] + "-01") for s in submissions if s["kind"] == "monthly")
+    as_of = max(fills)
+    m = dt.date(as_of.year, as_of.month, 1)
+    while True:
+        nxt = dt.date(m.year + m.month // 12, m.month % 12 + 1, 1)
+        if nxt.replace(day=5) <= as_of:
+            return m
+        m = dt.date(m.year - (m.month == 1), (m.month - 2) % 12 + 1, 1)
+
+
 def _csv(db: Path, year: int, kind: str, tmp_path: Path) -> list[dict[str, str]]:
     out = tmp_path / f"{kind}-{year}.csv"
     assert scoring.run_scores(db, year, kind, out) == 0
@@ -167,7 +170,7 @@ def test_every_demo_year_matches_the_recomputation(demo_db, tmp_path):
 def test_demo_year_in_progress_and_no_data(demo_db, tmp_path):
     con = duckdb.connect(str(demo_db), read_only=True)
     try:
-        as_of = con.execute("select max(period) from core.submissions where kind = 'monthly'").fetchone()[0]
+        as_of = f"{latest_due_month(_rows(con, 'select * from core.submissions')):%Y-%m}"
         labels = {r[0] for r in con.execute(
             "select distinct as_of_label from marts.scores where year = ?", [int(as_of[:4])]).fetchall()}
     finally:

@@ -10,11 +10,13 @@ from datetime import date, datetime
 import duckdb
 
 from backends import on_backend
-from pipelines.warehouse import init_schema, model_names, models, run_models
+from pipelines import constants
+from pipelines.warehouse import init_schema, model_tables, models, run_models
 
 LUNTAI, YULI, RUOQIANG = "652822", "652823", "652824"  # 轮台县, 尉犁县, 若羌县
 
-SCORING_MODELS = ("marts.indicator_rows", "marts.indicator_months", "marts.score_inputs")
+SCORING_MODELS = ("marts.data_clock", "marts.data_clock_months", "intermediate.indicator_rows", "intermediate.indicator_months",
+                  "intermediate.score_inputs")
 
 
 @dataclass
@@ -72,7 +74,7 @@ class Builder:
 
     def build(self) -> duckdb.DuckDBPyConnection:
         self.con = on_backend(self.con)  # the literal rows go in in memory; the models run on the backend under test
-        run_models(self.con, model_names("core"), schema="core")
+        run_models(self.con, model_tables("core"))
         for (rf, rr), plan in self._links:
             rid = self.con.execute(
                 "select report_row_id from core.report_rows_history where file_id = ? and row_number = ?", [rf, rr]
@@ -82,14 +84,17 @@ class Builder:
                 pid = self.con.execute(
                     "select plan_row_id from core.plan_rows where file_id = ? and row_number = ?", list(plan)
                 ).fetchone()[0]
-            self.con.execute("insert into core.link_report_plan values (?, ?, ?, 1.0, '', 'exact_name')",
-                             [rid, pid, pid or f"k{rf}-{rr}"])
+            self.con.execute(
+                "insert into core.identity_links values (md5('report_plan|' || ?), 'report_plan', ?, ?, ?, 1.0, [], '', "
+                "'rules', 1, ?)", [rid, rid, pid, pid is not None, pid or f"k{rf}-{rr}"])
         build_scoring_marts(self.con)
         return self.con
 
 
 def build_scoring_marts(con: duckdb.DuckDBPyConnection) -> None:
-    """Only our marts (the other marts are not under test here), in dependency order."""
+    """The settings, the data clock and our marts (the other marts are not under test here), in
+    dependency order."""
+    constants.publish(con)
     by_table = {m.table: m for m in models()}
     for table in SCORING_MODELS:
         con.execute(f"create or replace table {table} as {by_table[table].sql}")
@@ -108,7 +113,7 @@ def example_warehouse() -> duckdb.DuckDBPyConnection:
     尉犁县 2021: one plan row without subsidy (disbursement, satisfaction, property not
     applicable), only a December report; 2022: one plan row, a January report.
     若羌县 2020: one plan row, no report at all; none in 2021.
-    The last month received from any county is 2022-01: 2022 is in progress.
+    The newest 填报日期 is 2022-02-05, so January 2022 is the latest due month: 2022 is in progress.
     """
     b = Builder()
     # ledgers: T(轮台县) = 400 + 600 = 1000 (the 2005 estate is not old); T(若羌县) = 120; 尉犁县 none
@@ -160,7 +165,9 @@ def example_warehouse() -> duckdb.DuckDBPyConnection:
             # a report row that matches no plan row changes nothing
             b.report(f, 7, LUNTAI, d(2021, 12), "无名小区", plan=None, start=d(2021, 3, 1), progress=100,
                      invest=999, paid=999, finish=d(2021, 6, 1))
-    f = b.submission("monthly", d(2022, 2, 4), d(2022, 1))
+    # filled on 5 February 2022, the newest 填报日期 of all: the data clock's as-of date, on which
+    # January 2022 becomes due (its deadline is the 5th of February)
+    f = b.submission("monthly", d(2022, 2, 5), d(2022, 1))
     b.report(f, 4, LUNTAI, d(2022, 1), "雪莲花园", plan=p3, start=d(2022, 1, 3), progress=100, invest=100,
              paid=20, finish=d(2022, 1, 10), plan_year=2021)
 

@@ -101,7 +101,7 @@ def test_dup_same_year_within_and_across_counties(w):
 def test_lookalikes_are_not_joined(w):
     ent = dict(w.con.execute(
         "select p.county_code || ' ' || p.plan_year || ' ' || p.name, e.entity_id "
-        "from marts.signal_entities e join core.plan_rows p using (plan_row_id)").fetchall())
+        "from core.identity_entities e join core.plan_rows p using (plan_row_id)").fetchall())
     assert ent[f"{KRL} 2021 团结小区"] != ent[f"{KRL} 2022 团结北小区"]
     assert ent[f"{KRL} 2021 建设局大院"] != ent[f"{KRL} 2022 建设局住宅楼"]
     assert ent[f"{KRL} 2021 雪莲花园一期"] != ent[f"{KRL} 2022 雪莲花园二期"]
@@ -177,6 +177,11 @@ def test_suite_results_stored(w):
     by = {r[0]: r for r in rows}
     assert by["expect_plan_households_within_ledger"][1:] == ("INFLATED_SCALE", False, 1)
     assert by["expect_plan_in_ledger"][1:] == ("NOT_IN_LEDGER", False, 1)
+    # every stored result says in Chinese what it checked, with the thresholds in force (GX leaves out
+    # a description equal to its class default: those defaults carry no threshold of their own)
+    described = dict(w.con.execute("select expectation, description from marts.signal_suite_results").fetchall())
+    assert all(described.values()), [e for e, d in described.items() if not d]
+    assert "14 个工作日" in described["expect_plan_notice_long_enough"]
 
 
 def test_not_in_ledger_without_any_ledger():

@@ -161,3 +161,51 @@ def test_verdict_carries_over_to_a_resubmitted_file():
     assert new != old and verdict == "已排除" and carried
     # a cleared signal leaves the risk ranking
     assert "幸福小区" not in [r[0] for r in w.con.execute("select community_name from marts.risk_communities").fetchall()]
+
+
+def test_the_report_and_the_page_show_the_same_verdict_in_force(tmp_path, monkeypatch):
+    # a verdict given before a resubmission is carried over to the same finding (marts.verdict_current);
+    # the annual report once recomputed the verdict in force from raw.verdicts by signal_id, and so
+    # listed as open a finding the page shows as 已排除
+    import duckdb
+    import polars as pl
+
+    from pipelines import scoring
+    from pipelines.read import audit, connection
+    from pipelines.report import collect
+
+    w = _world()
+    w.build()
+    old = w.con.execute("select signal_id from marts.signals where rule = 'INFLATED_SCALE'").fetchone()[0]
+    signals.set_verdict(w.con, old, "已排除", "审计局 王五", note="台账漏登两栋")
+    w.plan(KRL, 2021, [
+        dict(name="幸福小区", households=180, central_subsidy_wan_yuan=200.0),
+        dict(name="=HYPERLINK(1)小区", notice_days=3, notice_days_given=3),
+        dict(name="团结小区", central_subsidy_wan_yuan=50.0, notice_days=None, notice_days_given=None),
+    ], fill_date="2020-11-20", name="库尔勒市2021年计划(重报).xlsx")
+    w.build()
+    scoring.refresh(w.con)
+    path = tmp_path / "w.duckdb"
+    w.con.execute(f"attach '{path}' as f")  # a test-local path
+    w.con.execute("copy from database memory to f")
+    w.con.execute("detach f")
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        data = collect(con, 2021)
+    finally:
+        con.close()
+    monkeypatch.setenv("RENOVATION_DB", str(path))
+    connection.clear_caches()
+    try:
+        page = audit.signals(2021, None)
+    finally:
+        connection.clear_caches()
+    shown = {r["community_name"]: r["verdict"] for r in page.filter(pl.col("rule") == "INFLATED_SCALE").iter_rows(named=True)}
+    assert shown == {"幸福小区": "已排除"}
+    # the report's open signals are exactly the page's 待核查 ones
+    page_open = sorted((r["county_name"], r["community_name"] or "", r["period"] or "")
+                       for r in page.filter(pl.col("verdict") == "待核查").iter_rows(named=True))
+    report_open = sorted((r[0], r[1] or "", r[6] or "") for r in data.signals)
+    assert report_open == page_open and ("库尔勒市", "幸福小区", "") not in report_open
+    assert sum(r[3] for r in data.signal_summary) == len(page_open)

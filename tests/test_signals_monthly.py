@@ -82,7 +82,9 @@ def w() -> Warehouse:
         if month == "2021-06":                # MISSING_REPORT for 库尔勒市 2021-06
             continue
         fill = {"2021-02": "2021-03-05",      # on the 5th: on time
-                "2021-03": "2021-04-06"}.get(month, "auto")  # LATE_REPORT: after the 5th
+                "2021-03": "2021-04-06",      # LATE_REPORT: after the 5th
+                # on its deadline: the newest 填报日期, on which November becomes due (data clock)
+                "2021-11": "2021-12-05"}.get(month, "auto")
         w.report(KRL, month, [_row(n, month) for n in PROJECTS], fill_date=fill)
     # 2021-04 resubmitted on 31 May (the end of M+1: not after) with a change → no RETRO_REVISION
     w.report(KRL, "2021-04", [{**_row(n, "2021-04"), **({"paid_wan_yuan": 99.0} if n == "幸福小区" else {})}
@@ -90,7 +92,7 @@ def w() -> Warehouse:
     # 2021-05 resubmitted on 1 July (after the end of June) with one row changed → RETRO_REVISION for 友谊小区 2021-05 only
     w.report(KRL, "2021-05", [{**_row(n, "2021-05"), **({"invest_done_wan_yuan": 111.0} if n == "友谊小区" else {})}
                               for n in PROJECTS], fill_date="2021-07-01", name="库尔勒月报2021-05(重报).xlsx")
-    # 轮台县 reports only January and February of 2021 (latest month of any county is 2021-11)
+    # 轮台县 reports only January and February of 2021 (the latest month received from any county is 2021-11)
     for month in ("2021-01", "2021-02"):
         w.report(LT, month, [dict(name="团结小区", start_date=STARTED, pct_progress=10.0, invest_done_wan_yuan=30.0,
                                   paid_wan_yuan=30.0)])
@@ -140,7 +142,8 @@ def test_inflated_scale_from_reports(w):
 
 
 def test_missing_report(w):
-    # 库尔勒市: June of 2021; 轮台县: March to November (9 months) — up to the latest month of any county
+    # 库尔勒市: June of 2021; 轮台县: March to November (9 months) — up to the latest due month of the data
+    # clock: the newest 填报日期 is 2021-12-05 (库尔勒市's November report), November's deadline
     flagged = _flagged(w, "MISSING_REPORT")
     assert [p for c, p, _ in flagged if c == KRL] == ["2021-06"]
     assert [p for c, p, _ in flagged if c == LT] == [f"2021-{m:02d}" for m in range(3, 12)]

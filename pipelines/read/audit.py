@@ -32,12 +32,14 @@ def signals(year: int | None, unit: str | None) -> pl.DataFrame:
     return query(
         """
         select s.signal_id, s.rule, r.label as rule_label, s.class, s.severity,
-            case s.severity when 'high' then 3 when 'medium' then 2 else 1 end as severity_weight,
+            w.value as severity_weight,
             s.county_code, s.county_name, s.plan_year, s.period, s.community_name, s.score, s.evidence,
             s.file_name, s.sheet_name, s.row_number, s.plan_row_id, s.entity_id, s.central_subsidy_wan_yuan,
             coalesce(v.verdict, '待核查') as verdict, v.verdict_note, v.decided_at
         from marts.signals as s
         left join marts.signal_rules as r using (rule)
+        -- the severity weights of the risk ranking (thresholds.toml, published to marts.settings)
+        left join marts.settings as w on w.key = 'severity_weights.' || s.severity
         left join marts.verdict_current as v using (signal_id)
         where ($unit is null or s.county_code = $unit)
           and ($year is null or s.plan_year = $year or (s.plan_year is null and s.period like cast($year as varchar) || '-%'))
@@ -80,21 +82,21 @@ def signal_detail(signal_id: str) -> dict:
     if s["plan_row_id"]:
         ids.append(s["plan_row_id"])
     out: dict = {"signal": s}
-    # the plan rows behind it (and those of the same community after entity resolution)
+    # the plan rows behind it and those of the same community; the ledger community, the score and
+    # the explanation all from the one identity engine (core.identity_links / core.identity_entities)
     plan_ids = ids
     if s["entity_id"]:
-        plan_ids = ids + query("select plan_row_id from marts.signal_entities where entity_id = $e",
-                                {"e": s["entity_id"]})["plan_row_id"].to_list()
-    # the ledger community the signals used: entity resolution's (marts.signal_entities), else the linking's
+        plan_ids = ids + query("select plan_row_id from core.identity_entities where entity_id = $e",
+                               {"e": s["entity_id"]})["plan_row_id"].to_list()
     out["plan"] = query(
         """
         select p.plan_row_id, p.county_name, p.plan_year, p.name, p.address, p.build_year, p.buildings, p.households,
             p.area_m2, p.categories, p.total_invest_wan_yuan, p.central_subsidy_wan_yuan, p.notice_days,
             p.file_name, p.sheet_name, p.row_number,
-            coalesce(e.community_id, l.community_id) as community_id, l.score as link_score, l.matched_fields as link_fields, l.method as link_method
+            case when l.is_match then l.to_id end as community_id, l.score as link_score,
+            l.explanation as link_fields, l.method as link_method
         from core.plan_rows as p
-        left join core.link_plan_ledger as l using (plan_row_id)
-        left join marts.signal_entities as e using (plan_row_id)
+        left join core.identity_links as l on l.kind = 'plan_ledger' and l.from_id = p.plan_row_id
         where p.plan_row_id in (select unnest($ids))
         order by p.plan_year, p.county_name, p.file_name, p.row_number
         """,
@@ -115,11 +117,11 @@ def signal_detail(signal_id: str) -> dict:
         select strftime(r.report_month, '%Y-%m') as report_month, r.county_name, r.plan_year, r.name, r.households,
             r.start_date, r.pct_progress, r.invest_done_wan_yuan, r.paid_wan_yuan, r.finish_date,
             r.submission_rank, r.fill_date, r.file_name, r.sheet_name, r.row_number,
-            k.score as link_score, k.matched_fields as link_fields
+            k.score as link_score, k.explanation as link_fields
         from core.report_rows_history as r
-        left join core.link_report_plan as k using (report_row_id)
+        left join core.identity_links as k on k.kind = 'report_plan' and k.from_id = r.report_row_id
         where r.report_row_id in (select unnest($ids))
-           or k.plan_row_id in (select unnest($ids))
+           or (k.is_match and k.to_id in (select unnest($ids)))
         order by r.report_month, r.submission_rank
         """,
         {"ids": ids},
@@ -127,7 +129,13 @@ def signal_detail(signal_id: str) -> dict:
     out["compare"] = _compare(out["plan"], out["ledger"], s["plan_row_id"])
     if s["entity_id"]:
         out["entity"] = query(
-            "select * from marts.signal_entities where entity_id = $e", {"e": s["entity_id"]})
+            """
+            select e.plan_row_id, e.entity_id, e.matched_row_id, coalesce(l.score, 1.0) as match_score,
+                coalesce(l.explanation, '') as matched_fields, e.method
+            from core.identity_entities as e
+            left join core.identity_links as l using (link_id)
+            where e.entity_id = $e
+            """, {"e": s["entity_id"]})
     return out
 
 

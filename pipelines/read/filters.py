@@ -1,4 +1,4 @@
-"""The global filters: plan years, the reporting units, the data's as-of month."""
+"""The global filters: plan years, the reporting units, the data clock's latest due month."""
 
 from __future__ import annotations
 
@@ -20,12 +20,13 @@ def years() -> list[int]:
 
 @cached
 def as_of_month() -> dt.date | None:
-    """The latest report month received from any unit."""
-    return query("select max(report_month) as m from core.report_rows")["m"][0]
+    """The latest due month of the data clock (``marts.data_clock``): the month every page is as of."""
+    df = query("select latest_due_month as m from marts.data_clock")
+    return df["m"][0] if df.height else None
 
 
 def default_year() -> int | None:
-    """The plan year of the latest report month when it has a plan, else the newest plan year."""
+    """The plan year of the latest due month when it has a plan, else the newest plan year."""
     ys = years()
     if not ys:
         return None

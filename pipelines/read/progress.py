@@ -1,4 +1,4 @@
-"""Progress for leadership (州领导小组): the year's plan against its state, by unit and month; the 2025 goal."""
+"""Progress for leadership (州领导小组): the year's plan against its state, by unit and month; the five-year goal."""
 
 from __future__ import annotations
 
@@ -39,7 +39,8 @@ _SUMS = """
 
 @cached
 def progress_summary(year: int, unit: str | None) -> dict:
-    """Plan and state of the year's plan at its as-of month, for the prefecture or one unit ({} when no plan)."""
+    """Plan and state of the year's plan at its as-of month (the data clock's latest due month, at most
+    December), for the prefecture or one unit ({} when no plan)."""
     df = query(
         f"""
         with sums as (
@@ -76,12 +77,15 @@ def progress_by_month(year: int, unit: str | None) -> pl.DataFrame:
 
 @cached
 def progress_ranking(year: int) -> pl.DataFrame:
-    """Every unit with a plan in the year: rates, rank, lagging flag and seat coordinates."""
+    """Every unit with a plan in the year: rates, rank, lagging flag, seat coordinates, and the plan's
+    pace and lagging tier at the as-of month (marts.bulletin_counties)."""
     return query(
         """
-        select p.*, c.seat_lat, c.seat_lon
+        select p.*, c.seat_lat, c.seat_lon, b.pct_pace_index, b.points_behind_pace, b.tier
         from marts.progress_county as p
         left join staging.counties as c using (county_code)
+        left join marts.bulletin_counties as b
+            on b.county_code = p.county_code and b.plan_year = p.plan_year and b.report_month = p.as_of_month
         where p.plan_year = $year
         order by p.progress_rank, p.sort_order
         """,
@@ -91,7 +95,7 @@ def progress_ranking(year: int) -> pl.DataFrame:
 
 @cached
 def trajectory(unit: str | None) -> pl.DataFrame:
-    """Households of completed plan rows month by month since 2020, the goal and its even path."""
+    """Households of completed plan rows month by month since the goal's start, the goal and its even path."""
     return query(
         """
         select report_month,
@@ -109,15 +113,16 @@ def trajectory(unit: str | None) -> pl.DataFrame:
 
 @cached
 def projection(unit: str | None) -> dict:
-    """Completed households, pace of the last 12 months and the projection to December 2025."""
+    """Completed households, the recent pace (``progress.pace_months``) and the projection to December of
+    the goal's end year (``goal_month``)."""
     df = query(
         """
-        select max(as_of_month) as as_of_month,
+        select max(as_of_month) as as_of_month, max(goal_month) as goal_month,
             cast(sum(completed_households) as bigint) as completed_households,
             cast(sum(target_households) as bigint) as target_households,
             sum(pace_households_per_month) as pace_households_per_month,
             max(months_to_goal) as months_to_goal,
-            cast(sum(projected_households_2025) as bigint) as projected_households_2025
+            cast(sum(projected_households_goal) as bigint) as projected_households_goal
         from marts.progress_projection
         where $unit is null or county_code = $unit
         """,
@@ -128,7 +133,7 @@ def projection(unit: str | None) -> dict:
         return {}
     t = row["target_households"] or 0
     row["pct_completed"] = round(100.0 * row["completed_households"] / t, 1) if t else None
-    row["pct_projected_2025"] = round(100.0 * row["projected_households_2025"] / t, 1) if t else None
+    row["pct_projected_goal"] = round(100.0 * row["projected_households_goal"] / t, 1) if t else None
     return row
 
 

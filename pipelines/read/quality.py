@@ -1,14 +1,19 @@
-"""Data quality: validation runs, quarantined rows and file findings, the Great Expectations Data Docs."""
+"""Data quality: validation runs and their results, quarantined rows and file findings, file counts.
+
+The validation results are rendered by the 数据质量 page itself, in Chinese, from
+``raw.validation_results`` and ``raw.row_issues`` (not GX's Data Docs): nothing here imports
+Great Expectations."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
 
-from pipelines.read.connection import cached, db_path, query
+from expectations.names import expectation_name
+from pipelines.read.connection import cached, query
+from pipelines.reading.headers import fields
 
-__all__ = ["validation_results", "row_issues", "data_docs_dir"]
+__all__ = ["validation_results", "row_issues", "file_counts", "validation_batches", "batch_results",
+           "batch_row_issues", "field_label"]
 
 
 @cached
@@ -42,12 +47,90 @@ def row_issues(unit: str | None) -> pl.DataFrame:
     )
 
 
-def data_docs_dir() -> Path | None:
-    """Where the Great Expectations Data Docs of this warehouse are: the site rendered from the
-    ingest and signal runs kept beside the warehouse file (``pipelines.validation``), brought up
-    to date here when runs were kept since it was last rendered; None before any run."""
-    from pipelines.validation.runner import build_docs, docs_index, docs_stale
+@cached
+def file_counts(unit: str | None) -> dict:
+    """Files handed to the import, each counted once by its content (a file uploaded again is
+    the same file): all of them, those loaded, those rejected; and the attempts."""
+    return query(
+        """
+        select
+            count(distinct coalesce(file_hash, file_path)) as count_files,
+            count(distinct file_hash) filter (where status in ('accepted', 'duplicate')) as count_loaded,
+            count(distinct coalesce(file_hash, file_path)) filter (where status = 'rejected') as count_rejected,
+            count(*) as count_attempts,
+            count(*) filter (where status = 'duplicate') as count_repeated
+        from raw.ingest_log
+        where $unit is null or county_code = $unit
+        """,
+        {"unit": unit},
+    ).row(0, named=True)
 
-    index = build_docs(db_path()) if docs_stale(db_path()) else docs_index(db_path())
-    return index.parent if index is not None else None
 
+@cached
+def validation_batches() -> pl.DataFrame:
+    """One row per validated batch, newest first: when, the kinds, expectations run and failed, files."""
+    return query(
+        """
+        with runs as (
+            select batch_id, max(validated_at) as validated_at, string_agg(distinct kind, ',' order by kind) as kinds,
+                count(*) as count_expectations, count(*) filter (where not success) as count_failed,
+                coalesce(sum(unexpected_count), 0) as count_unexpected
+            from raw.validation_results
+            group by batch_id
+        ),
+        files as (
+            select batch_id, count(*) as count_files from raw.submissions group by batch_id
+        )
+        select r.*, coalesce(f.count_files, 0) as count_files
+        from runs as r
+        left join files as f using (batch_id)
+        order by r.validated_at desc, r.batch_id
+        """
+    )
+
+
+def field_label(column: str | None) -> str:
+    """The Chinese header of a validated column (``households`` → 户数, ``fill_date__day`` → 填报日期)."""
+    if not column:
+        return ""
+    if column == "unreadable_fields":
+        return "(所有列)"
+    name = column.split("__")[0]
+    name = "county" if name == "county_code" else name
+    return next((f.header for f in fields() if f.name == name), column)
+
+
+@cached
+def batch_results(batch_id: str) -> pl.DataFrame:
+    """The expectations of one batch, kind by kind, failed first, with their Chinese names and fields."""
+    df = query(
+        """
+        select kind, expectation, description, column_name, success, element_count, unexpected_count
+        from raw.validation_results
+        where batch_id = $batch
+        order by kind, success, expectation, column_name
+        """,
+        {"batch": batch_id},
+    )
+    return df.with_columns(
+        pl.col("expectation").map_elements(expectation_name, return_dtype=pl.String).alias("expectation_name"),
+        pl.col("column_name").map_elements(field_label, return_dtype=pl.String, skip_nulls=False).alias("field"),
+    )
+
+
+@cached
+def batch_row_issues(batch_id: str, unit: str | None) -> pl.DataFrame:
+    """The quarantined rows and findings of the files of one batch."""
+    return query(
+        """
+        select s.file_name, c.county_name, s.kind, i.sheet_name, i.row_number, i.column_name, i.severity,
+            i.value, i.message
+        from raw.row_issues as i
+        inner join raw.submissions as s using (file_id)
+        left join (select distinct file_id, county_code from core.submissions) as k using (file_id)
+        left join staging.counties as c using (county_code)
+        where s.batch_id = $batch and ($unit is null or k.county_code = $unit)
+        order by s.file_name, i.sheet_name, i.row_number nulls first
+        """,
+        {"batch": batch_id, "unit": unit},
+    )

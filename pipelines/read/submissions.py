@@ -57,7 +57,7 @@ def ingest_log(unit: str | None, limit: int = 200) -> pl.DataFrame:
 
 @cached
 def reporting_status(year: int, unit: str | None) -> pl.DataFrame:
-    """Per unit with a plan in the year and month up to the latest received: arrived, late, missing."""
+    """Per unit with a plan in the year and month due by the data clock: arrived, late, missing."""
     return query(
         """
         select county_name, strftime(report_month, '%Y-%m') as report_month, has_report, is_late, first_fill_date,

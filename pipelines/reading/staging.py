@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from pipelines import constants
 from pipelines.reading import parsing as P
 from pipelines.counties import resolve_county
 from pipelines.reading.headers import Field, fields_for
-from pipelines.reading.files import Column, SheetLayout, limits
+from pipelines.reading.files import Column, SheetLayout
 
 __all__ = ["Staged", "stage", "batch_frame", "STAGING_COLUMNS"]
 
@@ -283,7 +284,7 @@ def _totals_findings(layout, cols, kind_fields, data: dict[str, list], file_name
         return []
     grand = [(rn, r) for rn, r in layout.totals_rows if not _is_subtotal(r)]
     rows = grand or (layout.totals_rows if len(layout.totals_rows) == 1 else [])
-    tol = limits()["totals_tolerance"]
+    tol = constants.value("TOTALS_MISMATCH.tolerance")  # the rule's own tolerance (thresholds.toml)
     out = []
     for rn, row in rows[-1:]:
         for name, col in cols.items():

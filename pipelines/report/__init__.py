@@ -67,7 +67,8 @@ def run_report(db_path: Path, year: int, out: Path) -> int:
             docx = Path(tmp) / f"巴州老旧小区改造{year}年度体检评估报告.docx"
             write_docx(data, docx)
             docx_to_pdf(docx, out)
-    print(f"已生成 {year} 年度报告:{out}(评分方案 {data.scheme.version},数据截至 {data.as_of_month or '—'})",
+    print(f"已生成 {year} 年度报告:{out}(评分方案 {data.scheme.version},数据截至 {data.as_of_month or '—'},"
+          f"最新填报日期 {data.as_of_date or '—'})",
           file=sys.stderr)
     return 0
 

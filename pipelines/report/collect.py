@@ -9,6 +9,7 @@ from datetime import datetime
 import duckdb
 
 from pipelines import scoring
+from pipelines.clock import read_clock
 from pipelines.scoring import Inputs, Scheme, Score
 from pipelines.warehouse import table_exists
 
@@ -22,7 +23,7 @@ class ReportData:
     year: int
     scheme: Scheme
     generated_at: datetime
-    as_of_month: str  # YYYY-MM of the last month received, '' when none
+    as_of_month: str  # YYYY-MM of the data clock's latest due month, '' when none
     as_of_label: str  # 截至YYYY-MM when the year is still in progress
     annual: list[Score]
     previous: dict[str, Score]  # county_code → last year's annual score
@@ -37,6 +38,7 @@ class ReportData:
     quality: list[tuple]
     quality_issues: list[tuple]
     whatif: list[tuple] = field(default_factory=list)
+    as_of_date: str = ""  # the data clock's as-of date (newest 填报日期 received), '' when none
 
     def name(self, code: str) -> str:
         return dict(self.counties).get(code, code)
@@ -47,28 +49,19 @@ def _all(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None = 
 
 
 def _open_signals(con: duckdb.DuckDBPyConnection, year: int) -> tuple[list[tuple] | None, list[tuple]]:
-    """Signals of the year not yet settled by an auditor (no verdict, or 待核查 in force)."""
+    """Signals of the year not yet settled by an auditor: 待核查 in force in ``marts.verdict_current``,
+    the same verdict the dashboard shows (carried over to the same finding in a resubmitted file)."""
     if not table_exists(con, "marts.signals") or not con.execute("select count(*) from marts.signals").fetchone()[0]:
         return None, []
-    verdicts = (
-        "left join (select signal_id, arg_max(verdict, decided_at) as verdict from raw.verdicts group by signal_id)"
-        " as v using (signal_id)"
-        if table_exists(con, "raw.verdicts") else "left join (select null::varchar as signal_id, null::varchar as verdict)"
-        " as v using (signal_id)"
-    )
-    labels = (
-        "left join (select rule, label from marts.signal_rules) as r using (rule)"
-        if table_exists(con, "marts.signal_rules") else "left join (select null::varchar as rule, null::varchar as label)"
-        " as r using (rule)"
-    )
-    base = f"""
+    base = """
         with open_signals as (
             select s.* replace (coalesce(r.label || '(' || s.rule || ')', s.rule) as rule),
-                   case s.severity when 'high' then 3 when 'medium' then 2 else 1 end as weight
+                   w.value as weight
             from marts.signals as s
-            {labels}
-            {verdicts}
-            where coalesce(v.verdict, '待核查') = '待核查'
+            inner join marts.verdict_current as v using (signal_id)
+            left join marts.signal_rules as r on r.rule = s.rule
+            left join marts.settings as w on w.key = 'severity_weights.' || s.severity
+            where v.verdict = '待核查'
               and (s.plan_year = $year or (s.plan_year is null and s.period like $prefix))
         )
     """
@@ -149,7 +142,10 @@ def collect(con: duckdb.DuckDBPyConnection, year: int, scheme: Scheme | None = N
     else:
         prefecture = scoring.annual_score(pref_inp, scheme)
         prefecture_previous = scoring.annual_score(prev_inp, scheme)
-    as_of = con.execute("select strftime(max(as_of_month), '%Y-%m') from marts.indicator_rows").fetchone()[0] or ""
+    # the data clock: the latest due month (every county scored as of it) and the as-of date
+    clock = read_clock(con)
+    as_of = f"{clock.latest_due_month:%Y-%m}" if clock.latest_due_month else ""
+    as_of_date = f"{clock.as_of_date:%Y-%m-%d}" if clock.as_of_date else ""
     label = next((i.as_of_label for i in inputs.values() if i.as_of_label), "")
     counties = _all(con, "select county_code, county_name from staging.counties order by sort_order")
     trajectory = []
@@ -176,6 +172,6 @@ def collect(con: duckdb.DuckDBPyConnection, year: int, scheme: Scheme | None = N
         as_of_month=as_of, as_of_label=label, annual=annual, previous=previous, biennial=biennial,
         prefecture=prefecture, prefecture_previous=prefecture_previous, inputs=inputs,
         counties=counties, trajectory=trajectory, signals=signals, signal_summary=summary,
-        quality=quality, quality_issues=issues, whatif=whatif_rows,
+        quality=quality, quality_issues=issues, whatif=whatif_rows, as_of_date=as_of_date,
     )
 

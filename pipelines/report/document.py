@@ -14,7 +14,6 @@ from pipelines.scoring import Score
 __all__ = ["write_docx", "CJK_FONT"]
 
 CJK_FONT = "Noto Sans CJK SC"
-GRADE_ORDER = ("优秀", "良好", "合格", "差")
 
 
 # --- charts (matplotlib, offline) ---------------------------------------------------------
@@ -71,7 +70,8 @@ def chart_trajectory(data: ReportData) -> io.BytesIO:
     fig, ax = plt.subplots(figsize=(8, 3.4))
     ax.plot(years, [t[1] for t in data.trajectory], marker="o", color="#2e6da4", label="累计完工户数")
     ax.plot(years, [t[2] for t in data.trajectory], linestyle="--", color="#c0504d",
-            label=f"均衡进度({data.scheme.base_year + data.scheme.horizon_years}年底改造完2000年前建成小区)")
+            label=f"均衡进度({data.scheme.base_year + data.scheme.horizon_years}年底改造完"
+                  f"{data.scheme.old_built_until}年前建成小区)")
     ax.set_xticks(years, [str(y) for y in years])
     ax.set_ylabel("户")
     ax.set_title("全州累计改造进度与目标路径(各年12月底)", fontsize=11)
@@ -195,14 +195,15 @@ def write_docx(data: ReportData, out: Path) -> None:
     _table(doc, ["项目", "内容"], [
         ["评估年度", period],
         ["评分方案版本", s.version],
-        ["数据截至", (data.as_of_month + "(最新收到的月报月份)") if data.as_of_month else "尚未收到月报"],
+        ["数据截至", (f"{data.as_of_month}(应报至的最近月份;最新填报日期 {data.as_of_date or '无'},"
+                      f"次月 {s.report_due_day} 日为月报截止日)") if data.as_of_month else "尚未收到月报"],
         ["生成时间", data.generated_at.strftime("%Y-%m-%d %H:%M:%S")],
     ], [4, 13], size=10)
 
     # 一、总体情况
     _heading(doc, "一、总体情况")
     scored = data.annual
-    grades = {g: sum(1 for x in scored if x.grade == g) for g in GRADE_ORDER}
+    grades = {g: sum(1 for x in scored if x.grade == g) for g in s.grade_order}
     pref = data.prefecture
     inp_sum = scoring.prefecture_inputs(data.inputs.values(), y)
     text = (
@@ -220,9 +221,10 @@ def write_docx(data: ReportData, out: Path) -> None:
         if data.prefecture_previous is not None:
             change = f",较上年({data.prefecture_previous.total:.2f}分)变化{pref.total - data.prefecture_previous.total:+.2f}分"
         _para(doc, f"全州汇总得分(各县市计划合并计算){pref.total:.2f}分,等次“{pref.grade}”{change}。"
-                   f"县市等次分布:优秀{grades['优秀']}个,良好{grades['良好']}个,合格{grades['合格']}个,差{grades['差']}个。")
+                   "县市等次分布:" + ",".join(f"{g}{n}个" for g, n in grades.items()) + "。")
     if data.as_of_label:
-        _para(doc, f"说明:{y}年尚未结束,本报告得分为{data.as_of_label}的阶段性结果;按时报送率只计已到月份。", 9.5)
+        _para(doc, f"说明:{y}年尚未结束,本报告得分为{data.as_of_label}的阶段性结果:各县市均按同一应报月份计分,"
+                   "提前报送的月份暂不计入;按时报送率只计已到截止日的月份。", 9.5)
 
     # 二、得分、等次与排名
     _heading(doc, "二、各县市得分、等次与排名")
@@ -245,7 +247,7 @@ def write_docx(data: ReportData, out: Path) -> None:
     # 三、分项得分
     _heading(doc, "三、分项得分明细")
     _para(doc, "每项得分 = 满分 × 指标值(居民满意度为满分 × 满意度 ÷ 100);总分 = 适用指标得分之和 ÷ 适用指标满分之和 × 100;"
-               "“不适用”指标不计入分子和分母。等次按未四舍五入的总分确定:优秀≥95,良好≥85,合格≥75,差<75。", 9)
+               f"“不适用”指标不计入分子和分母。等次按未四舍五入的总分确定:{s.grades_text()}。", 9)
     header = ["县市"] + [f"{d.name}({d.points:g})" for d in s.indicators] + ["总分"]
     all_rows = ([pref] if pref is not None else []) + sorted(scored, key=lambda x: x.sort_order)
     point_rows = [
@@ -283,7 +285,7 @@ def write_docx(data: ReportData, out: Path) -> None:
     if data.biennial:
         _heading(doc, f"五、两年评估({y - 1}—{y}年)")
         _para(doc, f"总分 = (两年体检平均分 × {s.annual_mean_weight:g} + 五年目标进度 × {s.progress_points:g})"
-                   f" ÷ 适用满分 × 100;五年目标进度 = 至{y}年底累计完工户数 ÷ (2000年前建成小区户数 × ({y}−"
+                   f" ÷ 适用满分 × 100;五年目标进度 = 至{y}年底累计完工户数 ÷ ({s.old_built_until}年前建成小区户数 × ({y}−"
                    f"{s.base_year}) ÷ {s.horizon_years}),上限为1。", 9)
         brows = []
         for x in sorted(data.biennial, key=lambda x: x.sort_order):
@@ -329,7 +331,7 @@ def write_docx(data: ReportData, out: Path) -> None:
         month_rows.append([name, str(i.count_months_due), str(i.count_months_ontime),
                            _rate(i.count_months_ontime / i.count_months_due if i.count_months_due else None)])
     if month_rows:
-        _para(doc, "月报按时报送(首次报送不晚于次月5日):", 9.5, True)
+        _para(doc, f"月报按时报送(首次报送不晚于次月{s.report_due_day}日):", 9.5, True)
         _table(doc, ["县市", "应报月数", "按时报送月数", "按时报送率"], month_rows, size=8.5)
     if data.quality_issues:
         _para(doc, "数据问题(按问题类型):", 9.5, True)
@@ -349,7 +351,8 @@ def write_docx(data: ReportData, out: Path) -> None:
 
     foot = doc.sections[0].footer.paragraphs[0]
     foot.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _set_cjk(foot.add_run(f"评分方案 {s.version} · 数据截至 {data.as_of_month or '—'} · "
+    _set_cjk(foot.add_run(f"评分方案 {s.version} · 数据截至 {data.as_of_month or '—'}"
+                          f"(最新填报日期 {data.as_of_date or '—'}) · "
                           f"生成于 {data.generated_at:%Y-%m-%d %H:%M}"), 8)
     doc.save(str(out))
 

@@ -1,6 +1,6 @@
 """Annual check (一年一体检) and biennial evaluation (两年一评估), spec evaluation.md.
 
-The counts and sums each indicator needs come from the SQL mart ``marts.score_inputs``; the
+The counts and sums each indicator needs come from the SQL mart ``intermediate.score_inputs``; the
 scoring itself is pure, typed functions (:mod:`.compute`) over those inputs and the versioned
 scheme (:mod:`.scheme`, ``pipelines/config/scoring.toml``). :mod:`.store` writes
 ``marts.scores`` (and the what-if ``marts.whatif_subsidy``, :mod:`.whatif`) in the refresh's

@@ -27,7 +27,7 @@ BIENNIAL_NAMES = {
 
 @dataclass(frozen=True)
 class Inputs:
-    """One row of ``marts.score_inputs``: what the indicators of one county and year need."""
+    """One row of ``intermediate.score_inputs``: what the indicators of one county and year need."""
 
     county_code: str
     score_year: int

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from pipelines.clock import clock_text
 from pipelines.read.exports import scores_csv
 from pipelines.scoring.scheme import load_scheme
 from pipelines.scoring.store import open_for_year, scores_for
@@ -26,6 +27,7 @@ def run_scores(db_path: Path, year: int, kind: str, out: Path | None) -> int:
         return 1
     try:
         scores = scores_for(con, year, kind, scheme)
+        clock = clock_text(con)
     finally:
         con.close()
     text = scores_csv(scores)
@@ -38,6 +40,6 @@ def run_scores(db_path: Path, year: int, kind: str, out: Path | None) -> int:
     kind_name = "年度体检" if kind == "annual" else "两年评估"
     where = f"已写入 {out}" if out is not None else "已输出"
     print(f"{year} 年{kind_name}得分:{len({s.county_code for s in scores})} 个县市"
-          f"{'(' + label + ')' if label else ''},评分方案 {scheme.version};{where}。", file=sys.stderr)
+          f"{'(' + label + ')' if label else ''},评分方案 {scheme.version};{where}。{clock}。", file=sys.stderr)
     return 0
 

@@ -1,4 +1,6 @@
-"""The scoring scheme (``pipelines/config/scoring.toml``): indicators, weights, deadlines, grades."""
+"""The scoring scheme (``pipelines/config/scoring.toml``): indicators, weights, grades; with the
+program's deadlines, notice minimum, report due day and five-year goal, which the scores share
+with the signals and which therefore live in ``program.toml`` (:mod:`pipelines.constants`)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines import constants
 from pipelines.settings import config_path
 
 __all__ = ["IndicatorDef", "Scheme", "load_scheme", "SCHEME_PATH"]
@@ -44,39 +47,41 @@ class Scheme:
     def indicator(self, code: str) -> IndicatorDef:
         return next(i for i in self.indicators if i.code == code)
 
-    def sql_variables(self) -> dict[str, int]:
-        """The thresholds the SQL mart ``marts.score_inputs`` reads through ``getvariable``."""
-        return {
-            "scoring_notice_min_working_days": self.notice_min_working_days,
-            "scoring_completion_deadline_month": self.completion_deadline_month,
-            "scoring_completion_deadline_day": self.completion_deadline_day,
-            "scoring_report_due_day": self.report_due_day,
-            "scoring_old_built_until": self.old_built_until,
-        }
+    @property
+    def grade_order(self) -> tuple[str, ...]:
+        """The grades, best first (优秀, 良好, 合格, 差 by default)."""
+        return tuple(g for _, g in self.grades) + (self.grade_below,)
+
+    def grades_text(self) -> str:
+        """The cut-offs in Chinese, highest first, e.g. 优秀 ≥ 95,…,差 < 75 with the default scheme."""
+        return "".join(f"{g} ≥ {t:g}," for t, g in self.grades) + f"{self.grade_below} < {self.grades[-1][0]:g}"
 
 
 def load_scheme(path: Path | None = None) -> Scheme:
-    """Read a scheme from TOML (default: ``pipelines/config/scoring.toml``)."""
-    data = tomllib.loads((path or SCHEME_PATH).read_text(encoding="utf-8"))
+    """Read a scheme from TOML (default: ``pipelines/config/scoring.toml``); the program's dates and
+    goal come from ``program.toml``."""
+    data = tomllib.loads((path or config_path("scoring.toml")).read_text(encoding="utf-8"))
     a, b = data["annual"], data["biennial"]
+    start, end = constants.as_int("goal.start_year"), constants.as_int("goal.end_year")
     grades = tuple(sorted(((float(g["min_total"]), g["grade"]) for g in data["grades"]), reverse=True))
     return Scheme(
         version=data["version"],
         indicators=tuple(
             IndicatorDef(i["code"], i["name"], float(i["points"]), float(i.get("scale", 1))) for i in a["indicators"]
         ),
-        completion_deadline_month=int(a["completion_deadline_month"]),
-        completion_deadline_day=int(a["completion_deadline_day"]),
-        notice_min_working_days=int(a["notice_min_working_days"]),
-        report_due_day=int(a["report_due_day"]),
+        completion_deadline_month=constants.as_int("completion.deadline_month"),
+        completion_deadline_day=constants.as_int("completion.deadline_day"),
+        notice_min_working_days=constants.as_int("notice.min_working_days"),
+        report_due_day=constants.as_int("clock.report_due_day"),
         biennial_first_year=int(b["first_year"]),
         annual_mean_weight=float(b["annual_mean_weight"]),
         progress_points=float(b["progress_points"]),
-        base_year=int(b["base_year"]),
-        horizon_years=int(b["horizon_years"]),
-        old_built_until=int(b["old_built_until"]),
+        # the goal's clock starts at the end of the year before its start year
+        base_year=start - 1,
+        horizon_years=end - start + 1,
+        old_built_until=constants.as_int("goal.built_until"),
         grades=grades,
         grade_below=data["grade_below"]["grade"],
-        performance_share=float(data.get("whatif", {}).get("performance_share", 0.2)),
+        performance_share=float(data["whatif"]["performance_share"]),
     )
 

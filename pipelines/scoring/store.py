@@ -1,4 +1,4 @@
-"""Scores in the warehouse: ``marts.score_inputs`` rebuilt with the scheme, ``marts.scores`` and
+"""Scores in the warehouse: ``intermediate.score_inputs`` rebuilt with the scheme, ``marts.scores`` and
 ``marts.scores_prefecture`` written (the refresh's scores step), and read back for exports."""
 
 from __future__ import annotations
@@ -22,25 +22,18 @@ __all__ = ["MODELS", "refresh", "read_inputs", "compute_scores", "read_prefectur
 
 log = logging.getLogger(__name__)
 
-# the marts models the scores step builds (with the scheme's thresholds set as SQL variables)
-MODELS = ("score_inputs",)
+# the models the scores step builds (their thresholds come from marts.settings)
+MODELS = ("intermediate.score_inputs",)
 
 
-def _set_variables(con: duckdb.DuckDBPyConnection, scheme: Scheme) -> None:
-    for name, value in scheme.sql_variables().items():
-        # a variable name cannot be a parameter; these names are our own constants
-        con.execute(f"set variable {name} = ?", [int(value)])
-
-
-def _build_inputs(con: duckdb.DuckDBPyConnection, scheme: Scheme) -> None:
-    """Re-materialise ``marts.score_inputs`` with the scheme's thresholds."""
-    _set_variables(con, scheme)
+def _build_inputs(con: duckdb.DuckDBPyConnection) -> None:
+    """Re-materialise ``intermediate.score_inputs`` (with the settings of ``marts.settings``)."""
     run_models(con, MODELS)
 
 
 def read_inputs(con: duckdb.DuckDBPyConnection, year: int | None = None) -> list[Inputs]:
-    """The rows of ``marts.score_inputs`` (of one year, or all)."""
-    sql = "select * from marts.score_inputs"
+    """The rows of ``intermediate.score_inputs`` (of one year, or all)."""
+    sql = "select * from intermediate.score_inputs"
     params: list[object] = []
     if year is not None:
         sql += " where score_year = ?"
@@ -71,15 +64,15 @@ def _rows(scores: Iterable[Score], scheme: Scheme, computed_at: datetime) -> lis
 
 
 def compute_scores(con: duckdb.DuckDBPyConnection, scheme: Scheme | None = None) -> list[Score]:
-    """Scores of every county, year and kind from ``marts.score_inputs`` as it stands."""
+    """Scores of every county, year and kind from ``intermediate.score_inputs`` as it stands."""
     return score_all(read_inputs(con), scheme or load_scheme())
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
-    """The scores step of the refresh: rebuild ``marts.score_inputs`` with the scheme, then write ``marts.scores`` and
+    """The scores step of the refresh: rebuild ``intermediate.score_inputs`` with the scheme, then write ``marts.scores`` and
     the what-if ``marts.whatif_subsidy`` for every year with data."""
     scheme = load_scheme()
-    _build_inputs(con, scheme)
+    _build_inputs(con)
     inputs = read_inputs(con)
     scores = score_all(inputs, scheme)
     now = datetime.now().replace(microsecond=0)
@@ -160,8 +153,8 @@ def open_for_year(db_path: Path, year: int, product: str) -> duckdb.DuckDBPyConn
         print(f"数据仓库不存在:{db_path.display()}", file=sys.stderr)
         return None
     con = connect(db_path, read_only=True)
-    if not table_exists(con, "marts.score_inputs"):
-        print("数据仓库尚未生成评分指标(marts.score_inputs),请先导入数据。", file=sys.stderr)
+    if not table_exists(con, "intermediate.score_inputs"):
+        print("数据仓库尚未生成评分指标(intermediate.score_inputs),请先导入数据。", file=sys.stderr)
     elif not has_data(con, year):
         print(f"{year} 年没有数据(无计划、无月报),未生成{product}。", file=sys.stderr)
     else:
@@ -171,7 +164,7 @@ def open_for_year(db_path: Path, year: int, product: str) -> duckdb.DuckDBPyConn
 
 
 def scores_for(con: duckdb.DuckDBPyConnection, year: int, kind: str, scheme: Scheme | None = None) -> list[Score]:
-    """Scores of one year and kind: from ``marts.scores``, or computed from ``marts.score_inputs``
+    """Scores of one year and kind: from ``marts.scores``, or computed from ``intermediate.score_inputs``
     when the scores mart has not been written (the hook step not run)."""
     scheme = scheme or load_scheme()
     mart_filled = table_exists(con, "marts.scores") and con.execute(

@@ -1,6 +1,6 @@
 """What-if: the performance-linked share of the central subsidy split across counties by score.
 
-Central rules tie part of the central subsidy (by default 20%) to performance. The formula
+Central rules tie part of the central subsidy (scoring.toml ``whatif.performance_share``) to performance. The formula
 chosen here keeps each county's stake proportional to its own subsidy and lets the score move
 the money between counties:
 
@@ -41,7 +41,7 @@ class ShareRow:
 
 
 def split_performance_share(
-    central: Mapping[str, float], scores: Mapping[str, float | None], share: float = 0.2
+    central: Mapping[str, float], scores: Mapping[str, float | None], share: float
 ) -> list[ShareRow]:
     """Split ``share`` of the central subsidy across counties by score (formula in the module
     docstring); one row per county of ``central``, in its order."""

@@ -4,13 +4,17 @@ One run (:func:`refresh`):
 
 1. the thresholds of ``pipelines/config/thresholds.toml`` go to ``marts.signal_thresholds`` and
    the rules to ``marts.signal_rules``;
-2. entity resolution writes ``marts.signal_entities``;
-3. the rule models (:data:`RULE_MODELS`, ``warehouse/marts/signal_*.sql``) are rebuilt with those
+2. (the identity engine, :mod:`pipelines.identity`, has already written ``core.identity_links`` and
+   ``core.identity_entities``: the links step of the refresh);
+3. the rule models (:data:`RULE_MODELS`, ``warehouse/intermediate/signal_*.sql``) are rebuilt with those
    thresholds;
 4. the GX suites of ``expectations/signals.py`` validate the derived tables
    (``signal_plan_checks``, ``signal_report_checks``): each unexpected row is a signal of the
    duplicate and inflation rules; the temporal and money rules are SQL models
-   (``signal_<rule>.sql``, one row per unit assessed, ``is_flagged``);
+   (``signal_<rule>.sql``, one row per unit assessed, ``is_flagged``), except those that judge a
+   project month by month (:data:`FIRST_FLAGGED_RULES`): their models evaluate every report row
+   (``is_hit``) and one shared model, ``signal_first_flagged``, keeps the report that stands for
+   each project (:func:`unit_table`);
 5. all signals land in ``marts.signals``; the per-rule counts in ``marts.signal_rule_counts``; the
    marts built on them (:data:`DOWNSTREAM_MODELS`) are rebuilt.
 """
@@ -23,13 +27,13 @@ from typing import Any
 
 import duckdb
 
-from pipelines import entity
 from pipelines.backend import location_of
 from pipelines.signals.rules import RULES, describe_rule, load_config, rule_thresholds, threshold_rows
 from pipelines.validation import service as gx_service
 from pipelines.warehouse import insert_rows, models, run_models
 
-__all__ = ["RULE_MODELS", "DOWNSTREAM_MODELS", "MODELS", "SUITE_TABLES", "refresh", "run_downstream_models"]
+__all__ = ["RULE_MODELS", "DOWNSTREAM_MODELS", "MODELS", "SUITE_TABLES", "FIRST_FLAGGED_RULES", "refresh",
+           "run_downstream_models", "unit_table"]
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +53,20 @@ _SQL_UNITS = {"FUNDS_IDLE": "project", "PAID_EXCEEDS_WORK": "project", "PROGRESS
               "PROGRESS_JUMP": "project", "INVEST_EXCEEDS_PLAN": "project", "OVERDUE": "project",
               "MISSING_REPORT": "county_month", "LATE_REPORT": "county_month", "TOTALS_MISMATCH": "file",
               "RETRO_REVISION": "revision"}
-# marts tables that keep their rows across refreshes (not made anew)
-_KEPT_TABLES = frozenset({"signal_keys"})
+# the tables this step writes whole (made anew from their DDL each run)
+WRITTEN_TABLES = ("marts.signal_thresholds", "marts.signal_rules", "marts.signals", "marts.signal_rule_counts",
+                  "marts.signal_suite_results")
+# the SQL rules that judge a project month by month: each rule's model evaluates every report row,
+# and intermediate.signal_first_flagged keeps the one that stands for the project (its first hit)
+FIRST_FLAGGED_RULES = ("FUNDS_IDLE", "PAID_EXCEEDS_WORK", "PROGRESS_REGRESSION", "PROGRESS_JUMP", "INVEST_EXCEEDS_PLAN")
 # the SQL models this step builds before the suites run (the rule models and the tables they share)
-RULE_MODELS = ("signal_report_sequence", "signal_plan_checks", "signal_report_checks") + tuple(
-    f"signal_{rule.lower()}" for rule, engine in RULES if engine == "sql")
+RULE_MODELS = tuple(f"intermediate.{n}" for n in (
+    "signal_report_sequence", "signal_plan_checks", "signal_inflated_scale_reports", "signal_first_flagged",
+    "signal_report_checks", *(f"signal_{rule.lower()}" for rule, engine in RULES if engine == "sql")))
 # ...and those it rebuilds after marts.signals is written (they read the signals and the verdicts)
-DOWNSTREAM_MODELS = ("verdict_current", "verdict_rule_summary", "coverage_signals", "risk_communities", "risk_counties")
-# every marts model the signals step builds (the SQL marts step of the refresh leaves them to it)
+DOWNSTREAM_MODELS = ("marts.verdict_current", "marts.verdict_rule_summary", "marts.coverage_signals",
+                     "marts.risk_communities", "marts.risk_counties")
+# every model the signals step builds (the marts step of the refresh leaves them to it)
 MODELS = RULE_MODELS + DOWNSTREAM_MODELS
 
 
@@ -78,7 +88,7 @@ def run_downstream_models(con: duckdb.DuckDBPyConnection) -> None:
 
 
 # the derived tables the signal suites validate (expectations/signals.py: SuiteSpec.table)
-SUITE_TABLES = ("marts.signal_plan_checks", "marts.signal_report_checks")
+SUITE_TABLES = ("intermediate.signal_plan_checks", "intermediate.signal_report_checks")
 
 
 def _run_suites(con: duckdb.DuckDBPyConnection, thresholds: dict[str, dict[str, float]], data_docs: bool = True):
@@ -120,13 +130,21 @@ def _gx_signals_sql(rule: str, suite: str, table: str, index_column: str, column
     """
 
 
+def unit_table(rule: str) -> str:
+    """Where a SQL rule's units (one row per unit assessed, ``is_assessable``, ``is_flagged``) are: its
+    own model, or the shared first-flagged report per project (restricted to the rule)."""
+    if rule in FIRST_FLAGGED_RULES:
+        return f"(select * from intermediate.signal_first_flagged where rule = '{rule}')"  # our own rule codes
+    return f"intermediate.signal_{rule.lower()}"
+
+
 def _sql_signals(rule: str) -> str:
-    table = f"marts.signal_{rule.lower()}"
+    model = f"intermediate.signal_{rule.lower()}"
     return f"""
         select signal_id, rule, county_code, county_name, plan_year, period, community_name,
                coalesce(score, 0.5) as score, evidence, file_name, sheet_name, row_number, row_ids, plan_row_id,
-               'sql:{table}' as engine
-        from {table}
+               'sql:{model}' as engine
+        from {unit_table(rule)}
         where is_flagged
     """
 
@@ -135,17 +153,16 @@ def _recreate_tables(con: duckdb.DuckDBPyConnection) -> None:
     """The tables this step rewrites whole are made anew from their DDL, so that a warehouse made
     by an older version of the code gets their current columns."""
     for m in models():
-        if m.schema == "marts" and m.is_ddl and m.name.startswith("signal") and m.name not in _KEPT_TABLES:
+        if m.table in WRITTEN_TABLES:
             con.execute(f"drop table if exists {m.table}")
             con.execute(m.sql)
 
 
-def refresh(con: duckdb.DuckDBPyConnection, entity_settings: entity.EntitySettings | None = None) -> None:
+def refresh(con: duckdb.DuckDBPyConnection) -> None:
     """Recompute every signal of flags.md on the current data (the signals step of the refresh)."""
     cfg = load_config()
     _recreate_tables(con)
     _write_config_tables(con, cfg)
-    entity.refresh(con, settings=entity_settings)
     run_models(con, RULE_MODELS)
     thresholds = rule_thresholds(cfg)
     hits, gx_counts, suite_results, columns = _run_suites(con, thresholds, bool(cfg.get("output", {}).get("data_docs", True)))
@@ -156,9 +173,9 @@ def refresh(con: duckdb.DuckDBPyConnection, entity_settings: entity.EntitySettin
     parts = []
     for rule, engine in RULES:
         if engine == "gx":
-            parts.append(_gx_signals_sql(rule, "signals_plan", "marts.signal_plan_checks", "plan_row_id", columns))
+            parts.append(_gx_signals_sql(rule, "signals_plan", "intermediate.signal_plan_checks", "plan_row_id", columns))
             if rule == "INFLATED_SCALE":
-                parts.append(_gx_signals_sql(rule, "signals_report", "marts.signal_report_checks", "report_row_id", columns))
+                parts.append(_gx_signals_sql(rule, "signals_report", "intermediate.signal_report_checks", "report_row_id", columns))
         else:
             parts.append(_sql_signals(rule))
     union = "\nunion all by name\n".join(parts)
@@ -184,7 +201,7 @@ def refresh(con: duckdb.DuckDBPyConnection, entity_settings: entity.EntitySettin
         from ranked as s
         inner join marts.signal_rules as r using (rule)
         left join staging.counties as c using (county_code)
-        left join marts.signal_entities as e using (plan_row_id)
+        left join core.identity_entities as e using (plan_row_id)
         left join core.plan_rows as p using (plan_row_id)
         where s.dup_rank = 1
         """,
@@ -193,10 +210,10 @@ def refresh(con: duckdb.DuckDBPyConnection, entity_settings: entity.EntitySettin
 
     con.execute(
         """
-        insert into marts.signal_keys
+        insert into raw.signal_keys
         select signal_id, rule, county_code, plan_year, period, community_name, computed_at
         from marts.signals as s
-        where not exists (select 1 from marts.signal_keys as k where k.signal_id = s.signal_id)
+        where not exists (select 1 from raw.signal_keys as k where k.signal_id = s.signal_id)
         """
     )
 
@@ -210,7 +227,7 @@ def refresh(con: duckdb.DuckDBPyConnection, entity_settings: entity.EntitySettin
             counts.append((rule, unit, c["assessable"], flagged.get(rule, 0), c["rows"] - c["assessable"], engine, now))
         else:
             a, total = con.execute(
-                f"select count(*) filter (where is_assessable), count(*) from marts.signal_{rule.lower()}"
+                f"select count(*) filter (where is_assessable), count(*) from {unit_table(rule)}"
             ).fetchone()
             counts.append((rule, _UNITS[_SQL_UNITS[rule]], a, flagged.get(rule, 0), total - a, engine, now))
     con.execute("delete from marts.signal_rule_counts")

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines import constants
+from pipelines.clock import clock_text
 from pipelines.read.exports import write_flags
-from pipelines.signals import engine
+from pipelines.refresh import refresh
 from pipelines.signals.rules import thresholds_text, threshold_rows
 from pipelines.backend import locate
 from pipelines.warehouse import connect, init_schema
@@ -47,17 +49,19 @@ def thresholds_path(out: Path) -> Path:
 
 def _is_stale(con: duckdb.DuckDBPyConnection) -> bool:
     """True when the signals are older than the newest submission, were never computed, or were
-    computed with other thresholds than thresholds.toml holds now."""
+    computed with other thresholds or settings than the configuration holds now."""
     try:
         computed = con.execute("select max(computed_at) from marts.signal_rule_counts").fetchone()[0]
         ingested = con.execute("select max(ingested_at) from raw.submissions").fetchone()[0]
         in_force = set(con.execute("select key, value, version from marts.signal_thresholds").fetchall())
+        settings = set(con.execute("select key, value, version from marts.settings").fetchall())
     except duckdb.Error:
         return True
     if ingested is None:
         return False
     wanted = {(k, v, ver) for k, _, _, v, ver in threshold_rows()}
-    return computed is None or computed < ingested or in_force != wanted
+    wanted_settings = {(s.key, s.value, s.version) for s in constants.all_settings()}
+    return computed is None or computed < ingested or in_force != wanted or settings != wanted_settings
 
 
 def run_flags(db_path: Path, out: Path | None) -> int:
@@ -76,16 +80,18 @@ def run_flags(db_path: Path, out: Path | None) -> int:
             con.execute("set enable_progress_bar = false")  # stdout may be the CSV itself
             con.execute("begin transaction")
             try:
-                engine.refresh(con)
+                # the settings may have changed: everything that reads them, up to the signals
+                refresh(con, only=("settings", "marts", "signals"))
                 con.execute("commit")
             except BaseException:
                 con.execute("rollback")
                 raise
     try:
         rows = flag_rows(con)
+        clock = clock_text(con)
     finally:
         con.close()
-    text = thresholds_text()
+    text = clock + "\n" + thresholds_text()
     buf = io.StringIO(newline="")
     n = write_flags(rows, buf)
     data = buf.getvalue().encode("utf-8-sig")

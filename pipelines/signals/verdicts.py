@@ -21,7 +21,7 @@ def set_verdict(con: duckdb.DuckDBPyConnection, signal_id: str, verdict: str, de
     if not decided_by or not str(decided_by).strip():
         raise ValueError("须注明核查人")
     rows = con.execute(
-        "select rule from marts.signals where signal_id = ? union all select rule from marts.signal_keys where signal_id = ?",
+        "select rule from marts.signals where signal_id = ? union all select rule from raw.signal_keys where signal_id = ?",
         [signal_id, signal_id],
     ).fetchall()
     if not rows:

@@ -1,8 +1,9 @@
 """Great Expectations gate: one validation run per kind and batch over all its rows.
 
 The suites (``expectations/ingest.py``) run through a file-backed GX context beside the
-warehouse, so that every run is kept and rendered in GX Data Docs; the results are also
-stored in ``raw.validation_results``. GX is imported only when there is something to validate.
+warehouse (one per warehouse file), so that every run is kept and can be rendered in GX Data
+Docs; the results are also stored in ``raw.validation_results``, which the dashboard's 数据质量
+page renders itself (in Chinese, without loading GX). GX is imported only when there is something to validate.
 """
 
 from __future__ import annotations
@@ -40,8 +41,13 @@ class RowIssue:
 
 
 def _gx_dir(db_path) -> Path:
-    """Beside the warehouse (``pipelines.backend.Location.side_dir``)."""
-    return locate(db_path).side_dir / "gx"
+    """The GX project of one warehouse: ``gx/<warehouse file name>`` beside an embedded file, so
+    that two warehouses in one folder never share (nor show) each other's validation runs; a
+    DuckLake's in its own local folder (``pipelines.backend.Location.side_dir``)."""
+    loc = locate(db_path)
+    if loc.is_lake:
+        return loc.side_dir / "gx"
+    return loc.file.resolve().parent / "gx" / loc.file.name
 
 
 def docs_index(db_path: Path) -> Path | None:
@@ -267,6 +273,8 @@ def evaluate_signal_suites(tables: dict[str, pa.Table], thresholds: dict[str, di
     columns: dict[str, tuple[str, str]] = {}      # "RULE|index column" -> (score column, evidence column)
     now = dt.datetime.now()
     for spec in specs:
+        # GX leaves a description equal to its class default out of the results' configuration
+        described = {(e.expectation_type, e.column): e.description for e in spec.suite.expectations}
         for e in spec.suite.expectations:
             columns[f"{type(e).rule}|{spec.index_column}"] = (type(e).score_column, type(e).evidence_column)
         df = tables[spec.table].select(list(spec.columns)).to_pandas()
@@ -282,7 +290,7 @@ def evaluate_signal_suites(tables: dict[str, pa.Table], thresholds: dict[str, di
             rule = cfg.meta["rule"]
             res = r.result or {}
             column = cfg.kwargs.get("column")
-            results.append((spec.name, cfg.type, rule, cfg.description or "", column,
+            results.append((spec.name, cfg.type, rule, cfg.description or described.get((cfg.type, column)) or "", column,
                             json.dumps({k: v for k, v in cfg.kwargs.items() if k != "batch_id"}, ensure_ascii=False),
                             bool(r.success), res.get("element_count"), res.get("missing_count"),
                             res.get("unexpected_count"), now))

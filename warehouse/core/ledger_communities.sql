@@ -1,4 +1,5 @@
 -- One row per community in the current ledger of its county (the newest ledger submission).
+-- key: community_id
 with
 
 rows as (

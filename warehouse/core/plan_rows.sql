@@ -1,4 +1,5 @@
 -- One row per community entry in the current plan of its county and plan year, as submitted (duplicates included).
+-- key: plan_row_id
 with
 
 rows as (

@@ -1,4 +1,5 @@
 -- One row per project row of every accepted monthly report, current or superseded, with the rank of its submission (1 = current).
+-- key: report_row_id
 with
 
 rows as (

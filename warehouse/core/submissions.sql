@@ -1,4 +1,5 @@
 -- One row per accepted file and the county and period it reports on, ranked among that county's submissions of the same kind and period (rank 1 is the current one).
+-- key: file_id, county_code, period
 with
 
 ledger as (

@@ -1,4 +1,5 @@
 -- One row per rule: how many units (plan rows, projects, county-months, files) it could assess, how many it flagged, and a warning when it fires on more than the configured share.
+-- key: rule
 with
 
 rules as (

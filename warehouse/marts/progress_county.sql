@@ -1,4 +1,5 @@
--- One row per unit and plan year: the plan and its state at the year's as-of month (the latest month received, at most December), with rates, the progress index, rank and the lagging flag.
+-- One row per unit and plan year: the plan and its state at the year's as-of month (the latest due month of the data clock, at most December), with rates, the progress index, rank and the lagging flag.
+-- key: county_code, plan_year
 with
 
 plan as (
@@ -21,7 +22,11 @@ counties as (
     select county_code, county_name, sort_order from staging.counties
 ),
 
--- the state at the last month of the plan year that has been received
+settings as (
+    select max(value) filter (where key = 'progress.lagging_points') as lagging_points from marts.settings
+),
+
+-- the state at the last month of the plan year that is due
 latest as (
     select * exclude (county_name, sort_order, count_plan_communities, plan_households, plan_invest_wan_yuan, plan_subsidy_wan_yuan)
     from monthly
@@ -88,12 +93,13 @@ final as (
         round((least(100.0, p.pct_started_prefecture) + least(100.0, coalesce(p.pct_completed_prefecture, 0))
                + least(100.0, coalesce(p.pct_invest_prefecture, 0))) / 3, 1) as pct_progress_index_prefecture,
         rank() over (partition by r.plan_year order by r.progress_index desc) as progress_rank,
-        -- a unit lags when its progress index is 10 points or more below the prefecture's
+        -- a unit lags when its progress index is the lagging line (points) or more below the prefecture's
         r.as_of_month is not null and r.progress_index <= (
             least(100.0, p.pct_started_prefecture) + least(100.0, coalesce(p.pct_completed_prefecture, 0))
-            + least(100.0, coalesce(p.pct_invest_prefecture, 0))) / 3 - 10 as is_lagging
+            + least(100.0, coalesce(p.pct_invest_prefecture, 0))) / 3 - s.lagging_points as is_lagging
     from rates as r
     inner join prefecture as p using (plan_year)
+    cross join settings as s
 )
 
 select * from final

@@ -1,4 +1,5 @@
--- One row per unit, plan year and month (January of the plan year up to the latest month received, at most December): that year's plan and its cumulative state at the end of the month.
+-- One row per unit, plan year and month (January of the plan year up to the latest due month of the data clock, at most December): that year's plan and its cumulative state at the end of the month.
+-- key: county_code, plan_year, report_month
 with
 
 plan as (
@@ -15,7 +16,7 @@ plan as (
 ),
 
 links as (
-    select report_row_id, plan_row_id from core.link_report_plan where plan_row_id is not null
+    select from_id as report_row_id, to_id as plan_row_id from core.identity_links where kind = 'report_plan' and is_match
 ),
 
 report_rows as (
@@ -38,19 +39,12 @@ reports as (
     ) = 1
 ),
 
-as_of as (
-    select max(report_month) as latest_month from report_rows
-),
-
+-- the months of each plan year that are due by the data clock (marts.data_clock): every unit is
+-- shown at the same month, whoever reported early
 months as (
-    select y.plan_year, cast(t.m as date) as report_month
+    select y.plan_year, m.report_month
     from (select distinct plan_year from plan) as y
-    cross join as_of
-    cross join lateral unnest(generate_series(
-        make_date(y.plan_year, 1, 1),
-        least(make_date(y.plan_year, 12, 1), as_of.latest_month),
-        interval 1 month
-    )) as t(m)
+    inner join marts.data_clock_months as m on m.report_year = y.plan_year and m.is_due
 ),
 
 grid as (

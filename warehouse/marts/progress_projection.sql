@@ -1,8 +1,16 @@
--- One row per unit: households completed at the latest month received, the pace of the last twelve months and the projection of that pace to December 2025, against the goal.
+-- One row per unit: households completed at the latest due month of the data clock, the pace of the last months (progress.pace_months) and the projection of that pace to December of the goal's end year, against the goal.
+-- key: county_code
 with
 
 trajectory as (
     select * from marts.progress_trajectory
+),
+
+settings as (
+    select
+        make_date(cast(max(value) filter (where key = 'goal.end_year') as integer), 12, 1) as goal_month,
+        cast(max(value) filter (where key = 'progress.pace_months') as integer) as pace_months
+    from marts.settings
 ),
 
 latest as (
@@ -10,7 +18,7 @@ latest as (
     qualify report_month = max(report_month) over ()
 ),
 
--- twelve months earlier, or the first month of the series when it is shorter
+-- the pace window earlier, or the first month of the series when it is shorter
 base as (
     select
         t.county_code,
@@ -18,15 +26,17 @@ base as (
         min(t.report_month) as base_month
     from trajectory as t
     cross join (select max(report_month) as latest_month from trajectory) as a
-    where t.report_month >= a.latest_month - interval 12 month
+    cross join settings as s
+    where t.report_month >= a.latest_month - to_months(s.pace_months)
     group by all
 ),
 
--- when the data reach beyond 2025, the goal is judged on December 2025 itself
-dec_2025 as (
-    select county_code, completed_households as households_dec_2025
-    from trajectory
-    where report_month = date '2025-12-01'
+-- when the data reach beyond the goal's end, the goal is judged on that December itself
+goal_month_state as (
+    select t.county_code, t.completed_households as households_goal_month
+    from trajectory as t
+    cross join settings as s
+    where t.report_month = s.goal_month
 ),
 
 paced as (
@@ -37,21 +47,23 @@ paced as (
         l.report_month as as_of_month,
         l.completed_households,
         l.target_households,
-        d.households_dec_2025,
+        s.goal_month,
+        d.households_goal_month,
         b.base_month,
         greatest(date_diff('month', b.base_month, l.report_month), 1) as pace_months,
         (l.completed_households - b.base_households) / greatest(date_diff('month', b.base_month, l.report_month), 1) as pace_households_per_month,
-        greatest(date_diff('month', l.report_month, date '2025-12-01'), 0) as months_to_goal
+        greatest(date_diff('month', l.report_month, s.goal_month), 0) as months_to_goal
     from latest as l
     inner join base as b using (county_code)
-    left join dec_2025 as d using (county_code)
+    cross join settings as s
+    left join goal_month_state as d using (county_code)
 ),
 
 final as (
     select
         *,
-        round(coalesce(households_dec_2025, completed_households + pace_households_per_month * months_to_goal), 0) as projected_households_2025,
-        round(100.0 * coalesce(households_dec_2025, completed_households + pace_households_per_month * months_to_goal) / nullif(target_households, 0), 1) as pct_projected_2025,
+        round(coalesce(households_goal_month, completed_households + pace_households_per_month * months_to_goal), 0) as projected_households_goal,
+        round(100.0 * coalesce(households_goal_month, completed_households + pace_households_per_month * months_to_goal) / nullif(target_households, 0), 1) as pct_projected_goal,
         round(100.0 * completed_households / nullif(target_households, 0), 1) as pct_completed
     from paced
 )

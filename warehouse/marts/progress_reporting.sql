@@ -1,4 +1,5 @@
--- One row per unit with plan rows in a year and month of that year up to the latest month received from any unit: whether its monthly report arrived, and whether its first submission was on time (filled by the 5th of the next month).
+-- One row per unit with plan rows in a year and month of that year that is due by the data clock (up to the latest due month, marts.data_clock): whether its monthly report arrived, and whether its first submission was on time (filled by the month's deadline, the due day of the next month).
+-- key: county_code, plan_year, report_month
 with
 
 plan_units as (
@@ -15,19 +16,11 @@ counties as (
     select county_code, county_name, sort_order from staging.counties
 ),
 
-as_of as (
-    select max(report_month) as latest_month from submissions
-),
-
+-- a month is expected from every unit only once its deadline has passed by the data clock
 months as (
-    select u.county_code, u.plan_year, cast(t.m as date) as report_month
+    select u.county_code, u.plan_year, m.report_month, m.due_date
     from plan_units as u
-    cross join as_of
-    cross join lateral unnest(generate_series(
-        make_date(u.plan_year, 1, 1),
-        least(make_date(u.plan_year, 12, 1), as_of.latest_month),
-        interval 1 month
-    )) as t(m)
+    inner join marts.data_clock_months as m on m.report_year = u.plan_year and m.is_due
 ),
 
 firsts as (
@@ -46,9 +39,9 @@ final as (
         f.report_month is not null as has_report,
         f.first_fill_date,
         coalesce(f.count_submissions, 0) as count_submissions,
-        -- the deadline is the 5th of the next month; a report without a fill date counts as on time
-        cast(m.report_month + interval 1 month + interval 4 day as date) as due_date,
-        coalesce(f.first_fill_date > m.report_month + interval 1 month + interval 4 day, false) as is_late
+        -- a report without a fill date counts as on time
+        m.due_date,
+        coalesce(f.first_fill_date > m.due_date, false) as is_late
     from months as m
     left join firsts as f using (county_code, report_month)
     left join counties as c using (county_code)

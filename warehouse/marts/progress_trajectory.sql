@@ -1,4 +1,5 @@
--- One row per unit and month from January 2020 to the latest month received: households of completed plan rows (all plan years) against the ledger's households built in or before 2000 and the even path to that goal by December 2025.
+-- One row per unit and month from January of the goal's start year to the latest due month of the data clock: households of completed plan rows (all plan years) against the ledger's households built in or before the goal's build year and the even path to that goal by December of its end year (program.toml [goal]).
+-- key: county_code, report_month
 with
 
 plan as (
@@ -6,7 +7,7 @@ plan as (
 ),
 
 links as (
-    select report_row_id, plan_row_id from core.link_report_plan where plan_row_id is not null
+    select from_id as report_row_id, to_id as plan_row_id from core.identity_links where kind = 'report_plan' and is_match
 ),
 
 report_rows as (
@@ -21,6 +22,14 @@ counties as (
     select county_code, county_name, sort_order from staging.counties
 ),
 
+goal as (
+    select
+        cast(max(value) filter (where key = 'goal.built_until') as integer) as built_until,
+        cast(max(value) filter (where key = 'goal.start_year') as integer) as start_year,
+        cast(max(value) filter (where key = 'goal.end_year') as integer) as end_year
+    from marts.settings
+),
+
 reports as (
     select l.plan_row_id, r.report_month, max(r.finish_date) as finish_date
     from report_rows as r
@@ -28,21 +37,19 @@ reports as (
     group by all
 ),
 
-as_of as (
-    select max(report_month) as latest_month from report_rows
-),
-
 months as (
     select cast(t.m as date) as report_month
-    from as_of
-    cross join lateral unnest(generate_series(date '2020-01-01', as_of.latest_month, interval 1 month)) as t(m)
+    from goal as g
+    cross join marts.data_clock as k
+    cross join lateral unnest(generate_series(make_date(g.start_year, 1, 1), k.latest_due_month, interval 1 month)) as t(m)
 ),
 
--- the ledger's communities built in or before 2000: the households the 2025 goal covers
+-- the ledger's communities built in or before the goal's year: the households the goal covers
 targets as (
-    select county_code, cast(coalesce(sum(households), 0) as bigint) as target_households
-    from ledger
-    where build_year <= 2000
+    select l.county_code, cast(coalesce(sum(l.households), 0) as bigint) as target_households
+    from ledger as l
+    cross join goal as g
+    where l.build_year <= g.built_until
     group by all
 ),
 
@@ -84,10 +91,13 @@ final as (
         coalesce(c.completed_households, 0) as completed_households,
         coalesce(c.count_completed_communities, 0) as count_completed_communities,
         u.target_households,
-        -- the even path: the goal spread over the 72 months of 2020–2025
-        round(u.target_households * least(72, date_diff('month', date '2019-12-01', m.report_month)) / 72.0, 1) as path_households
+        -- the even path: the goal spread over the months from January of its start year to December of its end year
+        round(u.target_households * least(12 * (g.end_year - g.start_year + 1),
+                                          date_diff('month', make_date(g.start_year - 1, 12, 1), m.report_month))
+              / (12.0 * (g.end_year - g.start_year + 1)), 1) as path_households
     from units as u
     cross join months as m
+    cross join goal as g
     left join completed as c using (county_code, report_month)
     where u.target_households > 0 or c.completed_households > 0
 )

@@ -1,4 +1,5 @@
 -- One row per community with signals not cleared by the auditors: its risk score and the parts it is made of (severity points, central subsidy at stake, coincidence of classes).
+-- key: community_key
 with
 
 signals as (
@@ -20,7 +21,7 @@ weights as (
 
 entities as (
     select e.entity_id, p.plan_row_id, p.central_subsidy_wan_yuan, p.plan_year, p.name, p.county_code
-    from marts.signal_entities as e
+    from core.identity_entities as e
     inner join core.plan_rows as p using (plan_row_id)
 ),
 

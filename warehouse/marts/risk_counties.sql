@@ -1,4 +1,5 @@
 -- One row per county: its risk score from the signals not cleared by the auditors, and the parts it is made of (severity points, central subsidy at stake, coincidence of classes).
+-- key: county_code
 with
 
 signals as (

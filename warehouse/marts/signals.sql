@@ -17,7 +17,7 @@ create table if not exists marts.signals (
     row_number       integer,
     row_ids          varchar[] not null,  -- plan_row_id / report_row_id / community_id / file hash behind it
     plan_row_id      varchar,             -- the plan row concerned, when there is one
-    entity_id        varchar,             -- the community after entity resolution (marts.signal_entities), when known
+    entity_id        varchar,             -- the community after entity resolution (core.identity_entities), when known
     central_subsidy_wan_yuan double,      -- central subsidy at stake in the plan row concerned
     engine           varchar not null,    -- gx:<suite>/<expectation> | sql:<model>
     computed_at      timestamp not null

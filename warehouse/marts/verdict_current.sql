@@ -1,4 +1,5 @@
 -- One row per current signal with the auditor's verdict in force: the latest given on this signal, else the latest given on the same finding (rule, county, plan year, period, community as submitted) in an earlier version of the file; 待核查 when none.
+-- key: signal_id
 with
 
 signals as (
@@ -28,7 +29,7 @@ carried as (
         max(v.decided_at) as decided_at,
         count(*) as count_verdicts
     from signals as s
-    inner join marts.signal_keys as k
+    inner join raw.signal_keys as k
         on k.rule = s.rule
        and k.county_code = s.county_code
        and k.plan_year is not distinct from s.plan_year

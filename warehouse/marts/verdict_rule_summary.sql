@@ -1,4 +1,5 @@
 -- One row per rule: its current signals and the share that auditors confirmed (已核实), cleared (已排除) or left open (待核查) — the false-positive loop.
+-- key: rule
 with
 
 rules as (

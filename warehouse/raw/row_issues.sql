@@ -1,4 +1,5 @@
 -- One row per problem found in a row or a file: a quarantined row's reasons, and findings such as TOTALS_MISMATCH.
+-- key: (none: one row per finding, and a finding about a whole file has no row number)
 create table if not exists raw.row_issues (
     file_id     integer not null,
     sheet_name  varchar,

@@ -1,4 +1,5 @@
 -- One row per expectation evaluated in a Great Expectations validation run (one run per kind and batch).
+-- key: batch_id, kind, expectation, column_name
 create table if not exists raw.validation_results (
     batch_id        varchar not null,
     kind            varchar not null,

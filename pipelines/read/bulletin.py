@@ -1,0 +1,53 @@
+"""The monthly bulletin (月度通报) for leadership: the months it can report, the data's latest month,
+the bulletin of a month (``pipelines.report.bulletin``, read from the bulletin marts) and its
+printable files."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from pipelines.read.connection import cached, cursor, query
+from pipelines.report import bulletin as rb
+from pipelines.read.clock import settings
+from pipelines.tiers import TierSettings, from_settings
+
+__all__ = ["months", "bulletin_month", "bulletin", "bulletin_file", "tier_settings"]
+
+
+@cached
+def months(year: int) -> list[dt.date]:
+    """The months of the plan year that a bulletin can report, newest first."""
+    df = query("select report_month from marts.bulletin_prefecture where plan_year = $year order by report_month desc",
+               {"year": year})
+    return df["report_month"].to_list()
+
+
+@cached
+def bulletin_month() -> dt.date | None:
+    """The month shown unless one is chosen: the data's latest month (``pipelines.report.bulletin.bulletin_month``)."""
+    cur = cursor()
+    try:
+        return rb.bulletin_month(cur)
+    finally:
+        cur.close()
+
+
+@cached
+def bulletin(month: dt.date) -> rb.Bulletin | None:
+    """The bulletin of a month (None when the marts do not hold it)."""
+    cur = cursor()
+    try:
+        return rb.collect(cur, month)
+    finally:
+        cur.close()
+
+
+def tier_settings() -> TierSettings:
+    """The lagging tiers' thresholds in force (``marts.settings``)."""
+    return from_settings(settings())
+
+
+def bulletin_file(b: rb.Bulletin, suffix: str) -> bytes:
+    """The bulletin as ``.docx`` or ``.pdf`` (for a download button: called when clicked)."""
+    return rb.bulletin_bytes(dataclasses.replace(b, generated_at=dt.datetime.now().replace(microsecond=0)), suffix)

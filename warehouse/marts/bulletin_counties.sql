@@ -1,0 +1,137 @@
+-- One row per unit, plan year and report month of marts.progress_monthly (the months due by the data clock): the month's changes (new starts and completions, investment and payment added), the progress index against the plan's pace, the lagging tier, and the rank with its change since the previous month.
+-- key: county_code, plan_year, report_month
+with
+
+settings as (
+    select
+        max(value) filter (where key = 'progress.red_points_behind') as red_points_behind,
+        max(value) filter (where key = 'progress.yellow_points_behind') as yellow_points_behind,
+        cast(max(value) filter (where key = 'completion.deadline_month') as integer) as deadline_month,
+        cast(max(value) filter (where key = 'completion.deadline_day') as integer) as deadline_day
+    from marts.settings
+),
+
+monthly as (
+    select * from marts.progress_monthly
+),
+
+-- each plan row's schedule: from its planned start (else 1 January) to its planned end (else the completion deadline)
+plan as (
+    select
+        p.county_code,
+        p.plan_year,
+        p.households,
+        p.total_invest_wan_yuan,
+        coalesce(p.planned_start_date, make_date(p.plan_year, 1, 1)) as pace_start_date,
+        coalesce(p.planned_end_date, make_date(p.plan_year, s.deadline_month, s.deadline_day)) as pace_end_date
+    from core.plan_rows as p
+    cross join settings as s
+),
+
+months as (
+    select distinct county_code, plan_year, report_month from monthly
+),
+
+-- what the plan expects by the end of each month: a row started once its start has come, completed once its
+-- end has, and its investment done in proportion to the time elapsed between the two
+schedule as (
+    select
+        m.county_code,
+        m.plan_year,
+        m.report_month,
+        count(*) filter (where p.pace_start_date <= last_day(m.report_month)) as count_pace_started_communities,
+        cast(coalesce(sum(p.households) filter (where p.pace_end_date <= last_day(m.report_month)), 0) as bigint)
+            as pace_completed_households,
+        coalesce(sum(p.total_invest_wan_yuan * greatest(0.0, least(1.0,
+            case
+                when p.pace_end_date <= p.pace_start_date then cast(p.pace_end_date <= last_day(m.report_month) as double)
+                else datediff('day', p.pace_start_date, last_day(m.report_month))
+                     / datediff('day', p.pace_start_date, p.pace_end_date)
+            end))), 0) as pace_invest_wan_yuan
+    from months as m
+    inner join plan as p using (county_code, plan_year)
+    group by all
+),
+
+indexed as (
+    select
+        m.*,
+        s.count_pace_started_communities,
+        s.pace_completed_households,
+        s.pace_invest_wan_yuan,
+        -- the progress index of marts.progress_county: the mean of start rate, household completion rate and
+        -- investment rate, each at most 100
+        (least(100.0, 100.0 * m.count_started_communities / m.count_plan_communities)
+         + least(100.0, coalesce(100.0 * m.completed_households / nullif(m.plan_households, 0), 0))
+         + least(100.0, coalesce(100.0 * m.invest_done_wan_yuan / nullif(m.plan_invest_wan_yuan, 0), 0))) / 3
+            as progress_index,
+        -- the same index of what the plan expects by the end of the month
+        (100.0 * s.count_pace_started_communities / m.count_plan_communities
+         + coalesce(100.0 * s.pace_completed_households / nullif(m.plan_households, 0), 0)
+         + coalesce(100.0 * s.pace_invest_wan_yuan / nullif(m.plan_invest_wan_yuan, 0), 0)) / 3 as pace_index
+    from monthly as m
+    left join schedule as s using (county_code, plan_year, report_month)
+),
+
+ranked as (
+    select
+        *,
+        round(progress_index, 1) as pct_progress_index,
+        round(pace_index, 1) as pct_pace_index,
+        -- from the rounded figures, so that the difference shown is the difference of the figures shown
+        round(round(pace_index, 1) - round(progress_index, 1), 1) as points_behind_pace,
+        rank() over (partition by plan_year, report_month order by progress_index desc) as progress_rank
+    from indexed
+),
+
+final as (
+    select
+        r.county_code,
+        r.county_name,
+        r.sort_order,
+        r.plan_year,
+        r.report_month,
+        r.count_plan_communities,
+        r.plan_households,
+        r.plan_invest_wan_yuan,
+        r.plan_subsidy_wan_yuan,
+        r.count_reported_communities,
+        r.count_started_communities,
+        r.started_households,
+        r.count_completed_communities,
+        r.completed_households,
+        r.invest_done_wan_yuan,
+        r.paid_wan_yuan,
+        -- this month's changes: the cumulative state less the previous month's (January: less nothing)
+        r.count_started_communities - coalesce(lag(r.count_started_communities) over w, 0)
+            as count_new_started_communities,
+        r.started_households - coalesce(lag(r.started_households) over w, 0) as new_started_households,
+        r.count_completed_communities - coalesce(lag(r.count_completed_communities) over w, 0)
+            as count_new_completed_communities,
+        r.completed_households - coalesce(lag(r.completed_households) over w, 0) as new_completed_households,
+        -- money to the cent of a 万元 figure (+ 0.0 turns a rounded -0.0 into 0.0)
+        round(r.invest_done_wan_yuan - coalesce(lag(r.invest_done_wan_yuan) over w, 0), 2) + 0.0 as invest_added_wan_yuan,
+        round(r.paid_wan_yuan - coalesce(lag(r.paid_wan_yuan) over w, 0), 2) + 0.0 as paid_added_wan_yuan,
+        r.count_pace_started_communities,
+        r.pace_completed_households,
+        r.pace_invest_wan_yuan,
+        round(100.0 * r.invest_done_wan_yuan / nullif(r.plan_invest_wan_yuan, 0), 1) as pct_invest_done,
+        r.pct_progress_index,
+        r.pct_pace_index,
+        r.points_behind_pace,
+        case
+            when s.red_points_behind is null then null
+            when r.points_behind_pace > s.red_points_behind then 'red'
+            when r.points_behind_pace >= s.yellow_points_behind then 'yellow'
+            else 'green'
+        end as tier,
+        r.progress_rank,
+        lag(r.progress_rank) over w as prev_progress_rank,
+        -- positive: moved up since the previous month
+        lag(r.progress_rank) over w - r.progress_rank as rank_change
+    from ranked as r
+    cross join settings as s
+    window w as (partition by r.county_code, r.plan_year order by r.report_month)
+)
+
+select * from final
