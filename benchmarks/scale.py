@@ -107,15 +107,22 @@ def phase_links_signals(db: str) -> dict:
     sizes = dict(zip(("plan_rows", "report_rows", "report_rows_history", "ledger"), con.execute(
         "select (select count(*) from core.plan_rows), (select count(*) from core.report_rows), "
         "(select count(*) from core.report_rows_history), (select count(*) from core.ledger_communities)").fetchone()))
+    from pipelines import identity
+
     timings: dict[str, float] = {}
     con.execute("begin transaction")
     t = time.perf_counter()
-    refresh(con, timings=timings)
+    refresh(con, timings=timings, only=("settings", "core"))
+    t1 = time.perf_counter()
+    stats = identity.refresh(con, timings=timings)  # the links step, with its counts of pairs compared
+    timings["refresh.links"] = time.perf_counter() - t1
+    refresh(con, timings=timings, only=("marts", "verdicts", "signals", "scores"))
     total = time.perf_counter() - t
     signals = con.execute("select count(*) from marts.signals").fetchone()[0]
     con.execute("rollback")
     con.close()
-    return {"refresh_seconds": total, "steps": timings, "signals": signals, **sizes, "peak_mib": _peak_mib(),
+    return {"refresh_seconds": total, "steps": timings, "identity": stats, "signals": signals, **sizes,
+            "peak_mib": _peak_mib(),
             "service_peak_mib": _children_mib()}
 
 
@@ -254,6 +261,7 @@ def cmd_signals(args) -> None:
         print(f"    识别关联 {steps.get('refresh.links', 0):.1f} 秒,审计线索 {steps.get('refresh.signals', 0):.1f} 秒,"
               f"整个刷新 {r['refresh_seconds']:.1f} 秒;峰值内存 {r['peak_mib']:.0f} MiB + GX {r['service_peak_mib']:.0f} MiB")
         print("    " + ",".join(f"{k.split('.')[-1]} {v:.1f}" for k, v in steps.items()))
+        print("    识别:" + ",".join(f"{k} {v:,}" for k, v in r["identity"].items()))
 
 
 def cmd_queries(args) -> None:

@@ -161,8 +161,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
            "--server.headless", "true", "--server.port", str(args.port),
            "--browser.gatherUsageStats", "false"]
     print(f"看板地址:http://localhost:{args.port}", file=sys.stderr)
-    # from the repository root, so that .streamlit/config.toml (theme, upload limit) applies
-    return subprocess.call(cmd, env=env, cwd=ROOT)
+    from pipelines.validation.service import warm
+
+    # Great Expectations kept loaded while the dashboard runs: its uploads and command-line
+    # imports on this machine validate without importing it
+    with warm():
+        # from the repository root, so that .streamlit/config.toml (theme, upload limit) applies
+        return subprocess.call(cmd, env=env, cwd=ROOT)
 
 
 COMMANDS = {"ingest": cmd_ingest, "flags": cmd_flags, "scores": cmd_scores, "report": cmd_report,

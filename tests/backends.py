@@ -76,6 +76,7 @@ def copy_of(source: Location | Path, folder: Path, name: str = "w.duckdb") -> Lo
     from pipelines.migrate import migrate
 
     src = source if isinstance(source, Location) else Location(file=Path(source).resolve())
+    Path(folder).mkdir(parents=True, exist_ok=True)
     if not LAKE and not src.is_lake:
         target = Location(file=(Path(folder) / name).resolve())
         shutil.copy(src.file, target.file)
