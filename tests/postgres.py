@@ -81,7 +81,8 @@ def start() -> Server:
     subprocess.run(_as_server_user([str(bindir / "initdb"), "-D", str(data), "--auth=trust", "-U", "postgres",
                                     "-E", "UTF8", "--locale=C.UTF-8"]), check=True, capture_output=True)
     port = _free_port()
-    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    options = (f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c max_connections=200 "
+               "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")  # a throw-away server
     proc = subprocess.run(_as_server_user([str(bindir / "pg_ctl"), "-D", str(data), "-o", options,
                                            "-l", str(folder / "log"), "-w", "start"]), capture_output=True, text=True)
     if proc.returncode != 0:
