@@ -64,8 +64,8 @@ def _writer(loc, folder: Path) -> subprocess.Popen:
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-@pytest.mark.xfail(strict=True, reason="a small import commits its files before the refresh, in two transactions, "
-                   "until imports are atomic (issue 9): a reader can see raw ahead of core. Strict: passes then.")
+@pytest.mark.xfail(reason="a small import commits its files before its refresh, in two transactions, until imports "
+                   "are atomic (issue 9): a reader can then see raw ahead of core (remove this mark with that merge)")
 def test_two_readers_and_two_writers(small_db, tmp_path):
     lake = copy_of(small_db, tmp_path)
     con = open_db(lake)
