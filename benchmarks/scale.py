@@ -16,6 +16,9 @@ the whole system, each figure against a baseline measured in the same run.
         median milliseconds
     uv run python benchmarks/scale.py import1 --db W1 W100 [--repeat 5]
         a one-file import into a copy of each warehouse, with the GX service warm
+    uv run python benchmarks/scale.py lake --dir D [--copies 1] [--repeat 3]
+        the same files into an embedded file and into a DuckLake (a private PostgreSQL started for
+        the run, a local data folder), alternately, in fresh processes: the cost of the catalog
 
 Every phase that is timed runs in a process of its own, so that its peak memory is its own
 (``ru_maxrss``; the GX service's as that of the children).
@@ -72,6 +75,8 @@ def _prepare(db: str, root: Path, copies: int) -> None:
     """A new warehouse that knows the generated units of the first ``copies`` prefectures."""
     from pipelines.warehouse import add_units, connect, transaction
 
+    if copies <= 1:
+        return
     con = connect(db)
     with transaction(con):
         add_units(con, _units(root, copies))
@@ -314,6 +319,36 @@ def _one_file(tmp: Path, i: int, month: int) -> Path:
     return W.monthly(d, month)
 
 
+def cmd_lake(args) -> None:
+    sys.path.insert(0, str(ROOT / "tests"))
+    import postgres
+
+    from pipelines.backend import Location
+
+    files = _files(args.dir, args.copies)
+    tmp = Path(tempfile.mkdtemp(prefix="bench_lake_"))
+    files_json = tmp / "files.json"
+    files_json.write_text(json.dumps([str(f) for f in files]))
+    server = postgres.start()
+    try:
+        out: dict[str, list[dict]] = {"embedded": [], "ducklake": []}
+        for i in range(args.repeat):
+            emb = str(tmp / f"e{i}.duckdb")
+            lake = str(Location(catalog=postgres.createdb(server.conninfo, f"bench{i}"), data_path=str(tmp / f"lake{i}")))
+            for kind, db in (("embedded", emb), ("ducklake", lake)):
+                _prepare(db, args.dir, args.copies)
+                r = _child("ingest", str(files_json), db)
+                out[kind].append(r)
+                print(f"  #{i + 1} {kind:9}{r['seconds']:7.1f} 秒,{r['rows']} 行,拒收 {r['rejected']};"
+                      + ",".join(f"{k} {v:.1f}" for k, v in r["phases"].items() if k in ("read", "load", "refresh", "commit")),
+                      flush=True)
+        med = {k: statistics.median(r["seconds"] for r in v) for k, v in out.items()}
+        print(f"{len(files)} 个文件:中位数 内嵌 {med['embedded']:.1f} 秒,DuckLake {med['ducklake']:.1f} 秒,"
+              f"DuckLake / 内嵌 = {med['ducklake'] / med['embedded']:.2f}")
+    finally:
+        server.stop()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -338,6 +373,10 @@ def main() -> None:
     s.add_argument("--db", nargs="+", required=True)
     s.add_argument("--repeat", type=int, default=5)
     s.add_argument("--month", type=int, default=7)
+    s = sub.add_parser("lake")
+    s.add_argument("--dir", type=Path, required=True)
+    s.add_argument("--copies", type=int, default=1)
+    s.add_argument("--repeat", type=int, default=3)
     s = sub.add_parser("phase")
     s.add_argument("name")
     s.add_argument("rest", nargs="*")
@@ -356,7 +395,7 @@ def main() -> None:
         print(json.dumps(res, default=str))
         return
     {"generate": cmd_generate, "ingest": cmd_ingest, "build": cmd_build, "signals": cmd_signals,
-     "queries": cmd_queries, "import1": cmd_import1}[args.cmd](args)
+     "queries": cmd_queries, "import1": cmd_import1, "lake": cmd_lake}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from pipelines import signals
 from pipelines.read import exports
 from pipelines.signals import flags
 from signals_fixtures import KRL, LT, Warehouse
-from backends import persist
+from backends import env, open_db, persist
 
 pytestmark = pytest.mark.warehouse
 
@@ -167,7 +167,6 @@ def test_the_report_and_the_page_show_the_same_verdict_in_force(tmp_path, monkey
     # a verdict given before a resubmission is carried over to the same finding (marts.verdict_current);
     # the annual report once recomputed the verdict in force from raw.verdicts by signal_id, and so
     # listed as open a finding the page shows as 已排除
-    import duckdb
     import polars as pl
 
     from pipelines import scoring
@@ -185,17 +184,15 @@ def test_the_report_and_the_page_show_the_same_verdict_in_force(tmp_path, monkey
     ], fill_date="2020-11-20", name="库尔勒市2021年计划(重报).xlsx")
     w.build()
     scoring.refresh(w.con)
-    path = tmp_path / "w.duckdb"
-    w.con.execute(f"attach '{path}' as f")  # a test-local path
-    w.con.execute("copy from database memory to f")
-    w.con.execute("detach f")
+    path = persist(w.con, tmp_path)
 
-    con = duckdb.connect(str(path), read_only=True)
+    con = open_db(path)
     try:
         data = collect(con, 2021)
     finally:
         con.close()
-    monkeypatch.setenv("RENOVATION_DB", str(path))
+    for name, value in env(path).items():
+        monkeypatch.setenv(name, value)
     connection.clear_caches()
     try:
         page = audit.signals(2021, None)
