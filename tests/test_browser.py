@@ -84,7 +84,8 @@ def warehouse(tmp_path_factory) -> Path:
     if given:
         shutil.copy(given, target)
         return target
-    return build_warehouse(target)
+    build_warehouse(target)
+    return target
 
 
 @pytest.fixture(scope="module")
