@@ -44,5 +44,13 @@ test: setup system-deps
 bench: setup
 	$(UV) run python benchmarks/ingest.py
 
+# The warehouse goes only when it holds nothing but the demo data: a real one (or one that cannot
+# be read to tell) stays, with its validation results (warehouse/gx).
+WAREHOUSE := warehouse/renovation.duckdb
 clean:
-	rm -rf $(TOOLS) .venv warehouse/renovation.duckdb warehouse/gx demo_data
+	@if [ -e $(WAREHOUSE) ]; then \
+	  if [ -x .venv/bin/python ] && .venv/bin/python -m pipelines.operations demo-only $(WAREHOUSE); then \
+	    rm -rf $(WAREHOUSE) $(WAREHOUSE).wal $(WAREHOUSE).lock warehouse/gx; \
+	  else echo "保留 $(WAREHOUSE):其中有演示数据以外的数据(或无法确认),如确需删除请先备份(renovation backup)再手动删除"; fi; \
+	fi
+	rm -rf $(TOOLS) .venv demo_data

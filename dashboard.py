@@ -1,7 +1,9 @@
 """巴州城镇老旧小区改造监测评估 — the Streamlit app: page config, global filters, navigation.
 
 Run with `uv run renovation serve` (or `streamlit run dashboard.py`); the warehouse is
-`RENOVATION_DB`, else warehouse/renovation.duckdb, opened read-only.
+`RENOVATION_DB`, else warehouse/renovation.duckdb, opened read-only. Nothing is shown, and no
+query runs, before a user logs in (app_pages/_session.py); the menu holds the pages of the
+user's role (pipelines/access/roles.py), and a page outside it answers 无权访问 without running.
 """
 
 from __future__ import annotations
@@ -11,7 +13,11 @@ import time
 
 import streamlit as st
 
+from app_pages import _session as session
 from app_pages._common import UNIT_KEY, YEAR_KEY
+from pipelines.access.roles import PAGES, pages_for
+from pipelines.access.scope import FORBIDDEN_MESSAGE, Forbidden
+from pipelines.read import actions
 from pipelines.read import filters as qf
 from pipelines.read.clock import clock_caption, data_clock
 from pipelines.read.connection import DataUnavailable
@@ -21,6 +27,9 @@ log = logging.getLogger("dashboard")
 
 # also set here: .streamlit/config.toml is only read when streamlit starts in the repository root
 st.set_option("client.showErrorDetails", False)
+# no table toolbar download (it only quotes, and would bypass the role's export rights): every
+# download is the project's own export, formulas escaped and recorded in the action log
+st.set_option("client.disableDataExport", True)
 
 st.set_page_config(
     page_title="巴州城镇老旧小区改造监测评估",
@@ -45,27 +54,42 @@ st.markdown(
     unsafe_allow_html=True,
 )
 
-pages = {
-    "州领导小组": [st.Page("app_pages/progress.py", title="进度总览", icon=":material/monitoring:", url_path="progress", default=True)],
-    "州审计局": [st.Page("app_pages/risk.py", title="风险线索", icon=":material/policy:", url_path="risk")],
-    "评估人员": [
-        st.Page("app_pages/annual.py", title="年度体检", icon=":material/fact_check:", url_path="annual"),
-        st.Page("app_pages/biennial.py", title="两年评估", icon=":material/leaderboard:", url_path="biennial"),
-    ],
-    "县市住建部门": [
-        st.Page("app_pages/upload.py", title="数据上报", icon=":material/upload_file:", url_path="upload"),
-        st.Page("app_pages/quality.py", title="数据质量", icon=":material/rule:", url_path="quality"),
-    ],
+# url path -> page file and icon; titles and the area each page shows: pipelines.access.roles.PAGES
+PAGE_FILES = {
+    "progress": ("app_pages/progress.py", ":material/monitoring:"),
+    "bulletin": ("app_pages/bulletin.py", ":material/campaign:"),
+    "signal_counts": ("app_pages/signal_counts.py", ":material/bar_chart:"),
+    "risk": ("app_pages/risk.py", ":material/policy:"),
+    "annual": ("app_pages/annual.py", ":material/fact_check:"),
+    "biennial": ("app_pages/biennial.py", ":material/leaderboard:"),
+    "upload": ("app_pages/upload.py", ":material/upload_file:"),
+    "quality": ("app_pages/quality.py", ":material/rule:"),
+    "action_log": ("app_pages/action_log.py", ":material/history:"),
+    "users": ("app_pages/users.py", ":material/manage_accounts:"),
 }
-pages["州领导小组"].append(st.Page("app_pages/bulletin.py", title="月度通报", icon=":material/campaign:", url_path="bulletin"))
-nav = st.navigation(pages)
+
+user = session.gate()
+permitted = pages_for(user.role) if user else []
+# every page is known to the navigation, so that a link to one resolves (and, after the log-in,
+# opens); those the role may not see stay out of the menu and answer 无权访问 without running
+pages = {key: st.Page(path, title=PAGES[key][0], icon=icon, url_path=key, default=key == "progress",
+                      visibility="visible" if key in permitted else "hidden")
+         for key, (path, icon) in PAGE_FILES.items()}
+nav = st.navigation(list(pages.values()), position="sidebar" if user else "hidden")
+key = nav.url_path or "progress"
+
+if user is None:
+    session.login_page()
+    st.stop()
 
 with st.sidebar:
-    st.markdown("### 巴州老旧小区改造")
+    session.sidebar_account(user)
+    session.idle_watch()
+    sc = user.scope
     try:
-        years = qf.years()
-        units = qf.units()
-        clock = data_clock()
+        years = qf.years(sc)
+        units = qf.units(sc)
+        clock = data_clock(sc)
     except DataUnavailable as exc:
         years, units, clock = [], None, {}
         st.info(str(exc))
@@ -81,18 +105,19 @@ with st.sidebar:
         if first_run and params.get("year", "").isdigit() and int(params["year"]) in years:
             st.session_state[YEAR_KEY] = int(params["year"])
         if st.session_state.get(YEAR_KEY) not in years:
-            st.session_state[YEAR_KEY] = qf.default_year()
+            st.session_state[YEAR_KEY] = qf.default_year(sc)
         st.selectbox("年度(计划年度)", years, key=YEAR_KEY, format_func=lambda y: f"{y} 年")
     else:
         st.session_state[YEAR_KEY] = None
     if units is not None:
         names = dict(units.select("county_code", "county_name").iter_rows())
-        options = [None, *names]
+        # a clerk sees its own county only: no 全州, no other county's name
+        options = list(names) if sc.is_county else [None, *names]
         if first_run and params.get("unit") in names:
             st.session_state[UNIT_KEY] = params["unit"]
         if st.session_state.get(UNIT_KEY) not in options:
-            st.session_state[UNIT_KEY] = None
-        st.selectbox("县市", options, key=UNIT_KEY, format_func=lambda c: "全州" if c is None else names[c])
+            st.session_state[UNIT_KEY] = options[0] if options else None
+        st.selectbox("县市", options, key=UNIT_KEY, format_func=lambda c: "全州" if c is None else names.get(c, ""))
     else:
         st.session_state[UNIT_KEY] = None
     # …and write them back, so that the address bar always holds a link to what is shown
@@ -104,8 +129,16 @@ with st.sidebar:
     # the data clock (flags.md): the newest 填报日期 received and the latest month due by it
     st.caption(clock_caption(clock) if clock else "尚无数据")
 
+if key not in permitted:
+    # checked here, before the page's script (and any of its queries) runs
+    actions.record(user, "denied", PAGES.get(key, (key,))[0], f"打开页面 /{key}", "denied")
+    st.error(FORBIDDEN_MESSAGE, icon=":material/block:")
+    st.stop()
+
 t0 = time.perf_counter()
 try:
     nav.run()
+except Forbidden:
+    st.error(FORBIDDEN_MESSAGE, icon=":material/block:")
 finally:
-    log.info("page %s: script run %.3f s", nav.url_path or "progress", time.perf_counter() - t0)
+    log.info("page %s: script run %.3f s", key, time.perf_counter() - t0)

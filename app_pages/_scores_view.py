@@ -5,27 +5,31 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages._common import filters, guarded
+from app_pages._common import filters, guarded, require
 from pipelines import charts as ch
+from pipelines.read import actions
 from pipelines.read import clock as qc
 from pipelines.read import scores as qs
 TITLES = {"annual": "年度体检(一年一体检)", "biennial": "两年评估(两年一评估)"}
 
 
 def render(kind: str) -> None:
+    user = require("scores")
+    sc = user.scope
     f = filters()
     st.header(f"{TITLES[kind]} · {f.year or ''} 年 · {f.unit_name}")
     with guarded(TITLES[kind]):
-        years = qs.score_years(kind)
+        years = qs.score_years(sc, kind)
         if not years:
-            st.info("还没有得分:导入年度计划和月报后即可显示。", icon=":material/info:")
+            st.info("还没有已发布的得分:得分由系统管理员发布后即可查看。" if sc.is_county
+                    else "还没有得分:导入年度计划和月报后即可显示。", icon=":material/info:")
             return
         year = f.year if f.year in years else years[0]
         if year != f.year:
             st.info(f"{f.year} 年没有{TITLES[kind][:4]}得分,显示最近的 {year} 年。", icon=":material/info:")
-        totals_all = qs.score_totals(kind)
+        totals_all = qs.score_totals(sc, kind)
         totals = totals_all.filter(pl.col("year") == year)
-        lines = qs.score_lines(year, kind)
+        lines = qs.score_lines(sc, year, kind)
         meta = totals.row(0, named=True)
         as_of = f",{meta['as_of_label']}" if meta["as_of_label"] else ""
         grades = qc.grades()
@@ -38,7 +42,8 @@ def render(kind: str) -> None:
             delta = None if m["change_from_prev"] is None else f"{m['change_from_prev']:+.2f} 分"
             k[0].metric(f"{f.unit_name} 总分", f"{m['points']:.2f} 分", delta, delta_description="较上年", border=True)
             k[1].metric("等级", m["grade"], border=True)
-            k[2].metric("全州排名", f"第 {m['score_rank']} 名 / {totals.height}", border=True)
+            if m["score_rank"] is not None:  # not for a clerk: a rank is worked out from the others' scores
+                k[2].metric("全州排名", f"第 {m['score_rank']} 名 / {totals.height}", border=True)
             lost = lines.filter(pl.col("county_code") == f.unit).sort("points_lost", descending=True, nulls_last=True)
             top = lost.filter(pl.col("points_lost") > 0.005).head(2)
             k[3].metric("失分最多", "、".join(top["indicator_label"].to_list()) or "无", border=True,
@@ -47,7 +52,7 @@ def render(kind: str) -> None:
         else:
             for i, (_, g) in enumerate(grades[:4]):
                 k[i].metric(g, ch.fmt_count(totals.filter(pl.col("grade") == g).height), border=True)
-            pref = qs.prefecture_score(year) if kind == "annual" else {}
+            pref = qs.prefecture_score(sc, year) if kind == "annual" else {}
             if pref:
                 k[4].metric("全州整体得分", f"{pref['points']:.2f} 分", pref["grade"], delta_color="off", delta_arrow="off",
                             border=True, help=f"把 {pref['count_counties']} 个参评县市的指标合计后按同一方案计分")
@@ -94,18 +99,34 @@ def render(kind: str) -> None:
             pl.col("county_code") == f.unit if f.unit else pl.lit(True)), grades=cuts), width="stretch",
             config={"displaylogo": False})
 
-        if kind == "annual":
-            _whatif(year, f.unit)
+        if kind == "annual" and not sc.is_county:
+            _whatif(sc, year, f.unit)
 
         d1, d2 = st.columns(2)
-        d1.download_button(f"下载 scores.csv({year} 年,{TITLES[kind][:4]})", lambda: qs.scores_csv_bytes(year, kind),
-                           file_name=f"scores_{kind}_{year}.csv", mime="text/csv", width="stretch")
-        with d2:
-            _report_download(year)
+        if sc.can("export_scores"):
+            d1.download_button(f"下载 scores.csv({year} 年,{TITLES[kind][:4]})",
+                               actions.logged(user, "export_scores", f"scores.csv {year} 年{TITLES[kind][:4]}", f"{year} 年",
+                                              lambda: qs.scores_csv_bytes(sc, year, kind)),
+                               file_name=f"scores_{kind}_{year}.csv", mime="text/csv", width="stretch")
+        if sc.can("reports"):
+            with d2:
+                _report_download(user, year)
+        if sc.can("settings"):
+            _publish(user, kind, year)
 
 
-def _whatif(year: int, unit: str | None) -> None:
-    w = qs.whatif_subsidy(year)
+def _publish(user, kind: str, year: int) -> None:
+    """An admin publishes a year's scores to the county clerks (or withdraws them)."""
+    shown = year in qs.published(user.scope, kind)
+    with st.expander(f"发布给县市填报员({year} 年{TITLES[kind][:4]}:{'已发布' if shown else '未发布'})"):
+        st.caption("发布后,各县市填报员可以看到本县市该年度的得分(不含排名和其他县市)。")
+        if st.button("撤回发布" if shown else "发布得分", key=f"publish_{kind}_{year}"):
+            actions.publish_scores(user, kind, year, not shown)
+            st.rerun()
+
+
+def _whatif(sc, year: int, unit: str | None) -> None:
+    w = qs.whatif_subsidy(sc, year)
     if w.is_empty():
         return
     share = w["performance_share"][0]
@@ -122,12 +143,15 @@ def _whatif(year: int, unit: str | None) -> None:
                          "change_wan_yuan": st.column_config.NumberColumn("增减", format="%+.1f 万元")})
 
 
-def _report_download(year: int) -> None:
+def _report_download(user, year: int) -> None:
     if st.button(f"生成 {year} 年度报告(Word)", width="stretch"):
         with st.spinner("正在生成报告 …"):
-            st.session_state[f"report_{year}"] = qs.report_bytes(year, ".docx")
+            st.session_state[f"report_{year}"] = qs.report_bytes(user.scope, year, ".docx")
+        actions.record(user, "report", f"{year} 年度报告(Word)", f"{year} 年")
     data = st.session_state.get(f"report_{year}")
     if data:
-        st.download_button("下载年度报告 .docx", data, file_name=f"巴州老旧小区改造年度报告_{year}.docx",
+        st.download_button("下载年度报告 .docx",
+                           actions.logged(user, "reports", f"{year} 年度报告(Word)", f"{year} 年", lambda: data),
+                           file_name=f"巴州老旧小区改造年度报告_{year}.docx",
                            mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                            width="stretch")

@@ -4,8 +4,9 @@ the red / yellow / green lagging tiers; the one-page bulletin as .docx and .pdf.
 import polars as pl
 import streamlit as st
 
-from app_pages._common import filters, guarded, need_year
+from app_pages._common import filters, guarded, need_year, require
 from pipelines import charts as ch
+from pipelines.read import actions
 from pipelines.read import bulletin as qb
 from pipelines.read.connection import DataUnavailable
 from pipelines.report import bulletin as rb
@@ -16,22 +17,24 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # light fills of the tier cells, as in the printed bulletin
 TIER_FILLS = {t: f"#{c}" for t, c in rb.TIER_FILLS.items()}
 
+user = require("bulletin")
+sc = user.scope
 f = filters()
 need_year(f)
 
 with guarded("月度通报"):
-    months = qb.months(f.year)
+    months = qb.months(sc, f.year)
     if not months:
         st.header(f"月度通报 · {f.year} 年度计划")
         st.info(f"{f.year} 年度尚无可通报的月份(没有计划,或尚未收到该年的月报)。", icon=":material/info:")
         st.stop()
     # the data's latest month unless one was chosen (kept while it belongs to the year shown)
     if st.session_state.get(MONTH_KEY) not in months:
-        latest = qb.bulletin_month()
+        latest = qb.bulletin_month(sc)
         st.session_state[MONTH_KEY] = latest if latest in months else months[0]
     month = st.session_state[MONTH_KEY]
     st.header(f"月度通报 · {ch.fmt_month(month)} · {f.unit_name}")
-    b = qb.bulletin(month)
+    b = qb.bulletin(sc, month)
     if b is None:
         raise DataUnavailable(f"{ch.fmt_month(month)}没有可通报的数据。")
     # the cards: the prefecture, or the unit chosen in the sidebar; the ranking and the print: every unit
@@ -44,9 +47,11 @@ with guarded("月度通报"):
 
     c0, c1, c2 = st.columns([1.2, 1, 1], vertical_alignment="bottom")
     c0.selectbox("通报月份", months, key=MONTH_KEY, format_func=ch.fmt_month)
-    c1.download_button("下载通报(Word)", lambda: qb.bulletin_file(b, ".docx"), file_name=f"巴州老旧小区改造月度通报_{month:%Y-%m}.docx",
+    c1.download_button("下载通报(Word)", actions.logged(user, "bulletin", f"月度通报 {month:%Y-%m}(Word)", f"月份 {month:%Y-%m}",
+                                      lambda: qb.bulletin_file(sc, b, ".docx")), file_name=f"巴州老旧小区改造月度通报_{month:%Y-%m}.docx",
                        mime=DOCX, icon=":material/description:", width="stretch")
-    c2.download_button("下载通报(PDF)", lambda: qb.bulletin_file(b, ".pdf"), file_name=f"巴州老旧小区改造月度通报_{month:%Y-%m}.pdf",
+    c2.download_button("下载通报(PDF)", actions.logged(user, "bulletin", f"月度通报 {month:%Y-%m}(PDF)", f"月份 {month:%Y-%m}",
+                                      lambda: qb.bulletin_file(sc, b, ".pdf")), file_name=f"巴州老旧小区改造月度通报_{month:%Y-%m}.pdf",
                        mime="application/pdf", icon=":material/picture_as_pdf:", width="stretch")
     st.caption(f"{f.year} 年度计划,全州 {b.prefecture['count_units']} 个县市;默认显示数据中最新的月份;"
                "下载的通报为全州通报。本月新增 = 本月底累计数 − 上月底累计数(1 月为当月累计数)。")

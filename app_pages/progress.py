@@ -2,19 +2,29 @@
 
 import streamlit as st
 
-from app_pages._common import filters, guarded, need_year
+from app_pages._common import filters, guarded, need_year, require
 from pipelines import charts as ch
 from pipelines.read import bulletin as qb
+from pipelines.read import actions, exports
 from pipelines.read import clock as qc
 from pipelines.read import filters as qf
 from pipelines.read import progress as qp
 
+RANKING_HEADINGS = {
+    "progress_rank": "排名", "county_name": "县市", "pct_progress_index": "综合进度(%)", "count_plan_communities": "计划小区(个)",
+    "count_started_communities": "已开工(个)", "pct_started_communities": "开工率(%)", "count_completed_communities": "已完工(个)",
+    "plan_households": "计划户数", "completed_households": "完工户数", "pct_completed_households": "完工率(户,%)",
+    "plan_invest_wan_yuan": "计划总投资(万元)", "invest_done_wan_yuan": "完成投资(万元)", "pct_invest_done": "投资完成率(%)",
+    "paid_wan_yuan": "已拨付(万元)", "is_lagging": "落后"}
+
+user = require("progress")
+sc = user.scope
 f = filters()
 need_year(f)
 st.header(f"进度总览 · {f.year} 年度计划 · {f.unit_name}")
 
 with guarded("进度总览"):
-    s = qp.progress_summary(f.year, f.unit)
+    s = qp.progress_summary(sc, f.year, f.unit)
     if not s:
         st.info(f"{f.unit_name} 没有 {f.year} 年度的改造计划。", icon=":material/info:")
         st.stop()
@@ -43,64 +53,72 @@ with guarded("进度总览"):
                    **card)
 
 with guarded("逐月进度"):
-    monthly = qp.progress_by_month(f.year, f.unit)
+    monthly = qp.progress_by_month(sc, f.year, f.unit)
     c1, c2 = st.columns(2)
     c1.plotly_chart(ch.progress_month_figure(monthly), width="stretch", config={"displaylogo": False})
     c2.plotly_chart(ch.money_month_figure(monthly), width="stretch", config={"displaylogo": False})
 
+# a clerk sees its own county only: no ranking among the others, no prefecture figures
 with guarded("县市排名"):
-    ranking = qp.progress_ranking(f.year)
-    lag = ranking.filter(ranking["is_lagging"])
-    first = ranking.row(0, named=True)
-    rule = (f"综合进度 = 开工率、户数完工率、投资完成率(各至多 100%)的平均;全州 {ch.fmt_pct(first['pct_progress_index_prefecture'])}"
-            f"(开工率 {ch.fmt_pct(first['pct_started_prefecture'])}、完工率 {ch.fmt_pct(first['pct_completed_prefecture'])}、"
-            f"投资完成率 {ch.fmt_pct(first['pct_invest_prefecture'])});"
-            f"低于全州 {qc.setting('progress.lagging_points'):g} 个百分点及以上为落后。")
-    if lag.is_empty():
-        st.success(f"{f.year} 年度没有落后县市。{rule}", icon=":material/check_circle:")
-    else:
-        items = ";".join(
-            f"**{r['county_name']}** 综合进度 {ch.fmt_pct(r['pct_progress_index'])}(开工率 {ch.fmt_pct(r['pct_started_communities'])}、"
-            f"完工率 {ch.fmt_pct(r['pct_completed_households'])}、投资完成率 {ch.fmt_pct(r['pct_invest_done'])})"
-            for r in lag.iter_rows(named=True))
-        st.warning(icon=":material/warning:", body=f"落后县市({lag.height} 个):{items}。{rule}")
-    c1, c2 = st.columns([1.1, 1])
-    c1.plotly_chart(ch.ranking_figure(ranking, legend=qb.tier_settings().legend()), width="stretch",
-                    config={"displaylogo": False})
-    c2.plotly_chart(ch.seat_map_figure(qf.units(), ranking), width="stretch", config={"displaylogo": False})
-    with st.expander("排名明细表"):
-        st.dataframe(
-            ranking.select(
-                "progress_rank", "county_name", "pct_progress_index", "count_plan_communities", "count_started_communities",
-                "pct_started_communities", "count_completed_communities", "plan_households", "completed_households",
-                "pct_completed_households",
-                "plan_invest_wan_yuan", "invest_done_wan_yuan", "pct_invest_done", "paid_wan_yuan", "is_lagging"),
-            hide_index=True, width="stretch",
-            column_config={
-                "progress_rank": st.column_config.NumberColumn("排名"),
-                "county_name": "县市",
-                "pct_progress_index": st.column_config.NumberColumn("综合进度", format="%.1f%%"),
-                "pct_completed_households": st.column_config.NumberColumn("完工率(户)", format="%.1f%%"),
-                "count_plan_communities": st.column_config.NumberColumn("计划小区(个)"),
-                "count_started_communities": st.column_config.NumberColumn("已开工(个)"),
-                "pct_started_communities": st.column_config.NumberColumn("开工率", format="%.1f%%"),
-                "count_completed_communities": st.column_config.NumberColumn("已完工(个)"),
-                "plan_households": st.column_config.NumberColumn("计划户数", format="%d 户"),
-                "completed_households": st.column_config.NumberColumn("完工户数", format="%d 户"),
-                "plan_invest_wan_yuan": st.column_config.NumberColumn("计划总投资", format="%.1f 万元"),
-                "invest_done_wan_yuan": st.column_config.NumberColumn("完成投资", format="%.1f 万元"),
-                "pct_invest_done": st.column_config.NumberColumn("投资完成率", format="%.1f%%"),
-                "paid_wan_yuan": st.column_config.NumberColumn("已拨付", format="%.1f 万元"),
-                "is_lagging": st.column_config.CheckboxColumn("落后"),
-            },
-        )
+    if not sc.is_county:
+        ranking = qp.progress_ranking(sc, f.year)
+        lag = ranking.filter(ranking["is_lagging"])
+        first = ranking.row(0, named=True)
+        rule = (f"综合进度 = 开工率、户数完工率、投资完成率(各至多 100%)的平均;全州 {ch.fmt_pct(first['pct_progress_index_prefecture'])}"
+                f"(开工率 {ch.fmt_pct(first['pct_started_prefecture'])}、完工率 {ch.fmt_pct(first['pct_completed_prefecture'])}、"
+                f"投资完成率 {ch.fmt_pct(first['pct_invest_prefecture'])});"
+                f"低于全州 {qc.setting('progress.lagging_points'):g} 个百分点及以上为落后。")
+        if lag.is_empty():
+            st.success(f"{f.year} 年度没有落后县市。{rule}", icon=":material/check_circle:")
+        else:
+            items = ";".join(
+                f"**{r['county_name']}** 综合进度 {ch.fmt_pct(r['pct_progress_index'])}(开工率 {ch.fmt_pct(r['pct_started_communities'])}、"
+                f"完工率 {ch.fmt_pct(r['pct_completed_households'])}、投资完成率 {ch.fmt_pct(r['pct_invest_done'])})"
+                for r in lag.iter_rows(named=True))
+            st.warning(icon=":material/warning:", body=f"落后县市({lag.height} 个):{items}。{rule}")
+        c1, c2 = st.columns([1.1, 1])
+        c1.plotly_chart(ch.ranking_figure(ranking, legend=qb.tier_settings().legend()), width="stretch",
+                        config={"displaylogo": False})
+        c2.plotly_chart(ch.seat_map_figure(qf.units(sc), ranking), width="stretch", config={"displaylogo": False})
+        with st.expander("排名明细表"):
+            st.dataframe(
+                ranking.select(
+                    "progress_rank", "county_name", "pct_progress_index", "count_plan_communities", "count_started_communities",
+                    "pct_started_communities", "count_completed_communities", "plan_households", "completed_households",
+                    "pct_completed_households",
+                    "plan_invest_wan_yuan", "invest_done_wan_yuan", "pct_invest_done", "paid_wan_yuan", "is_lagging"),
+                hide_index=True, width="stretch",
+                column_config={
+                    "progress_rank": st.column_config.NumberColumn("排名"),
+                    "county_name": "县市",
+                    "pct_progress_index": st.column_config.NumberColumn("综合进度", format="%.1f%%"),
+                    "pct_completed_households": st.column_config.NumberColumn("完工率(户)", format="%.1f%%"),
+                    "count_plan_communities": st.column_config.NumberColumn("计划小区(个)"),
+                    "count_started_communities": st.column_config.NumberColumn("已开工(个)"),
+                    "pct_started_communities": st.column_config.NumberColumn("开工率", format="%.1f%%"),
+                    "count_completed_communities": st.column_config.NumberColumn("已完工(个)"),
+                    "plan_households": st.column_config.NumberColumn("计划户数", format="%d 户"),
+                    "completed_households": st.column_config.NumberColumn("完工户数", format="%d 户"),
+                    "plan_invest_wan_yuan": st.column_config.NumberColumn("计划总投资", format="%.1f 万元"),
+                    "invest_done_wan_yuan": st.column_config.NumberColumn("完成投资", format="%.1f 万元"),
+                    "pct_invest_done": st.column_config.NumberColumn("投资完成率", format="%.1f%%"),
+                    "paid_wan_yuan": st.column_config.NumberColumn("已拨付", format="%.1f 万元"),
+                    "is_lagging": st.column_config.CheckboxColumn("落后"),
+                },
+            )
+        if sc.can("export_progress"):
+            stamp = [("筛选条件", f"{f.year} 年度计划"), ("数据截至", ch.fmt_month(s["as_of_month"]))]
+            st.download_button(
+                "下载进度排名(Excel)", actions.logged(user, "export_progress", f"进度排名 {f.year} 年", f"{f.year} 年度计划",
+                                                 lambda: exports.table_xlsx_bytes([("进度排名", ranking, RANKING_HEADINGS)], stamp)),
+                file_name=f"progress_{f.year}.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 with guarded("五年目标"):
     end_year, built_until = int(qc.setting("goal.end_year")), int(qc.setting("goal.built_until"))
     pace = int(qc.setting("progress.pace_months"))
     st.subheader(f"{end_year} 年目标:{built_until} 年底前建成的老旧小区基本完成改造")
-    proj = qp.projection(f.unit)
-    traj = qp.trajectory(f.unit)
+    proj = qp.projection(sc, f.unit)
+    traj = qp.trajectory(sc, f.unit)
     if proj:
         target = proj["target_households"]
         if proj["months_to_goal"]:
@@ -117,7 +135,7 @@ with guarded("五年目标"):
     c1, c2 = st.columns(2)
     c1.plotly_chart(ch.trajectory_figure(traj, proj, f"{end_year} 年目标进度:已完工户数与按当前速度预测", built_until, pace),
                     width="stretch", config={"displaylogo": False})
-    ref = qp.reference_comparison(f.year, f.unit)
+    ref = qp.reference_comparison(sc, f.year, f.unit)
     c2.plotly_chart(ch.reference_figure(ref, f.unit_name if f.unit else "巴州"), width="stretch",
                     config={"displaylogo": False})
     c2.caption("全国、新疆开工率:住建部通报及其转载(pipelines/config/reference_national_progress.csv,逐行注明来源);"

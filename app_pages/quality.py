@@ -4,21 +4,23 @@ and each batch's validation in detail (rendered here, in Chinese: the page never
 import polars as pl
 import streamlit as st
 
-from app_pages._common import filters, guarded
+from app_pages._common import filters, guarded, require
 from pipelines import charts as ch
 from pipelines.read import quality as qq
 from pipelines.read import submissions
 
 KIND = {"ledger": "台账", "plan": "计划", "monthly": "月报"}
 
+user = require("quality")
+sc = user.scope
 f = filters()
 st.header(f"数据质量 · {f.unit_name}")
 
 with guarded("校验结果"):
-    vr = qq.validation_results()
-    issues = qq.row_issues(f.unit)
-    log = submissions.ingest_log(f.unit, 1000)
-    n = qq.file_counts(f.unit)
+    vr = qq.validation_results(sc)
+    issues = qq.row_issues(sc, f.unit)
+    log = submissions.ingest_log(sc, f.unit, 1000)
+    n = qq.file_counts(sc, f.unit)
     k = st.columns(5)
     k[0].metric("导入文件", ch.fmt_count(n["count_files"]), f"另有重复上传 {n['count_repeated']} 次",
                 delta_color="off", delta_arrow="off", border=True, help=f"按文件内容计数,同一文件多次上传只计一次(共导入 {n['count_attempts']} 次)")
@@ -69,7 +71,7 @@ with guarded("校验结果"):
                              "logged_at": st.column_config.DatetimeColumn("时间", format="YYYY-MM-DD HH:mm"),
                              "file_name": "文件", "county_name": "县市", "kind": "类型", "messages": "拒收原因"})
     with t4:
-        batches = qq.validation_batches()
+        batches = qq.validation_batches(sc)
         if batches.is_empty():
             st.info("尚无校验记录:导入数据后,每一批次的校验结果显示在这里。", icon=":material/info:")
         else:
@@ -80,7 +82,7 @@ with guarded("校验结果"):
             batch = st.selectbox(f"校验批次(共 {len(labels)} 批,最新的在前)", list(labels), format_func=labels.get)
             st.caption("每批导入的数据按类型(台账、计划、月报)逐项校验(Great Expectations);"
                        "下表为各校验项的结果,其下为该批文件中被隔离的行和数据问题。")
-            res = qq.batch_results(batch)
+            res = qq.batch_results(sc, batch)
             for kind in res["kind"].unique(maintain_order=True).to_list():
                 part = res.filter(pl.col("kind") == kind)
                 bad = part.filter(~pl.col("success")).height
@@ -91,7 +93,7 @@ with guarded("校验结果"):
                              column_config={"result": "结果", "expectation_name": "校验项", "field": "字段",
                                             "description": "校验规则", "element_count": "检查行数",
                                             "unexpected_count": "异常行数"})
-            rows = qq.batch_row_issues(batch, f.unit)
+            rows = qq.batch_row_issues(sc, batch, f.unit)
             st.markdown(f"**本批被隔离的行与数据问题**:{rows.height} 条")
             if rows.height:
                 st.dataframe(rows.with_columns(

@@ -5,30 +5,132 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from app_pages._common import filters, guarded
+from app_pages._common import filters, guarded, plain, require
 from pipelines import charts as ch
 from pipelines.read import actions, exports
 from pipelines.read import audit as qa
 from pipelines.read import clock as qc
+from pipelines.signals.verdicts import VERDICTS
 
 SEV = {"high": "高", "medium": "中", "low": "低"}
-VERDICTS = ("待核查", "已核实", "已排除")
+STATUSES = ("待核查", "需补充材料", "待复核", "已确认", "已排除")
 
+DETAIL_TABS = ["台账与计划对照", "台账行", "计划行", "月报行", "身份关联说明"]
+
+
+def _detail(d: dict, row: dict) -> None:
+    """A signal: its evidence, the rows behind it, its verdict with its history beside it, the case file."""
+    s = d["signal"]
+    # evidence, names and cells are as submitted: plain() keeps them from acting as Markdown
+    st.markdown(f"**证据**:{plain(s['evidence'])}")
+    st.caption(f"规则 {s['rule']} · 来源 {plain(s['file_name'] or '—')} 工作表「{plain(s['sheet_name'] or '—')}」"
+               f"第 {s['row_number'] or '—'} 行 · 计算方式 {s['engine']}")
+    L = qa.DETAIL_LABELS
+    left, right = st.columns([1.6, 1])
+    with left:
+        t0, t1, t2, t3, t4 = st.tabs(DETAIL_TABS)
+        if d["compare"].is_empty():
+            t0.caption("这条线索不针对某一计划行(县市或文件层面的线索),请看月报行或证据。")
+        else:
+            t0.dataframe(d["compare"], hide_index=True, width="stretch")
+        t1.dataframe(d["ledger"].drop("community_id").rename(L, strict=False), hide_index=True, width="stretch")
+        t2.dataframe(d["plan"].drop("plan_row_id", "community_id").rename(L, strict=False), hide_index=True,
+                     width="stretch")
+        t3.dataframe(d["reports"].rename(L, strict=False), hide_index=True, width="stretch")
+        with t4:
+            links = d["plan"].select(
+                pl.col("plan_year").alias("计划年度"), pl.col("county_name").alias("县市"), pl.col("name").alias("小区名称"),
+                pl.when(pl.col("community_id").is_null()).then(pl.lit("未匹配")).otherwise(pl.lit("已匹配")).alias("台账"),
+                pl.col("link_method").alias("方法"), pl.col("link_score").alias("匹配度"), pl.col("link_fields").alias("依据"))
+            st.dataframe(links, hide_index=True, width="stretch")
+            if "entity" in d and d["entity"].height > 1:
+                st.markdown("**同一小区的其他申报(实体识别)**")
+                st.dataframe(d["entity"].select("plan_row_id", "match_score", "matched_fields", "method")
+                             .rename(L, strict=False), hide_index=True, width="stretch")
+    with right:
+        _verdict(row, s)
+
+
+def _verdict(row: dict, s: dict) -> None:
+    """The verdict in force, the form (auditors) or the review (a second auditor), and the history."""
+    st.markdown("**核查结论**")
+    st.text(row["status_text"] or "待核查")
+    what = f"{s['rule']} · {s['county_name']} · {s['community_name'] or s['period'] or ''}"
+    if sc.can("verdict"):
+        if row["verdict"] == "待复核":
+            if row["proposed_by_user"] == user.user_name:
+                st.info("您提出的结论须由另一名审计人员复核后生效。", icon=":material/hourglass:")
+            else:
+                with st.form("review_form"):
+                    st.caption(f"复核:同意后「{row['proposed_verdict']}」生效;不同意则维持原状态。")
+                    note = st.text_area("复核说明", height=70)
+                    a, b = st.columns(2)
+                    agree = a.form_submit_button("同意(复核通过)", type="primary")
+                    disagree = b.form_submit_button("不同意")
+                if agree or disagree:
+                    try:
+                        v = actions.write_review(user, row["signal_id"], bool(agree), note, what)
+                        st.session_state["risk_saved"] = f"已复核:{'同意' if agree else '不同意'}「{v}」"
+                        st.rerun()
+                    except ValueError as exc:
+                        st.error(str(exc))
+        with st.form("verdict_form", clear_on_submit=True):
+            verdict = st.radio("结论", VERDICTS, horizontal=True)
+            note = st.text_area("说明", height=80)
+            st.caption(f"以 {user.label} 的账号记录;高风险线索的「已确认」「已排除」须另一名审计人员复核后生效。")
+            if st.form_submit_button("保存结论"):
+                try:
+                    pending = actions.write_verdict(user, row["signal_id"], verdict, note, what)
+                    st.session_state["risk_saved"] = f"已保存:{verdict}" + ("(待复核)" if pending else "")
+                    st.rerun()
+                except ValueError as exc:
+                    st.error(str(exc))
+        saved = st.session_state.pop("risk_saved", None)
+        if saved:
+            st.success(saved)
+    history = qa.verdict_history(sc, (row["signal_id"],))
+    st.markdown("**核查记录**")
+    if history.is_empty():
+        st.caption("尚无核查记录。")
+    else:
+        st.dataframe(history.select(*exports.HISTORY_HEADINGS), hide_index=True, width="stretch",
+                     column_config={**exports.HISTORY_HEADINGS,
+                                    "decided_at": st.column_config.DatetimeColumn("时间", format="YYYY-MM-DD HH:mm")})
+    if sc.can("export_signals"):
+        stamp = [("规则", s["rule"]), ("县市", s["county_name"]), ("计划年度", str(s["plan_year"] or "")),
+                 ("期间", s["period"] or ""), ("小区名称", s["community_name"] or ""), ("证据", s["evidence"] or ""),
+                 ("来源", f"{s['file_name'] or ''} 工作表「{s['sheet_name'] or ''}」第 {s['row_number'] or ''} 行"),
+                 ("核查结论", row["status_text"] or "待核查"), ("核查说明", row["verdict_note"] or ""),
+                 ("导出时间", dt.datetime.now().strftime("%Y-%m-%d %H:%M")), ("导出人", user.label)]
+        d = qa.signal_detail(sc, row["signal_id"])
+        L = qa.DETAIL_LABELS
+        evidence = [("台账与计划对照", d["compare"]), ("台账行", d["ledger"].drop("community_id").rename(L, strict=False)),
+                    ("计划行", d["plan"].drop("plan_row_id", "community_id").rename(L, strict=False)),
+                    ("月报行", d["reports"].rename(L, strict=False))]
+        st.download_button("下载案卷(Excel:线索、证据行、核查记录)",
+                           actions.logged(user, "export_signals", f"案卷 {what}", f"线索 {row['signal_id']}",
+                                          lambda: exports.case_file_xlsx_bytes(s, evidence, history, stamp)),
+                           file_name=f"案卷_{s['rule']}_{row['signal_id'][:8]}.xlsx", width="stretch",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+user = require("signals")
+sc = user.scope
 f = filters()
 year_label = f"{f.year} 年" if f.year else "全部年度"
 st.header(f"风险线索 · {year_label} · {f.unit_name}")
 
 ready = False
 with guarded("风险线索"):
-    allsig = qa.signals(f.year, f.unit)
-    if allsig.is_empty() and not qa.signal_coverage().height:
+    allsig = qa.signals(sc, f.year, f.unit)
+    if allsig.is_empty() and not qa.signal_coverage(sc).height:
         st.info("还没有风险线索:导入台账、计划和月报后,这里将列出重复申报、虚报和套取资金等线索。", icon=":material/info:")
         st.stop()
 
     c1, c2, c3 = st.columns([2, 1, 1])
     rules = c1.multiselect("规则", sorted(allsig["rule_label"].unique().to_list()), placeholder="全部规则")
     sevs = c2.multiselect("严重程度", ["high", "medium", "low"], format_func=SEV.get, placeholder="全部")
-    verdicts = c3.multiselect("核查结论", VERDICTS, placeholder="全部")
+    verdicts = c3.multiselect("核查结论", STATUSES, placeholder="全部")
     sig = allsig
     if rules:
         sig = sig.filter(pl.col("rule_label").is_in(rules))
@@ -56,10 +158,10 @@ with tab_rank, guarded("风险排名"):
     st.caption(f"风险分 = 严重程度分(高 {w['severity_weights.high']:g} / 中 {w['severity_weights.medium']:g}"
                f" / 低 {w['severity_weights.low']:g} 之和)× 资金系数(1 + {w['risk.money_weight']:g} × 中央补助 / 最大中央补助)"
                f" × 多类别叠加系数(1 + {w['risk.coincidence_bonus']:g} ×(类别数 − 1));已排除的线索不计。先核查排名靠前的小区。")
-    ranking = qa.risk_ranking(f.year, f.unit)
+    ranking = qa.risk_ranking(sc, f.year, f.unit)
     if not f.unit:
         with st.expander("县市风险排名(全部年度、未排除的线索)"):
-            st.dataframe(qa.risk_counties(), hide_index=True, width="stretch", column_config={
+            st.dataframe(qa.risk_counties(sc), hide_index=True, width="stretch", column_config={
                 "risk_rank": "排名", "county_name": "县市", "count_signals": "线索数", "count_high": "高",
                 "count_medium": "中", "count_low": "低", "count_communities": "涉及小区", "classes": "类别",
                 "severity_points": st.column_config.NumberColumn("严重程度分", format="%.0f"),
@@ -103,46 +205,12 @@ with tab_list, guarded("线索清单"):
                                   f"{r['community_name'] or r['period'] or ''} · {r['plan_year'] or ''}"
                   for r in sig.head(500).iter_rows(named=True)}
         chosen = st.selectbox("查看线索详情(按严重程度和强度排序)", list(labels), format_func=labels.get, key="risk_signal")
-        d = qa.signal_detail(chosen)
+        d = qa.signal_detail(sc, chosen)
         if d:
-            s = d["signal"]
-            st.markdown(f"**证据**:{s['evidence']}")
-            st.caption(f"规则 {s['rule']} · 来源 {s['file_name'] or '—'} 工作表「{s['sheet_name'] or '—'}」第 {s['row_number'] or '—'} 行"
-                       f" · 计算方式 {s['engine']}")
-            L = qa.DETAIL_LABELS
-            t0, t1, t2, t3, t4 = st.tabs(["台账与计划对照", "台账行", "计划行", "月报行", "身份关联说明"])
-            if d["compare"].is_empty():
-                t0.caption("这条线索不针对某一计划行(县市或文件层面的线索),请看月报行或证据。")
-            else:
-                t0.dataframe(d["compare"], hide_index=True, width="stretch")
-            t1.dataframe(d["ledger"].drop("community_id").rename(L, strict=False), hide_index=True, width="stretch")
-            t2.dataframe(d["plan"].drop("plan_row_id", "community_id").rename(L, strict=False), hide_index=True,
-                         width="stretch")
-            t3.dataframe(d["reports"].rename(L, strict=False), hide_index=True, width="stretch")
-            with t4:
-                for r in d["plan"].iter_rows(named=True):
-                    st.markdown(f"- {r['plan_year']} 年 {r['county_name']}「{r['name']}」→ 台账:"
-                                f"{'未匹配' if not r['community_id'] else '已匹配'}(方法 {r['link_method'] or '—'},"
-                                f"匹配度 {(r['link_score'] or 0):.2f});{r['link_fields'] or ''}")
-                if "entity" in d and d["entity"].height > 1:
-                    st.markdown("**同一小区的其他申报(实体识别)**")
-                    st.dataframe(d["entity"].select("plan_row_id", "match_score", "matched_fields", "method")
-                                 .rename(L, strict=False), hide_index=True, width="stretch")
-            with st.form("verdict_form", clear_on_submit=False):
-                st.markdown(f"**核查结论**(当前:{sig.filter(pl.col('signal_id') == chosen)['verdict'][0]})")
-                a, b = st.columns([1, 2])
-                verdict = a.radio("结论", VERDICTS, horizontal=True)
-                who = a.text_input("核查人")
-                note = b.text_area("说明", height=90)
-                if st.form_submit_button("保存结论"):
-                    try:
-                        actions.write_verdict(chosen, verdict, who, note)
-                        st.success(f"已保存:{verdict}")
-                    except ValueError as exc:
-                        st.error(str(exc))
+            _detail(d, sig.filter(pl.col("signal_id") == chosen).row(0, named=True))
 
 with tab_cov, guarded("规则覆盖率"):
-    cov = qa.signal_coverage()
+    cov = qa.signal_coverage(sc)
     st.caption("可评估率:规则能评估的单位(计划行、项目、县市月份、文件)占全部的比例;命中率:被标记的占可评估的比例。"
                "命中率过高时请检查阈值或数据。")
     for w in cov.filter(pl.col("is_warning"))["warning"].to_list():
@@ -154,34 +222,40 @@ with tab_cov, guarded("规则覆盖率"):
                                 "count_not_assessable": "无法评估", "count_flagged": "命中",
                                 "pct_assessable": st.column_config.NumberColumn("可评估率", format="%.1f%%"),
                                 "pct_flagged": st.column_config.NumberColumn("命中率", format="%.1f%%")})
-    st.markdown("**核查结论汇总**(已核实占已处理的比例:规则在审计人员手中的准确率)")
-    st.dataframe(qa.verdict_summary(), hide_index=True, width="stretch",
-                 column_config={"rule_label": "规则", "count_signals": "线索", "count_confirmed": "已核实",
-                                "count_cleared": "已排除", "count_open": "待核查",
+    st.markdown("**核查结论汇总**(已确认占已处理的比例:规则在审计人员手中的准确率;高风险线索的确认或排除经复核后生效)")
+    st.dataframe(qa.verdict_summary(sc), hide_index=True, width="stretch",
+                 column_config={"rule_label": "规则", "count_signals": "线索", "count_confirmed": "已确认",
+                                "count_cleared": "已排除", "count_more_info": "需补充材料", "count_pending": "待复核",
+                                "count_open": "未办结",
                                 "pct_confirmed_of_decided": st.column_config.NumberColumn("核实率", format="%.1f%%")})
     with st.expander("规则与阈值"):
-        st.dataframe(qa.signal_rules().select("rule", "label", "severity", "description"), hide_index=True,
+        st.dataframe(qa.signal_rules(sc).select("rule", "label", "severity", "description"), hide_index=True,
                      width="stretch", column_config={"rule": "代码", "label": "规则", "severity": "严重程度",
                                                      "description": "触发条件(现行阈值)"})
 
 with tab_export, guarded("导出"):
-    thresholds = qa.signal_thresholds()
+    thresholds = qa.signal_thresholds(sc)
     version = thresholds["version"][0] if thresholds is not None and thresholds.height else "—"
-    clock = qc.data_clock()
+    clock = qc.data_clock(sc)
     as_of = ch.fmt_month(clock.get("latest_due_month"))
     filt = (f"年度 {year_label};县市 {f.unit_name};规则 {'、'.join(rules) or '全部'};"
             f"严重程度 {'、'.join(SEV[s] for s in sevs) or '全部'};结论 {'、'.join(verdicts) or '全部'}")
     stamp = [("导出时间", dt.datetime.now().strftime("%Y-%m-%d %H:%M")), ("数据截至", qc.clock_caption(clock)),
              ("筛选条件", filt), ("阈值版本", version), ("线索条数", str(sig.height))]
-    st.markdown("\n".join(f"- **{k_}**:{v}" for k_, v in stamp))
+    st.markdown("\n".join(f"- **{k_}**:{plain(v)}" for k_, v in stamp))
     name = f"flags_{f.year or '全部'}_{f.unit_name}_截至{as_of}"
-    rules_df = qa.signal_rules()
+    rules_df = qa.signal_rules(sc)
     c1, c2, c3 = st.columns(3)
-    # built when clicked (a callable), not on every rerun of the page
-    c1.download_button("下载 CSV(flags.csv 格式)", lambda: exports.signals_csv_bytes(sig), file_name=f"{name}.csv",
-                       mime="text/csv", width="stretch")
-    c2.download_button("下载 Excel(含筛选条件与阈值)", lambda: exports.signals_xlsx_bytes(sig, stamp, thresholds),
+    # built when clicked (a callable), not on every rerun of the page; each download is logged with its filters
+    c1.download_button("下载 CSV(flags.csv 格式)",
+                       actions.logged(user, "export_signals", "风险线索 flags.csv", filt, lambda: exports.signals_csv_bytes(sig)),
+                       file_name=f"{name}.csv", mime="text/csv", width="stretch")
+    c2.download_button("下载 Excel(含筛选条件、阈值与核查记录)",
+                       actions.logged(user, "export_signals", "风险线索 Excel", filt, lambda: exports.signals_xlsx_bytes(
+                           sig, stamp, thresholds, qa.verdict_history(sc, tuple(sig["signal_id"].to_list())))),
                        file_name=f"{name}.xlsx", width="stretch",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    c3.download_button("下载 CSV 的说明(筛选条件与阈值)", lambda: exports.signals_stamp_text(stamp, thresholds, rules_df),
+    c3.download_button("下载 CSV 的说明(筛选条件与阈值)",
+                       actions.logged(user, "export_signals", "风险线索 CSV 说明", filt,
+                                      lambda: exports.signals_stamp_text(stamp, thresholds, rules_df)),
                        file_name=f"{name}.thresholds.txt", mime="text/plain", width="stretch")

@@ -1,14 +1,15 @@
 """数据上报 — counties: upload workbooks, see at once what was accepted or rejected and why; history; missing and late reports."""
 
-import tempfile
+import logging
 from pathlib import Path
 
 import polars as pl
 import streamlit as st
 
-from app_pages._common import filters, guarded
+from app_pages._common import filters, guarded, plain, require
 from pipelines import charts as ch
 from pipelines import templates
+from pipelines.locking import WarehouseError
 from pipelines.read import actions
 from pipelines.read import clock as qc
 from pipelines.read import submissions as qsub
@@ -16,6 +17,8 @@ from pipelines.read import submissions as qsub
 STATUS = {"accepted": "已入库", "duplicate": "已存在(重复文件)", "rejected": "已拒收"}
 KIND = {"ledger": "台账", "plan": "计划", "monthly": "月报"}
 
+user = require("submissions")
+sc = user.scope
 f = filters()
 st.header(f"数据上报 · {f.unit_name}")
 
@@ -27,11 +30,16 @@ for col, kind in zip(t[1:], templates.KIND_TITLES):
                         mime=templates.XLSX_MIME, icon=":material/download:", on_click="ignore", width="stretch")
 
 limit = actions.max_upload_bytes()
-with st.form("upload_form", clear_on_submit=True):
-    files = st.file_uploader(
-        f"上传台账、年度计划或月报工作簿(可多选;.xlsx / .xls / .csv;单个文件不超过 {limit // 1024 // 1024} MB)",
-        type=["xlsx", "xls", "csv"], accept_multiple_files=True)
-    submitted = st.form_submit_button("开始导入", type="primary")
+submitted, files = False, []
+if sc.can("upload"):  # county clerks, for their own county
+    with st.form("upload_form", clear_on_submit=True):
+        files = st.file_uploader(
+            f"上传{f.unit_name}的台账、年度计划或月报工作簿(可多选;.xlsx / .xls / .csv;单个文件不超过 {limit // 1024 // 1024} MB;"
+            "其他县市的数据行将被拒收)",
+            type=actions.accepted_types(), accept_multiple_files=True)
+        submitted = st.form_submit_button("开始导入", type="primary")
+else:
+    st.caption("工作簿由各县市填报员上传(本页为报送情况与上报记录)。")
 
 if submitted:
     if not files:
@@ -43,17 +51,12 @@ if submitted:
                     "隔离行数": 0, "说明": f"文件超过 {limit // 1024 // 1024} MB,未导入"} for n in too_big]
         details = []
         if ok:
+            queue = st.empty()  # 排队中… while another import (here or on the command line) runs
             try:
-                with tempfile.TemporaryDirectory(prefix="upload-") as tmp, st.spinner(f"正在导入 {len(ok)} 个文件 …"):
-                    paths = []
-                    for i, u in enumerate(ok):
-                        # one folder per file keeps the submitted name even when two uploads share it
-                        d = Path(tmp) / f"{i:03d}"
-                        d.mkdir()
-                        p = d / Path(u.name).name
-                        p.write_bytes(u.getbuffer())
-                        paths.append(p)
-                    out = actions.ingest_files(paths)
+                with st.spinner(f"正在导入 {len(ok)} 个文件 …"):
+                    out = actions.ingest_uploads([(u.name, u.getvalue()) for u in ok], user,
+                                                 on_wait=lambda m: queue.info(m, icon=":material/hourglass_top:"))
+                queue.empty()
                 for r in out:
                     name = Path(r.file).name
                     results.append({"文件": name, "状态": STATUS.get(r.status, r.status), "类型": KIND.get(r.kind, "未识别"),
@@ -62,11 +65,14 @@ if submitted:
                                     "说明": r.messages[0] if r.messages else ""})
                     if r.messages:
                         details.append((name, r.status, r.messages))
+            except WarehouseError as exc:  # busy past the wait, or damaged: nothing was written
+                queue.empty()
+                st.error(f"本次上传的文件均未导入:{exc}")
             except Exception:
-                import logging
-
+                queue.empty()
                 logging.getLogger("dashboard").exception("upload failed")
-                st.error("导入失败:数据仓库暂时无法写入(可能有其他导入正在进行),已导入的数据未受影响。请稍后重试。")
+                st.error("导入出错(系统故障,详情已记入服务器日志)。每次导入要么全部入库、要么完全不入库;"
+                         "请查看下方「上报记录」确认哪些文件已入库,再重新上传其余文件。")
         st.session_state["upload_results"] = (results, details)
 
 if "upload_results" in st.session_state:
@@ -76,18 +82,19 @@ if "upload_results" in st.session_state:
     st.dataframe(pl.DataFrame(results), hide_index=True, width="stretch")
     for name, status, messages in details:
         icon = {"accepted": ":material/check_circle:", "duplicate": ":material/content_copy:"}.get(status, ":material/block:")
-        with st.expander(f"{STATUS.get(status, status)}:{name}({len(messages)} 条说明)", expanded=status == "rejected",
+        # file names and messages quote what was submitted: plain() keeps them from acting as Markdown
+        with st.expander(f"{STATUS.get(status, status)}:{plain(name)}({len(messages)} 条说明)", expanded=status == "rejected",
                          icon=icon):
-            st.markdown("\n".join(f"- {m}" for m in messages))
+            st.markdown("\n".join(f"- {plain(m)}" for m in messages))
 
 with guarded("报送情况"):
-    clock = qc.data_clock()
+    clock = qc.data_clock(sc)
     if clock:
         st.subheader("数据时钟与各县市最新报送月份")
         st.caption(f"{qc.clock_caption(clock)}。某月月报的截止日为次月 {clock['report_due_day']} 日;截止日不晚于"
                    "所收报表中最新的填报日期(任一县市、任一类报表)时,该月为应报月份。提前报送的县市不会使其他县市显示为缺报。")
         st.dataframe(
-            qc.county_clock(f.unit), hide_index=True, width="stretch",
+            qc.county_clock(sc, f.unit), hide_index=True, width="stretch",
             column_config={"county_name": "县市",
                            "latest_report_month": st.column_config.DateColumn("最新报送月份", format="YYYY-MM"),
                            "latest_fill_date": st.column_config.DateColumn("最新填报日期", format="YYYY-MM-DD"),
@@ -97,7 +104,7 @@ with guarded("报送情况"):
                            "count_months_behind": "落后月数"})
     if f.year is not None:
         st.subheader(f"{f.year} 年月报报送情况")
-        rep = qsub.reporting_status(f.year, f.unit)
+        rep = qsub.reporting_status(sc, f.year, f.unit)
         missing = rep.filter(~pl.col("has_report"))
         late = rep.filter(pl.col("is_late"))
         c = st.columns(3)
@@ -119,7 +126,7 @@ with guarded("报送情况"):
 with guarded("上报记录"):
     st.subheader("上报记录")
     t1, t2 = st.tabs(["已入库文件(按县市、类型、期间)", "导入日志(含拒收与重复)"])
-    hist = qsub.submission_history(f.year, f.unit)
+    hist = qsub.submission_history(sc, f.year, f.unit)
     t1.dataframe(
         hist.with_columns(pl.col("kind").replace_strict(KIND, default="未识别")), hide_index=True, width="stretch",
         height=320,
@@ -129,7 +136,7 @@ with guarded("上报记录"):
                        "is_current": st.column_config.CheckboxColumn("现行"),
                        "is_first_submission": st.column_config.CheckboxColumn("首次报送"),
                        "count_submissions": "报送次数"})
-    log = qsub.ingest_log(f.unit)
+    log = qsub.ingest_log(sc, f.unit)
     t2.dataframe(
         log.with_columns(pl.col("status").replace_strict(STATUS, default=""), pl.col("kind").replace_strict(KIND, default="未识别")),
         hide_index=True, width="stretch", height=320,

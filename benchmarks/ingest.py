@@ -7,7 +7,11 @@ process (imports of the modules that call it excluded, Great Expectations includ
 its time is a first ingest's and its peak memory its own. The two alternate ``--repeat``
 times (this machine's timings vary by a fifth from run to run); the median ratio is the figure.
 
-    uv run python benchmarks/ingest.py [--seed N] [--dir DIR] [--repeat N]
+    uv run python benchmarks/ingest.py [--seed N] [--dir DIR] [--repeat N] [--baseline CHECKOUT]
+
+With ``--baseline`` (a checkout of an earlier commit, e.g. ``git clone . /tmp/old && git -C
+/tmp/old checkout <commit>``), the ingest of that code runs too, alternating with the other two
+in the same run, so that a change is measured against its "before" under the same load.
 """
 
 from __future__ import annotations
@@ -65,9 +69,15 @@ def phase_ingest(files: list[Path], db: Path) -> dict:
     }
 
 
-def _child(phase: str, files_json: Path, db: Path) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--phase", phase, "--files", str(files_json), "--db", str(db)],
-                         capture_output=True, text=True, check=True)
+def _child(phase: str, files_json: Path, db: Path, root: Path | None = None) -> dict:
+    import os
+
+    env = dict(os.environ)
+    if root is not None:  # the code of another checkout, ahead of this one on the path
+        env["PYTHONPATH"] = str(root)
+    out = subprocess.run([sys.executable, __file__, "--phase", phase, "--files", str(files_json), "--db", str(db)]
+                         + (["--root", str(root)] if root is not None else []),
+                         capture_output=True, text=True, check=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -79,7 +89,11 @@ def main() -> None:
     ap.add_argument("--files", type=Path)
     ap.add_argument("--db", type=Path)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--baseline", type=Path, default=None, help="a checkout whose ingest runs as the 'before'")
+    ap.add_argument("--root", type=Path, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.root is not None:
+        sys.path.insert(0, str(args.root))
     if args.phase:
         files = [Path(p) for p in json.loads(args.files.read_text())]
         res = phase_bare(files) if args.phase == "bare" else phase_ingest(files, args.db)
@@ -98,11 +112,16 @@ def main() -> None:
     size = sum(f.stat().st_size for f in files)
     print(f"演示数据(种子 {args.seed}):{len(files)} 个文件,{size / 2**20:.1f} MiB,生成 {gen:.1f} 秒")
     print(f"{'':12}{'秒':>8}{'行':>10}{'行/秒':>10}{'峰值内存 MiB':>14}")
-    ratios = []
+    ratios, before = [], []
     for i in range(args.repeat):
         bare = _child("bare", files_json, tmp / "unused.duckdb")
         full = _child("ingest", files_json, tmp / f"bench{i}.duckdb")
-        for name, r in ((f"裸读取 #{i + 1}", bare), (f"完整导入 #{i + 1}", full)):
+        shown = [(f"裸读取 #{i + 1}", bare), (f"完整导入 #{i + 1}", full)]
+        if args.baseline is not None:
+            old = _child("ingest", files_json, tmp / f"before{i}.duckdb", args.baseline)
+            before.append(old["seconds"] / bare["seconds"])
+            shown.append((f"改动前导入 #{i + 1}", old))
+        for name, r in shown:
             peak = f"{r['peak_mib']:.0f}" + (f" + {r['service_peak_mib']:.0f}" if r.get("service_peak_mib") else "")
             print(f"{name:10}{r['seconds']:8.2f}{r['rows']:10d}{r['rows'] / r['seconds']:10.0f}{peak:>14}")
         print("    各阶段(秒):" + ",".join(f"{PHASES.get(k, k)} {v:.2f}" for k, v in full["phases"].items()))
@@ -111,6 +130,9 @@ def main() -> None:
               f"未通过校验的行 {full['rejected_rows']}")
     print(f"完整导入 / 裸读取,{args.repeat} 次的中位数 = {statistics.median(ratios):.2f} 倍"
           f"(各次 {'、'.join(f'{r:.2f}' for r in ratios)};目标 ≤ 3 倍,且 < 60 秒)")
+    if before:
+        print(f"改动前({args.baseline})导入 / 裸读取,中位数 = {statistics.median(before):.2f} 倍"
+              f"(各次 {'、'.join(f'{r:.2f}' for r in before)})")
     print("峰值内存「A + B」:A 为导入进程,B 为 Great Expectations 服务进程")
 
 

@@ -7,6 +7,7 @@ stack trace: unexpected errors are logged and reported in one Chinese line.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
 import os
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.locking import WarehouseError, classify
+from pipelines.access import commands as access_commands
 from pipelines.settings import ROOT
 from pipelines.backend import Location, locate, mask
 
@@ -74,6 +77,16 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", parents=[common], help="启动看板")
     s.add_argument("--port", type=int, default=8501)
+    s.add_argument("--host", default="localhost", help="监听地址(默认只监听本机 localhost)")
+    s.add_argument("--demo", action="store_true", help="数据仓库为空时载入演示数据(默认只在默认演示路径上载入)")
+
+    s = sub.add_parser("backup", parents=[common], help="备份数据仓库(看板运行时也可备份)")
+    s.add_argument("out", type=Path, help="备份文件,或文件夹(按时间命名)")
+    s = sub.add_parser("restore", parents=[common], help="用备份恢复数据仓库")
+    s.add_argument("src", type=Path, metavar="IN", help="备份文件")
+    s.add_argument("--force", action="store_true", help="替换已有的数据仓库(被替换的文件改名保留)")
+    sub.add_parser("check", parents=[common], help="检查数据仓库的完整性")
+    access_commands.register(sub, common)  # users …, log (pipelines/access/commands.py)
     return p
 
 
@@ -117,7 +130,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             con.close()
     else:
         files = generate(args.out, seed=args.seed)
-    results = ingest_paths(files, db_path=_db(args), progress=sys.stderr.isatty())
+    results = ingest_paths(files, db_path=_db(args), progress=sys.stderr.isatty(), label="demo")
     print_results(results, as_json=False, summary_only=True)
     return EXIT_OK
 
@@ -127,40 +140,55 @@ def _delegate(module: str, func: str, *a) -> int:
     return int(getattr(importlib.import_module(module), func)(*a))
 
 
+def _fresh(args: argparse.Namespace, product: str) -> bool:
+    """An export never serves results older than the data or the settings: they are recomputed
+    first, and it is said (pipelines.operations.ensure_fresh)."""
+    from pipelines.operations import ensure_fresh
+
+    return ensure_fresh(_db(args), product)
+
+
 def cmd_flags(args: argparse.Namespace) -> int:
+    if not _fresh(args, "风险线索"):
+        return EXIT_FAIL
     return _delegate("pipelines.signals.flags", "run_flags", _db(args), args.out)
 
 
 def cmd_scores(args: argparse.Namespace) -> int:
+    if not _fresh(args, "得分"):
+        return EXIT_FAIL
     return _delegate("pipelines.scoring.export", "run_scores", _db(args), args.year, args.kind, args.out)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    if not _fresh(args, "报告"):
+        return EXIT_FAIL
     return _delegate("pipelines.report", "run_report", _db(args), args.year, args.out)
 
 
 def cmd_bulletin(args: argparse.Namespace) -> int:
+    if not _fresh(args, "月报简报"):
+        return EXIT_FAIL
     return _delegate("pipelines.report.bulletin", "run_bulletin", _db(args), args.month, args.out)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from pipelines.warehouse import connect
+    from pipelines.operations import prepare_serve
 
     db = _db(args)
-    con = connect(db)
-    empty = con.execute("select count(*) from raw.submissions").fetchone()[0] == 0
-    con.close()
-    if empty:
+    stop, demo = prepare_serve(db, args.demo)
+    if stop is not None:
+        return stop
+    if demo:
         print("数据仓库为空,先载入演示数据 …", file=sys.stderr)
-        demo = argparse.Namespace(db=db, seed=2021, out=ROOT / "demo_data")
-        cmd_demo(demo)
+        cmd_demo(argparse.Namespace(db=db, seed=2021, out=ROOT / "demo_data", scale=1))
     env = dict(os.environ, RENOVATION_DB=str(db))
     if db.data_path:
         env["RENOVATION_DATA_PATH"] = db.data_path
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
-           "--server.headless", "true", "--server.port", str(args.port),
+           "--server.headless", "true", "--server.port", str(args.port), "--server.address", args.host,
            "--browser.gatherUsageStats", "false"]
-    print(f"看板地址:http://localhost:{args.port}", file=sys.stderr)
+    print(f"看板地址:http://{args.host}:{args.port}", file=sys.stderr)
     from pipelines.validation.service import warm
 
     # Great Expectations kept loaded while the dashboard runs: its uploads and command-line
@@ -170,8 +198,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return subprocess.call(cmd, env=env, cwd=ROOT)
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    return _delegate("pipelines.operations", "backup", _db(args), args.out)
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    return _delegate("pipelines.operations", "restore", _db(args), args.src, args.force)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    return _delegate("pipelines.operations", "check", _db(args))
+
+
 COMMANDS = {"ingest": cmd_ingest, "flags": cmd_flags, "scores": cmd_scores, "report": cmd_report,
-            "bulletin": cmd_bulletin, "demo": cmd_demo, "serve": cmd_serve, "migrate": cmd_migrate}
+            "bulletin": cmd_bulletin, "demo": cmd_demo, "serve": cmd_serve, "backup": cmd_backup,
+            "restore": cmd_restore, "check": cmd_check, "migrate": cmd_migrate,
+            **access_commands.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,24 +221,30 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
-        return COMMANDS[args.command](args)
+        # a command that writes is recorded in the action log under the OS user (access.md)
+        return access_commands.audited(COMMANDS[args.command], args)
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
         return 130
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():  # the dashboard (or another job) holds the warehouse
-            print(f"数据仓库 {_db(args).display()} 正被另一个程序占用(例如正在运行的看板)。请先关闭看板,或在看板的"
-                  "「数据上报」页面上传文件,然后再试。", file=sys.stderr)
-            return EXIT_FAIL
-        log.debug("unexpected error", exc_info=True)
-        reason = " ".join(mask(str(exc)).split())[:400] or type(exc).__name__
-        if "ducklake" in str(exc).lower() or "postgres" in str(exc).lower():
-            print(f"无法连接 DuckLake 数据仓库(PostgreSQL 目录库或数据目录不可用):{reason}", file=sys.stderr)
-        else:
-            print(f"无法打开数据仓库 {_db(args).display()}:{reason}", file=sys.stderr)
+    except WarehouseError as exc:  # busy past the wait, damaged, unwritable: the message says what to do
+        print(str(exc), file=sys.stderr)
         return EXIT_FAIL
     except Exception as exc:  # no stack trace reaches a user; the log keeps it for us
+        known = classify(exc, _db(args)) if isinstance(exc, duckdb.Error) else None
+        if known is not None:  # a damaged file found while reading it
+            print(str(known), file=sys.stderr)
+            return EXIT_FAIL
+        if getattr(exc, "errno", None) == errno.ENOSPC or "No space left on device" in str(exc):
+            log.debug("disk full", exc_info=True)
+            print(f"磁盘空间已满,{args.command} 未完成;导入与写入都在事务中进行,数据仓库 {_db(args).display()} 未被改动。"
+                  "请清理磁盘后重试。", file=sys.stderr)
+            return EXIT_FAIL
         log.debug("unexpected error", exc_info=True)
+        text = str(exc).lower()
+        if isinstance(exc, duckdb.Error) and ("ducklake" in text or "postgres" in text):
+            reason = " ".join(mask(str(exc)).split())[:400] or type(exc).__name__
+            print(f"无法连接 DuckLake 数据仓库(PostgreSQL 目录库或数据目录不可用):{reason}", file=sys.stderr)
+            return EXIT_FAIL
         print(f"出错了:{type(exc).__name__}: {mask(str(exc))}(加 -v 查看详细日志)", file=sys.stderr)
         return EXIT_FAIL
 

@@ -69,7 +69,11 @@ _OTHER = {
     "limits.max_file_bytes": ("字节", "上传:单个文件的大小上限"),
     "limits.max_uncompressed_bytes": ("字节", "上传:.xlsx 解压后的大小上限"),
     "limits.max_compression_ratio": ("倍", "上传:解压后与压缩后大小之比的上限"),
-    "limits.max_data_rows": ("行", "上传:一个工作表的数据行数上限"),
+    "limits.max_data_rows": ("行", "上传:一个工作表的数据行数上限(空行不计)"),
+    "limits.max_sheet_cells": ("个", "读取:一个工作表保留的非空单元格上限(各行截到表头宽度)"),
+    "limits.max_cell_chars": ("字符", "读取:一个单元格的字符数上限(Excel 自身的上限)"),
+    "limits.max_sheet_rows": ("行", "读取:.xlsx 一个工作表的行元素上限(Excel 自身的上限)"),
+    "limits.max_dense_cells": ("个", "读取:.xlsx 工作表跨越的区域不超过此格数才由 calamine 整块读取,否则逐行流式读取"),
     "limits.header_search_rows": ("行", "读取:在前若干行中查找表头行"),
     "limits.min_known_headers": ("个", "读取:表头行至少应含的可识别列名个数"),
 }

@@ -1,8 +1,11 @@
 """Ingest: files → raw (kept whole, hashed) → staging (typed) → validated → refreshed core and marts.
 
 Every file of a batch is read and staged first; each kind is then validated once for the whole
-batch (Great Expectations); each file is then written in its own transaction, so a rejected
-file leaves nothing behind and never stops the rest of the batch.
+batch (Great Expectations); the accepted files are then written, and every derived layer
+refreshed, in one transaction: a crash (``kill -9``, a full disk) at any point leaves the
+warehouse as it was, and the re-run loads the files. Should the transaction fail, the files are
+loaded in parts, so that one file that breaks the refresh cannot stop the rest of the batch.
+Imports take turns at the warehouse (``pipelines.locking``).
 """
 
 from __future__ import annotations
@@ -17,62 +20,33 @@ import logging
 import sys
 import uuid
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
-import pyarrow as pa
 
-from pipelines.backend import Location, lake_writer_lock, locate
+from pipelines.backend import locate
 from pipelines.validation import service as gx_service
-from pipelines.counties import county_name
+from pipelines.reading import county_scope
 from pipelines.reading.headers import KIND_NAMES, fields_for
-from pipelines.reading.staging import STAGING_COLUMNS, STAGING_TABLE, Staged, batch_frame, stage
+from pipelines.reading.staging import batch_frame, stage
 from pipelines.reading.files import ReadError, limits, read_file
-from pipelines.refresh import refresh
-from pipelines.warehouse import adopt_units, connect, insert_rows, transaction
+from pipelines import faults
+from pipelines.loading import (KEY, KIND_ORDER, TIMINGS, FileResult, Pending, insert_summaries, load_all, log_all,
+                               next_file_id, plan_load, where, write)
+from pipelines.locking import open_warehouse, writer_lock
+from pipelines.refresh import raw_ahead, refresh
+from pipelines.warehouse import adopt_units, table_exists
 
-__all__ = ["FileResult", "ingest_paths", "discover", "print_results"]
+__all__ = ["FileResult", "TIMINGS", "ingest_paths", "discover", "print_results"]
 
 log = logging.getLogger(__name__)
 SUFFIXES = {".xlsx", ".xls", ".xlsm", ".csv"}
 # outputs of this system that may lie in a folder of submissions; never submissions themselves
 OWN_OUTPUTS = {"truth.csv", "flags.csv", "scores.csv"}
-_KIND_ORDER = {"ledger": 0, "plan": 1, "monthly": 2}
-_KEY = 1_000_000  # a row's key in a batch: file sequence number × _KEY + row number
 _VALIDATE = "pipelines.validation.runner:validate_batch"
 # from this many files on, GX runs in a service process (its start costs about half a second)
 SERVICE_MIN_FILES = 60
-
-
-@dataclass
-class FileResult:
-    file: str
-    status: str                     # accepted | duplicate | rejected
-    kind: str | None
-    rows: int = 0
-    rejected_rows: int = 0
-    messages: list[str] = field(default_factory=list)
-    county: str | None = None       # canonical county name, when known
-    period: str | None = None       # report month YYYY-MM or plan year
-    fill_date: str | None = None
-    file_id: int | None = None
-
-    def as_json(self) -> dict:
-        return asdict(self)
-
-
-@dataclass
-class _Pending:
-    seq: int
-    path: Path
-    display: str
-    size: int
-    digest: str
-    staged: Staged | None = None
-    result: FileResult | None = None
-    rejected_keys: set[int] = field(default_factory=set)
-    row_messages: list[dict] = field(default_factory=list)
 
 
 def _sha256(path: Path) -> str:
@@ -98,55 +72,81 @@ def discover(paths: list[Path]) -> list[Path]:
     return out
 
 
-def _where(p: _Pending, row: int | None = None, letter: str | None = None, header: str | None = None) -> str:
-    lay = p.staged.layout if p.staged else None
-    parts = [f"文件「{p.path.name}」"]
-    if lay is not None:
-        parts.append(f"工作表「{lay.sheet_name}」")
-    if row is not None:
-        parts.append(f"第 {row} 行")
-    if letter is not None:
-        parts.append(f"{letter} 列「{header}」")
-    return ",".join(parts)
-
-
 def ingest_paths(
     paths: list[Path],
     db_path: Path | str | None = None,
     progress: bool = False,
     today: dt.date | None = None,
+    names: dict[str, str] | None = None,
+    on_wait: Callable[[str], None] | None = None,
+    label: str | None = None,
+    allowed_county: str | None = None,
 ) -> list[FileResult]:
-    """Load files and folders into the warehouse; one result per file, in the order found."""
+    """Load files and folders into the warehouse; one result per file, in the order found.
+
+    ``names`` gives the name a file was submitted under, by path (an upload is stored under a
+    name the file system accepts); ``on_wait`` is told, in Chinese, when the import waits for
+    another writer (排队中…); ``label`` starts the batch id (``demo`` for the demo data);
+    ``allowed_county`` binds a clerk's upload to its county (rows of another county are rejected).
+    Imports take turns (:func:`pipelines.locking.writer_lock`); each commits raw, staging, core
+    and marts in one transaction, so that a crash at any point leaves all of it or none."""
     today = today or dt.date.today()
     # absolute: validation may run in a service process (and keeps its results beside the warehouse)
-    db_path = locate(db_path) if db_path is not None and str(db_path) != ":memory:" else db_path
-    batch_id = f"{dt.datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    if str(db_path) != ":memory:":  # a DuckLake stays a Location; a file, its resolved path
+        loc = locate(db_path)
+        db_path = loc if loc.is_lake else loc.file
+    batch_id = f"{label + '-' if label else ''}{dt.datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     files = discover([Path(p) for p in paths])
+    tell = on_wait or (lambda message: print(message, file=sys.stderr, flush=True))
     clock = _Clock()
-    with contextlib.ExitStack() as stack:
-        if isinstance(db_path, Location) and db_path.is_lake:  # writers take turns (pipelines.backend)
-            stack.enter_context(lake_writer_lock(db_path))
+    with writer_lock(db_path, what=f"导入 {len(files)} 个文件", on_wait=tell), contextlib.ExitStack() as stack:
         # started first, so that GX loads while the files are hashed and read; should they all
         # turn out to be known already, it is closed unused
         service = stack.enter_context(gx_service.serving(enabled=_use_service(len(files))))
-        con = connect(db_path)
-        stack.callback(con.close)  # before the service closes
-        results = _ingest(con, service, files, db_path, batch_id, today, progress, clock)
+        results = _ingest(stack, service, files, names or {}, db_path, batch_id, today, progress, clock, tell,
+                          allowed_county)
     clock.lap("close")
     return results
 
 
-def _ingest(con, service, files: list[Path], db_path, batch_id: str, today: dt.date, progress: bool,
-            clock: _Clock) -> list[FileResult]:
+def _known(db_path, tell) -> tuple[dict[str, int], dict[int, tuple], bool]:
+    """The warehouse's files by hash; those of them that an earlier, interrupted import left
+    in raw without the derived layers (an older version of this code could), with their kind
+    and rows; and whether raw is ahead of the derived layers. The connection is closed again:
+    readers may use the warehouse while the files are read."""
+    if db_path == ":memory:" or not locate(db_path).exists():
+        return {}, {}, False
+    # read-only: the dashboard's readers may go on reading while the files are read here
+    con = open_warehouse(db_path, read_only=True, on_wait=tell)
+    try:
+        if not table_exists(con, "raw.submissions"):
+            return {}, {}, False
+        adopt_units(con)  # the counties of this warehouse (a scaled demo adds generated prefectures)
+        known = dict(con.execute("select file_hash, file_id from raw.submissions").fetchall())
+        behind = raw_ahead(con)
+        incomplete = {}
+        if behind:
+            incomplete = {r[0]: r[1:] for r in con.execute(
+                "select file_id, kind, row_count, rejected_row_count from raw.submissions "
+                "where file_id not in (select file_id from core.submissions)").fetchall()}
+        return known, incomplete, behind
+    finally:
+        con.close()
+
+
+def _ingest(stack: contextlib.ExitStack, service, files: list[Path], names: dict[str, str], db_path,
+            batch_id: str, today: dt.date, progress: bool, clock: _Clock,
+            tell: Callable[[str], None], allowed_county: str | None = None) -> list[FileResult]:
     """Hash, read, validate, load and refresh ``files`` (see :func:`ingest_paths`)."""
-    adopt_units(con)  # the counties of this warehouse (a scaled demo adds generated prefectures)
-    known = dict(con.execute("select file_hash, file_id from raw.submissions").fetchall())
+    known, incomplete, behind = _known(db_path, tell)
     max_bytes = limits()["max_file_bytes"]
-    pending: list[_Pending] = []
-    to_read: list[_Pending] = []
-    seen: dict[str, int] = {}
+    pending: list[Pending] = []
+    to_read: list[Pending] = []
+    seen: dict[str, Pending] = {}
+    copies: list[tuple[Pending, Pending]] = []
+    completing: list[Pending] = []
     for seq, path in enumerate(files):
-        p = _Pending(seq, path, str(path), 0, "")
+        p = Pending(seq, path, names.get(str(path), str(path)), 0, "", name=Path(names.get(str(path), path.name)).name)
         pending.append(p)
         try:
             if not path.exists():
@@ -156,49 +156,84 @@ def _ingest(con, service, files: list[Path], db_path, batch_id: str, today: dt.d
                 raise ReadError([f"文件过大({p.size / 2**20:.1f} MiB),上限为 {max_bytes / 2**20:.0f} MiB"])
             p.digest = _sha256(path)
         except ReadError as e:
-            p.result = FileResult(p.display, "rejected", None, messages=[f"{_where(p)}:{m}" for m in e.messages])
+            p.result = FileResult(p.display, "rejected", None, messages=[f"{where(p)}:{m}" for m in e.messages])
             continue
         except OSError:
-            p.result = FileResult(p.display, "rejected", None, messages=[f"{_where(p)}:文件无法打开"])
+            p.result = FileResult(p.display, "rejected", None, messages=[f"{where(p)}:文件无法打开"])
             continue
-        if p.digest in known or p.digest in seen:
-            fid = known.get(p.digest)
+        if p.digest in seen:  # a copy within the batch ends as its first copy does (below)
+            copies.append((p, seen[p.digest]))
+            p.result = FileResult(p.display, "duplicate", None)
+            continue
+        seen[p.digest] = p
+        if p.digest in known:
+            fid = known[p.digest]
             p.result = FileResult(p.display, "duplicate", None, file_id=fid,
-                                  messages=[f"{_where(p)}:与已入库的文件内容完全相同,未重复导入"])
+                                  messages=[f"{where(p)}:与已入库的文件内容完全相同,未重复导入"])
+            if fid in incomplete:
+                completing.append(p)
             continue
-        seen[p.digest] = seq
         to_read.append(p)
-    _read_all(to_read, progress)
+    faults.reached("hashed")
+    _read_all(to_read, progress, today)
+    _bind_county(to_read, allowed_county)
     clock.lap("read")
+    faults.reached("read")
     if progress and to_read:
         print("\r校验数据 …" + " " * 40, end="", file=sys.stderr, flush=True)
     batches, validations = _submit_validations(pending, batch_id, db_path, today)
+    con = open_warehouse(db_path, on_wait=tell)
+    stack.callback(con.close)  # before the service closes
     loaded = service is not None and _load_optimistically(con, pending, batches, validations, batch_id, clock,
                                                           progress)
     if not loaded:
         summaries = _apply_validations(pending, batches, validations)
         clock.lap("validate")
+        faults.reached("validated")
         accepted = _accepted(pending)
         if progress and accepted:
-            print(f"\r写入数据仓库({len(accepted)} 个文件)…" + " " * 20, end="", file=sys.stderr, flush=True)
-        _load_all(con, accepted, _next_file_id(con), batch_id, summaries, batches)
+            print(f"\r写入数据仓库并更新汇总表({len(accepted)} 个文件)…" + " " * 20, end="", file=sys.stderr, flush=True)
+        load_all(con, accepted, next_file_id(con), batch_id, summaries, batches, behind)
         clock.lap("load")
-        if accepted:
-            if progress:
-                print("\r正在更新汇总表与识别关联 …" + " " * 20, end="", file=sys.stderr, flush=True)
-            with transaction(con):
-                refresh(con, timings=TIMINGS)
-        clock.lap("refresh")
-    for p in pending:
-        if p.result.status != "accepted":
-            _log(con, p, batch_id)
+    _complete(con, completing, incomplete)
+    for p, first in copies:
+        p.result = _copy_result(p, first)
+    log_all(con, [p for p in pending if p.result.status != "accepted"], batch_id)
+    faults.reached("logged")
     if progress:
         print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
     return [p.result for p in pending]
 
 
-# seconds per phase of the last ingest in this process (read, validate, load, refresh and its steps)
-TIMINGS: dict[str, float] = {}
+def _complete(con, completing: list[Pending], incomplete: dict[int, tuple]) -> None:
+    """Files an interrupted import had left in raw only: now in the derived layers too (the
+    refresh of this import rebuilt them), they are reported as loaded, not as duplicates."""
+    if not completing:
+        return
+    in_core = {r[0] for r in con.execute("select distinct file_id from core.submissions").fetchall()}
+    for p in completing:
+        fid = p.result.file_id
+        kind, rows, rejected = incomplete[fid]
+        if fid in in_core and not raw_ahead(con):
+            p.result = FileResult(p.display, "accepted", kind, rows=rows, rejected_rows=rejected, file_id=fid,
+                                  messages=[f"{where(p)}:此文件此前的导入未完成(只写入了原始层),本次已补全入库"])
+        else:
+            p.result = FileResult(p.display, "rejected", kind, file_id=fid, messages=[
+                f"{where(p)}:此文件此前的导入未完成(只写入了原始层),本次仍未能更新汇总表;"
+                "请运行 renovation check 并联系系统管理员"])
+
+
+def _copy_result(p: Pending, first: Pending) -> FileResult:
+    """A second copy of a file in the same batch: a duplicate of a loaded first copy; rejected,
+    with the same reasons, when the first copy was rejected."""
+    r = first.result
+    same = f"与同批文件「{first.name}」内容完全相同"
+    if r.status == "rejected":
+        own = [m.replace(f"文件「{first.name}」", f"文件「{p.name}」", 1) for m in r.messages]
+        return FileResult(p.display, "rejected", r.kind, rejected_rows=r.rejected_rows,
+                          messages=[f"{where(p)}:{same},同样拒收"] + own)
+    return FileResult(p.display, "duplicate", r.kind, file_id=r.file_id,
+                      messages=[f"{where(p)}:{same},未重复导入"])
 
 
 class _Clock:
@@ -219,13 +254,13 @@ def _progress(on: bool, what: str, i: int, n: int) -> None:
         print(f"\r{what} [{'#' * done}{'.' * (width - done)}] {i}/{n}", end="", file=sys.stderr, flush=True)
 
 
-def _apply(p: _Pending, outcome: tuple) -> None:
+def _apply(p: Pending, outcome: tuple) -> None:
     if outcome[0] == "ok":
         p.staged = outcome[1]
     elif outcome[0] == "read_error":
-        p.result = FileResult(p.display, "rejected", outcome[2], messages=[f"{_where(p)}:{m}" for m in outcome[1]])
+        p.result = FileResult(p.display, "rejected", outcome[2], messages=[f"{where(p)}:{m}" for m in outcome[1]])
     else:
-        p.result = FileResult(p.display, "rejected", None, messages=[f"{_where(p)}:文件无法读取(格式异常或已损坏)"])
+        p.result = FileResult(p.display, "rejected", None, messages=[f"{where(p)}:文件无法读取(格式异常或已损坏)"])
 
 
 def _use_service(files: int) -> bool:
@@ -235,11 +270,11 @@ def _use_service(files: int) -> bool:
     return files >= SERVICE_MIN_FILES and (os.cpu_count() or 1) >= 2 and "great_expectations" not in sys.modules
 
 
-def _stage_file(path: Path) -> tuple:
+def _stage_file(path: Path, name: str | None = None, today: dt.date | None = None) -> tuple:
     """Read and stage one file: ("ok", staged) | ("read_error", messages, kind) | ("error",)."""
     try:
         layout = read_file(path)
-        staged = stage(layout, path.name)
+        staged = stage(layout, name or path.name, today)
         return ("ok", staged)
     except ReadError as e:
         return ("read_error", e.messages, e.kind)
@@ -248,17 +283,29 @@ def _stage_file(path: Path) -> tuple:
         return ("error",)
 
 
-def _read_all(items: list[_Pending], progress: bool) -> None:
+def _read_all(items: list[Pending], progress: bool, today: dt.date | None = None) -> None:
     for i, p in enumerate(items):
         _progress(progress, "读取", i + 1, len(items))
-        _apply(p, _stage_file(p.path))
+        _apply(p, _stage_file(p.path, p.name, today))
 
 
-def _submit_validations(pending: list[_Pending], batch_id: str, db_path,
+def _bind_county(items: list[Pending], county: str | None) -> None:
+    """A clerk's upload is bound to its county (access.md): rows of another county are rejected."""
+    for p in (items if county else []):
+        if p.result is None and p.staged is not None:
+            keys, msgs, whole = county_scope.foreign_rows(p.staged, county, lambda *a, p=p: where(p, *a))
+            if whole:
+                p.result = FileResult(p.display, "rejected", p.staged.layout.kind, rejected_rows=len(keys), messages=[
+                    f"{where(p)}:{whole}"] + [m["message"] for m in msgs[:50]])
+            p.rejected_keys.update(keys)
+            p.row_messages.extend(msgs)
+
+
+def _submit_validations(pending: list[Pending], batch_id: str, db_path,
                         today: dt.date) -> tuple[dict[str, pl.DataFrame], dict[str, object]]:
     """Each kind's rows of the batch as one frame (``row_key`` = seq × 10⁶ + row), and its
     validation: a job of the GX service when one runs, else done here."""
-    by_kind: dict[str, list[_Pending]] = defaultdict(list)
+    by_kind: dict[str, list[Pending]] = defaultdict(list)
     for p in pending:
         if p.result is None:
             by_kind[p.staged.layout.kind].append(p)
@@ -266,7 +313,7 @@ def _submit_validations(pending: list[_Pending], batch_id: str, db_path,
     validations: dict[str, object] = {}
     service = gx_service.active()
     for kind, group in by_kind.items():
-        keys = [p.seq * _KEY + rn for p in group for rn in p.staged.data["row_number"]]
+        keys = [p.seq * KEY + rn for p in group for rn in p.staged.data["row_number"]]
         batch = batches[kind] = batch_frame([p.staged for p in group], {"row_key": (keys, pl.Int64)})
         # the cells as written (<field>__text) are for messages, not for the suites: not sent
         args = (kind, batch.select(pl.exclude(r"^.*__text$")), batch_id, db_path, today)
@@ -281,7 +328,7 @@ def _validation_results(validations: dict[str, object]) -> dict[str, tuple[list,
     return {kind: service.result(v) if isinstance(v, int) else v for kind, v in validations.items()}
 
 
-def _apply_validations(pending: list[_Pending], batches: dict[str, pl.DataFrame],
+def _apply_validations(pending: list[Pending], batches: dict[str, pl.DataFrame],
                        validations: dict[str, object]) -> dict[str, list[dict]]:
     """Quarantine the rows that failed, with their messages; reject files none of whose rows
     passed. Returns the run summaries by kind."""
@@ -296,7 +343,7 @@ def _apply_validations(pending: list[_Pending], batches: dict[str, pl.DataFrame]
         shown = [i for i in issues if i.expectation == "expect_cells_readable" or (i.row_key, i.field) not in error_rows]
         rows = {r["row_key"]: r for r in batch.filter(pl.col("row_key").is_in({i.row_key for i in shown})).iter_rows(named=True)}
         for issue in sorted(issues, key=lambda i: (i.row_key, i.field)):
-            seq, row_number = divmod(issue.row_key, _KEY)
+            seq, row_number = divmod(issue.row_key, KEY)
             p = by_seq[seq]
             p.rejected_keys.add(row_number)
             # a cell that could not be read also reads as empty: say it once
@@ -308,24 +355,20 @@ def _apply_validations(pending: list[_Pending], batches: dict[str, pl.DataFrame]
                 msgs = [m["message"] for m in p.row_messages]
                 p.result = FileResult(
                     p.display, "rejected", kind, rejected_rows=len(p.rejected_keys),
-                    messages=[f"{_where(p)}:全部 {len(p.rejected_keys)} 行数据都未通过校验,整份文件拒收"] + msgs[:50]
+                    messages=[f"{where(p)}:全部 {len(p.rejected_keys)} 行数据都未通过校验,整份文件拒收"] + msgs[:50]
                     + ([f"……另有 {len(msgs) - 50} 条问题未列出"] if len(msgs) > 50 else []),
                 )
     return summaries
 
 
-def _accepted(pending: list[_Pending]) -> list[_Pending]:
+def _accepted(pending: list[Pending]) -> list[Pending]:
     """The files to load, in load order: ledgers, plans, reports; older fill dates first."""
     accepted = [p for p in pending if p.result is None]
-    accepted.sort(key=lambda p: (_KIND_ORDER[p.staged.layout.kind], p.staged.fill_date or dt.date.max, p.path.name))
+    accepted.sort(key=lambda p: (KIND_ORDER[p.staged.layout.kind], p.staged.fill_date or dt.date.max, p.path.name))
     return accepted
 
 
-def _next_file_id(con) -> int:
-    return con.execute("select coalesce(max(file_id), 0) + 1 from raw.submissions").fetchone()[0]
-
-
-def _load_optimistically(con, pending: list[_Pending], batches: dict[str, pl.DataFrame],
+def _load_optimistically(con, pending: list[Pending], batches: dict[str, pl.DataFrame],
                          validations: dict[str, object], batch_id: str, clock: _Clock, progress: bool = False) -> bool:
     """Load and refresh the batch while the GX service validates it, as if no row will fail;
     commit if none did. Returns False (having changed nothing) when a row failed or the load
@@ -344,21 +387,24 @@ def _load_optimistically(con, pending: list[_Pending], batches: dict[str, pl.Dat
         clock.lap("validate_wait")  # what is left of validation once the load and marts are done
         return True
 
-    first_id = _next_file_id(con)
-    plans = [_plan_load(p, first_id + i, batch_id) for i, p in enumerate(accepted)]
+    first_id = next_file_id(con)
+    plans = [plan_load(p, first_id + i, batch_id) for i, p in enumerate(accepted)]
     con.execute("begin transaction")
     try:
         if progress:
             print(f"\r写入数据仓库并更新汇总表({len(accepted)} 个文件,同时校验)…" + " " * 10, end="",
                   file=sys.stderr, flush=True)
-        _write(con, plans, batches)
+        write(con, plans, batches)
         clock.lap("load")
+        faults.reached("written")
         clean = refresh(con, await_verdicts=verdicts_clean, timings=TIMINGS)
         clock.lap("refresh")
         if clean:
-            _insert_summaries(con, [summary for _, summary in validations.values()])
+            insert_summaries(con, [summary for _, summary in validations.values()])
+            faults.reached("refreshed")
             con.execute("commit")
             clock.lap("commit")
+            faults.reached("committed")
     except Exception:
         log.debug("optimistic load failed; loading with verdicts", exc_info=True)
         clean = False
@@ -373,7 +419,7 @@ def _load_optimistically(con, pending: list[_Pending], batches: dict[str, pl.Dat
     return True
 
 
-def _row_message(p: _Pending, row: dict, row_number: int, issue) -> dict:
+def _row_message(p: Pending, row: dict, row_number: int, issue) -> dict:
     col = p.staged.columns.get(issue.field)
     name = "county_code" if issue.field == "county" else issue.field
     text = row.get(f"{name}__text")
@@ -385,174 +431,8 @@ def _row_message(p: _Pending, row: dict, row_number: int, issue) -> dict:
     shown = f",实际为「{text}」" if text not in (None, "") else ""
     return {
         "row_number": row_number, "field": issue.field, "column_name": header, "value": text,
-        "code": issue.expectation, "message": f"{_where(p, row_number, letter, header)}:{reason}{shown}",
+        "code": issue.expectation, "message": f"{where(p, row_number, letter, header)}:{reason}{shown}",
     }
-
-
-@dataclass
-class _LoadPlan:
-    """Everything one accepted file writes, ready to insert (its staging rows are in the batch frame)."""
-
-    pending: _Pending
-    file_id: int
-    result: FileResult
-    submission: list
-    kind: str
-    issues: list[tuple]
-    log_row: list
-
-
-def _plan_load(p: _Pending, file_id: int, batch_id: str) -> _LoadPlan:
-    st = p.staged
-    lay = st.layout
-    kind = lay.kind
-    rejected = p.rejected_keys
-    now = dt.datetime.now()
-    issues = [
-        (file_id, lay.sheet_name, m["row_number"], m["column_name"], m["field"], m["code"], "reject", m["value"], m["message"], None)
-        for m in p.row_messages
-    ] + [
-        (file_id, lay.sheet_name, f["row_number"], f["column_name"], f["field"], f["code"], "finding", f["value"],
-         f["message"], json.dumps(f["details"], ensure_ascii=False))
-        for f in st.findings
-    ]
-    rows_loaded = st.height - len(rejected)
-    period = (
-        st.report_month.strftime("%Y-%m") if kind == "monthly" and st.report_month
-        else _plan_period(st) if kind == "plan" else None
-    )
-    messages = [m["message"] for m in p.row_messages] + [f["message"] for f in st.findings] + [
-        f"{_where(p)}:{n}" for n in lay.notes
-    ]
-    result = FileResult(
-        p.display, "accepted", kind, rows=rows_loaded, rejected_rows=len(rejected), messages=messages,
-        county=county_name(st.county_code) if st.county_code else None, period=period,
-        fill_date=st.fill_date.isoformat() if st.fill_date else None, file_id=file_id,
-    )
-    submission = [file_id, p.digest, p.path.name, str(p.path), p.size, kind, lay.sheet_name, lay.header_row,
-                  st.fill_date, st.report_month, " | ".join(lay.title_lines) or None, batch_id, now, rows_loaded,
-                  len(rejected)]
-    return _LoadPlan(p, file_id, result, submission, kind, issues,
-                     _log_row(p.seq, batch_id, p, result, st.county_code, st.report_month, st.fill_date))
-
-
-def _raw_rows(plans: list[_LoadPlan]) -> pa.Table:
-    """raw.source_rows of the files of ``plans``: every row as read, with file, sheet and row."""
-    file_ids, sheets, numbers, types, cells = [], [], [], [], []
-    for lp in plans:
-        rows = lp.pending.staged.raw_rows
-        file_ids += [lp.file_id] * len(rows)
-        sheets += [lp.pending.staged.layout.sheet_name] * len(rows)
-        for rn, row_type, text in rows:
-            numbers.append(rn)
-            types.append(row_type)
-            cells.append(text)
-    return pl.DataFrame({"file_id": file_ids, "sheet_name": sheets, "row_number": numbers, "row_type": types,
-                         "cells": cells},
-                        schema={"file_id": pl.Int32, "sheet_name": pl.String, "row_number": pl.Int32,
-                                "row_type": pl.String, "cells": pl.String}).to_arrow()
-
-
-def _staging_rows(plans: list[_LoadPlan], batch: pl.DataFrame) -> pa.Table:
-    """The staging rows of the files of ``plans`` (one kind), cut from the batch frame, in file order."""
-    ids = {lp.pending.seq: lp.file_id for lp in plans}
-    sheets = {lp.pending.seq: lp.pending.staged.layout.sheet_name for lp in plans}
-    rejected = [lp.pending.seq * _KEY + rn for lp in plans for rn in lp.pending.rejected_keys]
-    seq = pl.col("row_key") // _KEY
-    frame = (
-        batch.filter(seq.is_in(list(ids)))
-        .with_columns(file_id=seq.replace_strict(ids, return_dtype=pl.Int32),
-                      sheet_name=seq.replace_strict(sheets, return_dtype=pl.String),
-                      is_rejected=pl.col("row_key").is_in(rejected))
-        .sort("file_id", "row_key")
-    )
-    cols = ["file_id", "sheet_name", "row_number", "is_rejected", *STAGING_COLUMNS[plans[0].kind].keys()]
-    return frame.select(cols).to_arrow()
-
-
-def _write(con, plans: list[_LoadPlan], batches: dict[str, pl.DataFrame]) -> None:
-    """Insert the files of ``plans`` (in the caller's transaction)."""
-    insert_rows(con, "raw.submissions", [lp.submission for lp in plans])
-    raw_rows = _raw_rows(plans)  # noqa: F841 — read by DuckDB below
-    con.execute("insert into raw.source_rows by name select * from raw_rows")
-    for kind in _KIND_ORDER:
-        of_kind = [lp for lp in plans if lp.kind == kind]
-        if of_kind:
-            staging = _staging_rows(of_kind, batches[kind])  # noqa: F841 — read by DuckDB below
-            con.execute(f"insert into {STAGING_TABLE[kind]} by name select * from staging")
-    issues = [i for lp in plans for i in lp.issues]
-    if issues:
-        insert_rows(con, "raw.row_issues", issues)
-    insert_rows(con, "raw.ingest_log", [lp.log_row for lp in plans])
-
-
-def _insert_summaries(con, summaries: list[list[dict]]) -> None:
-    """The batch's validation runs (once per batch and kind)."""
-    fresh = [s for summary in summaries for s in summary if not con.execute(
-        "select count(*) from raw.validation_results where batch_id = ? and kind = ?", [s["batch_id"], s["kind"]]
-    ).fetchone()[0]]
-    if fresh:
-        insert_rows(con, "raw.validation_results",
-                     [[s[k] for k in ("batch_id", "kind", "suite_name", "expectation", "description", "column_name",
-                                      "success", "element_count", "unexpected_count", "validated_at")] for s in fresh])
-
-
-def _write_files(con, plans: list[_LoadPlan], summaries: list[list[dict]], batches: dict[str, pl.DataFrame]) -> None:
-    """Write the files of ``plans`` and their validation runs in one transaction: all or none."""
-    con.execute("begin transaction")
-    try:
-        _write(con, plans, batches)
-        _insert_summaries(con, summaries)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-
-
-def _load_all(con, accepted: list[_Pending], first_id: int, batch_id: str, summaries: dict[str, list[dict]],
-              batches: dict[str, pl.DataFrame]) -> None:
-    """Load every accepted file. The whole batch goes in one transaction; should that fail, each
-    file is retried in a transaction of its own, so that one bad file cannot stop the others."""
-    plans = [_plan_load(p, first_id + i, batch_id) for i, p in enumerate(accepted)]
-    try:
-        if plans:
-            _write_files(con, plans, [summaries[k] for k in {lp.kind for lp in plans}], batches)
-        for lp in plans:
-            lp.pending.result = lp.result
-        return
-    except Exception:
-        log.debug("batch load failed; loading file by file", exc_info=True)
-    for lp in plans:
-        try:
-            _write_files(con, [lp], [summaries[lp.kind]], batches)
-            lp.pending.result = lp.result
-        except Exception:
-            log.debug("load failed for %s", lp.pending.path, exc_info=True)
-            lp.pending.result = FileResult(lp.pending.display, "rejected", lp.kind,
-                                           messages=[f"{_where(lp.pending)}:写入数据仓库失败,整份文件未入库"])
-
-
-def _plan_period(st: Staged) -> str | None:
-    years = sorted({y for y in st.data["plan_year"] if y is not None})
-    return "、".join(str(y) for y in years) or None
-
-
-def _log_row(seq, batch_id, p: _Pending, r: FileResult, county_code, month, fill_date) -> list:
-    return [batch_id, seq, p.display, p.path.name, p.digest or None, r.status, r.kind, county_code, month, fill_date,
-            r.file_id, r.rows, r.rejected_rows, json.dumps(r.messages, ensure_ascii=False), dt.datetime.now()]
-
-
-def _log(con, p: _Pending, batch_id: str) -> None:
-    st = p.staged
-    con.execute("begin transaction")
-    try:
-        con.execute("insert into raw.ingest_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    _log_row(p.seq, batch_id, p, p.result, st.county_code if st else None,
-                             st.report_month if st else None, st.fill_date if st else None))
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        log.warning("could not log %s", p.path, exc_info=True)
 
 
 _STATUS = {"accepted": "已入库", "duplicate": "已存在(重复文件)", "rejected": "已拒收"}

@@ -13,23 +13,30 @@
     scores    the annual check and biennial evaluation into ``marts.scores``
 
 The refresh runs in the caller's transaction: an import writes raw and staging and refreshes in
-one transaction, so that the warehouse holds either all of it or none.
+one transaction, so that the warehouse holds either all of it or none. A completed refresh is
+recorded in ``marts.refresh_state`` (how many raw files it covered, a hash of each configuration
+file it read); :func:`stale_reasons` compares that record with the warehouse and the
+configuration as they are now, so that no export serves results older than either.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable
 
 import duckdb
 
-from pipelines import constants, identity
+from pipelines import constants, faults, identity
 from pipelines.scoring import store as scores
 from pipelines.signals import engine as signals
-from pipelines.warehouse import model_tables, run_models
+from pipelines.settings import CONFIG_DIR
+from pipelines.warehouse import model_tables, run_models, table_exists
 
-__all__ = ["STEPS", "refresh", "plain_models"]
+__all__ = ["STEPS", "refresh", "plain_models", "stale_reasons", "raw_ahead", "settings_fingerprint"]
 
 log = logging.getLogger(__name__)
 
@@ -67,4 +74,75 @@ def refresh(con: duckdb.DuckDBPyConnection, await_verdicts: Callable[[], bool] |
         if name == "verdicts" and outcome is False:
             log.info("refresh stopped: rows of the batch failed validation")
             return False
+        faults.reached(f"refresh.{name}")
+    if set(only) >= set(STEPS):  # a partial refresh leaves other layers as they were: not recorded
+        _record(con)
     return True
+
+
+# configuration the refresh does not read (header aliases; waits for the warehouse): a change needs none
+_READING_ONLY = frozenset({"headers.toml", "warehouse.toml"})
+
+
+def settings_fingerprint() -> dict[str, str]:
+    """SHA-256 of each configuration file the refresh may read (thresholds, scoring scheme, …)."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(CONFIG_DIR.iterdir())
+            if p.is_file() and p.suffix in (".toml", ".csv") and p.name not in _READING_ONLY}
+
+
+def _raw_files(con: duckdb.DuckDBPyConnection) -> tuple[int, int | None]:
+    return con.execute("select count(*), max(file_id) from raw.submissions").fetchone()
+
+
+def _record(con: duckdb.DuckDBPyConnection) -> None:
+    files, last = _raw_files(con)
+    con.execute("insert into marts.refresh_state values (?, ?, ?, ?)",
+                [dt.datetime.now(), files, last, json.dumps(settings_fingerprint(), sort_keys=True)])
+
+
+def _last_state(con: duckdb.DuckDBPyConnection) -> tuple | None:
+    if not table_exists(con, "marts.refresh_state"):
+        return None
+    return con.execute("select raw_files, last_file_id, settings from marts.refresh_state "
+                       "order by refreshed_at desc limit 1").fetchone()
+
+
+def _legacy_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """A warehouse made before refreshes were recorded: current when the signals were computed
+    after the last file was loaded."""
+    if not (table_exists(con, "marts.signal_rule_counts") and table_exists(con, "core.submissions")):
+        return False
+    computed, ingested = con.execute("select (select max(computed_at) from marts.signal_rule_counts), "
+                                     "(select max(ingested_at) from raw.submissions)").fetchone()
+    return computed is not None and ingested is not None and computed >= ingested
+
+
+def raw_ahead(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether raw holds files the derived layers were not refreshed with."""
+    files, last = _raw_files(con)
+    state = _last_state(con)
+    if state is None:
+        return bool(files) and not _legacy_current(con)
+    return (files, last) != (state[0], state[1])
+
+
+def stale_reasons(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Why the derived layers do not reflect raw and the configuration as they are now (Chinese;
+    empty when they do)."""
+    if not table_exists(con, "raw.submissions"):
+        return []
+    files, last = _raw_files(con)
+    state = _last_state(con)
+    if state is None:
+        if not files or _legacy_current(con):  # made by an older version: the settings used are unknown
+            return []
+        return [f"汇总结果早于原始层(原始层有 {files} 个文件,没有刷新记录)"]
+    reasons = []
+    if (files, last) != (state[0], state[1]):
+        reasons.append(f"原始层现有 {files} 个文件,汇总结果只包含最近一次刷新时的 {state[0]} 个")
+    recorded = json.loads(state[2])
+    changed = sorted(n for n, h in settings_fingerprint().items() if recorded.get(n) != h)
+    changed += sorted(n for n in recorded if n not in settings_fingerprint())
+    if changed:
+        reasons.append(f"配置文件 {'、'.join(changed)} 在最近一次刷新之后已修改(阈值或评分方案可能已变)")
+    return reasons

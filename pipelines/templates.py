@@ -54,8 +54,10 @@ def template_file_name(kind: str) -> str:
 
 
 def _range(f: Field) -> str:
+    if f.type in ("date", "month", "percent"):  # dates: see past_only; percentages: 0–100 in the format
+        return ""
     lo = f"大于 {f.min_exclusive:g}" if f.min_exclusive is not None else (f"不小于 {f.min:g}" if f.min is not None else "")
-    hi = f"不大于 {f.max:g}" if f.max is not None else ""
+    hi = f"不大于 {f.max:g}" if isinstance(f.max, (int, float)) else ""
     return "、".join(x for x in (lo, hi) if x)
 
 
@@ -74,12 +76,12 @@ def _format(f: Field) -> str:
         "bool": "是 或 否",
         "categories": f"{'、'.join(CATEGORIES)} 中的一个或多个,用顿号分隔,如 基础类、完善类",
     }[f.type]
-    if f.type == "year" and f.min is not None and f.max is None:
+    if f.type == "year" and f.min is not None and f.max in (None, "current"):  # headers.toml: "current" is this year
         text += f"({f.min:g} 年至今)"
     rng = _range(f)
     if rng and f.type not in ("year",):
         text += f",{rng}"
-    elif rng and f.max is not None:
+    elif rng and isinstance(f.max, (int, float)):
         text += f"({f.min:g}–{f.max:g})"
     if f.past_only:
         text += ",不能晚于填报日期"

@@ -130,7 +130,11 @@ def connect(path: Location | str | Path | None = None, read_only: bool = False) 
     # and the refresh of an import of ten prefectures spent 2 minutes in two such loops (0.6 s as ASOF)
     con.execute("set asof_loop_join_threshold = 0")
     if not read_only:
-        init_schema(con)
+        try:
+            init_schema(con)
+        except BaseException:
+            con.close()
+            raise
     return con
 
 
@@ -160,6 +164,7 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list) -> None:
 def init_schema(con: duckdb.DuckDBPyConnection, attempts: int = 5) -> None:
     """Create schemas, pipeline-written tables and the county table; idempotent. One transaction
     (one DuckLake snapshot); run again when another process created the same tables meanwhile."""
+    _upgrade_verdicts(con)
     for attempt in range(attempts):
         try:
             with transaction(con):
@@ -218,6 +223,26 @@ def _move_from_marts(con: duckdb.DuckDBPyConnection, in_marts: set[str]) -> None
     for m in models():
         if m.schema == "intermediate" and m.name in in_marts:
             con.execute(f"drop table marts.{m.name}")
+
+
+def _upgrade_verdicts(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse from before accounts (issue 11) has ``raw.verdicts`` with a check on the old verdict
+    names and without the act columns: its rows move, as written, into the table of today."""
+    cols = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_schema = 'raw' and table_name = 'verdicts'"
+    ).fetchall()}
+    if not cols or "act_id" in cols:
+        return
+    ddl = next(m.sql for m in models() if m.table == "raw.verdicts")
+    with transaction(con):
+        con.execute("alter table raw.verdicts rename to verdicts_before_accounts")
+        con.execute(ddl)
+        con.execute(
+            """insert into raw.verdicts (signal_id, verdict, note, decided_by, decided_at, rule, act_id, act, needs_review)
+               select signal_id, verdict, note, decided_by, decided_at, rule,
+                   'legacy-' || lpad(cast(row_number() over (order by decided_at) as varchar), 8, '0'), 'verdict', false
+               from raw.verdicts_before_accounts""")
+        con.execute("drop table raw.verdicts_before_accounts")
 
 
 def model_tables(*schemas: str) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from access_helpers import PAGE_ROLE, browser_login, make_users
 from pages_fixtures import build_warehouse
 
 pytestmark = pytest.mark.browser
@@ -83,8 +84,9 @@ def warehouse(tmp_path_factory) -> Path:
     given = os.environ.get("RENOVATION_TEST_DB")
     if given:
         shutil.copy(given, target)
-        return target
-    build_warehouse(target)
+    else:
+        build_warehouse(target)
+    make_users(target)
     return target
 
 
@@ -117,9 +119,9 @@ def wait_idle(p, timeout: float = 30_000) -> None:
     p.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
 
 
-def open_page(p, base: str, name: str) -> None:
-    p.goto(f"{base}/{'' if name == 'progress' else name}")
-    wait_idle(p)
+def open_page(p, base: str, name: str, user: str | None = None) -> None:
+    """The page in a new session, logged in as ``user`` (by default the role tests/access_helpers.py gives the page)."""
+    browser_login(p, base, user or PAGE_ROLE[name], "" if name == "progress" else name)
     p.wait_for_selector(f'h2:has-text("{PAGES[name]}")', timeout=30_000)
     wait_idle(p)
 
@@ -287,7 +289,7 @@ def test_upload_shows_the_per_file_result(server, page, tmp_path):
     good.write_text(MONTHLY_CSV, encoding="utf-8")
     bad = tmp_path / "损坏的文件.xlsx"
     bad.write_bytes(b"not a workbook at all")
-    open_page(page, server, "upload")
+    open_page(page, server, "upload", "clerk_yl")
     assert_clean(page)
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files([str(good), str(bad)])
     page.wait_for_selector('text=损坏的文件.xlsx', timeout=30_000)

@@ -88,13 +88,14 @@ def test_the_explanation_of_the_names_reaches_the_evidence(w):
 
 
 def test_the_drill_down_takes_community_and_explanation_from_one_link(w, tmp_path, monkeypatch):
+    from pipelines.access.scope import Scope
     from pipelines.read import audit, connection
 
     for name, value in env(persist(w.con, tmp_path)).items():
         monkeypatch.setenv(name, value)
     connection.clear_caches()
     sid = next(s["signal_id"] for s in w.signals("INFLATED_SCALE") if s["community_name"] == "工行家属院")
-    d = audit.signal_detail(sid)
+    d = audit.signal_detail(Scope("auditor"), sid)
     plan = d["plan"].row(0, named=True)
     ledger = d["ledger"].filter(d["ledger"]["community_id"] == plan["community_id"]).row(0, named=True)
     assert ledger["name"] == "工商银行家属院"

@@ -160,8 +160,8 @@ def test_bad_values_reject_their_row_only_with_a_located_message(tmp_path, db_co
     text = "\n".join(r.messages)
     sheet = f"文件「{path.name}」,工作表「月报」"
     assert f"{sheet},第 4 行,E 列「户数」:应为数字,实际为「二百六十」" in text
-    assert f"{sheet},第 5 行,J 列「累计完成投资(万元)」" in text and "不小于 0" in text
-    assert f"{sheet},第 6 行,I 列「形象进度(%)」" in text and "0 至 100" in text
+    assert f"{sheet},第 5 行,J 列「累计完成投资(万元)」:「累计完成投资」应在 0–50000 万元之间,实际为「-5」" in text
+    assert f"{sheet},第 6 行,I 列「形象进度(%)」:「形象进度」应在 0–100% 之间,实际为「120」" in text
     assert "第 7 行,H 列「开工日期」" in text and "不能是未来的日期" in text
     assert "第 8 行,H 列「开工日期」" in text and "1949-01-01" in text
     assert "第 9 行,A 列「县市」:「乌鲁木齐市」不是巴州的县市" in text
@@ -193,10 +193,10 @@ def test_huge_sheet_is_rejected(tmp_path, db_copy):
 
 
 def test_a_file_that_fails_while_loading_leaves_nothing(tmp_path, db_copy, monkeypatch):
-    import pipelines.ingest as ingest
+    import pipelines.loading as loading
 
     before = counts(db_copy)
-    monkeypatch.setitem(ingest.STAGING_TABLE, "monthly", "staging.no_such_table")
+    monkeypatch.setitem(loading.STAGING_TABLE, "monthly", "staging.no_such_table")
     [r] = ingest_paths([W.monthly(tmp_path, 8)], db_path=db_copy, today=TODAY)
     assert r.status == "rejected" and "未入库" in r.messages[0]
     assert counts(db_copy) == before
@@ -218,21 +218,44 @@ def test_cli_exit_codes_and_json(tmp_path, db_copy, capsys):
     assert "用法错误" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(LAKE, reason="an embedded file's lock; a DuckLake has readers and writers at once")
-def test_cli_explains_a_warehouse_held_by_another_program(tmp_path, db_copy, capsys):
+def _hold(db, seconds: float, read_only: bool = True):
+    """Another process (the dashboard, say) holding the warehouse open for ``seconds``."""
     import subprocess
     import sys
 
-    # another process (the dashboard, say) holds the warehouse open
-    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db_copy.file)!r}, "
-                               "read_only=True); print('ok', flush=True); time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}, "
+                               f"read_only={read_only}); print('ok', flush=True); time.sleep({seconds})"],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "ok"
+    return holder
+
+
+@pytest.mark.skipif(LAKE, reason="an embedded file's lock; a DuckLake has readers and writers at once")
+def test_cli_waits_for_a_warehouse_held_by_another_program(tmp_path, db_copy, capsys):
+    holder = _hold(db_copy, 3)
     try:
-        assert holder.stdout.readline().strip() == "ok"
         code = cli.main(["ingest", "--db", str(db_copy), str(W.monthly(tmp_path, 10))])
     finally:
         holder.kill()
     err = capsys.readouterr().err
-    assert code == 1 and "正被另一个程序占用" in err and "Traceback" not in err
+    assert code == 0 and "等待数据仓库空闲" in err and "已入库" in err and "Traceback" not in err
+    assert q(db_copy, "select count(*) from raw.submissions")[0][0] == 9
+
+
+@pytest.mark.skipif(LAKE, reason="an embedded file's lock; a DuckLake has readers and writers at once")
+def test_cli_gives_up_on_a_busy_warehouse_after_its_wait_changing_nothing(tmp_path, db_copy, capsys, monkeypatch):
+    from pipelines import locking
+
+    monkeypatch.setattr(locking, "waits", lambda: {"writer_wait_seconds": 1.0, "reader_wait_seconds": 1.0})
+    holder = _hold(db_copy, 60)
+    try:
+        code = cli.main(["ingest", "--db", str(db_copy), str(W.monthly(tmp_path, 10))])
+    finally:
+        holder.kill()
+        holder.wait()
+    err = capsys.readouterr().err
+    assert code == 1 and "正忙" in err and "已等待 1 秒" in err and "Traceback" not in err
+    assert q(db_copy, "select count(*) from raw.submissions")[0][0] == 8
 
 
 def test_an_oversized_file_is_refused_before_it_is_read(tmp_path, db_copy, monkeypatch):

@@ -31,14 +31,17 @@ def test_every_model_states_its_key():
 
 @pytest.fixture(scope="module")
 def demo(demo_db, tmp_path_factory) -> duckdb.DuckDBPyConnection:
-    """A copy of the demo warehouse with two verdicts (so that the verdict tables have rows)."""
+    """A copy of the demo warehouse with two verdicts and a score publication (so that those tables have rows)."""
     path = tmp_path_factory.mktemp("models") / "demo.duckdb"
     shutil.copy(demo_db, path)
     con = connect(path)
     ids = [r[0] for r in con.execute("select signal_id from marts.signals order by signal_id limit 2").fetchall()]
     con.execute("begin transaction")
-    signals.set_verdict(con, ids[0], "已核实", "审计局 张三")
-    signals.set_verdict(con, ids[1], "已排除", "审计局 李四")
+    signals.set_verdict(con, ids[0], "已确认", "zhangsan", display_name="审计局 张三")
+    signals.set_verdict(con, ids[1], "已排除", "lisi", display_name="审计局 李四")
+    if con.execute("select is_pending from marts.verdict_current where signal_id = ?", [ids[0]]).fetchone()[0]:
+        signals.review_verdict(con, ids[0], True, "lisi")  # a review row too
+    con.execute("insert into raw.score_publications values ('annual', 2024, true, 'admin', now())")
     con.execute("commit")
     yield con
     con.close()

@@ -66,8 +66,9 @@ def _with_log_and_signals(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConn
     for s in sigs:
         con.execute(f"insert into marts.signals ({', '.join(cols)}) values ({', '.join('?' * len(cols))})", list(s))
     # s2 has been settled by an auditor: no longer open
-    con.execute("insert into raw.verdicts values ('s2', '已排除', '公示材料补齐', '审计员', ?, 'NOTICE_SHORT')", [now])
-    run_models(con, ["marts.verdict_current"])  # the verdict in force, as the signals step leaves it
+    con.execute("insert into raw.verdicts (signal_id, verdict, note, decided_by, decided_at, rule, act_id, severity)"
+                " values ('s2', '已排除', '公示材料补齐', 'auditor1', ?, 'NOTICE_SHORT', 'a1', 'low')", [now])
+    run_models(con, ["marts.verdict_history", "marts.verdict_current"])  # the verdict in force, as the signals step leaves it
     return con
 
 

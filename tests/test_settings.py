@@ -62,7 +62,10 @@ def page_text(db: Path, page: str, monkeypatch) -> str:
     from pipelines.read.connection import clear_caches
 
     clear_caches()
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90).run()
+    from access_helpers import login, make_users
+
+    make_users(db)
+    at = login(AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90).run(), "admin1")
     if page != "progress":
         at = at.switch_page(f"app_pages/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]

@@ -100,28 +100,74 @@ def test_run_flags_cli_writes_file_and_thresholds(tmp_path):
 def test_verdicts_survive_refresh_and_reingestion():
     w = _world()
     w.build()
-    sid = w.con.execute("select signal_id from marts.signals where rule = 'INFLATED_SCALE'").fetchone()[0]
-    other = w.con.execute("select signal_id from marts.signals where rule = 'POST_2000'").fetchone()[0]
-    signals.set_verdict(w.con, sid, "已核实", "审计局 张三", note="现场核实户数 100")
-    signals.set_verdict(w.con, other, "已排除", "审计局 李四", note="建成年份填错")
+    sid = w.con.execute("select signal_id from marts.signals where rule = 'INFLATED_SCALE'").fetchone()[0]  # high
+    other = w.con.execute("select signal_id from marts.signals where rule = 'POST_2000'").fetchone()[0]  # low
+    # a high-severity 已确认 is a proposal until a second auditor confirms it (复核)
+    assert signals.set_verdict(w.con, sid, "已确认", "zhangsan", note="现场核实户数 100", display_name="审计局 张三")
+    assert not signals.set_verdict(w.con, other, "已排除", "lisi", note="建成年份填错", display_name="审计局 李四")
+    row = w.con.execute("select verdict, status, proposed_verdict, proposed_by from marts.verdict_current where signal_id = ?",
+                        [sid]).fetchone()
+    assert row == ("待核查", "待复核", "已确认", "审计局 张三(zhangsan)")
+    with pytest.raises(ValueError, match="另一名审计人员"):
+        signals.review_verdict(w.con, sid, True, "zhangsan")
+    assert signals.review_verdict(w.con, sid, True, "lisi", note="同意", display_name="审计局 李四") == "已确认"
+    with pytest.raises(ValueError, match="没有待复核"):
+        signals.review_verdict(w.con, sid, True, "wangwu")
     with pytest.raises(ValueError):
-        signals.set_verdict(w.con, sid, "确认", "张三")
+        signals.set_verdict(w.con, sid, "确认", "zhangsan")
     with pytest.raises(ValueError):
-        signals.set_verdict(w.con, "no-such-signal", "已核实", "张三")
+        signals.set_verdict(w.con, "no-such-signal", "已确认", "zhangsan")
+    with pytest.raises(ValueError):
+        signals.set_verdict(w.con, sid, "已确认", " ")
     # a new file arrives (another county's ledger) and everything is rebuilt
     w.ledger("652823", [dict(name="友谊小区")])
     w.build()
     v = dict(w.con.execute("select signal_id, verdict from marts.verdict_current").fetchall())
-    assert v[sid] == "已核实" and v[other] == "已排除"
+    assert v[sid] == "已确认" and v[other] == "已排除"
+    text = w.con.execute("select status_text from marts.verdict_current where signal_id = ?", [sid]).fetchone()[0]
+    assert "审计局 张三(zhangsan) 提出" in text and "审计局 李四(lisi)" in text and "复核同意" in text
     summary = {r[0]: r[1:] for r in w.con.execute(
         "select rule, count_signals, count_confirmed, count_cleared, pct_confirmed, pct_cleared from marts.verdict_rule_summary"
     ).fetchall()}
     assert summary["INFLATED_SCALE"] == (1, 1, 0, 1.0, 0.0)
     assert summary["POST_2000"] == (1, 0, 1, 0.0, 1.0)
-    # the latest verdict is in force; the older one is kept
-    signals.set_verdict(w.con, sid, "待核查", "审计局 张三", note="重新核查")
-    assert w.con.execute("select verdict from marts.verdict_current where signal_id = ?", [sid]).fetchone() == ("待核查",)
-    assert w.con.execute("select count(*) from raw.verdicts where signal_id = ?", [sid]).fetchone() == (2,)
+    # a later verdict appends and is in force (需补充材料 needs no review); the history keeps every act
+    signals.set_verdict(w.con, sid, "需补充材料", "zhangsan", note="请补充竣工资料", display_name="审计局 张三")
+    assert w.con.execute("select verdict from marts.verdict_current where signal_id = ?", [sid]).fetchone() == ("需补充材料",)
+    assert w.con.execute("select count(*) from raw.verdicts where signal_id = ?", [sid]).fetchone() == (3,)
+    history = w.con.execute("select from_status, to_status, decided_by from marts.verdict_history where signal_id = ?"
+                            " order by act_seq", [sid]).fetchall()
+    assert history == [("待核查", "待复核", "zhangsan"), ("待复核", "已确认", "lisi"), ("已确认", "需补充材料", "zhangsan")]
+
+
+def test_a_rejected_review_leaves_the_verdict_in_force(w):
+    sid = w.con.execute("select signal_id from marts.signals where severity = 'high' limit 1").fetchone()[0]
+    signals.set_verdict(w.con, sid, "需补充材料", "a1")
+    signals.set_verdict(w.con, sid, "已排除", "a1", note="拟排除")
+    assert w.con.execute("select status, verdict from marts.verdict_current where signal_id = ?", [sid]).fetchone() == (
+        "待复核", "需补充材料")
+    signals.review_verdict(w.con, sid, False, "a2", note="证据不足")
+    assert w.con.execute("select status, verdict, is_cleared from marts.verdict_current where signal_id = ?",
+                         [sid]).fetchone() == ("需补充材料", "需补充材料", False)
+
+
+def test_verdicts_from_before_accounts_are_kept_and_read(tmp_path):
+    import duckdb
+
+    from pipelines.warehouse import connect
+
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("create schema raw")
+    con.execute("""create table raw.verdicts (signal_id varchar not null, verdict varchar not null
+                   check (verdict in ('已核实', '已排除', '待核查')), note varchar, decided_by varchar not null,
+                   decided_at timestamp not null, rule varchar)""")
+    con.execute("insert into raw.verdicts values ('s1', '已核实', 'n', '州审计局 张科长', timestamp '2025-01-02 10:00', 'X')")
+    con.close()
+    con = connect(path)  # the upgrade keeps the row as written, in the table of today
+    assert con.execute("select signal_id, verdict, decided_by, act from raw.verdicts").fetchall() == [
+        ("s1", "已核实", "州审计局 张科长", "verdict")]
+    con.close()
 
 
 def test_risk_ranking_parts(w):
@@ -147,7 +193,8 @@ def test_verdict_carries_over_to_a_resubmitted_file():
     w = _world()
     w.build()
     old = w.con.execute("select signal_id from marts.signals where rule = 'INFLATED_SCALE'").fetchone()[0]
-    signals.set_verdict(w.con, old, "已排除", "审计局 王五", note="台账漏登两栋")
+    signals.set_verdict(w.con, old, "已排除", "wangwu", note="台账漏登两栋")
+    signals.review_verdict(w.con, old, True, "zhaoliu")
     # 库尔勒市 resubmits its 2021 plan later (another file, the same rows): new row ids, new signal ids
     w.plan(KRL, 2021, [
         dict(name="幸福小区", households=180, central_subsidy_wan_yuan=200.0),
@@ -176,7 +223,8 @@ def test_the_report_and_the_page_show_the_same_verdict_in_force(tmp_path, monkey
     w = _world()
     w.build()
     old = w.con.execute("select signal_id from marts.signals where rule = 'INFLATED_SCALE'").fetchone()[0]
-    signals.set_verdict(w.con, old, "已排除", "审计局 王五", note="台账漏登两栋")
+    signals.set_verdict(w.con, old, "已排除", "wangwu", note="台账漏登两栋")
+    signals.review_verdict(w.con, old, True, "zhaoliu")  # high severity: in force once reviewed
     w.plan(KRL, 2021, [
         dict(name="幸福小区", households=180, central_subsidy_wan_yuan=200.0),
         dict(name="=HYPERLINK(1)小区", notice_days=3, notice_days_given=3),
@@ -195,7 +243,9 @@ def test_the_report_and_the_page_show_the_same_verdict_in_force(tmp_path, monkey
         monkeypatch.setenv(name, value)
     connection.clear_caches()
     try:
-        page = audit.signals(2021, None)
+        from pipelines.access.scope import Scope
+
+        page = audit.signals(Scope("auditor"), 2021, None)
     finally:
         connection.clear_caches()
     shown = {r["community_name"]: r["verdict"] for r in page.filter(pl.col("rule") == "INFLATED_SCALE").iter_rows(named=True)}

@@ -1,13 +1,18 @@
-"""Signals for the audit bureau (州审计局): the list, the risk ranking, a signal's rows, rules, coverage, verdicts."""
+"""Signals for the audit bureau (州审计局): the list, the risk ranking, a signal's rows, rules, coverage, verdicts.
+
+Every function takes the session's :class:`Scope` first. The list, evidence and verdicts are the
+``signals`` area (auditors, admins); leadership reads only :func:`signal_counts` (per county and
+rule, no list or evidence)."""
 
 from __future__ import annotations
 
 import polars as pl
 
+from pipelines.access.scope import Scope, requires
 from pipelines.read.connection import cached, query
 
 __all__ = ["signals", "risk_ranking", "signal_detail", "signal_rules", "signal_coverage", "verdict_summary", "risk_counties",
-           "signal_thresholds", "DETAIL_LABELS"]
+           "signal_thresholds", "signal_counts", "verdict_history", "DETAIL_LABELS"]
 
 _COMPARE_FIELDS = (("name", "小区名称"), ("address", "地址"), ("build_year", "建成年份"), ("buildings", "楼栋数"),
                    ("households", "户数"), ("area_m2", "建筑面积(m²)"))
@@ -25,9 +30,11 @@ DETAIL_LABELS = {
 }
 
 
+@requires("signals")
 @cached
-def signals(year: int | None, unit: str | None) -> pl.DataFrame:
-    """Signals of the year (plan year, or the period's year for unit-level signals) with their verdict in force."""
+def signals(scope: Scope, year: int | None, unit: str | None) -> pl.DataFrame:
+    """Signals of the year (plan year, or the period's year for unit-level signals) with their verdict status."""
+    unit = scope.unit(unit)
     # the verdict in force, carried over to the same finding after a resubmission (marts.verdict_current)
     return query(
         """
@@ -35,7 +42,8 @@ def signals(year: int | None, unit: str | None) -> pl.DataFrame:
             w.value as severity_weight,
             s.county_code, s.county_name, s.plan_year, s.period, s.community_name, s.score, s.evidence,
             s.file_name, s.sheet_name, s.row_number, s.plan_row_id, s.entity_id, s.central_subsidy_wan_yuan,
-            coalesce(v.verdict, '待核查') as verdict, v.verdict_note, v.decided_at
+            coalesce(v.status, '待核查') as verdict, v.status_text, v.verdict_in_force, v.verdict_note, v.decided_by,
+            v.decided_at, v.reviewed_by, v.proposed_verdict, v.proposed_by, v.proposed_by_user, v.proposed_at
         from marts.signals as s
         left join marts.signal_rules as r using (rule)
         -- the severity weights of the risk ranking (thresholds.toml, published to marts.settings)
@@ -49,10 +57,12 @@ def signals(year: int | None, unit: str | None) -> pl.DataFrame:
     )
 
 
+@requires("signals")
 @cached
-def risk_ranking(year: int | None, unit: str | None) -> pl.DataFrame:
+def risk_ranking(scope: Scope, year: int | None, unit: str | None) -> pl.DataFrame:
     """Communities ranked by risk (``marts.risk_communities``: severity points × money factor × coincidence
     factor, signals cleared by the auditors left out), for plan rows of the year when one is given."""
+    unit = scope.unit(unit)
     return query(
         """
         select risk_rank, county_name, community_name, array_to_string(plan_years, '、') as plan_years,
@@ -71,8 +81,9 @@ def risk_ranking(year: int | None, unit: str | None) -> pl.DataFrame:
     )
 
 
+@requires("signals")
 @cached
-def signal_detail(signal_id: str) -> dict:
+def signal_detail(scope: Scope, signal_id: str) -> dict:
     """A signal with the ledger, plan and report rows behind it and how they were linked."""
     sig = query("select * from marts.signals where signal_id = $id", {"id": signal_id})
     if sig.is_empty():
@@ -173,14 +184,16 @@ def _compare(plan: pl.DataFrame, ledger: pl.DataFrame, plan_row_id: str | None) 
 
 
 
+@requires("signals")
 @cached
-def signal_rules() -> pl.DataFrame:
+def signal_rules(scope: Scope) -> pl.DataFrame:
     """The rules in force: code, class, severity, label, description with thresholds."""
     return query("select * from marts.signal_rules order by sort_order")
 
 
+@requires("signals")
 @cached
-def signal_coverage() -> pl.DataFrame:
+def signal_coverage(scope: Scope) -> pl.DataFrame:
     """Per rule: units it could assess, could not assess and flagged, with the share warning of the signals work."""
     return query(
         """
@@ -193,12 +206,14 @@ def signal_coverage() -> pl.DataFrame:
     )
 
 
+@requires("signals")
 @cached
-def verdict_summary() -> pl.DataFrame:
+def verdict_summary(scope: Scope) -> pl.DataFrame:
     """Per rule: signals confirmed, cleared and open, and the share of decided ones that held up."""
     return query(
         """
-        select label as rule_label, count_signals, count_confirmed, count_cleared, count_open,
+        select label as rule_label, count_signals, count_confirmed, count_cleared, count_more_info, count_pending,
+            count_open,
             round(100.0 * pct_confirmed_of_decided, 1) as pct_confirmed_of_decided
         from marts.verdict_rule_summary
         where count_signals > 0
@@ -207,8 +222,9 @@ def verdict_summary() -> pl.DataFrame:
     )
 
 
+@requires("signals")
 @cached
-def risk_counties() -> pl.DataFrame:
+def risk_counties(scope: Scope) -> pl.DataFrame:
     """Units ranked by risk over all current signals not cleared (all years)."""
     return query(
         """
@@ -220,7 +236,46 @@ def risk_counties() -> pl.DataFrame:
     )
 
 
+@requires("signals")
 @cached
-def signal_thresholds() -> pl.DataFrame:
+def signal_thresholds(scope: Scope) -> pl.DataFrame:
     """The thresholds the signals were computed with, and their version."""
     return query("select key, rule, name, value, version from marts.signal_thresholds order by key")
+
+
+@requires("signal_counts")
+@cached
+def signal_counts(scope: Scope, year: int | None) -> pl.DataFrame:
+    """Signals per county and rule of the year (current signals; counts only, no list or evidence)."""
+    return query(
+        """
+        select s.county_name, r.label as rule_label, s.severity, count(*) as count_signals,
+            count(*) filter (where coalesce(v.verdict_in_force, '') not in ('已确认', '已排除')) as count_open,
+            any_value(c.sort_order) as sort_order, any_value(r.sort_order) as rule_order
+        from marts.signals as s
+        left join marts.signal_rules as r using (rule)
+        left join marts.verdict_current as v using (signal_id)
+        left join staging.counties as c on c.county_code = s.county_code
+        where $year is null or s.plan_year = $year or (s.plan_year is null and s.period like cast($year as varchar) || '-%')
+        group by s.county_name, r.label, s.severity
+        order by sort_order, rule_order
+        """,
+        {"year": year},
+    )
+
+
+@requires("signals")
+@cached
+def verdict_history(scope: Scope, signal_ids: tuple[str, ...]) -> pl.DataFrame:
+    """Every act on the signals (verdicts and reviews, earlier versions of the file included), in order:
+    who, when, from, to, note (``marts.verdict_history``)."""
+    return query(
+        """
+        select signal_id, act_seq, decided_at, decided_by_label, act_label, from_status, to_status, note,
+            is_carried_over
+        from marts.verdict_history
+        where signal_id in (select unnest($ids))
+        order by signal_id, act_seq
+        """,
+        {"ids": list(signal_ids)},
+    )

@@ -1,26 +1,34 @@
 """What every page states: the data clock (``marts.data_clock``, flags.md "The data clock") and the
-settings in force (``marts.settings``), for captions that quote the numbers the data was computed with."""
+settings in force (``marts.settings``), for captions that quote the numbers the data was computed with.
+
+The clock is the prefecture's and the same for every role; :func:`county_clock` is per county and
+scoped (a clerk's session reads its own row). The settings are configuration, not any county's
+data: every role may read them, so they take no scope."""
 
 from __future__ import annotations
 
 import polars as pl
 
+from pipelines.access.scope import Scope, requires
 from pipelines.clock import Clock
 from pipelines.read.connection import cached, query
 
 __all__ = ["data_clock", "county_clock", "settings", "setting", "grades", "grades_text", "clock_caption"]
 
 
+@requires("progress")
 @cached
-def data_clock() -> dict:
+def data_clock(scope: Scope) -> dict:
     """The as-of date (newest 填报日期 received), the report due day and the latest due month ({} before any data)."""
     df = query("select as_of_date, report_due_day, latest_due_month, latest_report_month, clock_basis from marts.data_clock")
     return df.row(0, named=True) if df.height and df["clock_basis"][0] is not None else {}
 
 
+@requires("submissions")
 @cached
-def county_clock(unit: str | None) -> pl.DataFrame:
+def county_clock(scope: Scope, unit: str | None) -> pl.DataFrame:
     """Per unit: the newest month it has reported, its newest 填报日期 and how far behind the latest due month it is."""
+    unit = scope.unit(unit)
     return query(
         """
         select county_name, latest_report_month, latest_fill_date, count_months_reported, latest_due_month,

@@ -15,7 +15,8 @@ from collections.abc import Iterable
 import polars as pl
 
 __all__ = ["FORMULA_START", "FLAGS_HEADER", "SCORES_HEADER", "escape_cell", "one_line", "write_flags", "scores_csv",
-           "signals_csv_bytes", "signals_xlsx_bytes", "signals_stamp_text"]
+           "signals_csv_bytes", "signals_xlsx_bytes", "signals_stamp_text", "table_csv_bytes", "table_xlsx_bytes",
+           "case_file_xlsx_bytes", "HISTORY_HEADINGS"]
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 FLAGS_HEADER = ("rule", "severity", "county", "plan_year", "period", "community_name", "score", "evidence")
@@ -71,9 +72,76 @@ def signals_csv_bytes(df: pl.DataFrame) -> bytes:
     return buf.getvalue().encode("utf-8-sig")
 
 
-def signals_xlsx_bytes(df: pl.DataFrame, stamp: list[tuple[str, str]], thresholds: pl.DataFrame | None) -> bytes:
+#: the columns of a signal's verdict history (marts.verdict_history) in exports, with their headings
+HISTORY_HEADINGS = {"decided_at": "时间", "decided_by_label": "审计人员", "act_label": "操作", "from_status": "原状态",
+                    "to_status": "新状态", "note": "说明"}
+
+
+def _write_sheet(wb, name: str, df: pl.DataFrame, headings: dict[str, str] | None = None, widths: dict[int, int] | None = None):
+    """One sheet: a bold heading row, then the rows; every text cell through :func:`escape_cell`."""
+    bold = wb.add_format({"bold": True, "bg_color": "#DDE6F0"})
+    ws = wb.add_worksheet(name)
+    cols = list(headings) if headings else df.columns
+    for j, c in enumerate(cols):
+        ws.write_string(0, j, escape_cell((headings or {}).get(c, c)), bold)
+    for i, row in enumerate(df.select(cols).iter_rows(), start=1):
+        for j, v in enumerate(row):
+            if v is None:
+                continue
+            if isinstance(v, bool):
+                ws.write_string(i, j, "是" if v else "否")
+            elif isinstance(v, (int, float)):
+                ws.write_number(i, j, v)
+            else:
+                ws.write_string(i, j, escape_cell(v if isinstance(v, str) else str(v)))
+    for j, w in (widths or {}).items():
+        ws.set_column(j, j, w)
+    ws.freeze_panes(1, 0)
+    return ws
+
+
+def table_csv_bytes(df: pl.DataFrame, headings: dict[str, str] | None = None) -> bytes:
+    """Any table the pages show, as CSV (UTF-8 with BOM, formulas escaped): the project's own
+    download in place of the table toolbar's, which only quotes."""
+    cols = list(headings) if headings else df.columns
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow([escape_cell((headings or {}).get(c, c)) for c in cols])
+    for row in df.select(cols).iter_rows():
+        w.writerow(["" if v is None else (v if isinstance(v, (int, float)) and not isinstance(v, bool) else escape_cell(v))
+                    for v in row])
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def table_xlsx_bytes(sheets: list[tuple[str, pl.DataFrame, dict[str, str] | None]],
+                     stamp: list[tuple[str, str]] | None = None) -> bytes:
+    """Tables as one workbook (a sheet each, formulas escaped), with a sheet 说明 holding ``stamp``."""
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    for name, df, headings in sheets:
+        _write_sheet(wb, name, df, headings)
+    if stamp:
+        _write_sheet(wb, "说明", pl.DataFrame({"项目": [k for k, _ in stamp], "内容": [v for _, v in stamp]}),
+                     widths={0: 20, 1: 80})
+    wb.close()
+    return buf.getvalue()
+
+
+def case_file_xlsx_bytes(signal: dict, evidence: list[tuple[str, pl.DataFrame]], history: pl.DataFrame,
+                         stamp: list[tuple[str, str]]) -> bytes:
+    """A signal's case file: the signal and its verdict, the rows behind it, its verdict history."""
+    head = pl.DataFrame({"项目": [k for k, _ in stamp], "内容": [v for _, v in stamp]})
+    sheets = [("线索与结论", head, None)] + [(n, d, None) for n, d in evidence if d is not None and d.height]
+    sheets.append(("核查记录", history, HISTORY_HEADINGS))
+    return table_xlsx_bytes(sheets)
+
+
+def signals_xlsx_bytes(df: pl.DataFrame, stamp: list[tuple[str, str]], thresholds: pl.DataFrame | None,
+                       history: pl.DataFrame | None = None) -> bytes:
     """The signals shown as a workbook: sheet 风险线索 (flags.csv columns and the verdicts), sheet 说明
-    (filters, data as-of month, thresholds in force)."""
+    (filters, data as-of month, thresholds in force), sheet 核查记录 (every verdict and review of them)."""
     import xlsxwriter
 
     buf = io.BytesIO()
@@ -82,7 +150,8 @@ def signals_xlsx_bytes(df: pl.DataFrame, stamp: list[tuple[str, str]], threshold
     ws = wb.add_worksheet("风险线索")
     cols = [*FLAGS_HEADER, "verdict", "verdict_note"]
     heads = ["规则", "严重程度", "县市", "计划年度", "期间", "小区名称", "强度", "证据", "核查结论", "核查说明"]
-    frame = _flags_frame(df).with_columns(df["verdict"].alias("verdict"), df["verdict_note"].alias("verdict_note"))
+    shown = df["status_text"] if "status_text" in df.columns else df["verdict"]
+    frame = _flags_frame(df).with_columns(shown.alias("verdict"), df["verdict_note"].alias("verdict_note"))
     for j, h in enumerate(heads):
         ws.write_string(0, j, h, bold)
     for i, row in enumerate(frame.select(cols).iter_rows(), start=1):
@@ -115,6 +184,11 @@ def signals_xlsx_bytes(df: pl.DataFrame, stamp: list[tuple[str, str]], threshold
             r += 1
     info.set_column(0, 0, 34)
     info.set_column(1, 1, 40)
+    if history is not None:
+        keyed = df.select("signal_id", "rule", "county_name", "community_name", "period")
+        rows = history.join(keyed, on="signal_id", how="inner") if "signal_id" in df.columns else history
+        _write_sheet(wb, "核查记录", rows, {"rule": "规则", "county_name": "县市", "community_name": "小区名称",
+                                           "period": "期间", **HISTORY_HEADINGS}, widths={6: 30, 9: 60})
     wb.close()
     return buf.getvalue()
 

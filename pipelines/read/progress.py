@@ -1,4 +1,7 @@
-"""Progress for leadership (州领导小组): the year's plan against its state, by unit and month; the five-year goal."""
+"""Progress for leadership (州领导小组): the year's plan against its state, by unit and month; the five-year goal.
+
+Every function takes the session's :class:`Scope` first; a clerk's scope reads its own county only
+(no other county's rows, no prefecture totals or ranks)."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from functools import cache
 
 import polars as pl
 
+from pipelines.access.scope import Scope, requires
 from pipelines.read.connection import cached, query
 from pipelines.settings import config_path
 
@@ -37,10 +41,12 @@ _SUMS = """
 """
 
 
+@requires("progress")
 @cached
-def progress_summary(year: int, unit: str | None) -> dict:
+def progress_summary(scope: Scope, year: int, unit: str | None) -> dict:
     """Plan and state of the year's plan at its as-of month (the data clock's latest due month, at most
     December), for the prefecture or one unit ({} when no plan)."""
+    unit = scope.unit(unit)
     df = query(
         f"""
         with sums as (
@@ -56,9 +62,11 @@ def progress_summary(year: int, unit: str | None) -> dict:
     return row if row["count_plan_communities"] else {}
 
 
+@requires("progress")
 @cached
-def progress_by_month(year: int, unit: str | None) -> pl.DataFrame:
+def progress_by_month(scope: Scope, year: int, unit: str | None) -> pl.DataFrame:
     """Month by month: cumulative started/completed against the plan and its scheduled starts."""
+    unit = scope.unit(unit)
     return query(
         f"""
         with sums as (
@@ -75,10 +83,25 @@ def progress_by_month(year: int, unit: str | None) -> pl.DataFrame:
     )
 
 
+@requires("progress")
 @cached
-def progress_ranking(year: int) -> pl.DataFrame:
+def progress_ranking(scope: Scope, year: int) -> pl.DataFrame:
     """Every unit with a plan in the year: rates, rank, lagging flag, seat coordinates, and the plan's
-    pace and lagging tier at the as-of month (marts.bulletin_counties)."""
+    pace and lagging tier at the as-of month (marts.bulletin_counties). A clerk
+    gets its own row without what is worked out from the other counties (prefecture rates, rank)."""
+    if scope.is_county:
+        return query(
+            """
+            select p.* replace (null::double as pct_started_prefecture, null::double as pct_completed_prefecture,
+                                null::double as pct_invest_prefecture, null::double as pct_progress_index_prefecture,
+                                null::bigint as progress_rank, null::boolean as is_lagging),
+                c.seat_lat, c.seat_lon
+            from marts.progress_county as p
+            left join staging.counties as c using (county_code)
+            where p.plan_year = $year and p.county_code = $county
+            """,
+            {"year": year, "county": scope.county_code},
+        )
     return query(
         """
         select p.*, c.seat_lat, c.seat_lon, b.pct_pace_index, b.points_behind_pace, b.tier
@@ -93,9 +116,11 @@ def progress_ranking(year: int) -> pl.DataFrame:
     )
 
 
+@requires("progress")
 @cached
-def trajectory(unit: str | None) -> pl.DataFrame:
+def trajectory(scope: Scope, unit: str | None) -> pl.DataFrame:
     """Households of completed plan rows month by month since the goal's start, the goal and its even path."""
+    unit = scope.unit(unit)
     return query(
         """
         select report_month,
@@ -111,10 +136,12 @@ def trajectory(unit: str | None) -> pl.DataFrame:
     )
 
 
+@requires("progress")
 @cached
-def projection(unit: str | None) -> dict:
+def projection(scope: Scope, unit: str | None) -> dict:
     """Completed households, the recent pace (``progress.pace_months``) and the projection to December of
     the goal's end year (``goal_month``)."""
+    unit = scope.unit(unit)
     df = query(
         """
         select max(as_of_month) as as_of_month, max(goal_month) as goal_month,
@@ -152,9 +179,10 @@ def _reference() -> pl.DataFrame:
 
 
 
-def reference_comparison(year: int, unit: str | None) -> pl.DataFrame:
+@requires("progress")
+def reference_comparison(scope: Scope, year: int, unit: str | None) -> pl.DataFrame:
     """Start rates (% of the year's planned communities) by month: 巴州 (or the unit), 全国 and 新疆 where published."""
-    ours = progress_by_month(year, unit)
+    ours = progress_by_month(scope, year, unit)
     ref = _reference().filter(pl.col("year") == year)
     months = sorted(set(ref["month"].to_list()) | {m.month for m in ours["report_month"]} if len(ours) else ref["month"].to_list())
     out = pl.DataFrame({"month": pl.Series(months, dtype=pl.Int64)})

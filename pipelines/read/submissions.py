@@ -1,4 +1,6 @@
-"""Submissions for county clerks (县市填报员): accepted files, the import log, reporting status."""
+"""Submissions for county clerks (县市填报员): accepted files, the import log, reporting status.
+
+Every function takes the session's :class:`Scope` first; a clerk's reads its own county only."""
 
 from __future__ import annotations
 
@@ -6,14 +8,17 @@ import json
 
 import polars as pl
 
+from pipelines.access.scope import Scope, requires
 from pipelines.read.connection import cached, query
 
 __all__ = ["submission_history", "ingest_log", "reporting_status"]
 
 
+@requires("submissions")
 @cached
-def submission_history(year: int | None, unit: str | None) -> pl.DataFrame:
+def submission_history(scope: Scope, year: int | None, unit: str | None) -> pl.DataFrame:
     """Accepted submissions per unit, kind and period, newest first within a period (rank 1 is current)."""
+    unit = scope.unit(unit)
     return query(
         """
         select c.county_name, s.kind, s.period, s.file_name, s.fill_date, s.ingested_at, s.row_count,
@@ -37,9 +42,11 @@ def _join_messages(text: str | None) -> str:
 
 
 
+@requires("quality")
 @cached
-def ingest_log(unit: str | None, limit: int = 200) -> pl.DataFrame:
+def ingest_log(scope: Scope, unit: str | None, limit: int = 200) -> pl.DataFrame:
     """Every file handed to ingest (accepted, duplicate, rejected) with its messages, newest first."""
+    unit = scope.unit(unit)
     df = query(
         """
         select l.logged_at, l.batch_id, l.file_name, l.status, l.kind, c.county_name,
@@ -55,9 +62,11 @@ def ingest_log(unit: str | None, limit: int = 200) -> pl.DataFrame:
     return df.with_columns(pl.col("messages").map_elements(_join_messages, return_dtype=pl.String))
 
 
+@requires("submissions")
 @cached
-def reporting_status(year: int, unit: str | None) -> pl.DataFrame:
+def reporting_status(scope: Scope, year: int, unit: str | None) -> pl.DataFrame:
     """Per unit with a plan in the year and month due by the data clock: arrived, late, missing."""
+    unit = scope.unit(unit)
     return query(
         """
         select county_name, strftime(report_month, '%Y-%m') as report_month, has_report, is_late, first_fill_date,

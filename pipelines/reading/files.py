@@ -1,60 +1,42 @@
 """Reading a submitted file into its data sheet: sheet choice, header row, title, data rows.
 
-A file is read whole into a grid of cells (python-calamine for .xlsx/.xls, the csv module for
-.csv), then laid out: the header row, the title rows above it, the data, totals and footer rows
-below. Every problem that makes the file unusable is collected and reported together.
+The rows of each sheet come from :mod:`pipelines.reading.sheets` (bounded memory whatever the sheet
+declares; blank rows never arrive). A sheet is read until its header row is found among its
+first rows; the rows under the header are cut to the header's width, so that cells far to the
+right cost nothing. Every problem that makes the file unusable is collected and reported together.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
-import tomllib
-import zipfile
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
-
-import python_calamine as pc
 
 from pipelines.reading.headers import KIND_NAMES, HeaderMatch, fields_for, header_key, match_header
 from pipelines.reading.parsing import find_date, find_month, normalise_text
-from pipelines.settings import config_path
+from pipelines.reading.sheets import ReadError, Sheet, col_letter, is_blank, limits, open_sheets
 
-__all__ = ["Column", "SheetLayout", "ReadError", "read_file", "limits", "col_letter"]
+__all__ = ["Column", "SheetLayout", "ReadError", "read_file", "limits", "col_letter", "clean_text"]
 
-LIMITS_TOML = config_path("limits.toml")
 _WS = re.compile(r"\s+")
 FOOTER_WORDS = ("填表人", "审核人", "负责人", "单位负责人", "联系人", "联系电话", "制表", "注:")
 TOTALS_WORDS = ("合计", "总计", "小计")
 _FILL_DATE = re.compile(r"(填报日期|报送日期|填表日期|填报时间|报送时间)[:]?")
 _UNIT_LINE = re.compile(r"(?:填报|报送)单位[:]?\s*(\S+)")
+# characters that must not reach the warehouse's text: C0 and C1 controls but tab and line
+# feed, and what XML 1.0 cannot hold (surrogates, U+FFFE, U+FFFF); a carriage return is a line break
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
-@cache
-def limits() -> dict:
-    return tomllib.loads(LIMITS_TOML.read_text(encoding="utf-8"))
-
-
-class ReadError(Exception):
-    """The file cannot be used; ``messages`` are Chinese and name sheet, row and column."""
-
-    def __init__(self, messages: list[str], kind: str | None = None):
-        super().__init__("; ".join(messages))
-        self.messages = messages
-        self.kind = kind
-
-
-def col_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    out = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
+def clean_text(text: str) -> tuple[str, int]:
+    """``text`` without control and XML-illegal characters (a carriage return becomes a line
+    break), and how many were removed."""
+    if text.isprintable() and "\r" not in text:
+        return text, 0
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    cleaned, n = _CONTROL.subn("", text)
+    return cleaned, n
 
 
 @dataclass
@@ -87,105 +69,13 @@ class SheetLayout:
         return {c.match.field.name: c for c in self.columns if c.match is not None}
 
 
-# ---------------------------------------------------------------- file level
-
-
-def _sniff(path: Path, head: bytes) -> str:
-    if head.startswith(b"PK\x03\x04"):
-        return "xlsx"
-    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return "ole"
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt"):
-        return "csv"
-    if suffix in (".xlsx", ".xlsm", ".xls"):
-        return "broken"
-    return "unknown"
-
-
-def _check_zip(path: Path) -> None:
-    lim = limits()
-    try:
-        with zipfile.ZipFile(path) as z:
-            infos = z.infolist()
-    except zipfile.BadZipFile:
-        raise ReadError(["文件已损坏,无法作为 Excel 工作簿打开"]) from None
-    total = sum(i.file_size for i in infos)
-    packed = max(1, sum(i.compress_size for i in infos))
-    if total > lim["max_uncompressed_bytes"] or total / packed > lim["max_compression_ratio"]:
-        raise ReadError([f"文件解压后过大({total / 2**20:.0f} MiB,压缩比 {total / packed:.0f}),疑似压缩炸弹,拒收"])
-
-
-def _is_encrypted_ole(path: Path) -> bool:
-    with path.open("rb") as f:
-        data = f.read(1 << 16)
-    return "EncryptedPackage".encode("utf-16-le") in data or b"E\x00n\x00c\x00r\x00y\x00p\x00t" in data
-
-
-def _decode_csv(raw: bytes) -> str:
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("gb18030")
-    except UnicodeDecodeError:
-        raise ReadError(["CSV 文件编码无法识别(应为 UTF-8 或 GB18030)"]) from None
-
-
-def _grids(path: Path) -> list[tuple[str, list[list[object]]]]:
-    """The visible worksheets of the file as (name, grid from A1)."""
-    lim = limits()
-    size = path.stat().st_size
-    if size > lim["max_file_bytes"]:
-        raise ReadError([f"文件过大({size / 2**20:.1f} MiB),上限为 {lim['max_file_bytes'] / 2**20:.0f} MiB"])
-    if size == 0:
-        raise ReadError(["文件是空的"])
-    with path.open("rb") as f:
-        head = f.read(8)
-    kind = _sniff(path, head)
-    if kind == "csv":
-        text = _decode_csv(path.read_bytes())
-        rows = list(csv.reader(io.StringIO(text)))
-        return [(path.stem, rows)]
-    if kind == "unknown":
-        raise ReadError([f"不支持的文件类型「{path.suffix or '无扩展名'}」,请提交 .xlsx、.xls 或 .csv 文件"])
-    if kind == "broken":
-        raise ReadError(["文件已损坏,无法作为 Excel 工作簿打开"])
-    if kind == "xlsx":
-        _check_zip(path)
-    elif _is_encrypted_ole(path):
-        raise ReadError(["工作簿设有密码保护,无法读取;请去掉密码后重新提交"])
-    try:
-        # by content, not by name: an .xls saved as .xlsx (or the reverse) is common
-        wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes()))
-        out = []
-        for meta in wb.sheets_metadata:
-            if str(meta.visible) != str(pc.SheetVisibleEnum.Visible) or str(meta.typ) != str(pc.SheetTypeEnum.WorkSheet):
-                continue
-            sheet = wb.get_sheet_by_name(meta.name)
-            if sheet.height > lim["max_data_rows"] + 100:
-                raise ReadError([f"工作表「{meta.name}」有 {sheet.height} 行,超过上限 {lim['max_data_rows']} 行"])
-            out.append((meta.name, sheet.to_python(skip_empty_area=False)))
-        wb.close()
-        return out
-    except ReadError:
-        raise
-    except pc.PasswordError:
-        raise ReadError(["工作簿设有密码保护,无法读取;请去掉密码后重新提交"]) from None
-    except Exception:  # calamine raises several error types for damaged files
-        raise ReadError(["文件已损坏或不是有效的 Excel 工作簿,无法读取"]) from None
-
-
 # ---------------------------------------------------------------- sheet layout
 
 
 def _text(cell: object) -> str:
     if cell is None:
         return ""
-    if isinstance(cell, float) and cell == int(cell):
+    if isinstance(cell, float) and cell.is_integer() and abs(cell) < 1e15:
         return str(int(cell))
     return str(cell)
 
@@ -198,9 +88,13 @@ def _header_matches(row: list[object]) -> list[HeaderMatch | None]:
     return [match_header(c) if isinstance(c, str) and c.strip() else None for c in row]
 
 
-def _find_header(grid: list[list[object]]) -> int | None:
+def _find_header(rows: list[tuple[int, list]]) -> int | None:
+    """The index in ``rows`` of the header row: among the sheet's first rows, the first with
+    enough known headers."""
     lim = limits()
-    for i, row in enumerate(grid[: lim["header_search_rows"]]):
+    for i, (rn, row) in enumerate(rows):
+        if rn > lim["header_search_rows"]:
+            break
         names = {m.field.name for m in _header_matches(row) if m is not None}
         if len(names) >= lim["min_known_headers"]:
             return i
@@ -228,17 +122,84 @@ def _detect_kind(names: set[str], file_name: str, sheet_name: str) -> str:
     return "ledger"
 
 
-def _layout(name: str, grid: list[list[object]], file_name: str) -> SheetLayout | None:
-    h = _find_header(grid)
+def _shown(text: str) -> str:
+    return clean_text(text)[0]
+
+
+def _sheet_rows(sheet: Sheet) -> tuple[list[tuple[int, list]], bool]:
+    """The rows of a sheet down to its last: the first rows whole, and, once a header row is
+    found among them, every later row cut to the header's width. (rows, whether the sheet has
+    any cell); no rows when it has no header row."""
+    lim = limits()
+    search = lim["header_search_rows"]
+    rows: list[tuple[int, list]] = []
+    it = sheet.rows()
+    later = None
+    for rn, cells in it:
+        if rn > search + 1:  # the row under a header in the last searched row may be a second header row
+            later = (rn, cells)
+            break
+        rows.append((rn, cells))
+    h = _find_header(rows)
+    if h is None:
+        return [], bool(rows) or later is not None
+    hrn = rows[h][0]
+    width = max(len(c) for rn, c in rows[h:] if rn in (hrn, hrn + 1))
+    rows = rows[:h] + [(rn, _cut(c, width)) for rn, c in rows[h:]]
+    rows = [(rn, c) for rn, c in rows if c]
+    cells_kept = sum(len(c) for _, c in rows)
+    most = lim["max_data_rows"] + lim["header_search_rows"] + 100
+    for rn, cells in ([later] if later else []):
+        cells = _cut(cells, width)
+        if cells:
+            rows.append((rn, cells))
+    for rn, cells in it:
+        cells = _cut(cells, width)
+        if not cells:
+            continue
+        rows.append((rn, cells))
+        cells_kept += len(cells)
+        if len(rows) > most:
+            raise ReadError([f"工作表「{_shown(sheet.name)}」的数据超过上限 {lim['max_data_rows']:,} 行(空行不计)"])
+        if cells_kept > lim["max_sheet_cells"]:
+            raise ReadError([f"工作表「{_shown(sheet.name)}」的非空区域超过 {lim['max_sheet_cells']:,} 个单元格,过大,拒收"])
+    _check_cell_lengths(sheet.name, rows)
+    return rows, True
+
+
+def _cut(cells: list, width: int) -> list:
+    if len(cells) > width:
+        cells = cells[:width]
+        while cells and is_blank(cells[-1]):
+            cells.pop()
+    return cells
+
+
+def _check_cell_lengths(name: str, rows: list[tuple[int, list]]) -> None:
+    most = limits()["max_cell_chars"]
+    for rn, cells in rows:
+        for i, c in enumerate(cells):
+            if isinstance(c, str) and len(c) > most:
+                raise ReadError([
+                    f"工作表「{_shown(name)}」第 {rn} 行 {col_letter(i)} 列:单元格有 {len(c):,} 个字符,超过 Excel 单元格的上限"
+                    f" {most:,} 个字符;文件不是由表格软件正常保存的,整份文件拒收"
+                ])
+
+
+def _layout(name: str, rows: list[tuple[int, list]], file_name: str) -> SheetLayout | None:
+    """Lay out a sheet given as its non-blank rows ``(row number, cells)``."""
+    h = _find_header(rows)
     if h is None:
         return None
-    width = max(len(r) for r in grid)
-    header = list(grid[h]) + [""] * (width - len(grid[h]))
+    hrn, header = rows[h]
+    below_rn, below = rows[h + 1] if h + 1 < len(rows) else (None, [])
+    width = max(len(header), len(below) if below_rn == hrn + 1 else 0)
+    header = list(header) + [""] * (width - len(header))
     matches = _header_matches(header)
     header_rows = 1
     # a two-row header: 资金来源 merged over 中央补助资金 / 自治区补助资金 …
-    if h + 1 < len(grid):
-        below = list(grid[h + 1]) + [""] * (width - len(grid[h + 1]))
+    if below_rn == hrn + 1:
+        below = list(below) + [""] * (width - len(below))
         below_matches = _header_matches(below)
         extra = [i for i, m in enumerate(below_matches) if m is not None and matches[i] is None]
         numbers = sum(isinstance(c, (int, float)) and not isinstance(c, bool) for c in below)
@@ -248,20 +209,19 @@ def _layout(name: str, grid: list[list[object]], file_name: str) -> SheetLayout 
                     header[i], matches[i] = below[i], below_matches[i]
             header_rows = 2
     columns = [
-        Column(i, _text(header[i]).strip(), matches[i])
+        Column(i, _shown(_text(header[i]).strip()), matches[i])
         for i in range(width)
         if _text(header[i]).strip() or matches[i] is not None
     ]
     names = {c.match.field.name for c in columns if c.match is not None}
     kind = _detect_kind(names, file_name, name)
-    title_lines = [" ".join(_text(c).strip() for c in row if _text(c).strip()) for row in grid[:h]]
+    title_lines = [_shown(" ".join(_text(c).strip() for c in row if _text(c).strip())) for _, row in rows[:h]]
     title_lines = [t for t in title_lines if t]
     known_idx = [c.index for c in columns if c.match is not None]
     name_idx = next((c.index for c in columns if c.match is not None and c.match.field.name == "name"), None)
     min_known = limits()["min_known_headers"]
     data_rows, totals_rows = [], []
-    for i in range(h + header_rows, len(grid)):
-        row = grid[i]
+    for rn, row in rows[h + header_rows:]:
         first = _first_text(row)
         if not first:
             continue
@@ -276,10 +236,10 @@ def _layout(name: str, grid: list[list[object]], file_name: str) -> SheetLayout 
         # a totals row: 合计 in its first cell, or in the name column when a merged county cell precedes it
         name_cell = _WS.sub("", normalise_text(_text(row[name_idx]))) if name_idx is not None and name_idx < len(row) else ""
         if first.startswith(TOTALS_WORDS) or name_cell.startswith(TOTALS_WORDS):
-            totals_rows.append((i + 1, row))
+            totals_rows.append((rn, row))
             continue
-        data_rows.append((i + 1, row))
-    return SheetLayout(kind, name, h + 1, columns, title_lines, data_rows, totals_rows)
+        data_rows.append((rn, row))
+    return SheetLayout(kind, _shown(name), hrn, columns, title_lines, data_rows, totals_rows)
 
 
 def _title_fill_date(lines: list[str]) -> dt.date | None:
@@ -316,23 +276,27 @@ def _title_month(lines: list[str]) -> dt.date | None:
 
 def read_file(path: Path) -> SheetLayout:
     """Read a file and lay out its data sheet, or raise :class:`ReadError`."""
-    grids = _grids(path)
-    if not grids or all(not any(_first_text(r) for r in g) for _, g in grids):
+    lay = None
+    names: list[str] = []
+    any_cells = False
+    with open_sheets(path) as sheets:
+        # the sheet named after its kind first, then the others in workbook order
+        named = [s for s in sheets if header_key(s.name) in KIND_NAMES.values()]
+        for sheet in named + [s for s in sheets if s not in named]:
+            names.append(sheet.name)
+            rows, has_cells = _sheet_rows(sheet)
+            any_cells = any_cells or has_cells
+            lay = _layout(sheet.name, rows, path.name) if rows else None
+            if lay is not None:
+                break
+    if lay is None and not any_cells:
         raise ReadError(["文件中没有任何数据(工作表为空)"])
-    layouts: list[SheetLayout] = []
-    named = [g for g in grids if header_key(g[0]) in KIND_NAMES.values()]
-    for name, grid in named + [g for g in grids if g not in named]:
-        lay = _layout(name, grid, path.name)
-        if lay is not None:
-            layouts.append(lay)
-            break
-    if not layouts:
-        sheets = "、".join(f"「{n}」" for n, _ in grids)
+    if lay is None:
+        sheets_text = "、".join(f"「{_shown(n)}」" for n in names)
         raise ReadError([
-            f"在工作表 {sheets} 的前 {limits()['header_search_rows']} 行中找不到表头行"
+            f"在工作表 {sheets_text} 的前 {limits()['header_search_rows']} 行中找不到表头行"
             f"(表头行至少应含 {limits()['min_known_headers']} 个可识别的列名,如 县市、小区名称、户数、建筑面积)"
         ])
-    lay = layouts[0]
     problems = []
     # the same field twice: which column is meant cannot be decided
     seen: dict[str, Column] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 import unicodedata
@@ -10,7 +11,8 @@ from functools import cache
 from pathlib import Path
 from pipelines.settings import config_path
 
-__all__ = ["Field", "HeaderMatch", "fields", "fields_for", "match_header", "header_key", "KINDS", "KIND_NAMES"]
+__all__ = ["Field", "HeaderMatch", "fields", "fields_for", "match_header", "header_key", "bounds", "range_text",
+           "KINDS", "KIND_NAMES"]
 
 HEADERS_TOML = config_path("headers.toml")
 KINDS = ("ledger", "plan", "monthly")
@@ -35,12 +37,16 @@ class Field:
     kinds: tuple[str, ...]
     required: tuple[str, ...]
     unit: str | None = None
-    min: float | None = None
-    max: float | None = None
+    min: float | dt.date | None = None           # as written in headers.toml (see bounds())
+    max: float | dt.date | str | None = None     # a number, a date, "current" (year) or "today" (date)
     min_exclusive: float | None = None
     additive: bool = False
     fill_down: bool = False
-    past_only: bool = False
+
+    @property
+    def past_only(self) -> bool:
+        """An actual date: it cannot lie in the future (its range ends today)."""
+        return self.max == "today"
     default_zero: tuple[str, ...] = ()
 
 
@@ -77,7 +83,6 @@ def fields() -> tuple[Field, ...]:
                 min_exclusive=spec.get("min_exclusive"),
                 additive=spec.get("additive", False),
                 fill_down=spec.get("fill_down", False),
-                past_only=spec.get("past_only", False),
                 default_zero=tuple(spec.get("default_zero", ())),
             )
         )
@@ -127,3 +132,41 @@ def _factor(f: Field, written: str | None) -> float:
     if not written or not f.unit:
         return 1.0
     return _UNIT_FACTORS.get(f.unit, {}).get(written, 1.0)
+
+
+def _resolve(value, today: dt.date):
+    if value == "today":
+        return today
+    if value == "current":
+        return today.year
+    return value
+
+
+def bounds(f: Field, today: dt.date) -> tuple[object, object, bool]:
+    """The plausible range of a field's values (headers.toml): (low, high, low excluded); a
+    bound that is not given is None. Dates are dates, years and numbers numbers."""
+    lo, strict = (f.min_exclusive, True) if f.min_exclusive is not None else (f.min, False)
+    return _resolve(lo, today), _resolve(f.max, today), strict
+
+
+_RANGE_UNIT = {"percent": "%", "year": " 年"}
+
+
+def _num(x) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def range_text(f: Field, today: dt.date) -> str:
+    """The range in a Chinese message: 「户数」应在 1–20000 之间."""
+    lo, hi, strict = bounds(f, today)
+    if f.type in ("date", "month"):
+        text = f"「{f.header}」应在 {lo:%Y-%m-%d} 至 {hi:%Y-%m-%d} 之间"
+        return text + ("(不能是未来的日期)" if hi == today else "")
+    unit = _RANGE_UNIT.get(f.type) or (f" {f.unit}" if f.unit else "")
+    if lo is not None and hi is not None and not strict:
+        return f"「{f.header}」应在 {_num(lo)}–{_num(hi)}{unit}{' ' if unit in ('', '%') else ''}之间"
+    if lo is not None and hi is not None:
+        return f"「{f.header}」应大于 {_num(lo)} 且不超过 {_num(hi)}{unit}"
+    if lo is not None:
+        return f"「{f.header}」应{'大于' if strict else '不小于'} {_num(lo)}{unit}"
+    return f"「{f.header}」应不超过 {_num(hi)}{unit}"

@@ -8,6 +8,7 @@ reason. Values are never guessed silently: what cannot be read is an error of it
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
 
@@ -27,6 +28,7 @@ __all__ = [
     "working_days",
     "find_month",
     "find_date",
+    "excel_serial_date",
 ]
 
 
@@ -36,9 +38,11 @@ class ParseError(ValueError):
 
 MISSING_TOKENS = frozenset({"", "-", "—", "——", "--", "/", "无", "－", "─", "–"})
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
+_EXCEL_LAST = 2958465  # 9999-12-31, the last date Excel has
 _WS = re.compile(r"\s+")
-# a number, possibly signed, with thousands separators and a decimal part
-_NUMBER = re.compile(r"^([+-]?)(\d{1,3}(?:,\d{3})+|\d+)?(\.\d+)?$")
+# a number, possibly signed, with thousands separators, a decimal part and an exponent
+# (1.2E+05: how Excel writes a large number into a CSV)
+_NUMBER = re.compile(r"^([+-]?)(\d{1,3}(?:,\d{3})+|\d+)?(\.\d+)?(?:[eE][+-]?\d{1,4})?$")
 # unit words a clerk may append to a number; the value is not scaled unless listed in _SCALE
 _UNIT_SUFFIX = re.compile(
     r"(万元|亿元|元|万平方米|平方米|万㎡|㎡|m2|m²|平米|万户|户|栋|幢|部|台|个|人|天|工作日|日|年|万)$"
@@ -103,10 +107,13 @@ def parse_number(value: object, unit: str | None = None) -> float | None:
 
 
 def parse_int(value: object, unit: str | None = None) -> int | None:
-    """A whole number; ``12.0`` is 12, ``12.5`` is an error."""
+    """A whole number; ``12.0`` is 12, ``12.5`` is an error. A number too large to be exact
+    (beyond 2**53, or infinite) is returned as a float: the caller's range check refuses it."""
     number = parse_number(value, unit)
     if number is None:
         return None
+    if not math.isfinite(number) or abs(number) > 2**53:
+        return number
     if abs(number - round(number)) > 1e-9:
         raise ParseError("应为整数")
     return int(round(number))
@@ -151,6 +158,14 @@ def _from_excel_serial(number: float) -> dt.date:
     return _EXCEL_EPOCH + dt.timedelta(days=int(number))
 
 
+def excel_serial_date(value: object) -> dt.date | None:
+    """The date an Excel day number (1 to 2958465) in a cell not formatted as a date stands for."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 1 <= value <= _EXCEL_LAST:
+        if not (19000101 <= value <= 21001231):
+            return _from_excel_serial(value)
+    return None
+
+
 def parse_date(value: object) -> dt.date | None:
     """``2021-05-03``, ``2021/5/3``, ``2021.5.3``, ``2021年5月3日``, ``20210503`` or an Excel date."""
     if is_missing(value):
@@ -166,7 +181,7 @@ def parse_date(value: object) -> dt.date | None:
         if 19000101 <= number <= 21001231 and number == int(number):
             s = str(int(number))
             return _date(int(s[:4]), int(s[4:6]), int(s[6:]))
-        if 1 <= number < 80000:  # an Excel serial date in a cell not formatted as a date
+        if 1 <= number <= _EXCEL_LAST:  # an Excel day number in a cell not formatted as a date
             return _from_excel_serial(number)
         raise ParseError("应为日期")
     text = _WS.sub("", normalise_text(value))
@@ -174,10 +189,11 @@ def parse_date(value: object) -> dt.date | None:
         m = pattern.match(text)
         if m:
             return _date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    try:
-        return parse_date(float(text))
-    except (ValueError, ParseError):
-        pass
+    if _NUMBER.match(text):
+        try:
+            return parse_date(float(text))
+        except ParseError:
+            pass
     raise ParseError("应为日期(如 2021-05-03、2021年5月3日)")
 
 
@@ -190,7 +206,7 @@ def parse_month(value: object) -> dt.date | None:
         return d.replace(day=1)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         number = float(value)
-        if number == int(number) and 190001 <= number <= 210012:
+        if 190001 <= number <= 210012 and number == int(number):
             text = str(int(number))
         else:
             # 2021.05 typed into a number cell arrives as 2021.05
@@ -222,7 +238,7 @@ def parse_year(value: object) -> int | None:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.year
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value == int(value) and 1000 <= value <= 9999:
+        if 1000 <= value <= 9999 and value == int(value):
             return int(value)
         raise ParseError("应为年份(四位数字)")
     text = _WS.sub("", normalise_text(value))

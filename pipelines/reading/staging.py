@@ -3,6 +3,13 @@ convert units once, and check the totals row.
 
 The result keeps, for every row, the cells as read (for the raw layer) and, for every cell
 that could not be read, the reason (for validation, which decides the row's fate).
+
+Two things never pass this step: control characters (NUL and the other C0/C1 controls but tab
+and line feed, and what XML cannot hold) are removed from every cell before it is parsed, and
+the file gets a note saying where; and a number that its column cannot hold (a count beyond a
+32-bit integer, an infinite amount) is refused here with the message of its plausible range.
+Every other out-of-range value is refused by the validation suites, with the same message:
+both read the range from headers.toml.
 """
 
 from __future__ import annotations
@@ -18,8 +25,8 @@ import polars as pl
 from pipelines import constants
 from pipelines.reading import parsing as P
 from pipelines.counties import resolve_county
-from pipelines.reading.headers import Field, fields_for
-from pipelines.reading.files import Column, SheetLayout
+from pipelines.reading.files import Column, SheetLayout, clean_text
+from pipelines.reading.headers import Field, fields_for, range_text
 
 __all__ = ["Staged", "stage", "batch_frame", "STAGING_COLUMNS"]
 
@@ -134,11 +141,9 @@ def _parser(f: Field):
 def _clean_text(v: object) -> str | None:
     if v is None:
         return None
-    if isinstance(v, float) and v == int(v):
-        v = int(v)
     if isinstance(v, dt.datetime):
         v = v.date()
-    text = str(v).strip()
+    text = _cell_text(v).strip()
     return text or None
 
 
@@ -152,28 +157,63 @@ def _parse_county(v: object) -> str | None:
 
 
 def _cell_text(v: object) -> str:
+    """A cell as written, for messages and the raw layer."""
     if v is None:
         return ""
-    if isinstance(v, float) and v == int(v):
-        return str(int(v))
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
     if isinstance(v, (dt.date, dt.datetime)):
         return v.isoformat()
     return str(v)
 
 
-def stage(layout: SheetLayout, file_name: str) -> Staged:
-    """Parse every data row of the sheet; cell errors are kept, not raised."""
+def _shown_text(f: Field, cell: object) -> str:
+    """A cell as a message shows it: an Excel day number in a date column as its date."""
+    if f.type in ("date", "month"):
+        day = P.excel_serial_date(cell)
+        if day is not None:
+            return f"{day.isoformat()}(Excel 日期序号 {_cell_text(cell)})"
+    return _cell_text(cell)
+
+
+_INT32 = 2**31 - 1
+
+
+def _storable(f: Field, v: object) -> bool:
+    """Whether the staging column can hold ``v``: a count fits 32 bits, an amount is finite."""
+    if f.type in ("int", "year"):
+        return isinstance(v, int) and -_INT32 <= v <= _INT32
+    if isinstance(v, float):
+        return math.isfinite(v)
+    return True
+
+
+def _raw_json(cells: dict[str, str]) -> str:
+    text = json.dumps(cells, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (an .xls can hold one): escaped, as JSON allows
+        text = json.dumps(cells, ensure_ascii=True)
+    return text
+
+
+def stage(layout: SheetLayout, file_name: str, today: dt.date | None = None) -> Staged:
+    """Parse every data row of the sheet; cell errors are kept, not raised. ``today`` is the
+    date the ranges of headers.toml that end today are stated with."""
+    today = today or dt.date.today()
     kind = layout.kind
     cols = layout.field_columns()
     kind_fields = {f.name: f for f in fields_for(kind)}
     headers = [(c.index, c.header or f"{c.letter}列") for c in layout.columns]
+    # the cells as read, control characters and all (JSON escapes them)
     raw_rows = [
-        (rn, "data", json.dumps({h: _cell_text(row[i]) if i < len(row) else "" for i, h in headers}, ensure_ascii=False))
+        (rn, "data", _raw_json({h: _cell_text(row[i]) if i < len(row) else "" for i, h in headers}))
         for rn, row in layout.data_rows
     ] + [
-        (rn, "totals", json.dumps({h: _cell_text(row[i]) if i < len(row) else "" for i, h in headers}, ensure_ascii=False))
+        (rn, "totals", _raw_json({h: _cell_text(row[i]) if i < len(row) else "" for i, h in headers}))
         for rn, row in layout.totals_rows
     ]
+    cleaned: list[tuple[int, Column, int]] = []
 
     n = len(layout.data_rows)
     values: dict[str, list] = {}
@@ -184,24 +224,32 @@ def stage(layout: SheetLayout, file_name: str) -> Staged:
         if f is None:  # a field of another kind (e.g. 物业管理 in a plan): kept in raw only
             continue
         parse = _parser(f)
+        shown = (lambda c, f=f: _shown_text(f, c)) if f.type in ("date", "month") else _cell_text
+        bounded = f.type in ("int", "year", "number", "money", "percent")
         factor = col.match.factor
         vals, errs, texts = [], [], []
         last = None
         numeric_cells = 0
-        for _, row in layout.data_rows:
+        for rn, row in layout.data_rows:
             cell = row[col.index] if col.index < len(row) else None
+            if isinstance(cell, str):
+                cell, removed = clean_text(cell)
+                if removed:
+                    cleaned.append((rn, col, removed))
             if f.fill_down and (cell is None or (isinstance(cell, str) and not cell.strip())):
                 cell = last
             last = cell
             if isinstance(cell, (int, float)) and not isinstance(cell, bool):
                 numeric_cells += 1
-            texts.append(_cell_text(cell))
+            texts.append(shown(cell))
             try:
                 v = parse(cell)
                 if v is not None and factor != 1.0 and f.type in ("number", "money", "int"):
                     v = v * factor
-                    if f.type == "int":
+                    if f.type == "int" and math.isfinite(v):
                         v = int(round(v))
+                if bounded and v is not None and not _storable(f, v):
+                    raise P.ParseError(range_text(f, today))
                 vals.append(v)
                 errs.append(None)
             except P.ParseError as e:
@@ -211,6 +259,12 @@ def stage(layout: SheetLayout, file_name: str) -> Staged:
             vals = _rescale_fractions(vals, layout, col, numeric_cells)
         values[name], errors[name], raw_text[name] = vals, errs, texts
 
+    if cleaned:
+        rn, col, _ = min(cleaned, key=lambda c: (c[0], c[1].index))
+        layout.notes.append(
+            f"{len(cleaned)} 个单元格含有不可见的控制字符(如空字符 NUL),共 {sum(c[2] for c in cleaned)} 个,已删除后读取;"
+            f"第一个在第 {rn} 行 {col.letter} 列「{col.header}」"
+        )
     staged = Staged(layout=layout, data={}, schema={}, raw_rows=raw_rows, columns=cols)
     # the county column holds the code; keep the name as written beside it. An empty county
     # cell (with nothing above to fill it) takes the county of the 填报单位 line.

@@ -49,8 +49,9 @@ def _all(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None = 
 
 
 def _open_signals(con: duckdb.DuckDBPyConnection, year: int) -> tuple[list[tuple] | None, list[tuple]]:
-    """Signals of the year not yet settled by an auditor: 待核查 in force in ``marts.verdict_current``,
-    the same verdict the dashboard shows (carried over to the same finding in a resubmitted file)."""
+    """Signals of the year not yet settled by an auditor: no 已确认 or 已排除 in force in ``marts.verdict_current``
+    (a high-severity one only once a second auditor confirmed it; carried over to the same finding in a
+    resubmitted file), as the dashboard shows it."""
     if not table_exists(con, "marts.signals") or not con.execute("select count(*) from marts.signals").fetchone()[0]:
         return None, []
     base = """
@@ -61,7 +62,7 @@ def _open_signals(con: duckdb.DuckDBPyConnection, year: int) -> tuple[list[tuple
             inner join marts.verdict_current as v using (signal_id)
             left join marts.signal_rules as r on r.rule = s.rule
             left join marts.settings as w on w.key = 'severity_weights.' || s.severity
-            where v.verdict = '待核查'
+            where coalesce(v.verdict_in_force, '') not in ('已确认', '已排除')
               and (s.plan_year = $year or (s.plan_year is null and s.period like $prefix))
         )
     """

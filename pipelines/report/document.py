@@ -8,6 +8,7 @@ import io
 from pathlib import Path
 
 from pipelines import scoring
+from pipelines.read.exports import escape_cell
 from pipelines.report.collect import ReportData
 from pipelines.scoring import Score
 
@@ -305,15 +306,17 @@ def write_docx(data: ReportData, out: Path) -> None:
         _para(doc, f"{y}年度没有尚未办结的风险线索。")
     else:
         total_open = sum(r[3] for r in data.signal_summary)
-        _para(doc, f"{y}年度尚未核查办结(未给出“已核实”或“已排除”结论)的风险线索共{total_open}条,按规则汇总如下;"
+        _para(doc, f"{y}年度尚未核查办结(没有生效的“已确认”或“已排除”结论)的风险线索共{total_open}条,按规则汇总如下;"
                    "线索只是核查的理由,不是结论,不影响上述得分。")
         _table(doc, ["规则", "类别", "严重程度", "条数", "涉及县市", "涉及中央补助(万元)"],
                [[r[0], r[1], {"high": "高", "medium": "中", "low": "低"}.get(r[2], r[2]), str(r[3]), str(r[4]),
                  f"{r[5]:,.1f}"] for r in data.signal_summary], [4.2, 2.4, 1.8, 1.8, 2.2, 4.6], size=8)
         _para(doc, "风险最高的线索(至多30条):", 9.5, True)
+        # community names and evidence quote what counties submitted: the one export escape keeps a
+        # leading =, +, -, @ from reading as a formula when the table is copied into a spreadsheet
         _table(doc, ["县市", "小区", "规则", "程度", "证据"],
-               [[r[0], r[1] or "—", r[2], {"high": "高", "medium": "中", "low": "低"}.get(r[3], r[3]), r[4]]
-                for r in data.signals], [2.4, 2.6, 3.2, 1.0, 7.8], size=7.5)
+               [[r[0], escape_cell(r[1]) or "—", r[2], {"high": "高", "medium": "中", "low": "低"}.get(r[3], r[3]),
+                 escape_cell(r[4])] for r in data.signals], [2.4, 2.6, 3.2, 1.0, 7.8], size=7.5)
     n += 1
 
     # 数据质量

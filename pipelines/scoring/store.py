@@ -15,7 +15,7 @@ from pipelines.scoring import whatif
 from pipelines.scoring.compute import BIENNIAL_NAMES, PREFECTURE, Inputs, Line, Score, prefecture_scores, score_all
 from pipelines.scoring.scheme import Scheme, load_scheme
 from pipelines.backend import locate
-from pipelines.warehouse import connect, insert_rows, run_models, table_exists
+from pipelines.warehouse import insert_rows, run_models, table_exists
 
 __all__ = ["MODELS", "refresh", "read_inputs", "compute_scores", "read_prefecture", "read_scores", "open_for_year",
            "scores_for", "has_data"]
@@ -152,7 +152,9 @@ def open_for_year(db_path: Path, year: int, product: str) -> duckdb.DuckDBPyConn
     if not db_path.exists():
         print(f"数据仓库不存在:{db_path.display()}", file=sys.stderr)
         return None
-    con = connect(db_path, read_only=True)
+    from pipelines.locking import open_warehouse
+
+    con = open_warehouse(db_path, read_only=True)  # waits while an import commits
     if not table_exists(con, "intermediate.score_inputs"):
         print("数据仓库尚未生成评分指标(intermediate.score_inputs),请先导入数据。", file=sys.stderr)
     elif not has_data(con, year):

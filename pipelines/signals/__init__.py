@@ -7,7 +7,7 @@ from pipelines.signals.rules import (
     RULES, THRESHOLDS_TOML, config_version, describe_rule, load_config, rule_thresholds, threshold_rows,
     thresholds_text,
 )
-from pipelines.signals.verdicts import VERDICTS, set_verdict
+from pipelines.signals.verdicts import VERDICTS, review_verdict, set_verdict
 
 __all__ = ["DOWNSTREAM_MODELS", "MODELS", "RULES", "RULE_MODELS", "THRESHOLDS_TOML", "VERDICTS", "config_version",
            "describe_rule", "load_config", "refresh", "rule_thresholds", "set_verdict", "threshold_rows",

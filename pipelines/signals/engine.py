@@ -64,8 +64,8 @@ RULE_MODELS = tuple(f"intermediate.{n}" for n in (
     "signal_report_sequence", "signal_plan_checks", "signal_inflated_scale_reports", "signal_first_flagged",
     "signal_report_checks", *(f"signal_{rule.lower()}" for rule, engine in RULES if engine == "sql")))
 # ...and those it rebuilds after marts.signals is written (they read the signals and the verdicts)
-DOWNSTREAM_MODELS = ("marts.verdict_current", "marts.verdict_rule_summary", "marts.coverage_signals",
-                     "marts.risk_communities", "marts.risk_counties")
+DOWNSTREAM_MODELS = ("marts.verdict_history", "marts.verdict_current", "marts.verdict_rule_summary",
+                     "marts.coverage_signals", "marts.risk_communities", "marts.risk_counties")
 # every model the signals step builds (the marts step of the refresh leaves them to it)
 MODELS = RULE_MODELS + DOWNSTREAM_MODELS
 

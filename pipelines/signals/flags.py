@@ -15,13 +15,12 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import constants
 from pipelines.clock import clock_text
+from pipelines.locking import open_warehouse
 from pipelines.read.exports import write_flags
-from pipelines.refresh import refresh
-from pipelines.signals.rules import thresholds_text, threshold_rows
 from pipelines.backend import locate
-from pipelines.warehouse import connect, init_schema
+from pipelines.signals.rules import thresholds_text
+from pipelines.warehouse import init_schema
 
 __all__ = ["flag_rows", "run_flags", "thresholds_path"]
 
@@ -47,45 +46,17 @@ def thresholds_path(out: Path) -> Path:
     return out.with_name(out.stem + ".thresholds.txt")
 
 
-def _is_stale(con: duckdb.DuckDBPyConnection) -> bool:
-    """True when the signals are older than the newest submission, were never computed, or were
-    computed with other thresholds or settings than the configuration holds now."""
-    try:
-        computed = con.execute("select max(computed_at) from marts.signal_rule_counts").fetchone()[0]
-        ingested = con.execute("select max(ingested_at) from raw.submissions").fetchone()[0]
-        in_force = set(con.execute("select key, value, version from marts.signal_thresholds").fetchall())
-        settings = set(con.execute("select key, value, version from marts.settings").fetchall())
-    except duckdb.Error:
-        return True
-    if ingested is None:
-        return False
-    wanted = {(k, v, ver) for k, _, _, v, ver in threshold_rows()}
-    wanted_settings = {(s.key, s.value, s.version) for s in constants.all_settings()}
-    return computed is None or computed < ingested or in_force != wanted or settings != wanted_settings
-
-
 def run_flags(db_path: Path, out: Path | None) -> int:
-    """Write flags.csv for the current data to ``out`` (stdout when None); exit status 0."""
+    """Write flags.csv from ``marts.signals`` to ``out`` (stdout when None); exit status 0. The
+    command (pipelines.cli) first makes sure the signals are not older than the data or the
+    thresholds (``pipelines.operations.ensure_fresh``)."""
     db_path = locate(db_path)
     if not db_path.exists():
         print(f"数据仓库 {db_path.display()} 不存在,导出空的 flags.csv", file=sys.stderr)
         con = duckdb.connect()
         init_schema(con)
     else:
-        con = connect(db_path, read_only=True)
-        if _is_stale(con):
-            con.close()
-            print("风险线索须按当前数据与阈值重新计算 …", file=sys.stderr)
-            con = connect(db_path)
-            con.execute("set enable_progress_bar = false")  # stdout may be the CSV itself
-            con.execute("begin transaction")
-            try:
-                # the settings may have changed: everything that reads them, up to the signals
-                refresh(con, only=("settings", "marts", "signals"))
-                con.execute("commit")
-            except BaseException:
-                con.execute("rollback")
-                raise
+        con = open_warehouse(db_path, read_only=True)
     try:
         rows = flag_rows(con)
         clock = clock_text(con)

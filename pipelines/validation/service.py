@@ -35,6 +35,7 @@ import traceback
 from contextlib import contextmanager
 from multiprocessing.connection import AuthenticationError, Client, Connection, Listener
 from pathlib import Path
+from pipelines import faults
 from pipelines.settings import ROOT
 
 log = logging.getLogger(__name__)
@@ -248,6 +249,7 @@ def _answer(conn: Connection, lock: threading.Lock | None = None) -> None:
     try:
         while True:
             job, function, args, kwargs = conn.recv()
+            faults.reached("service.job")
             with lock or contextlib.nullcontext():
                 try:
                     answer = (job, True, _resolve(function)(*args, **kwargs))

@@ -87,10 +87,14 @@ final as (
         strftime(report_month, '%Y-%m') as period,
         name as community_name,
         least(1.0, 0.5 + date_diff('day', report_month + interval 2 month, fill_date) / 365) as score,
-        printf('%s 月报于 %s 重报(原报 %s),修改:%s;新 %s 第%d行,原 %s 第%d行',
-               strftime(report_month, '%Y-%m'), strftime(fill_date, '%Y-%m-%d'),
+        -- printf gives null when any argument is null: a row the replaced submission lacked has no
+        -- previous file and row, and a file without a fill date none either
+        printf('%s 月报于 %s 重报(原报 %s),修改:%s;新 %s 第%d行,%s',
+               strftime(report_month, '%Y-%m'), coalesce(strftime(fill_date, '%Y-%m-%d'), '无填报日期'),
                coalesce(strftime(prev_fill_date, '%Y-%m-%d'), '无填报日期'), changes,
-               file_name, row_number, prev_file_name, prev_row_number) as evidence,
+               file_name, row_number,
+               case when prev_report_row_id is null then '原报无此项目行'
+                    else printf('原 %s 第%d行', prev_file_name, prev_row_number) end) as evidence,
         file_name,
         sheet_name,
         row_number,

@@ -1,4 +1,4 @@
--- One row per current signal with the auditor's verdict in force: the latest given on this signal, else the latest given on the same finding (rule, county, plan year, period, community as submitted) in an earlier version of the file; 待核查 when none.
+-- One row per current signal with the auditors' verdict: its status (待核查 / 需补充材料 / 已确认 / 已排除 / 待复核), the verdict in force (a high-severity 已确认 or 已排除 only once a second auditor confirmed it), who gave, proposed and reviewed it, and a line saying so.
 -- key: signal_id
 with
 
@@ -7,53 +7,70 @@ signals as (
     from marts.signals
 ),
 
-verdicts as (
-    select
-        *,
-        row_number() over (partition by signal_id order by decided_at desc, verdict) as recency,
-        count(*) over (partition by signal_id) as count_verdicts
-    from raw.verdicts
+history as (
+    select * from marts.verdict_history
 ),
 
-own as (
-    select * from verdicts where recency = 1
+latest as (
+    select * from history
+    qualify row_number() over (partition by signal_id order by act_seq desc) = 1
 ),
 
--- a resubmitted file gives its rows new ids: the same finding keeps the verdict it had
-carried as (
+-- the act that put the verdict in force: the last verdict needing no review, or the last confirming review
+in_force as (
+    select signal_id, decided_by_label, decided_at, note, act, review_of
+    from history
+    where (act = 'verdict' and not needs_review) or (act = 'review' and review_outcome = 'confirm')
+    qualify row_number() over (partition by signal_id order by act_seq desc) = 1
+),
+
+counts as (
+    select signal_id, count(*) as count_verdicts from history group by signal_id
+),
+
+joined as (
     select
-        s.signal_id,
-        arg_max(v.verdict, v.decided_at) as verdict,
-        arg_max(v.note, v.decided_at) as note,
-        arg_max(v.decided_by, v.decided_at) as decided_by,
-        max(v.decided_at) as decided_at,
-        count(*) as count_verdicts
+        s.*,
+        coalesce(l.to_status, '待核查') as status,
+        l.verdict_in_force,
+        l.is_pending,
+        case when l.is_pending then l.verdict end as proposed_verdict,
+        case when l.is_pending then l.decided_by_label end as proposed_by,
+        case when l.is_pending then l.decided_by end as proposed_by_user,
+        case when l.is_pending then l.decided_at end as proposed_at,
+        case when l.verdict_in_force is not null then
+            case when f.act = 'review' then p.decided_by_label else f.decided_by_label end end as decided_by,
+        case when l.verdict_in_force is not null then f.decided_at end as decided_at,
+        case when l.verdict_in_force is not null and f.act = 'review' then f.decided_by_label end as reviewed_by,
+        case when l.verdict_in_force is not null then
+            case when f.act = 'review' then coalesce(p.note, f.note) else f.note end end as verdict_note,
+        coalesce(c.count_verdicts, 0) as count_verdicts,
+        coalesce(l.is_carried_over, false) as is_verdict_carried_over
     from signals as s
-    inner join raw.signal_keys as k
-        on k.rule = s.rule
-       and k.county_code = s.county_code
-       and k.plan_year is not distinct from s.plan_year
-       and k.period is not distinct from s.period
-       and k.community_name is not distinct from s.community_name
-       and k.signal_id <> s.signal_id
-    inner join raw.verdicts as v on v.signal_id = k.signal_id
-    group by s.signal_id
+    left join latest as l using (signal_id)
+    left join in_force as f using (signal_id)
+    left join history as p on p.signal_id = s.signal_id and p.act_id = f.review_of
+    left join counts as c using (signal_id)
 ),
 
 final as (
     select
-        s.*,
-        coalesce(o.verdict, c.verdict, '待核查') as verdict,
-        coalesce(o.note, c.note) as verdict_note,
-        coalesce(o.decided_by, c.decided_by) as decided_by,
-        coalesce(o.decided_at, c.decided_at) as decided_at,
-        coalesce(o.count_verdicts, c.count_verdicts, 0) as count_verdicts,
-        o.verdict is null and c.verdict is not null as is_verdict_carried_over,
-        coalesce(o.verdict, c.verdict, '待核查') = '已核实' as is_confirmed,
-        coalesce(o.verdict, c.verdict, '待核查') = '已排除' as is_cleared
-    from signals as s
-    left join own as o using (signal_id)
-    left join carried as c using (signal_id)
+        *,
+        coalesce(verdict_in_force, '待核查') as verdict,
+        case
+            when is_pending then
+                '待复核:' || proposed_by || ' 于 ' || strftime(proposed_at, '%Y-%m-%d %H:%M') || ' 提出「' || proposed_verdict
+                || '」,须另一名审计人员复核' || coalesce(';现行结论「' || verdict_in_force || '」', '')
+            when reviewed_by is not null then
+                verdict_in_force || ':' || decided_by || ' 提出,' || reviewed_by || ' 于 '
+                || strftime(decided_at, '%Y-%m-%d %H:%M') || ' 复核同意'
+            when verdict_in_force is not null then
+                verdict_in_force || ':' || decided_by || ' 于 ' || strftime(decided_at, '%Y-%m-%d %H:%M')
+            else '待核查'
+        end as status_text,
+        coalesce(verdict_in_force = '已确认', false) as is_confirmed,
+        coalesce(verdict_in_force = '已排除', false) as is_cleared
+    from joined
 )
 
 select * from final
