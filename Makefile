@@ -1,10 +1,18 @@
 # Two commands for a fresh machine that has only python3, pip and make:
 #   make demo   — the dashboard on the demo data (warehouse: warehouse/renovation.duckdb)
-#   make test   — the test suite (installs Chromium and CJK fonts first when run as root)
+#   make test   — the test suite (installs Chromium, CJK fonts and PostgreSQL first when run as root):
+#                 every test on the embedded warehouse, then the warehouse tests on a DuckLake whose
+#                 catalog is a private PostgreSQL server (started for the run and stopped after)
 
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
-APT_PACKAGES := chromium fonts-noto-cjk poppler-utils libreoffice-writer-nogui
+APT_PACKAGES := chromium fonts-noto-cjk poppler-utils libreoffice-writer-nogui postgresql
+
+# the DuckLake run of `make test` (time budget): ingest, the warehouse contract, signals, scores, the
+# report, the pages, migrate and concurrency; `RENOVATION_TEST_BACKEND=ducklake uv run pytest -m
+# "warehouse or ducklake"` runs every warehouse test on DuckLake
+LAKE_TESTS := tests/test_ingest.py tests/test_warehouse.py tests/test_models.py tests/test_signals.py \
+	tests/test_scoring.py tests/test_report.py tests/test_pages.py tests/test_migrate.py tests/test_concurrency.py
 
 .PHONY: demo test setup system-deps bench clean
 
@@ -30,6 +38,8 @@ system-deps:
 test: setup system-deps
 	$(UV) run playwright --version >/dev/null
 	$(UV) run pytest -q
+	RENOVATION_TEST_BACKEND=ducklake $(UV) run python tests/postgres.py run -- $(UV) run pytest -q \
+	  -m "warehouse or ducklake" $(LAKE_TESTS)
 
 bench: setup
 	$(UV) run python benchmarks/ingest.py

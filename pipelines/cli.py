@@ -20,7 +20,7 @@ import duckdb
 from pipelines.locking import WarehouseError, classify
 from pipelines.access import commands as access_commands
 from pipelines.settings import ROOT
-from pipelines.warehouse import default_db_path
+from pipelines.backend import Location, locate, mask
 
 log = logging.getLogger("renovation")
 
@@ -37,8 +37,12 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="renovation", description="巴州城镇老旧小区改造监测评估系统")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", type=Path, default=None, help="数据仓库文件(默认:环境变量 RENOVATION_DB,否则 warehouse/renovation.duckdb)")
+    common.add_argument("--db", default=None, help="数据仓库:DuckDB 文件,或 ducklake:postgres:<连接串>(默认:环境变量 "
+                        "RENOVATION_DB,否则 warehouse/renovation.duckdb)")
     common.add_argument("-v", "--verbose", action="store_true", help="输出调试日志")
+    migrate = argparse.ArgumentParser(add_help=False, parents=[common])
+    common.add_argument("--data-path", default=None, help="DuckLake 的 Parquet 数据目录或 S3 兼容地址(默认:环境变量 "
+                        "RENOVATION_DATA_PATH)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     s = sub.add_parser("ingest", parents=[common], help="导入工作簿(文件或文件夹)")
@@ -64,6 +68,12 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("demo", parents=[common], help="生成并导入演示数据")
     s.add_argument("--seed", type=int, default=2021)
     s.add_argument("--out", type=Path, default=Path("demo_data"))
+    s.add_argument("--scale", type=int, default=1, help="生成 N 个州的演示数据(第 1 个为巴州,其余为虚构的州,县市名称与代码各不相同)")
+
+    s = sub.add_parser("migrate", parents=[migrate], help="把数据仓库复制到另一种存储(DuckDB 文件 ↔ DuckLake),内容一致")
+    s.add_argument("--to", required=True, help="目标:DuckDB 文件,或 ducklake:postgres:<连接串>")
+    s.add_argument("--data-path", default=None, help="目标为 DuckLake 时的数据目录或 S3 兼容地址")
+    s.add_argument("--force", action="store_true", help="目标已有数据时仍覆盖")
 
     s = sub.add_parser("serve", parents=[common], help="启动看板")
     s.add_argument("--port", type=int, default=8501)
@@ -80,8 +90,14 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _db(args: argparse.Namespace) -> Path:
-    return args.db if args.db is not None else default_db_path()
+def _db(args: argparse.Namespace) -> Location:
+    return locate(args.db, None if getattr(args, "command", None) == "migrate" else getattr(args, "data_path", None))
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from pipelines.migrate import run_migrate
+
+    return run_migrate(_db(args), locate(args.to, args.data_path), args.force)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -96,8 +112,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from demogen import generate
     from pipelines.ingest import ingest_paths, print_results
 
-    print(f"正在生成演示数据(种子 {args.seed})到 {args.out} …", file=sys.stderr)
-    files = generate(args.out, seed=args.seed)
+    scale = getattr(args, "scale", 1)
+    if scale < 1:
+        print("用法错误:--scale 至少为 1", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"正在生成演示数据(种子 {args.seed}{f',{scale} 个州' if scale > 1 else ''})到 {args.out} …", file=sys.stderr)
+    if scale > 1:
+        from demogen.scale import generate_scaled
+        from pipelines.warehouse import add_units, connect, transaction
+
+        files, units = generate_scaled(args.out, scale, seed=args.seed)
+        con = connect(_db(args))
+        try:
+            with transaction(con):
+                add_units(con, [(u.code, u.name, u.aliases, u.seat_lat, u.seat_lon) for u in units])
+        finally:
+            con.close()
+    else:
+        files = generate(args.out, seed=args.seed)
     results = ingest_paths(files, db_path=_db(args), progress=sys.stderr.isatty(), label="demo")
     print_results(results, as_json=False, summary_only=True)
     return EXIT_OK
@@ -149,14 +181,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return stop
     if demo:
         print("数据仓库为空,先载入演示数据 …", file=sys.stderr)
-        cmd_demo(argparse.Namespace(db=db, seed=2021, out=ROOT / "demo_data"))
-    env = dict(os.environ, RENOVATION_DB=str(db.resolve()))
+        cmd_demo(argparse.Namespace(db=db, seed=2021, out=ROOT / "demo_data", scale=1))
+    env = dict(os.environ, RENOVATION_DB=str(db))
+    if db.data_path:
+        env["RENOVATION_DATA_PATH"] = db.data_path
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
            "--server.headless", "true", "--server.port", str(args.port), "--server.address", args.host,
            "--browser.gatherUsageStats", "false"]
     print(f"看板地址:http://{args.host}:{args.port}", file=sys.stderr)
-    # from the repository root, so that .streamlit/config.toml (theme, upload limit) applies
-    return subprocess.call(cmd, env=env, cwd=ROOT)
+    from pipelines.validation.service import warm
+
+    # Great Expectations kept loaded while the dashboard runs: its uploads and command-line
+    # imports on this machine validate without importing it
+    with warm():
+        # from the repository root, so that .streamlit/config.toml (theme, upload limit) applies
+        return subprocess.call(cmd, env=env, cwd=ROOT)
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -173,7 +212,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 COMMANDS = {"ingest": cmd_ingest, "flags": cmd_flags, "scores": cmd_scores, "report": cmd_report,
             "bulletin": cmd_bulletin, "demo": cmd_demo, "serve": cmd_serve, "backup": cmd_backup,
-            "restore": cmd_restore, "check": cmd_check,
+            "restore": cmd_restore, "check": cmd_check, "migrate": cmd_migrate,
             **access_commands.COMMANDS}
 
 
@@ -197,11 +236,16 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_FAIL
         if getattr(exc, "errno", None) == errno.ENOSPC or "No space left on device" in str(exc):
             log.debug("disk full", exc_info=True)
-            print(f"磁盘空间已满,{args.command} 未完成;导入与写入都在事务中进行,数据仓库 {_db(args)} 未被改动。"
+            print(f"磁盘空间已满,{args.command} 未完成;导入与写入都在事务中进行,数据仓库 {_db(args).display()} 未被改动。"
                   "请清理磁盘后重试。", file=sys.stderr)
             return EXIT_FAIL
         log.debug("unexpected error", exc_info=True)
-        print(f"出错了:{type(exc).__name__}: {exc}(加 -v 查看详细日志)", file=sys.stderr)
+        text = str(exc).lower()
+        if isinstance(exc, duckdb.Error) and ("ducklake" in text or "postgres" in text):
+            reason = " ".join(mask(str(exc)).split())[:400] or type(exc).__name__
+            print(f"无法连接 DuckLake 数据仓库(PostgreSQL 目录库或数据目录不可用):{reason}", file=sys.stderr)
+            return EXIT_FAIL
+        print(f"出错了:{type(exc).__name__}: {mask(str(exc))}(加 -v 查看详细日志)", file=sys.stderr)
         return EXIT_FAIL
 
 

@@ -1,4 +1,9 @@
-"""The prefecture's ten reporting units and the resolution of county names written in files."""
+"""The prefecture's ten reporting units and the resolution of county names written in files.
+
+``counties.csv`` holds the real prefecture. A warehouse may hold more units than that (the
+generated prefectures of ``renovation demo --scale N``, in ``staging.counties``): a process that
+loads into it adopts them first (:func:`use_units`), so that the configuration stays the real one.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from pipelines.settings import config_path
 
-__all__ = ["County", "load_counties", "resolve_county", "county_name"]
+__all__ = ["County", "load_counties", "units", "use_units", "resolve_county", "county_name", "county_in_name"]
 
 COUNTIES_CSV = config_path("counties.csv")
 _SPACE = re.compile(r"\s+")
@@ -41,6 +46,27 @@ def load_counties() -> tuple[County, ...]:
         )
 
 
+_EXTRA: tuple[County, ...] = ()
+
+
+def units() -> tuple[County, ...]:
+    """The units this process knows: counties.csv, then those adopted from the warehouse."""
+    return load_counties() + _EXTRA
+
+
+def use_units(rows) -> None:
+    """Adopt the units of a warehouse (rows of code, name, aliases joined by '|', lat, lon) that
+    counties.csv does not hold."""
+    global _EXTRA
+    known = {c.code for c in load_counties()}
+    extra = tuple(County(code, name, tuple(a for a in (aliases or "").split("|") if a), lat, lon)
+                  for code, name, aliases, lat, lon in rows if code not in known)
+    if extra != _EXTRA:
+        _EXTRA = extra
+        _lookup.cache_clear()
+        resolve_county.cache_clear()
+
+
 def _key(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     return _SPACE.sub("", text).replace("(", "").replace(")", "")
@@ -49,7 +75,7 @@ def _key(text: str) -> str:
 @cache
 def _lookup() -> dict[str, str]:
     out: dict[str, str] = {}
-    for c in load_counties():
+    for c in units():
         for name in (c.code, c.name, *c.aliases):
             out[_key(name)] = c.code
     return out
@@ -77,17 +103,17 @@ def resolve_county(text: str | None) -> str | None:
 
 def county_name(code: str) -> str:
     """The canonical name of a county code."""
-    return next(c.name for c in load_counties() if c.code == code)
+    return next(c.name for c in units() if c.code == code)
 
 
 def county_in_name(text: str | None) -> str | None:
-    """The one county whose name (or an alias of two or more characters) a file name contains, e.g.
+    """The one unit whose name (or an alias of two or more characters) a file name contains, e.g.
     ``轮台县月报2025-03(错误).xlsx`` → 652822; None when none or several do."""
     if not text:
         return None
     key = _key(text)
-    hits = [(c.code, _key(n)) for c in load_counties() for n in (c.name, *c.aliases) if len(_key(n)) >= 2 and _key(n) in key]
-    # the longest name found wins (库尔勒经开区 over 库尔勒) unless it lies inside none of the others' and they differ
+    hits = [(c.code, _key(n)) for c in units() for n in (c.name, *c.aliases) if len(_key(n)) >= 2 and _key(n) in key]
+    # the longest name found wins (库尔勒经开区 over 库尔勒); two different units named: none
     hits = [(code, n) for code, n in hits if not any(n != m and n in m for _, m in hits)]
     codes = {code for code, _ in hits}
     return codes.pop() if len(codes) == 1 else None

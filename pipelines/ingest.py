@@ -25,6 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.backend import Location, locate
 from pipelines.validation import service as gx_service
 from pipelines.reading import county_scope
 from pipelines.reading.headers import KIND_NAMES, fields_for
@@ -35,7 +36,7 @@ from pipelines.loading import (KEY, KIND_ORDER, TIMINGS, FileResult, Pending, in
                                next_file_id, plan_load, where, write)
 from pipelines.locking import open_warehouse, writer_lock
 from pipelines.refresh import raw_ahead, refresh
-from pipelines.warehouse import default_db_path, table_exists
+from pipelines.warehouse import adopt_units, table_exists
 
 __all__ = ["FileResult", "TIMINGS", "ingest_paths", "discover", "print_results"]
 
@@ -91,9 +92,9 @@ def ingest_paths(
     and marts in one transaction, so that a crash at any point leaves all of it or none."""
     today = today or dt.date.today()
     # absolute: validation may run in a service process (and keeps its results beside the warehouse)
-    if db_path is None:
-        db_path = default_db_path()
-    db_path = Path(db_path).resolve() if str(db_path) != ":memory:" else db_path
+    if str(db_path) != ":memory:":  # a DuckLake stays a Location; a file, its resolved path
+        loc = locate(db_path)
+        db_path = loc if loc.is_lake else loc.file
     batch_id = f"{label + '-' if label else ''}{dt.datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     files = discover([Path(p) for p in paths])
     tell = on_wait or (lambda message: print(message, file=sys.stderr, flush=True))
@@ -113,13 +114,15 @@ def _known(db_path, tell) -> tuple[dict[str, int], dict[int, tuple], bool]:
     in raw without the derived layers (an older version of this code could), with their kind
     and rows; and whether raw is ahead of the derived layers. The connection is closed again:
     readers may use the warehouse while the files are read."""
-    if db_path == ":memory:" or not Path(db_path).exists():
+    if db_path == ":memory:" or not locate(db_path).exists():
         return {}, {}, False
-    # read-only: the dashboard's readers may go on reading while the files are read here
-    con = open_warehouse(db_path, read_only=True, on_wait=tell)
+    # read-only: the dashboard's readers may go on reading while the files are read here (a DuckLake
+    # has readers and writers at once, and a new one is created by its first writer)
+    con = open_warehouse(db_path, read_only=not isinstance(db_path, Location), on_wait=tell)
     try:
         if not table_exists(con, "raw.submissions"):
             return {}, {}, False
+        adopt_units(con)  # the counties of this warehouse (a scaled demo adds generated prefectures)
         known = dict(con.execute("select file_hash, file_id from raw.submissions").fetchall())
         behind = raw_ahead(con)
         incomplete = {}
@@ -314,7 +317,7 @@ def _submit_validations(pending: list[Pending], batch_id: str, db_path,
         keys = [p.seq * KEY + rn for p in group for rn in p.staged.data["row_number"]]
         batch = batches[kind] = batch_frame([p.staged for p in group], {"row_key": (keys, pl.Int64)})
         # the cells as written (<field>__text) are for messages, not for the suites: not sent
-        args = (kind, batch.select(pl.exclude(r"^.*__text$")), batch_id, None if db_path is None else Path(db_path), today)
+        args = (kind, batch.select(pl.exclude(r"^.*__text$")), batch_id, db_path, today)
         validations[kind] = (service.submit(_VALIDATE, *args) if service is not None
                              else gx_service.call(_VALIDATE, *args))
     return batches, validations

@@ -20,6 +20,11 @@ a second open fails at once instead of waiting. So:
   to commit. It tells a damaged file (:class:`WarehouseDamaged`, with the restore command) from
   a busy one (:class:`WarehouseBusy`, after the wait in ``config/warehouse.toml``).
 
+On a DuckLake (``pipelines.backend``) readers never block writers and there is no file to lock:
+:func:`writer_lock` takes the catalog's PostgreSQL advisory lock instead
+(:func:`pipelines.backend.lake_writer_lock`, across processes and machines), and the flags for
+readers are not needed.
+
 ``fcntl.flock`` is used directly: the ``filelock`` package shares one lock object per path
 within a process, so two sessions of the dashboard would both "hold" it.
 """
@@ -34,12 +39,13 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import duckdb
 
 from pipelines import faults
+from pipelines.backend import Location, lake_writer_lock, locate
 from pipelines.settings import load_toml
 
 __all__ = ["WarehouseError", "WarehouseBusy", "WarehouseDamaged", "waits", "lock_path", "writer_lock",
@@ -60,6 +66,14 @@ class WarehouseBusy(WarehouseError):
 
 class WarehouseDamaged(WarehouseError):
     """The file is not a readable DuckDB database (truncated, overwritten, corrupt)."""
+
+
+def _lake(db) -> Location | None:
+    """The DuckLake ``db`` names, or None for a file (or memory)."""
+    if isinstance(db, Location):
+        return db if db.is_lake else None
+    text = str(db)
+    return locate(text) if text.startswith("ducklake:") else None
 
 
 def waits() -> dict[str, float]:
@@ -95,7 +109,7 @@ def _writing_path(db: Path | str) -> Path:
 def claim_writing(db: Path | str) -> None:
     """Flag that the holder of the writer lock now needs the file itself (until it releases the
     lock): readers start no new query and let go of their connection."""
-    if str(db) == ":memory:":
+    if str(db) == ":memory:" or _lake(db):
         return
     key = str(lock_path(Path(db).resolve()))
     if key not in _held() or key in _HELD.writing:
@@ -112,10 +126,10 @@ def _release_writing(key: str) -> None:
         f.close()
 
 
-def writer_writing(db: Path | str) -> bool:
-    """Whether a writer has flagged that it needs the file now (:func:`claim_writing`)."""
+def _locked_by_other(path: Path) -> bool:
+    """Whether some process holds an exclusive ``flock`` on ``path`` (False when there is no such file)."""
     try:
-        with open(_writing_path(db), "rb") as f:
+        with open(path, "rb") as f:
             try:
                 fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -124,6 +138,13 @@ def writer_writing(db: Path | str) -> bool:
     except FileNotFoundError:
         return False
     return False
+
+
+def writer_writing(db: Path | str) -> bool:
+    """Whether a writer has flagged that it needs the file now (:func:`claim_writing`)."""
+    if _lake(db):
+        return False
+    return _locked_by_other(_writing_path(db))
 
 
 def _holder(path: Path) -> str:
@@ -146,6 +167,33 @@ def writer_lock(db: Path | str, what: str = "写入数据仓库", wait: float | 
     within a thread."""
     if str(db) == ":memory:":
         yield
+        return
+    lake = _lake(db)
+    if lake:
+        key = "lake:" + lake.key
+        if key in _held():
+            yield
+            return
+        wait = waits()["writer_wait_seconds"] if wait is None else wait
+        told = []
+
+        def waiting(seconds: float) -> None:
+            if not told and on_wait is not None:
+                on_wait(f"排队中…另一个写入任务正在进行,完成后自动开始(最长等待 {wait:.0f} 秒)。")
+            told.append(seconds)
+
+        with ExitStack() as stack:
+            try:
+                stack.enter_context(lake_writer_lock(lake, wait=wait, on_wait=waiting))
+            except TimeoutError:
+                raise WarehouseBusy(f"数据仓库正忙:另一个写入任务尚未完成,已等待 {wait:.0f} 秒;"
+                                    "本次操作未做任何改动,请稍后重试。") from None
+            _held().add(key)
+            try:
+                faults.reached("locked")
+                yield
+            finally:
+                _held().discard(key)
         return
     path = lock_path(Path(db).resolve())
     key = str(path)
@@ -188,20 +236,13 @@ def writer_lock(db: Path | str, what: str = "写入数据仓库", wait: float | 
 
 
 def writer_active(db: Path | str) -> bool:
-    """Whether some writer holds the warehouse's lock now."""
+    """Whether some writer holds the warehouse's lock now (a DuckLake: not asked, readers do not wait)."""
+    if _lake(db):
+        return False
     path = lock_path(Path(db).resolve())
     if str(path) in _held():
         return True
-    try:
-        with open(path, "rb") as f:
-            try:
-                fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-            fcntl.flock(f, fcntl.LOCK_UN)
-    except FileNotFoundError:
-        return False
-    return False
+    return _locked_by_other(path)
 
 
 def _is_conflict(exc: duckdb.Error) -> bool:
@@ -229,6 +270,8 @@ _DAMAGE = ("Could not read enough bytes", "Corrupt", "checksum", "not a valid Du
 def classify(exc: duckdb.Error, db: Path | str) -> WarehouseError | None:
     """The Chinese error for a DuckDB error raised by a query on the warehouse, when it says the
     file is damaged (read past its end, a bad checksum) or held by another program; else None."""
+    if isinstance(db, Location):
+        db = db.display()  # no password in a message
     text = str(exc)
     if _is_conflict(exc):
         return WarehouseBusy(f"数据仓库 {db} 正被其他程序写入,请稍后重试。")
@@ -247,6 +290,16 @@ def open_warehouse(db: Path | str, read_only: bool = False, wait: float | None =
     when the file cannot be read as a database, :class:`WarehouseError` for other failures."""
     from pipelines.warehouse import connect
 
+    lake = _lake(db)
+    if lake:
+        try:
+            return connect(lake, read_only=read_only)
+        except (duckdb.IOException, duckdb.ConnectionException) as exc:  # the catalog or the data path unreachable
+            from pipelines.backend import mask
+
+            log.info("cannot open warehouse %s: %s", lake.display(), mask(str(exc)))
+            raise WarehouseError(f"无法连接数据仓库 {lake.display()}:DuckLake 目录库或数据目录不可用,"
+                                 "本次操作未做任何改动,请稍后重试或联系管理员。") from None
     if wait is None:
         wait = waits()["reader_wait_seconds" if read_only else "writer_wait_seconds"]
     if not read_only:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.backend import Location, locate
 from pipelines.locking import (WarehouseBusy, WarehouseDamaged, WarehouseError, claim_writing, open_warehouse,
                                restore_advice, writer_lock)
 from pipelines.refresh import raw_ahead, refresh, stale_reasons
@@ -39,6 +40,17 @@ _LAYERS = ("raw", "staging", "core", "intermediate", "marts")
 # the tables every warehouse has from its creation on (the derived ones come with the first import)
 _NEEDED = ("raw.submissions", "raw.source_rows", "raw.ingest_log", "staging.ledger_rows", "staging.plan_rows",
            "staging.report_rows")
+
+
+def _where(db) -> Path | Location:
+    """A DuckLake's location, or an embedded warehouse's path."""
+    loc = db if isinstance(db, Location) else locate(db) if str(db).startswith("ducklake:") else None
+    return loc if loc is not None and loc.is_lake else Path(db)
+
+
+def _name(db: Path | Location) -> str:
+    """How a message names the warehouse (a DuckLake's password masked)."""
+    return db.display() if isinstance(db, Location) else str(db)
 
 
 def _say(message: str) -> None:
@@ -109,7 +121,7 @@ def problems(db: Path | str) -> tuple[list[str], bool]:
     """What is wrong with the warehouse at ``db`` (Chinese; empty when it is sound), and whether
     the file itself is damaged (rather than its layers out of step). Raises
     :class:`WarehouseBusy` when it cannot be opened for the wait."""
-    db = Path(db)
+    db = _where(db)
     if not db.exists():
         return [f"数据仓库文件 {db} 不存在"], False
     try:
@@ -134,13 +146,13 @@ def problems(db: Path | str) -> tuple[list[str], bool]:
 
 def check(db: Path | str) -> int:
     """``renovation check``: 0 when the warehouse is sound, else 1 with the problems and the advice."""
-    db = Path(db)
+    db = _where(db)
     found, _ = problems(db)
     if found:
-        _say(f"数据仓库 {db} 检查未通过:")
+        _say(f"数据仓库 {_name(db)} 检查未通过:")
         for p in found:
             _say(f"  - {p}")
-        _say(restore_advice(db) if db.exists() else "请检查 --db 的路径;如文件已丢失,请用 renovation restore 备份文件 恢复。")
+        _say(restore_advice(_name(db)) if db.exists() else "请检查 --db 的路径;如文件已丢失,请用 renovation restore 备份文件 恢复。")
         return 1
     con = open_warehouse(db, read_only=True)
     try:
@@ -148,7 +160,7 @@ def check(db: Path | str) -> int:
         notes = stale_reasons(con)
     finally:
         con.close()
-    _say(f"数据仓库 {db} 检查通过:文件可正常打开,各层数据表均可完整读取,原始层 {files} 个文件全部在整理层与核心层。")
+    _say(f"数据仓库 {_name(db)} 检查通过:文件可正常打开,各层数据表均可完整读取,原始层 {files} 个文件全部在整理层与核心层。")
     for n in notes:
         _say(f"  提示:{n};导出风险线索、得分或报告时会先按当前配置重新计算。")
     return 0
@@ -195,8 +207,20 @@ def backup(db: Path | str, out: Path | str) -> int:
 
 def restore(db: Path | str, src: Path | str, force: bool = False) -> int:
     """``renovation restore IN [--force]``: replace the warehouse with a checked backup; the
-    replaced file is kept as ``<name>.replaced-<time>``."""
-    db, src = Path(db), Path(src)
+    replaced file is kept as ``<name>.replaced-<time>``. Into a DuckLake: the backup's tables
+    replace the lake's (``renovation migrate --force``; the lake's snapshots keep the old state)."""
+    db, src = _where(db), Path(src)
+    if isinstance(db, Location):
+        if not src.is_file():
+            _say(f"备份文件 {src} 不存在。")
+            return 1
+        if not force:
+            _say(f"确认要用 {src} 替换数据仓库 {db.display()} 的内容,请加 --force。")
+            return 1
+        from pipelines.migrate import run_migrate
+
+        with writer_lock(db, what="恢复备份", on_wait=_say):
+            return run_migrate(locate(src), db, True)
     if not src.is_file():
         _say(f"备份文件 {src} 不存在。")
         return 1
@@ -245,7 +269,7 @@ def ensure_fresh(db: Path | str, product: str) -> bool:
     """Before an export (风险线索, 得分, 报告): when the derived layers are older than raw or the
     configuration, say why and refresh them (under the writer lock, in one transaction). False,
     having said why, when the refresh fails: the caller exports nothing."""
-    db = Path(db)
+    db = _where(db)
     if not db.exists():
         return True
     con = open_warehouse(db, read_only=True)
@@ -281,7 +305,9 @@ def ensure_fresh(db: Path | str, product: str) -> bool:
 
 def is_demo_only(db: Path | str) -> bool:
     """Whether the warehouse holds nothing but the demo data (or nothing): ``make clean`` may
-    delete it. False when in doubt (unreadable, busy)."""
+    delete it. False when in doubt (unreadable, busy, a DuckLake)."""
+    if isinstance(_where(db), Location):
+        return False
     try:
         con = duckdb.connect(str(db), read_only=True)
     except duckdb.Error:
@@ -305,8 +331,16 @@ def prepare_serve(db: Path | str, demo: bool) -> tuple[int | None, bool]:
     """What ``serve`` does before starting the dashboard on ``db``: (exit status to stop with, or
     None to serve; whether to load the demo first). The demo is loaded only into the default
     demo path or with ``--demo``, and only into a missing or empty warehouse; a damaged one gets
-    the restore command, a missing one elsewhere (a typo in --db) is not created."""
-    db = Path(db)
+    the restore command, a missing one elsewhere (a typo in --db) is not created. A DuckLake is
+    opened (its schema created the first time) and gets the demo only with ``--demo`` when empty."""
+    db = _where(db)
+    if isinstance(db, Location):
+        con = open_warehouse(db)
+        try:
+            empty = con.execute("select count(*) from raw.submissions").fetchone()[0] == 0
+        finally:
+            con.close()
+        return None, demo and empty
     demo_path = db.resolve() == default_demo_path()
     if not db.exists():
         if demo or demo_path:

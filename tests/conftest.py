@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -13,6 +12,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 import workbooks as W  # noqa: E402
+from backends import BACKEND, LAKE, copy_of, new_location  # noqa: E402
+
+from pipelines.backend import Location  # noqa: E402
 
 # Dates in the test workbooks lie in 2020–2021; "today" is fixed so that the tests do not age.
 TODAY = dt.date(2026, 11, 29)
@@ -30,10 +32,10 @@ def small_set(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def small_db(small_set, tmp_path_factory) -> Path:
+def small_db(small_set, tmp_path_factory) -> Location:
     from pipelines.ingest import ingest_paths
 
-    db = tmp_path_factory.mktemp("small_db") / "w.duckdb"
+    db = new_location(tmp_path_factory.mktemp("small_db"))
     results = ingest_paths([small_set], db_path=db, today=TODAY)
     assert [r.status for r in results] == ["accepted"] * 8, [r.messages for r in results]
     return db
@@ -53,14 +55,27 @@ def demo_db(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def db_copy(small_db, tmp_path) -> Path:
+def db_copy(small_db, tmp_path) -> Location:
     """A private copy of the small warehouse, for tests that write."""
-    target = tmp_path / "w.duckdb"
-    shutil.copy(small_db, target)
-    return target
+    return copy_of(small_db, tmp_path)
+
+
+def pytest_report_header(config):
+    return f"warehouse backend: {BACKEND}"
 
 
 def pytest_collection_modifyitems(config, items):
+    # on DuckLake, the warehouse tests run; the others (parsing, the browser …) are the embedded run's
+    if LAKE:
+        skip = pytest.mark.skip(reason="DuckLake run: only the warehouse tests")
+        for item in items:
+            if "warehouse" not in item.keywords and "ducklake" not in item.keywords:
+                item.add_marker(skip)
+    else:
+        skip = pytest.mark.skip(reason="needs RENOVATION_TEST_BACKEND=ducklake (a PostgreSQL server)")
+        for item in items:
+            if "ducklake" in item.keywords:
+                item.add_marker(skip)
     # browser tests need Debian's chromium; outside CI they are skipped when it is absent
     if Path("/usr/bin/chromium").exists() or os.environ.get("CI"):
         return

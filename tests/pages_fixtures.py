@@ -14,6 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines import constants
+from pipelines.backend import Location, locate
 from pipelines.warehouse import connect, model_tables, run_models
 
 KRL, LT, YL = "652801", "652822", "652823"
@@ -142,11 +143,12 @@ def _insert(con, table: str, rows: list[dict]) -> None:
     con.unregister("_rows")
 
 
-def build_warehouse(path: str | Path, *, with_marts: bool = True) -> Path:
-    """Write the literal-row warehouse to ``path`` (replacing it) and build its derived layers."""
-    path = Path(path)
-    if path.exists():
-        path.unlink()
+def build_warehouse(path: str | Path | Location, *, with_marts: bool = True) -> Location:
+    """Write the literal-row warehouse to ``path`` (replacing a file; a DuckLake must be new) and
+    build its derived layers."""
+    path = locate(path)
+    if not path.is_lake and path.file.exists():
+        path.file.unlink()
     con = connect(path)
     try:
         county_of = {f[0]: f[2] for f in FILES}

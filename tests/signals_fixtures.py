@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 
+from backends import on_backend
 from pipelines import constants, identity, refresh, signals
 from pipelines.warehouse import init_schema, model_tables, run_models
 
@@ -89,6 +90,7 @@ class Warehouse:
         return fid
 
     def build(self, link: bool = True) -> duckdb.DuckDBPyConnection:
+        self.con = on_backend(self.con)  # the literal rows go in in memory; the refresh runs on the backend under test
         # the refresh's steps (pipelines.refresh), links by the linker only when asked
         constants.publish(self.con)
         run_models(self.con, model_tables("core"))

@@ -18,7 +18,14 @@ import duckdb
 import pytest
 
 import workbooks as W
+from backends import copy_of
 from conftest import TODAY
+
+
+@pytest.fixture
+def db_copy(small_db, tmp_path) -> Path:
+    """This module's tests are about the embedded file (its locks, damage, backups): its path."""
+    return copy_of(small_db, tmp_path).file
 from pipelines import cli, refresh
 from pipelines.ingest import ingest_paths
 from pipelines.scoring import store as score_store

@@ -13,7 +13,9 @@ import duckdb
 import pytest
 from docx import Document
 
+from backends import copy_of, new_location, open_db
 from pages_fixtures import KRL, LT, YL, build_warehouse
+from pipelines.backend import Location
 from pipelines import refresh
 from pipelines import settings as paths
 from pipelines.cli import main
@@ -26,13 +28,16 @@ needs_poppler = pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="popp
 D = dt.date.fromisoformat
 
 
+pytestmark = pytest.mark.warehouse
+
+
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> Path:
-    return build_warehouse(tmp_path_factory.mktemp("bulletin") / "w.duckdb")
+def warehouse(tmp_path_factory) -> Location:
+    return build_warehouse(new_location(tmp_path_factory.mktemp("bulletin")))
 
 
-def rows(db: Path, sql: str, params=None) -> list[dict]:
-    con = duckdb.connect(str(db), read_only=True)
+def rows(db: Location | Path, sql: str, params=None) -> list[dict]:
+    con = open_db(db)
     try:
         cur = con.execute(sql, params or [])
         cols = [d[0] for d in cur.description]
@@ -163,7 +168,7 @@ def test_the_bulletin_index_is_the_progress_index_at_the_as_of_month(warehouse):
     assert rows(warehouse, "select count(*) as n from marts.bulletin_counties where report_month = '2025-03-01'")[0]["n"] == 3
 
 
-def with_tiers(warehouse: Path, tmp_path: Path, monkeypatch, red: float, yellow: float) -> Path:
+def with_tiers(warehouse: Location, tmp_path: Path, monkeypatch, red: float, yellow: float) -> Location:
     """A copy of ``warehouse`` refreshed with the tier thresholds of program.toml changed (in a copy
     of the configuration folder)."""
     config = tmp_path / "config"
@@ -174,8 +179,7 @@ def with_tiers(warehouse: Path, tmp_path: Path, monkeypatch, red: float, yellow:
         assert n == 1, key
     (config / "program.toml").write_text(text, encoding="utf-8")
     monkeypatch.setattr(paths, "CONFIG_DIR", config)
-    db = tmp_path / "tiers.duckdb"
-    shutil.copy(warehouse, db)
+    db = copy_of(warehouse, tmp_path, "tiers.duckdb")
     con = connect(db)
     refresh.refresh(con, only=("settings", "marts"))
     con.close()
@@ -190,7 +194,7 @@ def test_a_changed_threshold_reaches_the_marts(warehouse, tmp_path, monkeypatch)
     assert rows(db, "select value, source from marts.settings where key = 'progress.red_points_behind'")[0] == \
         {"value": 1.0, "source": "program.toml"}
     # and the bulletin says so
-    con = duckdb.connect(str(db), read_only=True)
+    con = open_db(db)
     try:
         b = rb.collect(con, dt.date(2025, 3, 1))
     finally:
@@ -216,7 +220,7 @@ def docx_text(path: Path) -> str:
 
 
 def test_bulletin_month_is_the_latest_month_of_the_data(warehouse):
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = open_db(warehouse)
     try:
         assert rb.bulletin_month(con) == dt.date(2025, 3, 1)
     finally:

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import pytest
 
+from backends import env, persist
 from signals_fixtures import KRL, Warehouse, YL
+
+pytestmark = pytest.mark.warehouse
 
 L = dict
 YQ, HJ, RQ = "652826", "652827", "652824"
@@ -88,11 +91,8 @@ def test_the_drill_down_takes_community_and_explanation_from_one_link(w, tmp_pat
     from pipelines.access.scope import Scope
     from pipelines.read import audit, connection
 
-    path = tmp_path / "w.duckdb"
-    w.con.execute(f"attach '{path}' as f")
-    w.con.execute("copy from database memory to f")
-    w.con.execute("detach f")
-    monkeypatch.setenv("RENOVATION_DB", str(path))
+    for name, value in env(persist(w.con, tmp_path)).items():
+        monkeypatch.setenv(name, value)
     connection.clear_caches()
     sid = next(s["signal_id"] for s in w.signals("INFLATED_SCALE") if s["community_name"] == "工行家属院")
     d = audit.signal_detail(Scope("auditor"), sid)

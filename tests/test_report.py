@@ -10,28 +10,30 @@ from pathlib import Path
 import duckdb
 import pytest
 from docx import Document
+from backends import persist
 from test_scoring_fixtures import LUNTAI, YULI, example_warehouse
+
+from pipelines.backend import Location
 
 from pipelines import report, scoring
 from pipelines.report import document
 from pipelines.warehouse import run_models
+
+pytestmark = pytest.mark.warehouse
 
 needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
 needs_poppler = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
 
 SIGNALS_DDL = """
 create table marts.signals (
-    signal_id varchar primary key, rule varchar, class varchar, severity varchar, county_code varchar,
+    signal_id varchar not null, rule varchar, class varchar, severity varchar, county_code varchar,
     county_name varchar, plan_year integer, period varchar, community_name varchar, score double,
     evidence varchar, central_subsidy_wan_yuan double)
 """
 
 
-def _save(con: duckdb.DuckDBPyConnection, path: Path) -> Path:
-    con.execute(f"attach '{path}' as f")  # a test-local path
-    con.execute("copy from database memory to f")
-    con.execute("detach f")
-    return path
+def _save(con: duckdb.DuckDBPyConnection, path: Path) -> Location:
+    return persist(con, path.parent, path.name)
 
 
 def _with_log_and_signals(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:

@@ -13,11 +13,16 @@ from pathlib import Path
 import duckdb
 import pytest
 from test_scoring_fixtures import LUNTAI, RUOQIANG, YULI, example_warehouse
+from backends import open_db, persist
+
+from pipelines.backend import Location
 
 from pipelines import constants, scoring
 from pipelines.scoring import store, whatif
 from pipelines.scoring import Inputs, Line, annual_score, biennial_score, grade_of, load_scheme, total_of
 from pipelines.warehouse import WAREHOUSE_DIR
+
+pytestmark = pytest.mark.warehouse
 
 SCHEME = load_scheme()
 
@@ -324,13 +329,8 @@ def test_biennial_pure():
 
 
 @pytest.fixture(scope="module")
-def db_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("scores") / "w.duckdb"
-    src = example_warehouse()
-    src.execute(f"attach '{path}' as f")  # test-local path, not user input
-    src.execute("copy from database memory to f")
-    src.execute("detach f")
-    return path
+def db_file(tmp_path_factory) -> Location:
+    return persist(example_warehouse(), tmp_path_factory.mktemp("scores"))
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -500,7 +500,7 @@ def test_scores_cli_on_ingested_workbooks(small_db, tmp_path):
     # (20×2/3 + 0 + 15×492/1660 + 10×220/1010 + 0 + 5 + 5) / 80 × 100 = 37.4467
     total = (20 * 2 / 3 + 15 * 492 / 1660 + 10 * 220 / 1010 + 5 + 5) / 80 * 100
     assert float(rows["total"]["value"]) == pytest.approx(total, abs=5e-5)
-    con = duckdb.connect(str(small_db), read_only=True)
+    con = open_db(small_db)
     try:
         labels = con.execute("select distinct as_of_label from intermediate.score_inputs where score_year = 2021").fetchall()
     finally:

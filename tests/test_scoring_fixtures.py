@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 import duckdb
 
+from backends import on_backend
 from pipelines import constants
 from pipelines.warehouse import init_schema, model_tables, models, run_models
 
@@ -72,6 +73,7 @@ class Builder:
         self._links.append(((file_id, row), plan))
 
     def build(self) -> duckdb.DuckDBPyConnection:
+        self.con = on_backend(self.con)  # the literal rows go in in memory; the models run on the backend under test
         run_models(self.con, model_tables("core"))
         for (rf, rr), plan in self._links:
             rid = self.con.execute(

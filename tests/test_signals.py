@@ -11,6 +11,8 @@ import pytest
 
 from signals_fixtures import JKQ, KRL, LT, YL, Warehouse
 
+pytestmark = pytest.mark.warehouse
+
 L = dict  # a literal row
 
 

@@ -15,6 +15,9 @@ from pipelines import signals
 from pipelines.read import exports
 from pipelines.signals import flags
 from signals_fixtures import KRL, LT, Warehouse
+from backends import env, open_db, persist
+
+pytestmark = pytest.mark.warehouse
 
 
 def _world() -> Warehouse:
@@ -79,17 +82,9 @@ def test_escape_cell(cell, expected):
 
 
 def test_run_flags_cli_writes_file_and_thresholds(tmp_path):
-    db = tmp_path / "w.duckdb"
     w = _world()
     w.build()
-    w.con.execute(f"attach '{db}' as disk")
-    for schema in ("raw", "staging", "core", "intermediate", "marts"):
-        w.con.execute(f"create schema if not exists disk.{schema}")
-        for (t,) in w.con.execute(
-            "select table_name from information_schema.tables where table_catalog = current_database() "
-            "and table_schema = ? and table_type = 'BASE TABLE'", [schema]).fetchall():
-            w.con.execute(f"create table disk.{schema}.{t} as select * from {schema}.{t}")
-    w.con.execute("detach disk")
+    db = persist(w.con, tmp_path)
     out = tmp_path / "flags.csv"
     proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "flags", "--db", str(db), "--out", str(out)],
                           capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
@@ -219,7 +214,6 @@ def test_the_report_and_the_page_show_the_same_verdict_in_force(tmp_path, monkey
     # a verdict given before a resubmission is carried over to the same finding (marts.verdict_current);
     # the annual report once recomputed the verdict in force from raw.verdicts by signal_id, and so
     # listed as open a finding the page shows as 已排除
-    import duckdb
     import polars as pl
 
     from pipelines import scoring
@@ -238,17 +232,15 @@ def test_the_report_and_the_page_show_the_same_verdict_in_force(tmp_path, monkey
     ], fill_date="2020-11-20", name="库尔勒市2021年计划(重报).xlsx")
     w.build()
     scoring.refresh(w.con)
-    path = tmp_path / "w.duckdb"
-    w.con.execute(f"attach '{path}' as f")  # a test-local path
-    w.con.execute("copy from database memory to f")
-    w.con.execute("detach f")
+    path = persist(w.con, tmp_path)
 
-    con = duckdb.connect(str(path), read_only=True)
+    con = open_db(path)
     try:
         data = collect(con, 2021)
     finally:
         con.close()
-    monkeypatch.setenv("RENOVATION_DB", str(path))
+    for name, value in env(path).items():
+        monkeypatch.setenv(name, value)
     connection.clear_caches()
     try:
         from pipelines.access.scope import Scope

@@ -9,6 +9,8 @@ import pytest
 
 from signals_fixtures import KRL, LT, Warehouse
 
+pytestmark = pytest.mark.warehouse
+
 # project → plan row (households, total invest, central subsidy)
 PROJECTS = {
     "幸福小区": dict(households=100, total_invest_wan_yuan=300.0, central_subsidy_wan_yuan=100.0),

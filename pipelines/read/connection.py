@@ -11,6 +11,9 @@ way; while a writer writes, a new query waits for its commit (``reader_wait_seco
 file and of its write-ahead log, so a finished import or restore shows at once and one
 warehouse's results never serve another. A missing table, a busy or a damaged warehouse raises
 :class:`DataUnavailable` with a Chinese message for the page to show.
+
+On a DuckLake (``pipelines.backend``) readers and writers coexist: the read connection stays open,
+each statement reads the last committed snapshot, and the version key is the snapshot id.
 """
 
 from __future__ import annotations
@@ -27,9 +30,10 @@ import duckdb
 import polars as pl
 import streamlit as st
 
+from pipelines.backend import LAKE, Location, mask
 from pipelines.locking import (WarehouseBusy, WarehouseDamaged, WarehouseError, classify, open_warehouse, waits,
                                writer_writing)
-from pipelines.warehouse import default_db_path
+from pipelines.warehouse import connect, default_db_path
 
 __all__ = ["DataUnavailable", "TTL", "MAX_ENTRIES", "db_path", "query", "cursor", "cached", "version_key",
            "close_connection", "clear_caches"]
@@ -45,9 +49,19 @@ class DataUnavailable(Exception):
     """A table the page needs is missing or the warehouse cannot be read (message in Chinese)."""
 
 
-def db_path() -> Path:
-    """The warehouse the app reads: `RENOVATION_DB`, else ``warehouse/renovation.duckdb``."""
-    return default_db_path().resolve()
+def db_path() -> Location:
+    """The warehouse the app reads: `RENOVATION_DB` (a file or a DuckLake), else ``warehouse/renovation.duckdb``."""
+    return default_db_path()
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _lake_connection(key: str, _loc: Location) -> duckdb.DuckDBPyConnection:
+    """A DuckLake's read connection, kept open: readers and writers coexist on a DuckLake."""
+    try:
+        return connect(_loc, read_only=True)
+    except duckdb.Error as exc:
+        log.warning("cannot open %s read-only: %s", _loc.display(), mask(str(exc)))
+        raise DataUnavailable("无法连接数据仓库(DuckLake 目录库或数据目录不可用),请稍后刷新页面或联系管理员。") from exc
 
 
 IDLE_SECONDS = 2.0   # the shared connection is closed after this long without a query
@@ -136,18 +150,26 @@ class _Reader:
 
 
 def close_connection() -> None:
-    """Close the shared read connection when no query uses it."""
+    """Close the shared read connection of an embedded file when no query uses it (a DuckLake's
+    stays open)."""
     _SHARED.close()
 
 
 def clear_caches() -> None:
     """Forget cached results (after the warehouse was written)."""
+    _VERSION.clear()
     st.cache_data.clear()
 
 
 def cursor() -> _Reader:
-    """A read-only cursor for one query (close it right after), on the shared connection."""
-    path = db_path()
+    """A read-only cursor for one query (close it right after): on an embedded file, on the shared
+    connection; on a DuckLake, on the kept connection (each statement reads the last snapshot)."""
+    loc = db_path()
+    if loc.is_lake:
+        cur = _lake_connection(loc.key, loc).cursor()
+        cur.execute(f"use {LAKE}")  # a cursor is a connection of its own: the lake is not its default yet
+        return _Reader(cur, False)
+    path = loc.file
     if not path.exists():
         raise DataUnavailable(f"数据仓库文件不存在:{path}。请先在「数据上报」页上传工作簿,或由管理员运行 `renovation demo`。")
     try:
@@ -189,12 +211,34 @@ def _stamp(path: Path) -> str:
     return f"{s.st_ino}:{s.st_mtime_ns}:{s.st_size}"
 
 
+_VERSION: dict[str, tuple[float, str]] = {}
+VERSION_TTL = 2.0  # seconds a DuckLake's snapshot id is taken as current
+
+
 def version_key() -> str:
-    """The warehouse file and the version of it and of its write-ahead log (inode, time, size):
-    part of every cache key, so that results of one warehouse never serve another, nor an older
-    state of the same one (a load by the CLI, a commit still in the log, a restored backup)."""
-    path = db_path()
-    return f"{path}@{_stamp(path)}|wal@{_stamp(path.with_name(path.name + '.wal'))}"
+    """The warehouse and its version, part of every cache key, so that results of one warehouse
+    never serve another, nor an older state of the same one (a load by the CLI, a restored
+    backup): an embedded file's version and its write-ahead log's; a DuckLake's current snapshot id (asked at most every
+    ``VERSION_TTL`` seconds: an import by another server or worker shows that soon)."""
+    loc = db_path()
+    if not loc.is_lake:  # the file and its write-ahead log (inode, time, size): a commit still in the log, a restore
+        path = loc.file
+        return f"{path}@{_stamp(path)}|wal@{_stamp(path.with_name(path.name + '.wal'))}"
+    now = time.monotonic()
+    seen = _VERSION.get(loc.key)
+    if seen is not None and now - seen[0] < VERSION_TTL:
+        return seen[1]
+    try:
+        cur = cursor()
+        try:
+            snapshot = cur.execute(f"select id from {LAKE}.current_snapshot()").fetchone()[0]
+        finally:
+            cur.close()
+    except (DataUnavailable, duckdb.Error):
+        return loc.key
+    key = f"{loc.key}@{snapshot}"
+    _VERSION[loc.key] = (now, key)
+    return key
 
 
 def cached(fn: F) -> F:

@@ -25,7 +25,8 @@ from pipelines.clock import clock_text
 from pipelines.report import docx_to_pdf
 from pipelines.report.document import _heading, _para, _set_cjk, _table
 from pipelines.tiers import TIER_LABELS, TIERS, TierSettings, from_settings, rank_change_text
-from pipelines.warehouse import table_exists
+from pipelines.backend import locate
+from pipelines.warehouse import connect, table_exists
 
 __all__ = ["Bulletin", "TIER_FILLS", "bulletin_month", "collect", "summary_text", "tiers_text", "ranking_rows",
            "write_docx", "bulletin_bytes", "run_bulletin", "month_label"]
@@ -282,10 +283,11 @@ def run_bulletin(db_path: Path, month: str | None, out: Path) -> int:
         if wanted is None:
             print(f"用法错误:--month 须为 YYYY-MM(例如 2025-10),收到 {month}", file=sys.stderr)
             return 2
-    if not Path(db_path).exists():
-        print(f"数据仓库不存在:{db_path}", file=sys.stderr)
+    db_path = locate(db_path)
+    if not db_path.exists():
+        print(f"数据仓库不存在:{db_path.display()}", file=sys.stderr)
         return 1
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = connect(db_path, read_only=True)
     try:
         wanted = wanted or bulletin_month(con)
         b = collect(con, wanted) if wanted is not None and table_exists(con, "marts.bulletin_prefecture") else None

@@ -15,6 +15,7 @@ from pipelines.scoring import whatif
 from pipelines.scoring.compute import BIENNIAL_NAMES, PREFECTURE, Inputs, Line, Score, prefecture_scores, score_all
 from pipelines.scoring.explain import formula_rows
 from pipelines.scoring.scheme import Scheme, load_scheme
+from pipelines.backend import locate
 from pipelines.warehouse import insert_rows, run_models, table_exists
 
 __all__ = ["MODELS", "refresh", "read_inputs", "compute_scores", "read_prefecture", "read_scores", "open_for_year",
@@ -151,9 +152,9 @@ def read_scores(con: duckdb.DuckDBPyConnection, year: int, kind: str) -> list[Sc
 def open_for_year(db_path: Path, year: int, product: str) -> duckdb.DuckDBPyConnection | None:
     """A read-only connection to a warehouse that has score inputs and data for ``year``; else
     None, after telling the user in Chinese why no ``product`` (得分, 报告) was made."""
-    db_path = Path(db_path)
+    db_path = locate(db_path)
     if not db_path.exists():
-        print(f"数据仓库不存在:{db_path}", file=sys.stderr)
+        print(f"数据仓库不存在:{db_path.display()}", file=sys.stderr)
         return None
     from pipelines.locking import open_warehouse
 

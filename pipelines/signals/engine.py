@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from pipelines.backend import location_of
 from pipelines.signals.rules import RULES, describe_rule, load_config, rule_thresholds, threshold_rows
 from pipelines.validation import service as gx_service
 from pipelines.warehouse import insert_rows, models, run_models
@@ -87,13 +87,6 @@ def run_downstream_models(con: duckdb.DuckDBPyConnection) -> None:
     run_models(con, DOWNSTREAM_MODELS)
 
 
-def _db_path(con: duckdb.DuckDBPyConnection) -> Path | None:
-    """The file of the warehouse behind a connection (None in memory)."""
-    rows = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchall()
-    path = rows[0][0] if rows else None
-    return Path(path).resolve() if path and path != ":memory:" else None
-
-
 # the derived tables the signal suites validate (expectations/signals.py: SuiteSpec.table)
 SUITE_TABLES = ("intermediate.signal_plan_checks", "intermediate.signal_report_checks")
 
@@ -106,7 +99,7 @@ def _run_suites(con: duckdb.DuckDBPyConnection, thresholds: dict[str, dict[str, 
     ingest's GX service when one is running, else in this process."""
     tables = {table: con.sql(f"select * from {table}").to_arrow_table() for table in SUITE_TABLES}
     return gx_service.call("pipelines.validation.runner:evaluate_signal_suites", tables, thresholds,
-                           _db_path(con) if data_docs else None)
+                           location_of(con) if data_docs else None)
 
 
 def _gx_signals_sql(rule: str, suite: str, table: str, index_column: str, columns: dict[str, tuple[str, str]]) -> str:
@@ -217,8 +210,10 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
 
     con.execute(
         """
-        insert or ignore into raw.signal_keys
-        select signal_id, rule, county_code, plan_year, period, community_name, computed_at from marts.signals
+        insert into raw.signal_keys
+        select signal_id, rule, county_code, plan_year, period, community_name, computed_at
+        from marts.signals as s
+        where not exists (select 1 from raw.signal_keys as k where k.signal_id = s.signal_id)
         """
     )
 

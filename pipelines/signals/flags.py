@@ -18,6 +18,7 @@ import duckdb
 from pipelines.clock import clock_text
 from pipelines.locking import open_warehouse
 from pipelines.read.exports import write_flags
+from pipelines.backend import locate
 from pipelines.signals.rules import thresholds_text
 from pipelines.warehouse import init_schema
 
@@ -49,9 +50,9 @@ def run_flags(db_path: Path, out: Path | None) -> int:
     """Write flags.csv from ``marts.signals`` to ``out`` (stdout when None); exit status 0. The
     command (pipelines.cli) first makes sure the signals are not older than the data or the
     thresholds (``pipelines.operations.ensure_fresh``)."""
-    db_path = Path(db_path)
+    db_path = locate(db_path)
     if not db_path.exists():
-        print(f"数据仓库 {db_path} 不存在,导出空的 flags.csv", file=sys.stderr)
+        print(f"数据仓库 {db_path.display()} 不存在,导出空的 flags.csv", file=sys.stderr)
         con = duckdb.connect()
         init_schema(con)
     else:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 from expectations.gx import DEFERRED_MODULES, _Deferred, defer_module, import_gx  # noqa: F401 — re-exported
+from pipelines.backend import locate
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +40,14 @@ class RowIssue:
     expectation: str
 
 
-def _gx_dir(db_path: Path) -> Path:
-    """The GX project of one warehouse: ``gx/<warehouse file name>`` beside it, so that two
-    warehouses in one folder never share (nor show) each other's validation runs."""
-    db_path = Path(db_path).resolve()
-    return db_path.parent / "gx" / db_path.name
+def _gx_dir(db_path) -> Path:
+    """The GX project of one warehouse: ``gx/<warehouse file name>`` beside an embedded file, so
+    that two warehouses in one folder never share (nor show) each other's validation runs; a
+    DuckLake's in its own local folder (``pipelines.backend.Location.side_dir``)."""
+    loc = locate(db_path)
+    if loc.is_lake:
+        return loc.side_dir / "gx"
+    return loc.file.resolve().parent / "gx" / loc.file.name
 
 
 def docs_index(db_path: Path) -> Path | None:

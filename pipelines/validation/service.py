@@ -1,9 +1,17 @@
-"""Great Expectations in a process of its own, for large ingests.
+"""Great Expectations in a process of its own, for large ingests, and kept warm while the dashboard runs.
 
 Importing Great Expectations takes seconds. For a large batch the ingest starts this service
 first (``python -m pipelines.validation.service``, talking over a socket pair): it imports GX while
 the ingest reads the files, then runs the validations and the signal suites the ingest sends
 it, in the order sent, while the ingest goes on with its own work.
+
+A warm service (``python -m pipelines.validation.service --listen``, started by ``renovation serve``
+for as long as the dashboard runs) has GX loaded already and takes jobs from every process of the
+same user on this machine: a command-line import of one file then validates without importing GX
+(:func:`serving` uses it whenever it answers). It listens on a Unix socket in a folder only its
+user can open (``RENOVATION_GX_SOCKET``, else ``$XDG_RUNTIME_DIR`` or ``/tmp``), and a client must
+also prove it knows the key kept beside the socket (``multiprocessing.connection``'s handshake):
+jobs travel pickled. Jobs of several clients run one at a time.
 
 The functions it runs are named by ``"module:function"`` and must be importable in both
 processes; arguments and results travel pickled (Polars frames as Arrow). :func:`call` runs a
@@ -13,17 +21,19 @@ where it ran. Should the service die, what it had not answered is run here inste
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
 import queue
+import secrets
 import socket
 import subprocess
 import sys
 import threading
 import traceback
 from contextlib import contextmanager
-from multiprocessing.connection import Connection
+from multiprocessing.connection import AuthenticationError, Client, Connection, Listener
 from pathlib import Path
 from pipelines import faults
 from pipelines.settings import ROOT
@@ -145,18 +155,66 @@ class GXServiceError(RuntimeError):
         log.debug("GX service job failed:\n%s", detail)
 
 
+class WarmService(GXService):
+    """A connection to the warm service of this user (see the module's docstring)."""
+
+    def __init__(self, conn: Connection) -> None:  # noqa: super().__init__ starts a process; this one exists
+        self.proc = None
+        self.sock = None
+        self.conn = conn
+        self.alive = True
+        self.next_id = 0
+        self.pending = {}
+        self.answers = {}
+        self.outbox = queue.SimpleQueue()
+        self.sender = threading.Thread(target=self._send_all, daemon=True, name="gx-warm-sender")
+        self.sender.start()
+
+    @classmethod
+    def connect(cls) -> WarmService | None:
+        """The warm service, when one runs and answers; else None."""
+        address, key = warm_address()
+        if not address.exists() or not key.exists():
+            return None
+        try:
+            return cls(Client(str(address), family="AF_UNIX", authkey=key.read_bytes()))
+        except (OSError, EOFError, AuthenticationError):
+            log.debug("no warm GX service at %s", address, exc_info=True)
+            return None
+
+    def close(self) -> None:
+        self.outbox.put(None)
+        self.sender.join(timeout=5)
+        self.conn.close()
+
+
+def warm_address() -> tuple[Path, Path]:
+    """The warm service's socket and key (in a folder of this user's only)."""
+    folder = os.environ.get("RENOVATION_GX_SOCKET")
+    if folder:
+        base = Path(folder)
+    else:
+        runtime = os.environ.get("XDG_RUNTIME_DIR")
+        base = Path(runtime) / "renovation" if runtime else Path("/tmp") / f"renovation-gx-{os.getuid()}"
+    return base / "gx.sock", base / "gx.key"
+
+
 _STATE = threading.local()  # the active service, per thread (the dashboard runs sessions in threads)
 
 
 @contextmanager
 def serving(enabled: bool = True):
-    """Run a GX service for the duration of the block (when ``enabled`` and it can start)."""
+    """Run GX jobs in a service for the duration of the block: the warm one when it answers (GX
+    loaded already, whatever the batch's size), else one started for this block (when ``enabled``
+    and it can start), else none (GX runs here)."""
     service = None
-    if enabled and active() is None:
-        try:
-            service = GXService()
-        except OSError:
-            log.debug("no GX service; GX runs here", exc_info=True)
+    if active() is None:
+        service = WarmService.connect()
+        if service is None and enabled:
+            try:
+                service = GXService()
+            except OSError:
+                log.debug("no GX service; GX runs here", exc_info=True)
     if service is None:
         yield None
         return
@@ -180,28 +238,101 @@ def call(function: str, *args, **kwargs):
     return service.result(service.submit(function, *args, **kwargs))
 
 
-def _serve(fd: int) -> None:
-    conn = Connection(fd)
+def _preload() -> None:
+    _resolve("pipelines.validation.runner:import_gx")()
+    for name in PRELOAD:
+        _resolve(name)
+
+
+def _answer(conn: Connection, lock: threading.Lock | None = None) -> None:
+    """Answer the jobs of one client until it closes its end (one job at a time across clients)."""
     try:
-        _resolve("pipelines.validation.runner:import_gx")()
-        for name in PRELOAD:
-            _resolve(name)
-        idle = list(PRELOAD_IDLE)
         while True:
-            while idle and not conn.poll():
-                _resolve(idle.pop(0))
             job, function, args, kwargs = conn.recv()
             faults.reached("service.job")
-            try:
-                answer = (job, True, _resolve(function)(*args, **kwargs))
-            except Exception:
-                answer = (job, False, traceback.format_exc())
+            with lock or contextlib.nullcontext():
+                try:
+                    answer = (job, True, _resolve(function)(*args, **kwargs))
+                except Exception:
+                    answer = (job, False, traceback.format_exc())
             conn.send(answer)
-    except (EOFError, OSError):  # the ingest has closed its end
+    except (EOFError, OSError):  # the client has closed its end
         pass
     finally:
         conn.close()
 
 
+def _serve(fd: int) -> None:
+    conn = Connection(fd)
+    try:
+        _preload()
+        idle = list(PRELOAD_IDLE)
+        while idle and not conn.poll():
+            _resolve(idle.pop(0))
+    except (EOFError, OSError):
+        conn.close()
+        return
+    _answer(conn)
+
+
+def listen() -> None:
+    """The warm service: load GX, then answer every client that knows the key, until stopped."""
+    address, key_file = warm_address()
+    address.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(address.parent, 0o700)  # only this user reaches the socket and the key
+    key = secrets.token_bytes(32)
+    key_file.unlink(missing_ok=True)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key)
+    address.unlink(missing_ok=True)
+    _preload()
+    for name in PRELOAD_IDLE:
+        _resolve(name)
+    lock = threading.Lock()
+    listener = Listener(str(address), family="AF_UNIX", authkey=key)
+    log.info("warm GX service listening at %s", address)
+    try:
+        while True:
+            try:
+                conn = listener.accept()
+            except (AuthenticationError, EOFError, OSError):
+                log.debug("a client was refused", exc_info=True)
+                continue
+            threading.Thread(target=_answer, args=(conn, lock), daemon=True, name="gx-warm-client").start()
+    finally:
+        listener.close()
+        key_file.unlink(missing_ok=True)
+
+
+@contextmanager
+def warm(enabled: bool = True):
+    """Keep a warm service running for the block (``renovation serve``), unless one answers already."""
+    if not enabled or WarmService.connect() is not None:
+        yield None
+        return
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    env.setdefault("GX_ANALYTICS_ENABLED", "False")
+    proc = subprocess.Popen([sys.executable, *SERVICE_ARGS, "--listen"], env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        address, key = warm_address()
+        if WarmService.connect() is None:  # ours is gone (no other has taken its place)
+            address.unlink(missing_ok=True)
+            key.unlink(missing_ok=True)
+
+
 if __name__ == "__main__":
-    _serve(int(sys.argv[1]))
+    if sys.argv[1:] == ["--listen"]:
+        listen()
+    else:
+        _serve(int(sys.argv[1]))

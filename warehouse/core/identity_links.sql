@@ -1,7 +1,7 @@
 -- One row per compared pair kept by the identity engine (pipelines/identity), key link_id: for each current plan row its best ledger community of the county (kind plan_ledger), for each report row its best plan row of the county and plan year (report_plan), and plan-row pairs that are, or nearly are, the same community (plan_plan).
 -- key: link_id
 create table if not exists core.identity_links (
-    link_id         varchar primary key,  -- md5(kind | from_id | to_id)
+    link_id         varchar not null,     -- md5(kind | from_id | to_id)
     kind            varchar not null,     -- plan_ledger | report_plan | plan_plan
     from_id         varchar not null,     -- plan_row_id (plan_ledger, plan_plan) or report_row_id (report_plan)
     to_id           varchar,              -- community_id (plan_ledger) or plan_row_id; the closest candidate when not a match, null when none

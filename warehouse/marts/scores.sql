@@ -16,6 +16,5 @@ create table if not exists marts.scores (
     grade           varchar,             -- on the total row only
     scheme_version  varchar not null,
     as_of_label     varchar not null,    -- 截至YYYY-MM for a year still in progress, else empty
-    computed_at     timestamp not null,
-    primary key (county_code, year, kind, indicator)
+    computed_at     timestamp not null
 );

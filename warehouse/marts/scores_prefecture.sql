@@ -14,6 +14,5 @@ create table if not exists marts.scores_prefecture (
     count_counties  integer not null,    -- counties scored that year
     scheme_version  varchar not null,
     as_of_label     varchar not null,
-    computed_at     timestamp not null,
-    primary key (year, kind, indicator)
+    computed_at     timestamp not null
 );

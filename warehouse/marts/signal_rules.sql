@@ -1,7 +1,7 @@
 -- One row per rule of flags.md: its class, severity and Chinese label as configured, written by pipelines/signals.py.
 -- key: rule
 create table if not exists marts.signal_rules (
-    rule        varchar primary key,
+    rule        varchar not null,
     class       varchar not null,
     severity    varchar not null,        -- high | medium | low
     label       varchar not null,        -- Chinese

@@ -1,7 +1,7 @@
 -- One row per signal (风险线索) of flags.md on the current data: rule, where, the numbers and the rows behind it, written by pipelines/signals.py.
 -- key: signal_id
 create table if not exists marts.signals (
-    signal_id        varchar primary key, -- md5 of rule and the source row id (file hash, sheet, row) or county and period: stable across refreshes
+    signal_id        varchar not null, -- md5 of rule and the source row id (file hash, sheet, row) or county and period: stable across refreshes
     rule             varchar not null,
     class            varchar not null,
     severity         varchar not null,    -- high | medium | low

@@ -13,6 +13,5 @@ create table if not exists marts.whatif_subsidy (
     share_wan_yuan              double not null,   -- pool × weight / Σ weight
     change_wan_yuan             double not null,   -- share − base share
     scheme_version              varchar not null,
-    as_of_label                 varchar not null,
-    primary key (county_code, year)
+    as_of_label                 varchar not null
 );

@@ -15,6 +15,5 @@ create table if not exists raw.ingest_log (
     rows          integer not null,
     rejected_rows integer not null,
     messages      json not null,         -- list of Chinese messages
-    logged_at     timestamp not null,
-    primary key (batch_id, seq)
+    logged_at     timestamp not null
 );

@@ -5,6 +5,5 @@ create table if not exists raw.source_rows (
     sheet_name  varchar not null,
     row_number  integer not null,        -- 1-based spreadsheet row
     row_type    varchar not null,        -- data | totals
-    cells       json not null,           -- {"<header as written>": "<cell as read>", ...}, unknown columns included
-    primary key (file_id, sheet_name, row_number)
+    cells       json not null           -- {"<header as written>": "<cell as read>", ...}, unknown columns included
 );

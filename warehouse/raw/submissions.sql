@@ -1,8 +1,8 @@
 -- One row per accepted file content (identified by its SHA-256); never updated, never deleted.
 -- key: file_id
 create table if not exists raw.submissions (
-    file_id       integer primary key,   -- ingestion order: a higher id was ingested later
-    file_hash     varchar not null unique,
+    file_id       integer not null,   -- ingestion order: a higher id was ingested later
+    file_hash     varchar not null,      -- a key too: one file content is kept once
     file_name     varchar not null,      -- the file name as submitted
     file_path     varchar,               -- the path as given or found
     file_bytes    bigint,

@@ -1,7 +1,7 @@
 -- One row per reporting unit of the prefecture (from spec counties.csv), in the official order.
 -- key: county_code
 create table if not exists staging.counties (
-    county_code  varchar primary key,
+    county_code  varchar not null,
     county_name  varchar not null,
     aliases      varchar,
     seat_lat     double,

@@ -20,6 +20,5 @@ create table if not exists staging.ledger_rows (
     pct_elderly        double,
     pct_willing        double,
     renovated_year     integer,
-    fill_date          date,
-    primary key (file_id, sheet_name, row_number)
+    fill_date          date
 );

@@ -32,6 +32,5 @@ create table if not exists staging.plan_rows (
     notice_end_date          date,
     notice_days_given        integer,    -- 公示天数 as written
     notice_days              integer,    -- 公示天数 when given, else Mon–Fri days from start to end inclusive
-    fill_date                date,
-    primary key (file_id, sheet_name, row_number)
+    fill_date                date
 );

@@ -25,6 +25,5 @@ create table if not exists staging.report_rows (
     pct_satisfaction         double,     -- 0–100
     has_property_mgmt        boolean,
     elevators                integer,
-    remark                   varchar,
-    primary key (file_id, sheet_name, row_number)
+    remark                   varchar
 );
