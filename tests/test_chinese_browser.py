@@ -61,7 +61,8 @@ VISIBLE_TEXT = """() => {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    db = build_warehouse(tmp_path_factory.mktemp("chinese") / "w.duckdb")
+    db = tmp_path_factory.mktemp("chinese") / "w.duckdb"
+    build_warehouse(db)
     make_users(db)
     port = free_port()
     proc = start_app(db, port)

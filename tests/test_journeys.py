@@ -117,7 +117,8 @@ def pages_db(tmp_path_factory):
     from access_helpers import make_users
     from pages_fixtures import build_warehouse
 
-    db = build_warehouse(tmp_path_factory.mktemp("grids") / "w.duckdb")
+    db = tmp_path_factory.mktemp("grids") / "w.duckdb"
+    build_warehouse(db)
     make_users(db)
     return db
 
@@ -195,7 +196,8 @@ def test_tied_totals_rank_alike_in_the_read_function(tmp_path, monkeypatch):
     from pipelines.read import scores as qs
     from pipelines.read.connection import clear_caches
 
-    db = build_warehouse(tmp_path / "w.duckdb")
+    db = tmp_path / "w.duckdb"
+    build_warehouse(db)
     con = duckdb.connect(str(db))
     con.execute("update marts.scores set points = 80.0 + 1e-12 where indicator = 'total' and kind = 'annual' "
                 "and year = 2025 and county_code = '652801'")

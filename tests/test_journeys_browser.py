@@ -30,7 +30,8 @@ from test_browser import CHROMIUM_ARGS, free_port, start_app, stop_app  # noqa: 
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> Path:
-    target = build_warehouse(tmp_path_factory.mktemp("journeys") / "w.duckdb")
+    target = tmp_path_factory.mktemp("journeys") / "w.duckdb"
+    build_warehouse(target)
     make_users(target)
     return target
 
