@@ -71,6 +71,11 @@ SCOPED: dict[str, tuple[str, ...]] = {
     # plan rows × due months of their plan years, per county
     "marts.progress_monthly": ("core.report_rows", "core.plan_rows"),
     "marts.progress_trajectory": ("core.report_rows", *_PLANS),
+    # county × due month: the county's submissions (and plan years); the months are the clock's
+    "intermediate.indicator_months": ("core.submissions",),  # score years span every county: not sliced
+    "marts.progress_reporting": ("core.plan_rows", "core.submissions"),
+    "intermediate.signal_missing_report": ("core.plan_rows", "core.submissions"),
+    "intermediate.signal_late_report": ("core.submissions",),
 }
 # models a report-only import leaves as they are (they read ledgers, plans and plan links only)
 KEPT = ("core.ledger_communities", "core.plan_rows", "intermediate.signal_plan_checks")

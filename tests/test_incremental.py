@@ -4,7 +4,6 @@ by table, the one a full refresh makes of the same raw data."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,8 @@ from conftest import TODAY
 from pipelines.ingest import TIMINGS, ingest_paths
 from pipelines.refresh import refresh
 from pipelines.warehouse import connect, transaction
+
+pytestmark = pytest.mark.warehouse
 
 # columns that hold when or in which batch a run happened, not what it found
 _RUN_COLUMNS = {"batch_id", "ingested_at", "validated_at", "computed_at", "first_seen_at", "file_path", "path",
