@@ -50,7 +50,9 @@ _PLANS = ("core.plan_rows", "core.ledger_communities")
 # model -> the tables it reads whose slice of the county it is run on (every row of a model of
 # these is one county's; the county of a report row is its plan row's: links are blocked by county)
 SCOPED: dict[str, tuple[str, ...]] = {
-    "core.report_rows_history": ("staging.report_rows",),  # ranks: core.submissions, rebuilt in full
+    # a county's files ranked among its own of the same kind and period
+    "core.submissions": ("staging.ledger_rows", "staging.plan_rows", "staging.report_rows"),
+    "core.report_rows_history": ("staging.report_rows", "core.submissions"),
     "core.report_rows": ("core.report_rows_history",),
     # one row per report row; windows over the project (a plan row of the county, or U:county:…)
     "intermediate.signal_report_sequence": ("core.report_rows",),
