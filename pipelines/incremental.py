@@ -78,6 +78,7 @@ SCOPED: dict[str, tuple[str, ...]] = {
     "marts.progress_reporting": ("core.plan_rows", "core.submissions"),
     "intermediate.signal_missing_report": ("core.plan_rows", "core.submissions"),
     "intermediate.signal_late_report": ("core.submissions",),
+    "intermediate.signal_totals_mismatch": ("core.submissions",),  # one row per current file of the county
 }
 # models a report-only import leaves as they are (they read ledgers, plans and plan links only)
 KEPT = ("core.ledger_communities", "core.plan_rows", "intermediate.signal_plan_checks")
