@@ -25,7 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.backend import locate
+from pipelines.backend import Location, locate
 from pipelines.validation import service as gx_service
 from pipelines.reading import county_scope
 from pipelines.reading.headers import KIND_NAMES, fields_for
@@ -116,8 +116,9 @@ def _known(db_path, tell) -> tuple[dict[str, int], dict[int, tuple], bool]:
     readers may use the warehouse while the files are read."""
     if db_path == ":memory:" or not locate(db_path).exists():
         return {}, {}, False
-    # read-only: the dashboard's readers may go on reading while the files are read here
-    con = open_warehouse(db_path, read_only=True, on_wait=tell)
+    # read-only: the dashboard's readers may go on reading while the files are read here (a DuckLake
+    # has readers and writers at once, and a new one is created by its first writer)
+    con = open_warehouse(db_path, read_only=not isinstance(db_path, Location), on_wait=tell)
     try:
         if not table_exists(con, "raw.submissions"):
             return {}, {}, False

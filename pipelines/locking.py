@@ -126,12 +126,10 @@ def _release_writing(key: str) -> None:
         f.close()
 
 
-def writer_writing(db: Path | str) -> bool:
-    """Whether a writer has flagged that it needs the file now (:func:`claim_writing`)."""
-    if _lake(db):
-        return False
+def _locked_by_other(path: Path) -> bool:
+    """Whether some process holds an exclusive ``flock`` on ``path`` (False when there is no such file)."""
     try:
-        with open(_writing_path(db), "rb") as f:
+        with open(path, "rb") as f:
             try:
                 fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -140,6 +138,13 @@ def writer_writing(db: Path | str) -> bool:
     except FileNotFoundError:
         return False
     return False
+
+
+def writer_writing(db: Path | str) -> bool:
+    """Whether a writer has flagged that it needs the file now (:func:`claim_writing`)."""
+    if _lake(db):
+        return False
+    return _locked_by_other(_writing_path(db))
 
 
 def _holder(path: Path) -> str:
@@ -237,16 +242,7 @@ def writer_active(db: Path | str) -> bool:
     path = lock_path(Path(db).resolve())
     if str(path) in _held():
         return True
-    try:
-        with open(path, "rb") as f:
-            try:
-                fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-            fcntl.flock(f, fcntl.LOCK_UN)
-    except FileNotFoundError:
-        return False
-    return False
+    return _locked_by_other(path)
 
 
 def _is_conflict(exc: duckdb.Error) -> bool:
@@ -298,7 +294,7 @@ def open_warehouse(db: Path | str, read_only: bool = False, wait: float | None =
     if lake:
         try:
             return connect(lake, read_only=read_only)
-        except duckdb.Error as exc:
+        except (duckdb.IOException, duckdb.ConnectionException) as exc:  # the catalog or the data path unreachable
             from pipelines.backend import mask
 
             log.info("cannot open warehouse %s: %s", lake.display(), mask(str(exc)))

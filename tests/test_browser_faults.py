@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import workbooks as W
+from access_helpers import PAGE_ROLE, browser_login, make_users
 from pipelines import operations
 from test_browser import CHROMIUM, CHROMIUM_ARGS, free_port, start_app, stop_app, wait_idle
 from warehouse_snapshot import differences, snapshot
@@ -35,7 +36,9 @@ def browser():
 def new_page(browser, base: str, page: str = "upload"):
     ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
     p = ctx.new_page()
-    p.goto(f"{base}/{page}")
+    # each session logged in as its own user; uploads are a clerk's, of the files' county (轮台县)
+    browser_login(p, base, "clerk_lt" if page == "upload" else PAGE_ROLE.get(page, "admin1"),
+                  "" if page == "progress" else page)  # the default page's address is the root
     wait_idle(p, 120_000)
     return p
 
@@ -61,6 +64,7 @@ def result_text(p, timeout: float = 240_000) -> str:
 def db(small_db, tmp_path) -> Path:
     path = tmp_path / "w.duckdb"
     shutil.copy(small_db, path)
+    make_users(path)
     return path
 
 
@@ -126,6 +130,7 @@ def test_server_killed_inside_an_upload_leaves_the_warehouse_whole_and_the_reupl
     # the same upload, uninterrupted, in a warehouse of its own
     clean_db = tmp_path / "clean.duckdb"
     shutil.copy(small_db, clean_db)
+    make_users(clean_db)
     proc, base = serve(clean_db)
     try:
         p = new_page(browser, base)
@@ -167,15 +172,16 @@ def test_a_command_line_import_while_pages_are_viewed(browser, db, tmp_path):
                                 str(W.monthly(tmp_path, 7, name="命令行导入月报.xlsx"))], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         views = 0
-        while cli.poll() is None:  # page views go on while the import runs
-            p = pages[views % len(pages)]
-            p.reload()
-            wait_idle(p, 120_000)
+        while cli.poll() is None:  # page views go on while the import runs (a reload is a new session: log in)
+            i = views % len(pages)
+            path = ("", "risk", "upload")[i]
+            browser_login(pages[i], base, ("admin1", "auditor1", "clerk_lt")[i], path)
+            wait_idle(pages[i], 120_000)
             views += 1
         err = cli.communicate()[1]
         assert cli.returncode == 0 and "已入库" in err, err
         assert "正忙" not in err and views >= 1
-        pages[0].reload()
+        browser_login(pages[0], base, "admin1")
         wait_idle(pages[0], 120_000)
         assert as_of(pages[0]) != before  # the new report moves the data clock at once
     finally:
@@ -184,6 +190,7 @@ def test_a_command_line_import_while_pages_are_viewed(browser, db, tmp_path):
 
 def as_of(p) -> str:
     """The sidebar's 数据截至 line (the data clock: the newest fill date received)."""
+    p.get_by_text("数据截至", exact=False).first.wait_for(timeout=60_000)  # the sidebar is drawn after the page
     return next(line for line in p.inner_text("body").splitlines() if "数据截至" in line)
 
 

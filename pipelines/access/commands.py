@@ -50,7 +50,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
 def _db(args) -> Path | str:
     from pipelines.warehouse import default_db_path
 
-    return args.db if getattr(args, "db", None) is not None else default_db_path()
+    return args.db if getattr(args, "db", None) is not None else str(default_db_path())
 
 
 def _actor() -> accounts.Actor:
@@ -128,11 +128,15 @@ def _imports(args, db, started: dt.datetime) -> list[tuple[str, str]]:
 
     import duckdb
 
+    from pipelines.backend import locate
+
     paths = args.paths if args.command == "ingest" else [args.out]
     files = {str(p) for p in discover([Path(p) for p in paths])}
+    from pipelines.locking import WarehouseError, open_warehouse
+
     try:
-        con = duckdb.connect(str(db), read_only=True)
-    except duckdb.Error:
+        con = open_warehouse(locate(db, getattr(args, "data_path", None)), read_only=True)
+    except (duckdb.Error, WarehouseError):
         return []
     try:
         rows = con.execute("select file_path, status, rows, rejected_rows from raw.ingest_log where logged_at >= ?"

@@ -8,10 +8,10 @@ create table if not exists raw.verdicts (
     decided_at         timestamp not null,
     rule               varchar,                    -- the rule of the signal at the time, kept for the record
     act_id             varchar,                    -- one per act (the key), ordered by time
-    act                varchar default 'verdict',  -- verdict | review
+    act                varchar,                    -- verdict | review (null: a verdict; DuckLake takes no default here)
     decided_by_display varchar,                    -- the account's display name at the time
     severity           varchar,                    -- the signal's severity at the time
-    needs_review       boolean default false,      -- a high-severity 已确认 / 已排除: in force only once another auditor confirms it
+    needs_review       boolean,                    -- (null: false) a high-severity 已确认 / 已排除: in force only once another auditor confirms it
     review_of          varchar,                    -- a review: the act_id of the verdict it reviews
     review_outcome     varchar                     -- a review: confirm | reject
 );
