@@ -44,7 +44,6 @@ __all__ = ["Scope", "decide", "SCOPED", "KEPT", "CLOCK"]
 
 log = logging.getLogger(__name__)
 
-_REPORTS = ("staging.report_rows", "core.report_rows_history", "core.report_rows")
 _SEQUENCE = ("intermediate.signal_report_sequence",)
 _PLANS = ("core.plan_rows", "core.ledger_communities")
 # model -> the tables it reads whose slice of the county it is run on (every row of a model of
