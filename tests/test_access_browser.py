@@ -46,7 +46,8 @@ MENU = {
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> Path:
-    target = build_warehouse(tmp_path_factory.mktemp("access_browser") / "w.duckdb")
+    target = tmp_path_factory.mktemp("access_browser") / "w.duckdb"
+    build_warehouse(target)
     make_users(target)
     from pipelines.access import accounts
 
