@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import inspect
 import json
 import resource
 import shutil
@@ -136,14 +137,16 @@ def phase_links_signals(db: str) -> dict:
 
 
 def _read_functions():
-    """Every query function of the dashboard's read side, with arguments a page would pass."""
-    from pipelines.read import audit, filters, progress, quality, scores, submissions
+    """Every query function of the dashboard's read side, with arguments a page would pass (as the
+    prefecture's admin: every county, no row scoping)."""
+    from pipelines.access.scope import Scope
+    from pipelines.read import audit, bulletin, filters, progress, quality, scores, submissions
 
-    year = filters.default_year.__wrapped__() if hasattr(filters.default_year, "__wrapped__") else filters.default_year()
+    sc = Scope("admin")
+    year = inspect.unwrap(filters.default_year)(sc)
     unit = None
     out = {
-        "filters.years": (filters.years, ()), "filters.as_of_month": (filters.as_of_month, ()),
-        "filters.units": (filters.units, ()),
+        "filters.years": (filters.years, ()), "filters.units": (filters.units, ()),
         "progress.progress_summary": (progress.progress_summary, (year, unit)),
         "progress.progress_by_month": (progress.progress_by_month, (year, unit)),
         "progress.progress_ranking": (progress.progress_ranking, (year,)),
@@ -156,8 +159,12 @@ def _read_functions():
         "submissions.submission_history": (submissions.submission_history, (year, unit)),
         "submissions.ingest_log": (submissions.ingest_log, (unit,)),
         "submissions.reporting_status": (submissions.reporting_status, (year, unit)),
-        "quality.validation_results": (quality.validation_results, ()), "quality.row_issues": (quality.row_issues, (unit,)),
+        "quality.row_issues": (quality.row_issues, (unit,)), "quality.file_counts": (quality.file_counts, (unit,)),
+        "quality.validation_batches": (quality.validation_batches, ()),
+        "audit.signal_counts": (audit.signal_counts, (year,)),
+        "bulletin.months": (bulletin.months, (year,)), "bulletin.bulletin_month": (bulletin.bulletin_month, ()),
     }
+    out = {name: (fn, (sc, *args)) for name, (fn, args) in out.items()}
     return year, out
 
 
@@ -170,13 +177,15 @@ def phase_queries(db: str, repeat: int) -> dict:
     year, functions = _read_functions()
     from pipelines.read import audit
 
-    sid = audit.signals.__wrapped__(year, None)
-    functions["audit.signal_detail"] = (audit.signal_detail, (sid["signal_id"][0],) if sid.height else None)
+    from pipelines.access.scope import Scope
+
+    sid = audit.signals.__wrapped__(Scope("admin"), year, None)
+    functions["audit.signal_detail"] = (audit.signal_detail, (Scope("admin"), sid["signal_id"][0]) if sid.height else None)
     out = {}
     for name, (fn, args) in functions.items():
         if args is None:
             continue
-        raw = getattr(fn, "__wrapped__", fn)  # the query itself, not its cache
+        raw = inspect.unwrap(fn)  # the query itself: not its cache, nor the role check around it
         raw(*args)  # warm: the connection opened, the files in the page cache
         times = []
         for _ in range(repeat):

@@ -123,16 +123,23 @@ def signal_detail(scope: Scope, signal_id: str) -> dict:
         """,
         {"ids": ledger_ids},
     )
+    # the rows named and those linked to them (one report row has one best plan row): the set is
+    # found first, then each table is read for it alone (an OR over the join read both whole)
     out["reports"] = query(
         """
+        with wanted as (
+            select unnest($ids) as id
+            union all
+            select from_id from core.identity_links where kind = 'report_plan' and is_match and to_id in (select unnest($ids))
+        )
         select strftime(r.report_month, '%Y-%m') as report_month, r.county_name, r.plan_year, r.name, r.households,
             r.start_date, r.pct_progress, r.invest_done_wan_yuan, r.paid_wan_yuan, r.finish_date,
             r.submission_rank, r.fill_date, r.file_name, r.sheet_name, r.row_number,
             k.score as link_score, k.explanation as link_fields
         from core.report_rows_history as r
-        left join core.identity_links as k on k.kind = 'report_plan' and k.from_id = r.report_row_id
-        where r.report_row_id in (select unnest($ids))
-           or (k.is_match and k.to_id in (select unnest($ids)))
+        left join (select * from core.identity_links where kind = 'report_plan' and from_id in (select id from wanted)) as k
+            on k.from_id = r.report_row_id
+        where r.report_row_id in (select id from wanted)
         order by r.report_month, r.submission_rank
         """,
         {"ids": ids},
