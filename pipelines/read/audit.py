@@ -107,7 +107,8 @@ def signal_detail(scope: Scope, signal_id: str) -> dict:
             case when l.is_match then l.to_id end as community_id, l.score as link_score,
             l.explanation as link_fields, l.method as link_method
         from core.plan_rows as p
-        left join core.identity_links as l on l.kind = 'plan_ledger' and l.from_id = p.plan_row_id
+        left join (select * from core.identity_links where kind = 'plan_ledger' and from_id in (select unnest($ids))) as l
+            on l.from_id = p.plan_row_id
         where p.plan_row_id in (select unnest($ids))
         order by p.plan_year, p.county_name, p.file_name, p.row_number
         """,
@@ -151,7 +152,8 @@ def signal_detail(scope: Scope, signal_id: str) -> dict:
             select e.plan_row_id, e.entity_id, e.matched_row_id, coalesce(l.score, 1.0) as match_score,
                 coalesce(l.explanation, '') as matched_fields, e.method
             from core.identity_entities as e
-            left join core.identity_links as l using (link_id)
+            left join (select * from core.identity_links
+                       where link_id in (select link_id from core.identity_entities where entity_id = $e)) as l using (link_id)
             where e.entity_id = $e
             """, {"e": s["entity_id"]})
     return out
