@@ -12,7 +12,8 @@ APT_PACKAGES := chromium fonts-noto-cjk poppler-utils libreoffice-writer-nogui p
 # report, the pages, migrate and concurrency; `RENOVATION_TEST_BACKEND=ducklake uv run pytest -m
 # "warehouse or ducklake"` runs every warehouse test on DuckLake
 LAKE_TESTS := tests/test_ingest.py tests/test_warehouse.py tests/test_models.py tests/test_signals.py \
-	tests/test_scoring.py tests/test_report.py tests/test_pages.py tests/test_migrate.py tests/test_concurrency.py
+	tests/test_scoring.py tests/test_report.py tests/test_pages.py tests/test_migrate.py tests/test_concurrency.py \
+	tests/test_incremental.py
 
 .PHONY: demo test setup system-deps bench clean
 

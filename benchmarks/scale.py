@@ -14,8 +14,9 @@ the whole system, each figure against a baseline measured in the same run.
     uv run python benchmarks/scale.py queries --db W1 W100 [--repeat 5]
         every query function of the dashboard (pipelines.read), uncached, on each warehouse:
         median milliseconds
-    uv run python benchmarks/scale.py import1 --db W1 W100 [--repeat 5]
-        a one-file import into a copy of each warehouse, with the GX service warm
+    uv run python benchmarks/scale.py import1 --db W1 W100 [--repeat 5] [--full]
+        a one-file import into a copy of each warehouse, with the GX service warm; its refresh
+        incremental, and with --full also in full (the baseline), alternately
     uv run python benchmarks/scale.py lake --dir D [--copies 1] [--repeat 3]
         the same files into an embedded file and into a DuckLake (a private PostgreSQL started for
         the run, a local data folder), alternately, in fresh processes: the cost of the catalog
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import inspect
 import json
 import resource
 import shutil
@@ -51,9 +53,12 @@ def _children_mib() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
-def _child(*args: str) -> dict:
+def _child(*args: str, env: dict[str, str] | None = None) -> dict:
     """Run a phase of this script in a fresh process; its last line is its JSON result."""
-    proc = subprocess.run([sys.executable, __file__, "phase", *args], capture_output=True, text=True, cwd=ROOT)
+    import os
+
+    proc = subprocess.run([sys.executable, __file__, "phase", *args], capture_output=True, text=True, cwd=ROOT,
+                          env=dict(os.environ, **(env or {})))
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -132,14 +137,16 @@ def phase_links_signals(db: str) -> dict:
 
 
 def _read_functions():
-    """Every query function of the dashboard's read side, with arguments a page would pass."""
-    from pipelines.read import audit, filters, progress, quality, scores, submissions
+    """Every query function of the dashboard's read side, with arguments a page would pass (as the
+    prefecture's admin: every county, no row scoping)."""
+    from pipelines.access.scope import Scope
+    from pipelines.read import audit, bulletin, filters, progress, quality, scores, submissions
 
-    year = filters.default_year.__wrapped__() if hasattr(filters.default_year, "__wrapped__") else filters.default_year()
+    sc = Scope("admin")
+    year = inspect.unwrap(filters.default_year)(sc)
     unit = None
     out = {
-        "filters.years": (filters.years, ()), "filters.as_of_month": (filters.as_of_month, ()),
-        "filters.units": (filters.units, ()),
+        "filters.years": (filters.years, ()), "filters.units": (filters.units, ()),
         "progress.progress_summary": (progress.progress_summary, (year, unit)),
         "progress.progress_by_month": (progress.progress_by_month, (year, unit)),
         "progress.progress_ranking": (progress.progress_ranking, (year,)),
@@ -152,8 +159,12 @@ def _read_functions():
         "submissions.submission_history": (submissions.submission_history, (year, unit)),
         "submissions.ingest_log": (submissions.ingest_log, (unit,)),
         "submissions.reporting_status": (submissions.reporting_status, (year, unit)),
-        "quality.validation_results": (quality.validation_results, ()), "quality.row_issues": (quality.row_issues, (unit,)),
+        "quality.row_issues": (quality.row_issues, (unit,)), "quality.file_counts": (quality.file_counts, (unit,)),
+        "quality.validation_batches": (quality.validation_batches, ()),
+        "audit.signal_counts": (audit.signal_counts, (year,)),
+        "bulletin.months": (bulletin.months, (year,)), "bulletin.bulletin_month": (bulletin.bulletin_month, ()),
     }
+    out = {name: (fn, (sc, *args)) for name, (fn, args) in out.items()}
     return year, out
 
 
@@ -166,13 +177,15 @@ def phase_queries(db: str, repeat: int) -> dict:
     year, functions = _read_functions()
     from pipelines.read import audit
 
-    sid = audit.signals.__wrapped__(year, None)
-    functions["audit.signal_detail"] = (audit.signal_detail, (sid["signal_id"][0],) if sid.height else None)
+    from pipelines.access.scope import Scope
+
+    sid = audit.signals.__wrapped__(Scope("admin"), year, None)
+    functions["audit.signal_detail"] = (audit.signal_detail, (Scope("admin"), sid["signal_id"][0]) if sid.height else None)
     out = {}
     for name, (fn, args) in functions.items():
         if args is None:
             continue
-        raw = getattr(fn, "__wrapped__", fn)  # the query itself, not its cache
+        raw = inspect.unwrap(fn)  # the query itself: not its cache, nor the role check around it
         raw(*args)  # warm: the connection opened, the files in the page cache
         times = []
         for _ in range(repeat):
@@ -287,39 +300,47 @@ def cmd_queries(args) -> None:
 
 def cmd_import1(args) -> None:
     """One new monthly report into a copy of each warehouse, in a fresh process each time (as
-    ``renovation ingest FILE`` would run), with the warm GX service of ``renovation serve`` running."""
+    ``renovation ingest FILE`` would run), with the warm GX service of ``renovation serve`` running.
+    The refresh is incremental (pipelines.incremental); with ``--full`` each repeat also runs the
+    same import with the full refresh (RENOVATION_FULL_REFRESH=1), alternately: the baseline."""
     import os
 
     from pipelines.validation import service as gx_service
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_import1_"))
     os.environ["RENOVATION_GX_SOCKET"] = str(tmp / "sock")
-    out = {}
+    modes = {"增量": {}, **({"全量": {"RENOVATION_FULL_REFRESH": "1"}} if args.full else {})}
+    out: dict[tuple[str, str], float] = {}
     with gx_service.warm() as proc:
         while gx_service.WarmService.connect() is None:
             if proc.poll() is not None:
                 raise RuntimeError("the warm GX service did not start")
             time.sleep(0.2)
         for db in args.db:
-            times, walls = [], []
+            times: dict[str, list[float]] = {m: [] for m in modes}
+            walls: dict[str, list[float]] = {m: [] for m in modes}
             for i in range(args.repeat):
-                copy = tmp / f"{i}-{Path(db).name}"
-                shutil.copy(db, copy)
-                f = _one_file(tmp, i, args.month)
-                t = time.perf_counter()
-                r = _child("import1", str(copy), str(f), "1")
-                walls.append(time.perf_counter() - t)
-                copy.unlink()
-                assert r["status"] == "accepted", r
-                times.append(r["seconds"])
-                print(f"  {Path(db).name} #{i + 1}: 导入 {r['seconds']:.2f} 秒(进程共 {walls[-1]:.2f} 秒);"
-                      + ",".join(f"{k} {v:.2f}" for k, v in r["phases"].items()), flush=True)
-            out[db] = statistics.median(times)
-            print(f"{Path(db).name}:一份月报导入中位数 {out[db]:.2f} 秒,连同进程启动与导入模块 "
-                  f"{statistics.median(walls):.2f} 秒")
-    if len(args.db) > 1:
-        a, b = out[args.db[0]], out[args.db[-1]]
-        print(f"比值 {Path(args.db[-1]).name} / {Path(args.db[0]).name} = {b / a:.2f}(目标 ≤ 1.5)")
+                for mode, env in modes.items():
+                    copy = tmp / f"{i}-{Path(db).name}"
+                    shutil.copy(db, copy)
+                    f = _one_file(tmp, i, args.month)
+                    t = time.perf_counter()
+                    r = _child("import1", str(copy), str(f), "1", env=env)
+                    walls[mode].append(time.perf_counter() - t)
+                    copy.unlink()
+                    Path(str(copy) + ".wal").unlink(missing_ok=True)
+                    assert r["status"] == "accepted", r
+                    times[mode].append(r["seconds"])
+                    print(f"  {Path(db).name} #{i + 1} {mode}:导入 {r['seconds']:.2f} 秒(进程共 {walls[mode][-1]:.2f} 秒);"
+                          + ",".join(f"{k} {v:.2f}" for k, v in r["phases"].items()), flush=True)
+            for mode in modes:
+                out[db, mode] = statistics.median(times[mode])
+                print(f"{Path(db).name} {mode}刷新:一份月报导入中位数 {out[db, mode]:.2f} 秒,连同进程启动与导入模块 "
+                      f"{statistics.median(walls[mode]):.2f} 秒", flush=True)
+    for mode in modes:
+        if len(args.db) > 1:
+            a, b = out[args.db[0], mode], out[args.db[-1], mode]
+            print(f"{mode}刷新:比值 {Path(args.db[-1]).name} / {Path(args.db[0]).name} = {b / a:.2f}(目标 ≤ 1.5)")
 
 
 def _one_file(tmp: Path, i: int, month: int) -> Path:
@@ -386,6 +407,7 @@ def main() -> None:
     s.add_argument("--db", nargs="+", required=True)
     s.add_argument("--repeat", type=int, default=5)
     s.add_argument("--month", type=int, default=7)
+    s.add_argument("--full", action="store_true", help="also the full refresh, alternately (the baseline)")
     s = sub.add_parser("lake")
     s.add_argument("--dir", type=Path, required=True)
     s.add_argument("--copies", type=int, default=1)

@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 
 from pipelines import settings as paths
+from pipelines.warehouse import insert_rows
 
 __all__ = ["SOURCES", "Setting", "all_settings", "value", "as_int", "file_version", "publish"]
 
@@ -191,5 +192,5 @@ def publish(con: duckdb.DuckDBPyConnection) -> int:
     """Write every setting to ``marts.settings`` (the refresh's first step); returns how many."""
     rows = [(s.key, s.value, s.unit, s.description, s.source, s.version) for s in all_settings()]
     con.execute("delete from marts.settings")
-    con.executemany("insert into marts.settings values (?, ?, ?, ?, ?, ?)", rows)
+    insert_rows(con, "marts.settings", rows)  # at once (executemany runs a statement per row)
     return len(rows)

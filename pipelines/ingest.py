@@ -398,7 +398,7 @@ def _load_optimistically(con, pending: list[Pending], batches: dict[str, pl.Data
         write(con, plans, batches)
         clock.lap("load")
         faults.reached("written")
-        clean = refresh(con, await_verdicts=verdicts_clean, timings=TIMINGS)
+        clean = refresh(con, await_verdicts=verdicts_clean, timings=TIMINGS, incremental=True)
         clock.lap("refresh")
         if clean:
             insert_summaries(con, [summary for _, summary in validations.values()])

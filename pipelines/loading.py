@@ -205,7 +205,7 @@ def _commit(con, plans: list[_LoadPlan], summaries: dict[str, list[dict]], batch
         if plans:
             write(con, plans, batches)
             faults.reached("written")
-        refresh(con, timings=TIMINGS)
+        refresh(con, timings=TIMINGS, incremental=True)
         insert_summaries(con, [summaries[k] for k in {lp.kind for lp in plans}])
         faults.reached("refreshed")
         con.execute("commit")

@@ -25,12 +25,14 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import time
 from collections.abc import Callable
 
 import duckdb
 
 from pipelines import constants, faults, identity
+from pipelines import incremental as incr
 from pipelines.scoring import store as scores
 from pipelines.signals import engine as signals
 from pipelines.settings import CONFIG_DIR
@@ -51,31 +53,47 @@ def plain_models() -> tuple[str, ...]:
 
 
 def refresh(con: duckdb.DuckDBPyConnection, await_verdicts: Callable[[], bool] | None = None,
-            timings: dict[str, float] | None = None, only: tuple[str, ...] = STEPS) -> bool:
+            timings: dict[str, float] | None = None, only: tuple[str, ...] = STEPS,
+            incremental: bool = False) -> bool:
     """Run the steps in order, in the caller's transaction. ``await_verdicts`` answers whether
     every row of the batch being loaded passed validation; when it answers False the refresh
     stops there and returns False (the caller rolls back). ``only`` runs a subset of the steps,
     still in their order (``renovation flags`` after a change of the configuration: settings,
-    marts, signals). Returns True when every step ran."""
+    marts, signals). ``incremental`` (an import's refresh): when the files loaded since the last
+    refresh are one county's monthly reports and nothing else changed, recompute what they can
+    change for that county only (pipelines.incremental; the result equals the full refresh's).
+    Returns True when every step ran."""
     timings = timings if timings is not None else {}
+    full = set(only) >= set(STEPS)
+    # RENOVATION_FULL_REFRESH=1: every import refreshes in full (to compare, or should a doubt arise)
+    incremental = incremental and full and not os.environ.get("RENOVATION_FULL_REFRESH")
+    scope = incr.decide(con, _last_state(con), settings_fingerprint()) if incremental else None
+    timings["refresh.incremental"] = float(scope is not None)
     steps: dict[str, Callable[[], object]] = {
-        "settings": lambda: constants.publish(con),
+        "settings": lambda: None if scope else constants.publish(con),
         "core": lambda: run_models(con, model_tables("core")),
-        "links": lambda: identity.refresh(con),
+        "links": lambda: identity.refresh_reports(con, scope.county) if scope else identity.refresh(con),
         "marts": lambda: run_models(con, plain_models()),
         "verdicts": await_verdicts or (lambda: True),
         "signals": lambda: signals.refresh(con),
         "scores": lambda: scores.refresh(con),
     }
-    for name in (s for s in STEPS if s in only):
-        t = time.perf_counter()
-        outcome = steps[name]()
-        timings[f"refresh.{name}"] = time.perf_counter() - t
-        if name == "verdicts" and outcome is False:
-            log.info("refresh stopped: rows of the batch failed validation")
-            return False
-        faults.reached(f"refresh.{name}")
-    if set(only) >= set(STEPS):  # a partial refresh leaves other layers as they were: not recorded
+    token = incr.install(scope)
+    try:
+        for name in (s for s in STEPS if s in only):
+            t = time.perf_counter()
+            outcome = steps[name]()
+            timings[f"refresh.{name}"] = time.perf_counter() - t
+            if name == "verdicts" and outcome is False:
+                log.info("refresh stopped: rows of the batch failed validation")
+                return False
+            faults.reached(f"refresh.{name}")
+    finally:
+        incr.uninstall(token)
+        if scope is not None:
+            scope.close(con)
+            timings["refresh.scoped_to_end"] = float(scope.active)  # not cut short by the clock
+    if full:  # a partial refresh leaves other layers as they were: not recorded
         _record(con)
     return True
 

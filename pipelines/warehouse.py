@@ -13,6 +13,7 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -24,7 +25,7 @@ from pipelines.counties import load_counties, use_units
 from pipelines.settings import WAREHOUSE_DIR
 
 __all__ = ["connect", "table_exists", "default_db_path", "init_schema", "insert_rows", "run_models", "model_tables",
-           "models", "transaction", "add_units", "adopt_units", "WAREHOUSE_DIR"]
+           "models", "Model", "MODEL_POLICY", "transaction", "add_units", "adopt_units", "WAREHOUSE_DIR"]
 
 log = logging.getLogger(__name__)
 
@@ -245,6 +246,11 @@ def _upgrade_verdicts(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("drop table raw.verdicts_before_accounts")
 
 
+# the incremental refresh of an import (pipelines.incremental.Scope) while one runs: it builds the
+# models it may for one county (``build`` answers True) and leaves the others to run_models
+MODEL_POLICY: ContextVar = ContextVar("MODEL_POLICY", default=None)
+
+
 def model_tables(*schemas: str) -> tuple[str, ...]:
     """The models (not DDL tables) of the given schemas, as ``schema.name``."""
     return tuple(m.table for m in models() if m.schema in schemas and not m.is_ddl)
@@ -258,7 +264,11 @@ def run_models(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> list[st
     if missing:
         raise ValueError(f"no such models: {sorted(missing)}")
     built = []
+    policy = MODEL_POLICY.get()
     for m in _ordered(selected):
+        if policy is not None and policy.build(con, m):
+            built.append(m.table)
+            continue
         con.execute(f"create or replace table {m.table} as {m.sql}")
         built.append(m.table)
     return built

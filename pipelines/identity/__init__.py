@@ -11,9 +11,9 @@ and identity; flags.md, "the same community").
 """
 
 from pipelines.identity.compare import Comparison, compare_names, plan_ledger, plan_plan, report_plan
-from pipelines.identity.links import refresh
+from pipelines.identity.links import refresh, refresh_reports
 from pipelines.identity.normalise import parse_address, parse_name
 from pipelines.identity.settings import Settings, load_settings
 
-__all__ = ["refresh", "Settings", "load_settings", "parse_name", "parse_address", "compare_names", "plan_ledger",
+__all__ = ["refresh", "refresh_reports", "Settings", "load_settings", "parse_name", "parse_address", "compare_names", "plan_ledger",
            "report_plan", "plan_plan", "Comparison"]

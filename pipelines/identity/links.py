@@ -29,7 +29,7 @@ from pipelines.identity.compare import Comparison, compare_names, plan_ledger, p
 from pipelines.identity.normalise import parse_name
 from pipelines.identity.settings import Settings, load_settings
 
-__all__ = ["refresh", "link_plans_to_ledger", "link_reports_to_plans", "plan_pairs", "cluster", "Link",
+__all__ = ["refresh", "refresh_reports", "link_plans_to_ledger", "link_reports_to_plans", "plan_pairs", "cluster", "Link",
            "LINK_SCHEMA", "ENTITY_SCHEMA"]
 
 log = logging.getLogger(__name__)
@@ -250,6 +250,28 @@ def _write(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, sele
     con.execute(f"drop table if exists {table}")
     con.execute(ddl)
     con.execute(f"insert into {table} by name select {select} from arrow")
+
+
+def refresh_reports(con: duckdb.DuckDBPyConnection, county: str, settings: Settings | None = None,
+                    timings: dict[str, float] | None = None) -> dict[str, int]:
+    """The report → plan links of one county's report rows, recomputed (the incremental refresh
+    of an import of that county's monthly reports, pipelines.incremental): they are blocked by
+    county and plan year, so that they equal those of :func:`refresh`; the other links stay."""
+    s = settings or load_settings()
+    t0 = time.perf_counter()
+    of_county = " where county_code = ? order by"
+    plans = con.execute(_PLAN_SQL.replace(" order by", of_county), [county]).pl().to_dicts()
+    reports = con.execute(_REPORT_SQL.replace(" order by", of_county), [county]).pl().to_dicts()
+    to_plan = link_reports_to_plans(reports, plans, s)
+    rows = [link.row() for link in to_plan]
+    links = pl.DataFrame({c: [r[c] for r in rows] for c in LINK_SCHEMA}, schema=LINK_SCHEMA).to_arrow()  # noqa: F841
+    con.execute("delete from core.identity_links where kind = 'report_plan' and from_id in "
+                "(select report_row_id from core.report_rows_history where county_code = ?)", [county])
+    con.execute("insert into core.identity_links by name select "
+                "md5(kind || '|' || from_id || '|' || coalesce(to_id, '')) as link_id, * from links")
+    if timings is not None:
+        timings["identity.report_plan"] = time.perf_counter() - t0
+    return {"reports": len(reports), "report_plan": sum(1 for k in to_plan if k.method != "none")}
 
 
 def refresh(con: duckdb.DuckDBPyConnection, settings: Settings | None = None, method: str | None = None,

@@ -109,7 +109,8 @@ def signal_detail(scope: Scope, signal_id: str) -> dict:
             case when l.is_match then l.to_id end as community_id, l.score as link_score,
             l.explanation as link_fields, l.method as link_method
         from core.plan_rows as p
-        left join core.identity_links as l on l.kind = 'plan_ledger' and l.from_id = p.plan_row_id
+        left join (select * from core.identity_links where kind = 'plan_ledger' and from_id in (select unnest($ids))) as l
+            on l.from_id = p.plan_row_id
         where p.plan_row_id in (select unnest($ids))
         order by p.plan_year, p.county_name, p.file_name, p.row_number
         """,
@@ -125,16 +126,23 @@ def signal_detail(scope: Scope, signal_id: str) -> dict:
         """,
         {"ids": ledger_ids},
     )
+    # the rows named and those linked to them (one report row has one best plan row): the set is
+    # found first, then each table is read for it alone (an OR over the join read both whole)
     out["reports"] = query(
         """
+        with wanted as (
+            select unnest($ids) as id
+            union all
+            select from_id from core.identity_links where kind = 'report_plan' and is_match and to_id in (select unnest($ids))
+        )
         select strftime(r.report_month, '%Y-%m') as report_month, r.county_name, r.plan_year, r.name, r.households,
             r.start_date, r.pct_progress, r.invest_done_wan_yuan, r.paid_wan_yuan, r.finish_date,
             r.submission_rank, r.fill_date, r.file_name, r.sheet_name, r.row_number,
             k.score as link_score, k.explanation as link_fields
         from core.report_rows_history as r
-        left join core.identity_links as k on k.kind = 'report_plan' and k.from_id = r.report_row_id
-        where r.report_row_id in (select unnest($ids))
-           or (k.is_match and k.to_id in (select unnest($ids)))
+        left join (select * from core.identity_links where kind = 'report_plan' and from_id in (select id from wanted)) as k
+            on k.from_id = r.report_row_id
+        where r.report_row_id in (select id from wanted)
         order by r.report_month, r.submission_rank
         """,
         {"ids": ids},
@@ -146,7 +154,8 @@ def signal_detail(scope: Scope, signal_id: str) -> dict:
             select e.plan_row_id, e.entity_id, e.matched_row_id, coalesce(l.score, 1.0) as match_score,
                 coalesce(l.explanation, '') as matched_fields, e.method
             from core.identity_entities as e
-            left join core.identity_links as l using (link_id)
+            left join (select * from core.identity_links
+                       where link_id in (select link_id from core.identity_entities where entity_id = $e)) as l using (link_id)
             where e.entity_id = $e
             """, {"e": s["entity_id"]})
     return out

@@ -73,10 +73,10 @@ MODELS = RULE_MODELS + DOWNSTREAM_MODELS
 def _write_config_tables(con: duckdb.DuckDBPyConnection, cfg: dict[str, Any]) -> None:
     rows = threshold_rows(cfg)
     con.execute("delete from marts.signal_thresholds")
-    con.executemany("insert into marts.signal_thresholds values (?, ?, ?, ?, ?)", rows)
+    insert_rows(con, "marts.signal_thresholds", rows)  # at once (executemany runs a statement per row)
     con.execute("delete from marts.signal_rules")
-    con.executemany(
-        "insert into marts.signal_rules values (?, ?, ?, ?, ?, ?, ?)",
+    insert_rows(
+        con, "marts.signal_rules",
         [(code, cfg["rules"][code]["class"], cfg["rules"][code]["severity"], cfg["rules"][code]["label"], engine,
           describe_rule(code, cfg), i) for i, (code, engine) in enumerate(RULES, 1)],
     )
@@ -231,9 +231,9 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
             ).fetchone()
             counts.append((rule, _UNITS[_SQL_UNITS[rule]], a, flagged.get(rule, 0), total - a, engine, now))
     con.execute("delete from marts.signal_rule_counts")
-    con.executemany("insert into marts.signal_rule_counts values (?, ?, ?, ?, ?, ?, ?)", counts)
+    insert_rows(con, "marts.signal_rule_counts", counts)
     con.execute("delete from marts.signal_suite_results")
     if suite_results:
-        con.executemany("insert into marts.signal_suite_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", suite_results)
+        insert_rows(con, "marts.signal_suite_results", suite_results)
     run_downstream_models(con)
     log.info("signals: %d", sum(flagged.values()))

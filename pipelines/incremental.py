@@ -1,0 +1,175 @@
+"""The incremental refresh of an import: what a county's monthly report changes, recomputed for that
+county only; the rest of the refresh as in full.
+
+An import that loads only monthly reports of one county C, into a warehouse whose last refresh
+covered every earlier file with the configuration as it is now, changes C's report rows and
+nothing of the ledgers, the plans or another county's reports. Then (:func:`decide`):
+
+- ``settings`` is skipped (the configuration is unchanged: ``marts.settings`` is as it was);
+- ``core.ledger_communities``, ``core.plan_rows`` and ``intermediate.signal_plan_checks`` are kept
+  (they read ledgers, plans and plan links only; :data:`KEPT`);
+- the links step recomputes the report → plan links of C's report rows only (they are blocked by
+  county and plan year: ``pipelines.identity.links.link_reports_to_plans``); plan → ledger and plan ↔
+  plan links and the entities are kept;
+- the models of :data:`SCOPED` are rebuilt for C: C's rows deleted, the model run on C's slice of
+  the tables named in its entry (temporary copies holding C's rows) and its rows of C inserted.
+  Each is county-local: a row of county C is made from rows of C and from tables that hold no
+  county's data (settings, thresholds, the data clock, links of C's rows), so another county's rows
+  are unchanged and C's rows equal a full run's;
+- every other model runs in full as before: those that compare or rank counties or read every
+  county (cross-county duplicates and INFLATED_COST's prefecture medians in
+  ``signal_plan_checks`` — kept, its inputs unchanged —, the data clock, progress_county and
+  bulletin rankings, the prefecture bulletin, coverage, risk, verdict marts, ``marts.signals``
+  and its GX suites, the scores with their prefecture line), and those too cheap to bother.
+
+The data clock is prefecture-wide: ``marts.data_clock`` and ``marts.data_clock_months`` are rebuilt
+in full, and when either differs from what it was before the import every model after it runs
+in full (a report that moves the clock changes every county's due months). A model whose
+columns differ from its table's (a new version of the code) also ends the scoped run. The test
+``tests/test_incremental.py`` imports a sequence of single files both ways and compares every table.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+
+import duckdb
+
+from pipelines.warehouse import MODEL_POLICY, Model, table_exists
+
+__all__ = ["Scope", "decide", "SCOPED", "KEPT", "CLOCK"]
+
+log = logging.getLogger(__name__)
+
+_SEQUENCE = ("intermediate.signal_report_sequence",)
+_PLANS = ("core.plan_rows", "core.ledger_communities")
+# model -> the tables it reads whose slice of the county it is run on (every row of a model of
+# these is one county's; the county of a report row is its plan row's: links are blocked by county)
+SCOPED: dict[str, tuple[str, ...]] = {
+    # a county's files ranked among its own of the same kind and period
+    "core.submissions": ("staging.ledger_rows", "staging.plan_rows", "staging.report_rows"),
+    "core.report_rows_history": ("staging.report_rows", "core.submissions"),
+    "core.report_rows": ("core.report_rows_history",),
+    # one row per report row; windows over the project (a plan row of the county, or U:county:…)
+    "intermediate.signal_report_sequence": ("core.report_rows",),
+    "intermediate.signal_funds_idle": _SEQUENCE,
+    "intermediate.signal_inflated_scale_reports": _SEQUENCE,
+    "intermediate.signal_invest_exceeds_plan": _SEQUENCE,
+    "intermediate.signal_paid_exceeds_work": _SEQUENCE,
+    "intermediate.signal_progress_jump": _SEQUENCE,
+    "intermediate.signal_progress_regression": _SEQUENCE,
+    "intermediate.signal_overdue": _SEQUENCE,
+    "intermediate.signal_first_flagged": tuple(f"intermediate.signal_{r}" for r in (
+        "funds_idle", "inflated_scale_reports", "invest_exceeds_plan", "paid_exceeds_work", "progress_jump",
+        "progress_regression")),
+    "intermediate.signal_report_checks": ("intermediate.signal_first_flagged", *_SEQUENCE),
+    "intermediate.signal_retro_revision": ("core.report_rows_history",),
+    # plan rows × score years; the years span every county's plans: plan rows are not sliced
+    "intermediate.indicator_rows": ("core.report_rows",),
+    # plan rows × due months of their plan years, per county
+    "marts.progress_monthly": ("core.report_rows", "core.plan_rows"),
+    "marts.progress_trajectory": ("core.report_rows", *_PLANS),
+    # county × due month: the county's submissions (and plan years); the months are the clock's
+    "intermediate.indicator_months": ("core.submissions",),  # score years span every county: not sliced
+    "marts.progress_reporting": ("core.plan_rows", "core.submissions"),
+    "intermediate.signal_missing_report": ("core.plan_rows", "core.submissions"),
+    "intermediate.signal_late_report": ("core.submissions",),
+    "intermediate.signal_totals_mismatch": ("core.submissions",),  # one row per current file of the county
+}
+# models a report-only import leaves as they are (they read ledgers, plans and plan links only)
+KEPT = ("core.ledger_communities", "core.plan_rows", "intermediate.signal_plan_checks")
+# prefecture-wide: rebuilt in full, compared with their rows before the import
+CLOCK = ("marts.data_clock", "marts.data_clock_months")
+_REF = re.compile(r"\b(raw|staging|core|intermediate|marts)\.([a-z_][a-z0-9_]*)\b")
+
+
+@dataclass
+class Scope:
+    """An import's refresh limited to one county (see the module's docstring)."""
+    county: str
+    clock: dict[str, list] = field(default_factory=dict)
+    active: bool = True
+    slices: set[str] = field(default_factory=set)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def build(self, con: duckdb.DuckDBPyConnection, m: Model) -> bool:
+        """Build ``m`` for the county when it may be (True), else leave it to the full run (False)."""
+        if not self.active:
+            return False
+        if m.table in KEPT:
+            return True
+        if m.table in CLOCK:
+            con.execute(f"create or replace table {m.table} as {m.sql}")
+            if _rows(con, m.table) != self.clock.get(m.table):
+                log.info("incremental refresh: %s moved; the rest runs in full", m.table)
+                self.active = False
+            return True
+        if m.table not in SCOPED:
+            self._forget(con, m.table)
+            return False
+        sql = _REF.sub(lambda x: self._slice(con, x.group(0)) if x.group(0) in SCOPED[m.table] else x.group(0), m.sql)
+        have = [d[0] for d in con.execute(f"select * from {m.table} limit 0").description]
+        made = [d[0] for d in con.execute(f"select * from ({sql}) limit 0").description]
+        if have != made:  # another version of the model: its table is made anew, in full from here on
+            log.info("incremental refresh: %s has new columns; the rest runs in full", m.table)
+            self.active = False
+            return False
+        con.execute(f"delete from {m.table} where county_code = ?", [self.county])
+        con.execute(f"insert into {m.table} select * from ({sql}) where county_code = ?", [self.county])
+        self._forget(con, m.table)
+        return True
+
+    def _slice(self, con: duckdb.DuckDBPyConnection, table: str) -> str:
+        name = "_slice_" + table.replace(".", "__")
+        if table not in self.slices:
+            con.execute(f"create or replace temp table {name} as select * from {table} where county_code = ?",
+                        [self.county])
+            self.slices.add(table)
+        return name
+
+    def _forget(self, con: duckdb.DuckDBPyConnection, table: str) -> None:
+        if table in self.slices:
+            con.execute(f"drop table if exists _slice_{table.replace('.', '__')}")
+            self.slices.discard(table)
+
+    def close(self, con: duckdb.DuckDBPyConnection) -> None:
+        for table in list(self.slices):
+            self._forget(con, table)
+
+
+def _rows(con: duckdb.DuckDBPyConnection, table: str) -> list:
+    return con.execute(f"select * from {table} order by all").fetchall()
+
+
+def decide(con: duckdb.DuckDBPyConnection, state: tuple | None, fingerprint: dict[str, str]) -> Scope | None:
+    """The scope of the refresh about to run in ``con``'s transaction, or None for a full one.
+    ``state``: the last recorded refresh (raw files, last file id, settings JSON)."""
+    if state is None or json.loads(state[2]) != fingerprint:
+        return None
+    if not all(table_exists(con, t) for t in (*SCOPED, *KEPT, *CLOCK, "core.identity_links")):
+        return None
+    files, last = state[0], state[1]
+    new = con.execute("select count(*), count(*) filter (where kind <> 'monthly'), min(file_id), "
+                      "(select count(*) from raw.submissions where file_id <= ?) "
+                      "from raw.submissions where file_id > ?", [last, last]).fetchone()
+    if not new[0] or new[1] or new[3] != files:  # nothing new, a ledger or plan, or raw not as recorded
+        return None
+    counties = con.execute("select distinct county_code from staging.report_rows where file_id > ? and not is_rejected",
+                           [last]).fetchall()
+    if len(counties) != 1 or counties[0][0] is None:
+        return None
+    scope = Scope(counties[0][0])
+    scope.clock = {t: _rows(con, t) for t in CLOCK}
+    return scope
+
+
+def install(scope: Scope | None):
+    """Make ``run_models`` consult the scope (a token for :func:`uninstall`)."""
+    return MODEL_POLICY.set(scope)
+
+
+def uninstall(token) -> None:
+    MODEL_POLICY.reset(token)
