@@ -83,8 +83,15 @@ def download(p, button: str) -> bytes:
     idle(p)  # a download button reruns the page when clicked: the next one is clicked once it is drawn again
     p.wait_for_timeout(300)
     idle(p)
-    with p.expect_download(timeout=60_000) as dl:
-        p.get_by_role("button", name=button).click()
+    for attempt in range(3):  # a click that lands while the page reruns is lost: click again
+        try:
+            with p.expect_download(timeout=40_000) as dl:
+                p.get_by_role("button", name=button).click()
+            break
+        except sync_api.TimeoutError:
+            if attempt == 2:
+                raise
+            idle(p)
     data = Path(dl.value.path()).read_bytes()
     idle(p)
     return data
