@@ -99,6 +99,7 @@ def test_nothing_is_shown_before_the_log_in(server, ctx):
     p = ctx.new_page()
     p.goto(f"{server}/risk")
     p.get_by_role("button", name="登录", exact=True).wait_for(timeout=60_000)
+    p.get_by_label("密码", exact=True).wait_for(timeout=60_000)  # the fields may be drawn a moment later
     idle(p)
     body = p.inner_text("body")
     assert "用户名" in body and "密码" in body

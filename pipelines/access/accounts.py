@@ -59,7 +59,9 @@ class Actor:
 
 
 def _now() -> str:
-    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    # to the microsecond: a lock-out is lifted by a password set after the failures, and both can
+    # fall within one second (compared with the attempts' times in pipelines.access.auth)
+    return dt.datetime.now().astimezone().isoformat(timespec="microseconds")
 
 
 _LATEST = """

@@ -92,7 +92,7 @@ def _attempt(user_name: str, outcome: str, db) -> None:
     con = connect(db)
     try:
         con.execute("insert into login_attempts (user_name, attempted_at, outcome) values (?, ?, ?)",
-                    [user_name[:128], _now().isoformat(timespec="seconds"), outcome])
+                    [user_name[:128], _now().isoformat(timespec="microseconds"), outcome])
     finally:
         con.close()
 

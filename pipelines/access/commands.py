@@ -76,7 +76,7 @@ def cmd_users(args) -> int:
             print("用户名\t显示名称\t角色\t县市\t状态\t最后变更", file=sys.stdout)
             for acc in accounts.list_accounts(db):
                 print(f"{acc.user_name}\t{acc.display_name}\t{ROLE_LABELS[acc.role]}({acc.role})\t"
-                      f"{acc.county_name or ''}\t{'已停用' if acc.is_disabled else '正常'}\t{acc.changed_at}")
+                      f"{acc.county_name or ''}\t{'已停用' if acc.is_disabled else '正常'}\t{acc.changed_at.replace('T', ' ')[:19]}")
             return EXIT_OK
         if args.users_command == "disable":
             accounts.set_disabled(args.name, True, _actor(), db)
