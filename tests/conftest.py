@@ -11,6 +11,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import tempfile  # noqa: E402
+
+# a dashboard running on this machine (``renovation serve``) keeps a warm validation service; the
+# suite never talks to it (the tests of the warm service start their own)
+os.environ["RENOVATION_GX_SOCKET"] = tempfile.mkdtemp(prefix="renovation-test-gx-")
+
 import workbooks as W  # noqa: E402
 from backends import BACKEND, LAKE, copy_of, new_location  # noqa: E402
 

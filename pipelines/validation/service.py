@@ -189,13 +189,18 @@ class WarmService(GXService):
 
 
 def warm_address() -> tuple[Path, Path]:
-    """The warm service's socket and key (in a folder of this user's only)."""
+    """The warm service's socket and key (in a folder of this user's only), one per installation:
+    the service of another checkout or version (its code, its suites) never answers this one."""
     folder = os.environ.get("RENOVATION_GX_SOCKET")
     if folder:
         base = Path(folder)
     else:
+        import hashlib
+
+        install = hashlib.sha256(str(ROOT.resolve()).encode()).hexdigest()[:12]
         runtime = os.environ.get("XDG_RUNTIME_DIR")
-        base = Path(runtime) / "renovation" if runtime else Path("/tmp") / f"renovation-gx-{os.getuid()}"
+        base = (Path(runtime) / f"renovation-{install}" if runtime
+                else Path("/tmp") / f"renovation-gx-{os.getuid()}-{install}")
     return base / "gx.sock", base / "gx.key"
 
 
