@@ -10,6 +10,5 @@ create table if not exists marts.score_formulas (
     numerator_label   varchar not null,
     denominator_label varchar not null,
     unit              varchar not null,
-    formula           varchar not null,    -- e.g. 投资完成率 = 累计完成投资 ÷ 计划总投资 = 14,980 ÷ 15,730 万元 = 95.2% → 14.28 / 15 分
-    primary key (county_code, year, kind, indicator)
+    formula           varchar not null     -- e.g. 投资完成率 = 累计完成投资 ÷ 计划总投资 = 14,980 ÷ 15,730 万元 = 95.2% → 14.28 / 15 分
 );
