@@ -89,3 +89,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per browser-test module (tests/test_browser.py says which and how)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

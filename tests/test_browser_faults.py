@@ -25,14 +25,6 @@ sync_api = pytest.importorskip("playwright.sync_api")
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 def new_page(browser, base: str, page: str = "upload"):
     ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
     p = ctx.new_page()
