@@ -99,6 +99,24 @@ def test_nothing_is_shown_before_the_log_in(server, ctx):
     assert p.locator('[data-testid="stSidebarNav"]').count() == 0
 
 
+def test_the_log_in_loads_the_chart_library_unseen_and_opens_the_page_asked_for(server, ctx):
+    p = ctx.new_page()
+    p.goto(f"{server}/bulletin")
+    p.get_by_label("密码", exact=True).wait_for(timeout=60_000)
+    idle(p)
+    # while the form is filled in, the chart library loads: an empty chart, hidden from the user
+    warm = p.locator(".st-key-chart_warmup")
+    p.wait_for_function("() => document.querySelector('.st-key-chart_warmup .main-svg') !== null", timeout=60_000)
+    assert not warm.is_visible()
+    assert "登录" in p.inner_text("body")
+    # the log-in opens the page asked for (its callback runs before the script: no second round trip)
+    p.get_by_label("用户名", exact=True).fill("leader1")
+    p.get_by_label("密码", exact=True).fill(PASSWORD)
+    p.get_by_role("button", name="登录", exact=True).click()
+    p.wait_for_selector('h2:has-text("月度通报")', timeout=60_000)
+    idle(p)
+    assert p.locator(".st-key-chart_warmup").count() == 0  # gone with the log-in page
+
 @pytest.mark.parametrize("user", list(MENU))
 def test_each_role_gets_its_menu_and_nothing_else(server, ctx, user):
     p = ctx.new_page()
