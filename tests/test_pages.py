@@ -115,14 +115,22 @@ def test_progress_kpis_are_the_hand_worked_figures(db):
     assert f"数据截至 {EXPECTED['as_of']}" in texts(at)
 
 
+def progress_tab(at: AppTest, tab: str) -> AppTest:
+    """The progress page's tabs are lazy (only the chosen one runs): choose ``tab``."""
+    at.session_state["progress_tab"] = tab
+    return at.run()
+
+
 def test_progress_names_the_lagging_units_and_the_2025_projection(db):
     at = app()
+    assert [t.label for t in at.tabs] == ["县市排名", "逐月进度", "五年目标"]
     warning = " ".join(w.body for w in at.warning)
     for name in EXPECTED["lagging"]:
         assert name in warning
     for name in set(EXPECTED["ranking"]) - set(EXPECTED["lagging"]):
         assert name not in warning
-    t = texts(at)
+    assert "累计完工" not in texts(at)  # the goal's tab has not run
+    t = texts(progress_tab(at, "五年目标"))
     assert f"累计完工 **{EXPECTED['goal_completed']} 户**" in t
     assert f"{EXPECTED['goal_households']:,} 户" in t
     assert f"**{EXPECTED['goal_projected']} 户**" in t
@@ -140,10 +148,14 @@ def test_progress_ranking_table_is_in_rank_order(db):
 
 def test_progress_charts_are_drawn(db):
     at = app()
-    charts = at.get("plotly_chart")
-    assert len(charts) == 6  # months, money, ranking, map, trajectory, national comparison
-    specs = " ".join(json.dumps(json.loads(c.proto.spec), ensure_ascii=False) for c in charts)
-    assert "按计划应开工" in specs and "县城位置" in specs and "全国" in specs and "按近12个月速度预测" in specs
+    shown = {}
+    for tab in ("县市排名", "逐月进度", "五年目标"):  # only the chosen tab's two charts are drawn
+        charts = progress_tab(at, tab).get("plotly_chart")
+        shown[tab] = " ".join(json.dumps(json.loads(c.proto.spec), ensure_ascii=False) for c in charts)
+        assert len(charts) == 2, tab
+    assert "县城位置" in shown["县市排名"] and "各县市综合进度排名" in shown["县市排名"]
+    assert "按计划应开工" in shown["逐月进度"]
+    assert "全国" in shown["五年目标"] and "按近12个月速度预测" in shown["五年目标"]
 
 
 def test_unit_filter_holds_across_pages(db):
