@@ -154,8 +154,9 @@ def test_downloads_follow_the_role_and_tables_have_no_toolbar_download(server, c
     if expected and page != "risk":  # a download button may be drawn a moment after the run ends
         p.locator('[data-testid="stDownloadButton"]').first.wait_for(timeout=30_000)
     labels = set(p.locator('[data-testid="stDownloadButton"]').all_inner_texts())
-    for tab in p.get_by_role("tab").all():  # a tab's content is drawn when it is opened
+    for tab in p.get_by_role("tab").all():  # a tab's content runs and is drawn when it is opened (lazy tabs)
         tab.click()
+        p.locator('[role="tabpanel"]:visible [data-testid="stElementContainer"]').first.wait_for(timeout=60_000)
         idle(p)
         labels |= set(p.locator('[data-testid="stDownloadButton"]').all_inner_texts())
     labels = sorted(x for x in labels if x.strip())
@@ -226,7 +227,8 @@ def test_verdict_and_review_by_two_auditors(server, browser, warehouse):
     try:
         a = first.new_page()
         browser_login(a, server, "auditor1", "risk")
-        a.get_by_role("tab", name="线索清单与核查").click()
+        a.get_by_role("tab", name="线索清单与核查").click()  # a lazy tab: it runs when chosen
+        a.wait_for_selector("text=证据", timeout=60_000)
         idle(a)
         a.locator('[data-testid="stRadio"]').get_by_text("已确认", exact=True).click()
         a.get_by_label("说明", exact=True).fill("户数与台账不符,已现场核实")
@@ -238,7 +240,8 @@ def test_verdict_and_review_by_two_auditors(server, browser, warehouse):
         assert a.get_by_role("button", name="同意(复核通过)").count() == 0  # not by the proposer
         b = second.new_page()
         browser_login(b, server, "auditor2", "risk")
-        b.get_by_role("tab", name="线索清单与核查").click()
+        b.get_by_role("tab", name="线索清单与核查").click()  # a lazy tab: it runs when chosen
+        b.wait_for_selector("text=证据", timeout=60_000)
         idle(b)
         assert "待复核" in b.inner_text('[data-testid="stMain"]')
         b.get_by_role("button", name="同意(复核通过)").click()

@@ -191,7 +191,8 @@ def test_risk_page_shows_signals_and_the_export_downloads(server, page, warehous
     page.wait_for_selector("text=证据", timeout=30_000)
     assert_clean(page)
     screenshot(page, "risk_detail")
-    page.get_by_role("tab", name="导出").click()
+    page.get_by_role("tab", name="导出").click()  # a lazy tab: it runs when chosen
+    page.get_by_role("button", name="下载 CSV(中文表头,含核查结论)").wait_for(timeout=60_000)
     with page.expect_download(timeout=30_000) as dl:
         page.get_by_role("button", name="下载 CSV(中文表头,含核查结论)").click()
     data = Path(dl.value.path()).read_bytes()
