@@ -157,6 +157,10 @@ def test_downloads_follow_the_role_and_tables_have_no_toolbar_download(server, c
     for tab in p.get_by_role("tab").all():  # a tab's content runs and is drawn when it is opened (lazy tabs)
         tab.click()
         p.locator('[role="tabpanel"]:visible [data-testid="stElementContainer"]').first.wait_for(timeout=60_000)
+        if tab.inner_text().strip() == "线索清单与核查":  # the chosen signal's file (案卷) comes with its evidence
+            p.wait_for_selector("text=证据", timeout=60_000)
+        idle(p)
+        p.wait_for_timeout(300)
         idle(p)
         labels |= set(p.locator('[data-testid="stDownloadButton"]').all_inner_texts())
     labels = sorted(x for x in labels if x.strip())
