@@ -69,10 +69,22 @@ def page_text(db: Path, page: str, monkeypatch) -> str:
     if page != "progress":
         at = at.switch_page(f"app_pages/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
-    parts = [x.value for x in at.caption] + [x.value for x in at.sidebar.caption] + [x.value for x in at.subheader] + \
+    parts = []
+    # a page in lazy tabs shows each tab's text when that tab is chosen: every tab, in turn
+    for tab in [t.label for t in at.tabs] if page in TAB_KEYS else [None]:
+        if tab is not None:
+            at.session_state[TAB_KEYS[page]] = tab
+            at = at.run()
+            assert not at.exception, [e.value for e in at.exception]
+        parts += [x.value for x in at.caption] + [x.value for x in at.sidebar.caption] + [x.value for x in at.subheader] + \
             [x.body for x in at.warning] + [x.body for x in at.success] + [x.value for x in at.markdown]
     clear_caches()
     return "\n".join(str(p) for p in parts)
+
+
+# the session-state key of each page's lazy tabs (app_pages/)
+TAB_KEYS = {"progress": "progress_tab", "risk": "risk_tab", "quality": "quality_tab", "annual": "scores_tab_annual",
+            "biennial": "scores_tab_biennial"}
 
 
 # --- what each setting decides, at its default and changed ------------------------------------
