@@ -72,12 +72,17 @@ SCOPED: dict[str, tuple[str, ...]] = {
     # plan rows × due months of their plan years, per county
     "marts.progress_monthly": ("core.report_rows", "core.plan_rows"),
     "marts.progress_trajectory": ("core.report_rows", *_PLANS),
+    # one row per plan row: its latest linked report (the report's plan row is of its county)
+    "marts.progress_projects": ("core.plan_rows", "core.report_rows"),
     # county × due month: the county's submissions (and plan years); the months are the clock's
     "intermediate.indicator_months": ("core.submissions",),  # score years span every county: not sliced
     "marts.progress_reporting": ("core.plan_rows", "core.submissions"),
     "intermediate.signal_missing_report": ("core.plan_rows", "core.submissions"),
     "intermediate.signal_late_report": ("core.submissions",),
     "intermediate.signal_totals_mismatch": ("core.submissions",),  # one row per current file of the county
+    # county × score year: the county's indicator rows and months and its ledger; the score years are
+    # every county's (indicator_rows is not sliced), the county itself is (staging.counties sliced)
+    "intermediate.score_inputs": ("staging.counties", "intermediate.indicator_months", "core.ledger_communities"),
 }
 # models a report-only import leaves as they are (they read ledgers, plans and plan links only)
 KEPT = ("core.ledger_communities", "core.plan_rows", "intermediate.signal_plan_checks")
