@@ -114,17 +114,32 @@ class Scope:
             return True
         if m.table not in SCOPED:
             self._forget(con, m.table)
-            return False
+            return self._write_changes(con, m)
         sql = _REF.sub(lambda x: self._slice(con, x.group(0)) if x.group(0) in SCOPED[m.table] else x.group(0), m.sql)
-        have = [d[0] for d in con.execute(f"select * from {m.table} limit 0").description]
-        made = [d[0] for d in con.execute(f"select * from ({sql}) limit 0").description]
-        if have != made:  # another version of the model: its table is made anew, in full from here on
+        if not _same_columns(con, m.table, sql):  # another version of the model: made anew, in full from here on
             log.info("incremental refresh: %s has new columns; the rest runs in full", m.table)
             self.active = False
             return False
         con.execute(f"delete from {m.table} where county_code = ?", [self.county])
         con.execute(f"insert into {m.table} select * from ({sql}) where county_code = ?", [self.county])
         self._forget(con, m.table)
+        return True
+
+    def _write_changes(self, con: duckdb.DuckDBPyConnection, m: Model) -> bool:
+        """Run ``m`` in full and write only the rows that differ from its table's, by its key: a table
+        rewritten whole is written whole to the WAL and the next checkpoint, where a county's report
+        changes a few of its rows (its own, and the ranks it moved). False (made anew by the caller)
+        for a model without a key of columns or whose columns differ from its table's."""
+        keys = m.key_columns
+        if not keys or not _same_columns(con, m.table, m.sql):
+            return False
+        con.execute(f"create or replace temp table _new_rows as {m.sql}")
+        con.execute(f"create or replace temp table _old_rows as select * from {m.table} except all select * from _new_rows")
+        match = " and ".join(f"o.{k} is not distinct from t.{k}" for k in keys)
+        con.execute(f"delete from {m.table} as t where exists (select 1 from _old_rows as o where {match})")
+        con.execute(f"insert into {m.table} select * from _new_rows except all select * from {m.table}")
+        con.execute("drop table _new_rows")
+        con.execute("drop table _old_rows")
         return True
 
     def _slice(self, con: duckdb.DuckDBPyConnection, table: str) -> str:
@@ -143,6 +158,11 @@ class Scope:
     def close(self, con: duckdb.DuckDBPyConnection) -> None:
         for table in list(self.slices):
             self._forget(con, table)
+
+
+def _same_columns(con: duckdb.DuckDBPyConnection, table: str, sql: str) -> bool:
+    have = [d[0] for d in con.execute(f"select * from {table} limit 0").description]
+    return have == [d[0] for d in con.execute(f"select * from ({sql}) limit 0").description]
 
 
 def _rows(con: duckdb.DuckDBPyConnection, table: str) -> list:
