@@ -72,6 +72,8 @@ SCOPED: dict[str, tuple[str, ...]] = {
     # plan rows × due months of their plan years, per county
     "marts.progress_monthly": ("core.report_rows", "core.plan_rows"),
     "marts.progress_trajectory": ("core.report_rows", *_PLANS),
+    # county × plan year × due month: the county's plan rows on their pace (the months are the clock's)
+    "intermediate.bulletin_schedule": ("marts.progress_monthly", "core.plan_rows"),
     # one row per plan row: its latest linked report (the report's plan row is of its county)
     "marts.progress_projects": ("core.plan_rows", "core.report_rows"),
     # county × due month: the county's submissions (and plan years); the months are the clock's
