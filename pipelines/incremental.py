@@ -16,11 +16,24 @@ nothing of the ledgers, the plans or another county's reports. Then (:func:`deci
   Each is county-local: a row of county C is made from rows of C and from tables that hold no
   county's data (settings, thresholds, the data clock, links of C's rows), so another county's rows
   are unchanged and C's rows equal a full run's;
-- every other model runs in full as before: those that compare or rank counties or read every
-  county (cross-county duplicates and INFLATED_COST's prefecture medians in
-  ``signal_plan_checks`` — kept, its inputs unchanged —, the data clock, progress_county and
-  bulletin rankings, the prefecture bulletin, coverage, risk, verdict marts, ``marts.signals``
-  and its GX suites, the scores with their prefecture line), and those too cheap to bother.
+- the signals step recomputes C's signals only (:mod:`pipelines.signals.scoped`: the report suite
+  runs on C's rows, the plan suite not at all, its table being kept) and the scores step C's scores
+  and formulas only (:func:`pipelines.scoring.store.refresh`; a county's score is made from its own
+  inputs), the prefecture line and the what-if split from every county's rows (small);
+- every other model is computed in full, because it compares, ranks or pools counties or reads
+  every county: the data clock (below), ``bulletin_counties`` (ranks within each month; its
+  county-local schedule is ``intermediate.bulletin_schedule``, scoped), ``bulletin_prefecture``
+  (prefecture sums), ``progress_county`` (ranks within each plan year), ``progress_projection`` (the
+  latest month of any county), ``risk_communities`` and ``risk_counties`` (shares of the largest
+  subsidy at stake, ranks; a community can span counties), ``coverage_signals`` and
+  ``verdict_rule_summary`` (per rule over every county), ``verdict_current`` and ``verdict_history``
+  (verdicts carried between signal ids: not scoped without a test of verdicts across counties),
+  and ``data_clock_counties`` (one row per county: not worth a slice);
+  the cross-county duplicates and INFLATED_COST's prefecture medians in ``signal_plan_checks`` are
+  kept (their inputs are unchanged). Each such model with a key of columns is written by its
+  changes only (:meth:`Scope._write_changes`: its rows that differ go, by key, and the new ones
+  come in), so that a county's report writes a few rows of it, not the whole table, to the WAL
+  and the checkpoint; the result is the full run's by construction.
 
 The data clock is prefecture-wide: ``marts.data_clock`` and ``marts.data_clock_months`` are rebuilt
 in full, and when either differs from what it was before the import every model after it runs
@@ -136,10 +149,13 @@ class Scope:
         if not keys or not _same_columns(con, m.table, m.sql):
             return False
         con.execute(f"create or replace temp table _new_rows as {m.sql}")
+        # the rows that are no longer as they were (changed or gone) go, by key; then the new rows whose
+        # key is not there (changed or new) come in: keys are unique and not null (tests/test_models.py)
         con.execute(f"create or replace temp table _old_rows as select * from {m.table} except all select * from _new_rows")
-        match = " and ".join(f"o.{k} is not distinct from t.{k}" for k in keys)
+        match = " and ".join(f"o.{k} = t.{k}" for k in keys)
         con.execute(f"delete from {m.table} as t where exists (select 1 from _old_rows as o where {match})")
-        con.execute(f"insert into {m.table} select * from _new_rows except all select * from {m.table}")
+        con.execute(f"insert into {m.table} select * from _new_rows as o where not exists "
+                    f"(select 1 from {m.table} as t where {match})")
         con.execute("drop table _new_rows")
         con.execute("drop table _old_rows")
         return True
