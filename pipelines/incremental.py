@@ -22,7 +22,7 @@ nothing of the ledgers, the plans or another county's reports. Then (:func:`deci
   inputs), the prefecture line and the what-if split from every county's rows (small);
 - every other model is computed in full, because it compares, ranks or pools counties or reads
   every county: the data clock (below), ``bulletin_counties`` (ranks within each month; its
-  county-local schedule is ``intermediate.bulletin_schedule``, scoped), ``bulletin_prefecture``
+  county-local schedule is ``marts.bulletin_schedule``, scoped), ``bulletin_prefecture``
   (prefecture sums), ``progress_county`` (ranks within each plan year), ``progress_projection`` (the
   latest month of any county), ``risk_communities`` and ``risk_counties`` (shares of the largest
   subsidy at stake, ranks; a community can span counties), ``coverage_signals`` and
@@ -86,7 +86,7 @@ SCOPED: dict[str, tuple[str, ...]] = {
     "marts.progress_monthly": ("core.report_rows", "core.plan_rows"),
     "marts.progress_trajectory": ("core.report_rows", *_PLANS),
     # county × plan year × due month: the county's plan rows on their pace (the months are the clock's)
-    "intermediate.bulletin_schedule": ("marts.progress_monthly", "core.plan_rows"),
+    "marts.bulletin_schedule": ("marts.progress_monthly", "core.plan_rows"),
     # one row per plan row: its latest linked report (the report's plan row is of its county)
     "marts.progress_projects": ("core.plan_rows", "core.report_rows"),
     # county × due month: the county's submissions (and plan years); the months are the clock's

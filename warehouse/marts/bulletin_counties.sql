@@ -30,8 +30,8 @@ indexed as (
          + coalesce(100.0 * s.pace_completed_households / nullif(m.plan_households, 0), 0)
          + coalesce(100.0 * s.pace_invest_wan_yuan / nullif(m.plan_invest_wan_yuan, 0), 0)) / 3 as pace_index
     from monthly as m
-    -- what the plan expects by the end of each month (intermediate.bulletin_schedule)
-    left join intermediate.bulletin_schedule as s using (county_code, plan_year, report_month)
+    -- what the plan expects by the end of each month (marts.bulletin_schedule)
+    left join marts.bulletin_schedule as s using (county_code, plan_year, report_month)
 ),
 
 ranked as (
