@@ -56,6 +56,8 @@ st.markdown(
     [data-key="__select_all__"] [data-item-hl]::after {content: "全选"; font-size: 0.9rem;}
     [data-testid="stSkipToContent"] {font-size: 0;}
     [data-testid="stSkipToContent"]::after {content: "跳到主要内容"; font-size: 0.9rem;}
+    /* the log-in page's hidden chart (app_pages/_session.py: the chart library loads while the form is filled in) */
+    .st-key-chart_warmup {display: none !important;}
     /* printing a page (Ctrl+P): no sidebar, header or toolbars; the main column full width; no chart cut in two */
     @media print {
       [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stSkipToContent"],

@@ -144,23 +144,35 @@ def idle_watch() -> None:
     _watch()
 
 
+LOGIN_ERROR_KEY = "_auth_login_error"
+
+
+def _submitted() -> None:
+    """The 登录 button's callback: it runs before the script, so that a successful log-in shows the
+    page in the same run (no second round trip to the browser)."""
+    result = auth.log_in(st.session_state.get("login_user", ""), st.session_state.get("login_password", ""),
+                         db=db_path())
+    if result.user is None:
+        st.session_state[LOGIN_ERROR_KEY] = result.message
+    else:
+        start(result.user)
+
+
 def login_page() -> None:
-    """The log-in page: 用户名, 密码, 登录 (and the single sign-on button when configured)."""
+    """The log-in page: 用户名, 密码, 登录 (and the single sign-on button when configured). While the
+    user types, it also loads the chart library (a hidden empty chart), which the first page after
+    the log-in would otherwise load and compile then (~1 s in a new tab)."""
     st.header("巴州城镇老旧小区改造监测评估 · 登录")
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice:
         st.info(notice, icon=":material/info:")
     with st.form("login_form", clear_on_submit=False, enter_to_submit=True):
-        name = st.text_input("用户名", key="login_user", autocomplete="username")
-        password = st.text_input("密码", type="password", key="login_password", autocomplete="current-password")
-        submitted = st.form_submit_button("登录", type="primary")
-    if submitted:
-        result = auth.log_in(name, password, db=db_path())
-        if result.user is None:
-            st.error(result.message, icon=":material/error:")
-        else:
-            start(result.user)
-            st.rerun()
+        st.text_input("用户名", key="login_user", autocomplete="username")
+        st.text_input("密码", type="password", key="login_password", autocomplete="current-password")
+        st.form_submit_button("登录", type="primary", on_click=_submitted)
+    error = st.session_state.pop(LOGIN_ERROR_KEY, None)
+    if error:
+        st.error(error, icon=":material/error:")
     if oidc.enabled():
         cfg = settings().oidc
         if st.button(cfg.get("button_label", "使用单位统一身份认证登录")):
@@ -171,6 +183,16 @@ def login_page() -> None:
     if not accounts.list_accounts(db_path()):  # a new installation: say how the first admin is made
         st.info("系统中还没有任何账号。请服务器操作员先在命令行创建第一个管理员:"
                 "`uv run renovation users add admin --role admin`(按提示输入两次密码)。", icon=":material/info:")
+    _warm_charts()
+
+
+def _warm_charts() -> None:
+    """An empty chart the user never sees (dashboard.py's style hides ``.st-key-chart_warmup``): the
+    browser fetches and compiles the chart library while the log-in form is filled in."""
+    import plotly.graph_objects as go
+
+    with st.container(key="chart_warmup", height=1, border=False):
+        st.plotly_chart(go.Figure(), config={"displayModeBar": False, "staticPlot": True}, key="chart_warmup_figure")
 
 
 def sidebar_account(user: SessionUser) -> None:

@@ -168,121 +168,127 @@ with guarded("风险线索"):
                                          ["central_subsidy_wan_yuan"].sum()), border=True)
     k[4].metric("待核查", ch.fmt_count(sig.filter(pl.col("verdict") == "待核查").height, "条"), border=True)
 
-    tab_rank, tab_list, tab_cov, tab_export = st.tabs(["小区风险排名", "线索清单与核查", "规则覆盖率", "导出"])
+    # lazy tabs: only the chosen one runs and is drawn (the charts of the others cost nothing until chosen)
+    tab_rank, tab_list, tab_cov, tab_export = st.tabs(["小区风险排名", "线索清单与核查", "规则覆盖率", "导出"],
+                                                      key="risk_tab", on_change="rerun")
     ready = True
 if not ready:
     st.stop()
 
-with tab_rank, guarded("风险排名"):
-    w = qc.settings()
-    st.caption(f"风险分 = 严重程度分(高 {w['severity_weights.high']:g} / 中 {w['severity_weights.medium']:g}"
-               f" / 低 {w['severity_weights.low']:g} 之和)× 资金系数(1 + {w['risk.money_weight']:g} × 中央补助 / 最大中央补助)"
-               f" × 多类别叠加系数(1 + {w['risk.coincidence_bonus']:g} ×(类别数 − 1));已排除的线索不计。先核查排名靠前的小区。"
-               f"排名在当前筛选({year_label} · {f.unit_name})内从 1 起,风险分相同者名次相同。")
-    ranking = qa.risk_ranking(sc, year, f.unit)
-    if not f.unit:
-        with st.expander("县市风险排名(全部年度、未排除的线索)"):
-            table(st, qa.risk_counties(sc), hide_index=True, width="stretch", column_config={
-                "risk_rank": "排名", "county_name": "县市", "count_signals": "线索数", "count_high": "高",
-                "count_medium": "中", "count_low": "低", "count_communities": "涉及小区", "classes": "类别",
+if tab_rank.open:
+    with tab_rank, guarded("风险排名"):
+        w = qc.settings()
+        st.caption(f"风险分 = 严重程度分(高 {w['severity_weights.high']:g} / 中 {w['severity_weights.medium']:g}"
+                   f" / 低 {w['severity_weights.low']:g} 之和)× 资金系数(1 + {w['risk.money_weight']:g} × 中央补助 / 最大中央补助)"
+                   f" × 多类别叠加系数(1 + {w['risk.coincidence_bonus']:g} ×(类别数 − 1));已排除的线索不计。先核查排名靠前的小区。"
+                   f"排名在当前筛选({year_label} · {f.unit_name})内从 1 起,风险分相同者名次相同。")
+        ranking = qa.risk_ranking(sc, year, f.unit)
+        if not f.unit:
+            with st.expander("县市风险排名(全部年度、未排除的线索)"):
+                table(st, qa.risk_counties(sc), hide_index=True, width="stretch", column_config={
+                    "risk_rank": "排名", "county_name": "县市", "count_signals": "线索数", "count_high": "高",
+                    "count_medium": "中", "count_low": "低", "count_communities": "涉及小区", "classes": "类别",
+                    "severity_points": st.column_config.NumberColumn("严重程度分", format="%.0f"),
+                    "central_subsidy_wan_yuan": st.column_config.NumberColumn("中央补助", format="%.1f 万元"),
+                    "money_factor": st.column_config.NumberColumn("资金系数", format="%.2f"),
+                    "coincidence_factor": st.column_config.NumberColumn("叠加系数", format="%.2f"),
+                    "risk_score": st.column_config.NumberColumn("风险分", format="%.2f")})
+        table(st, 
+            ranking.head(300), hide_index=True, width="stretch", height=380,
+            column_config={
+                "risk_rank": st.column_config.NumberColumn("排名"), "prefecture_rank": None,
+                "county_name": "县市", "community_name": "小区名称",
+                "plan_years": "计划年度", "count_signals": st.column_config.NumberColumn("线索数"),
+                "count_high": "高", "count_medium": "中", "count_low": "低", "classes": "类别", "rules": "规则",
                 "severity_points": st.column_config.NumberColumn("严重程度分", format="%.0f"),
                 "central_subsidy_wan_yuan": st.column_config.NumberColumn("中央补助", format="%.1f 万元"),
                 "money_factor": st.column_config.NumberColumn("资金系数", format="%.2f"),
                 "coincidence_factor": st.column_config.NumberColumn("叠加系数", format="%.2f"),
-                "risk_score": st.column_config.NumberColumn("风险分", format="%.2f")})
-    table(st, 
-        ranking.head(300), hide_index=True, width="stretch", height=380,
-        column_config={
-            "risk_rank": st.column_config.NumberColumn("排名"), "prefecture_rank": None,
-            "county_name": "县市", "community_name": "小区名称",
-            "plan_years": "计划年度", "count_signals": st.column_config.NumberColumn("线索数"),
-            "count_high": "高", "count_medium": "中", "count_low": "低", "classes": "类别", "rules": "规则",
-            "severity_points": st.column_config.NumberColumn("严重程度分", format="%.0f"),
-            "central_subsidy_wan_yuan": st.column_config.NumberColumn("中央补助", format="%.1f 万元"),
-            "money_factor": st.column_config.NumberColumn("资金系数", format="%.2f"),
-            "coincidence_factor": st.column_config.NumberColumn("叠加系数", format="%.2f"),
-            "risk_score": st.column_config.ProgressColumn(
-                "风险分", format="%.2f", min_value=0.0, max_value=float(ranking["risk_score"].max() or 1.0)),
-        },
-    )
-
-with tab_list, guarded("线索清单"):
-    c1, c2 = st.columns([1.3, 1])
-    c1.plotly_chart(ch.signals_by_rule_figure(sig), width="stretch", config={"displaylogo": False})
-    with c2:
-        table(st, 
-            sig.select("severity", "rule_label", "county_name", "plan_year", "period", "community_name", "score", "verdict")
-            .with_columns(pl.col("severity").replace_strict(SEV, default=""), pl.col("period").fill_null(""),
-                          pl.col("community_name").fill_null(""), pl.col("plan_year").cast(pl.String).fill_null("")),
-            hide_index=True, width="stretch", height=330,
-            column_config={"severity": "严重", "rule_label": "规则", "county_name": "县市",
-                           "plan_year": "年度", "period": "期间",
-                           "community_name": "小区", "score": st.column_config.NumberColumn("强度", format="%.2f"),
-                           "verdict": "结论"},
+                "risk_score": st.column_config.ProgressColumn(
+                    "风险分", format="%.2f", min_value=0.0, max_value=float(ranking["risk_score"].max() or 1.0)),
+            },
         )
-    if sig.is_empty():
-        st.info("当前筛选条件下没有风险线索。")
-    else:
-        labels = {r["signal_id"]: _label(r) for r in sig.head(500).iter_rows(named=True)}
-        keep = st.session_state.get("risk_keep")
-        if keep and keep not in labels and keep in set(allsig["signal_id"].to_list()):
-            # just acted on, and now outside the filters (say 结论 = 待核查): stays selected, marked
-            r = allsig.filter(pl.col("signal_id") == keep).row(0, named=True)
-            labels = {keep: f"{_label(r)}(刚处理,已不在筛选结果中)", **labels}
-        if keep in labels:
-            st.session_state["risk_signal"] = keep
-        chosen = st.selectbox("查看线索详情(按严重程度和强度排序)", list(labels), format_func=labels.get, key="risk_signal")
-        d = qa.signal_detail(sc, chosen)
-        if d:
-            _detail(d, allsig.filter(pl.col("signal_id") == chosen).row(0, named=True))
 
-with tab_cov, guarded("规则覆盖率"):
-    cov = qa.signal_coverage(sc)
-    st.caption("可评估率:规则能评估的单位(计划行、项目、县市月份、文件)占全部的比例;命中率:被标记的占可评估的比例。"
-               "命中率过高时请检查阈值或数据。")
-    for w in cov.filter(pl.col("is_warning"))["warning"].to_list():
-        st.warning(w, icon=":material/warning:")
-    c1, c2 = st.columns([1.2, 1])
-    c1.plotly_chart(ch.coverage_figure(cov), width="stretch", config={"displaylogo": False})
-    table(c2, cov.drop("rule", "is_warning", "warning"), hide_index=True, width="stretch", height=420,
-                 column_config={"rule_label": "规则", "unit": "评估单位", "count_assessable": "可评估",
-                                "count_not_assessable": "无法评估", "count_flagged": "命中",
-                                "pct_assessable": st.column_config.NumberColumn("可评估率", format="%.1f%%"),
-                                "pct_flagged": st.column_config.NumberColumn("命中率", format="%.1f%%")})
-    st.markdown("**核查结论汇总**(已确认占已处理的比例:规则在审计人员手中的准确率;高风险线索的确认或排除经复核后生效)")
-    table(st, qa.verdict_summary(sc), hide_index=True, width="stretch",
-                 column_config={"rule_label": "规则", "count_signals": "线索", "count_confirmed": "已确认",
-                                "count_cleared": "已排除", "count_more_info": "需补充材料", "count_pending": "待复核",
-                                "count_open": "未办结",
-                                "pct_confirmed_of_decided": st.column_config.NumberColumn("核实率", format="%.1f%%")})
-    with st.expander("规则与阈值"):
-        table(st, qa.signal_rules(sc).select("label", pl.col("severity").replace_strict(SEV, default=""), "description"),
-                     hide_index=True, width="stretch", column_config={"label": "规则", "severity": "严重程度",
-                                                                      "description": "触发条件(现行阈值)"})
+if tab_list.open:
+    with tab_list, guarded("线索清单"):
+        c1, c2 = st.columns([1.3, 1])
+        c1.plotly_chart(ch.signals_by_rule_figure(sig), width="stretch", config={"displaylogo": False})
+        with c2:
+            table(st, 
+                sig.select("severity", "rule_label", "county_name", "plan_year", "period", "community_name", "score", "verdict")
+                .with_columns(pl.col("severity").replace_strict(SEV, default=""), pl.col("period").fill_null(""),
+                              pl.col("community_name").fill_null(""), pl.col("plan_year").cast(pl.String).fill_null("")),
+                hide_index=True, width="stretch", height=330,
+                column_config={"severity": "严重", "rule_label": "规则", "county_name": "县市",
+                               "plan_year": "年度", "period": "期间",
+                               "community_name": "小区", "score": st.column_config.NumberColumn("强度", format="%.2f"),
+                               "verdict": "结论"},
+            )
+        if sig.is_empty():
+            st.info("当前筛选条件下没有风险线索。")
+        else:
+            labels = {r["signal_id"]: _label(r) for r in sig.head(500).iter_rows(named=True)}
+            keep = st.session_state.get("risk_keep")
+            if keep and keep not in labels and keep in set(allsig["signal_id"].to_list()):
+                # just acted on, and now outside the filters (say 结论 = 待核查): stays selected, marked
+                r = allsig.filter(pl.col("signal_id") == keep).row(0, named=True)
+                labels = {keep: f"{_label(r)}(刚处理,已不在筛选结果中)", **labels}
+            if keep in labels:
+                st.session_state["risk_signal"] = keep
+            chosen = st.selectbox("查看线索详情(按严重程度和强度排序)", list(labels), format_func=labels.get, key="risk_signal")
+            d = qa.signal_detail(sc, chosen)
+            if d:
+                _detail(d, allsig.filter(pl.col("signal_id") == chosen).row(0, named=True))
 
-with tab_export, guarded("导出"):
-    thresholds = qa.signal_thresholds(sc)
-    version = thresholds["version"][0] if thresholds is not None and thresholds.height else "—"
-    clock = qc.data_clock(sc)
-    as_of = ch.fmt_month(clock.get("latest_due_month"))
-    filt = (f"年度 {year_label};县市 {f.unit_name};规则 {'、'.join(rules) or '全部'};"
-            f"严重程度 {'、'.join(SEV[s] for s in sevs) or '全部'};结论 {'、'.join(verdicts) or '全部'}")
-    stamp = [("导出时间", dt.datetime.now().strftime("%Y-%m-%d %H:%M")), ("数据截至", qc.clock_caption(clock)),
-             ("筛选条件", filt), ("阈值版本", version), ("线索条数", str(sig.height))]
-    st.markdown("\n".join(f"- **{k_}**:{plain(v)}" for k_, v in stamp))
-    name = f"风险线索_{year or '全部年度'}_{f.unit_name}_截至{as_of}"
-    rules_df = qa.signal_rules(sc)
-    c1, c2, c3 = st.columns(3)
-    # built when clicked (a callable), not on every rerun of the page; each download is logged with its filters
-    c1.download_button("下载 CSV(中文表头,含核查结论)",
-                       actions.logged(user, "export_signals", "风险线索 CSV", filt, lambda: exports.signals_csv_bytes(sig)),
-                       file_name=f"{name}.csv", mime="text/csv", width="stretch")
-    c2.download_button("下载 Excel(含筛选条件、阈值与核查记录)",
-                       actions.logged(user, "export_signals", "风险线索 Excel", filt, lambda: exports.signals_xlsx_bytes(
-                           sig, stamp, thresholds, qa.verdict_history(sc, tuple(sig["signal_id"].to_list())), rules_df)),
-                       file_name=f"{name}.xlsx", width="stretch",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    c3.download_button("下载 CSV 的说明(筛选条件与阈值)",
-                       actions.logged(user, "export_signals", "风险线索 CSV 说明", filt,
-                                      lambda: exports.signals_stamp_text(stamp, thresholds, rules_df)),
-                       file_name=f"{name}.thresholds.txt", mime="text/plain", width="stretch")
+if tab_cov.open:
+    with tab_cov, guarded("规则覆盖率"):
+        cov = qa.signal_coverage(sc)
+        st.caption("可评估率:规则能评估的单位(计划行、项目、县市月份、文件)占全部的比例;命中率:被标记的占可评估的比例。"
+                   "命中率过高时请检查阈值或数据。")
+        for w in cov.filter(pl.col("is_warning"))["warning"].to_list():
+            st.warning(w, icon=":material/warning:")
+        c1, c2 = st.columns([1.2, 1])
+        c1.plotly_chart(ch.coverage_figure(cov), width="stretch", config={"displaylogo": False})
+        table(c2, cov.drop("rule", "is_warning", "warning"), hide_index=True, width="stretch", height=420,
+                     column_config={"rule_label": "规则", "unit": "评估单位", "count_assessable": "可评估",
+                                    "count_not_assessable": "无法评估", "count_flagged": "命中",
+                                    "pct_assessable": st.column_config.NumberColumn("可评估率", format="%.1f%%"),
+                                    "pct_flagged": st.column_config.NumberColumn("命中率", format="%.1f%%")})
+        st.markdown("**核查结论汇总**(已确认占已处理的比例:规则在审计人员手中的准确率;高风险线索的确认或排除经复核后生效)")
+        table(st, qa.verdict_summary(sc), hide_index=True, width="stretch",
+                     column_config={"rule_label": "规则", "count_signals": "线索", "count_confirmed": "已确认",
+                                    "count_cleared": "已排除", "count_more_info": "需补充材料", "count_pending": "待复核",
+                                    "count_open": "未办结",
+                                    "pct_confirmed_of_decided": st.column_config.NumberColumn("核实率", format="%.1f%%")})
+        with st.expander("规则与阈值"):
+            table(st, qa.signal_rules(sc).select("label", pl.col("severity").replace_strict(SEV, default=""), "description"),
+                         hide_index=True, width="stretch", column_config={"label": "规则", "severity": "严重程度",
+                                                                          "description": "触发条件(现行阈值)"})
+
+if tab_export.open:
+    with tab_export, guarded("导出"):
+        thresholds = qa.signal_thresholds(sc)
+        version = thresholds["version"][0] if thresholds is not None and thresholds.height else "—"
+        clock = qc.data_clock(sc)
+        as_of = ch.fmt_month(clock.get("latest_due_month"))
+        filt = (f"年度 {year_label};县市 {f.unit_name};规则 {'、'.join(rules) or '全部'};"
+                f"严重程度 {'、'.join(SEV[s] for s in sevs) or '全部'};结论 {'、'.join(verdicts) or '全部'}")
+        stamp = [("导出时间", dt.datetime.now().strftime("%Y-%m-%d %H:%M")), ("数据截至", qc.clock_caption(clock)),
+                 ("筛选条件", filt), ("阈值版本", version), ("线索条数", str(sig.height))]
+        st.markdown("\n".join(f"- **{k_}**:{plain(v)}" for k_, v in stamp))
+        name = f"风险线索_{year or '全部年度'}_{f.unit_name}_截至{as_of}"
+        rules_df = qa.signal_rules(sc)
+        c1, c2, c3 = st.columns(3)
+        # built when clicked (a callable), not on every rerun of the page; each download is logged with its filters
+        c1.download_button("下载 CSV(中文表头,含核查结论)",
+                           actions.logged(user, "export_signals", "风险线索 CSV", filt, lambda: exports.signals_csv_bytes(sig)),
+                           file_name=f"{name}.csv", mime="text/csv", width="stretch")
+        c2.download_button("下载 Excel(含筛选条件、阈值与核查记录)",
+                           actions.logged(user, "export_signals", "风险线索 Excel", filt, lambda: exports.signals_xlsx_bytes(
+                               sig, stamp, thresholds, qa.verdict_history(sc, tuple(sig["signal_id"].to_list())), rules_df)),
+                           file_name=f"{name}.xlsx", width="stretch",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        c3.download_button("下载 CSV 的说明(筛选条件与阈值)",
+                           actions.logged(user, "export_signals", "风险线索 CSV 说明", filt,
+                                          lambda: exports.signals_stamp_text(stamp, thresholds, rules_df)),
+                           file_name=f"{name}.thresholds.txt", mime="text/plain", width="stretch")

@@ -167,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="看板页面计时(真实无头浏览器)")
     ap.add_argument("--db", type=Path, default=Path(os.environ.get("RENOVATION_DB", "/tmp/demo.duckdb")))
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--pages", nargs="+", choices=list(PAGES), default=list(PAGES),
+                    help="only these pages (default: every page)")
     args = ap.parse_args(argv)
     if not args.db.exists():
         print(f"数据仓库不存在:{args.db}(先运行 uv run renovation demo --out /tmp/demo --db /tmp/demo.duckdb)",
@@ -181,18 +183,19 @@ def main(argv: list[str] | None = None) -> int:
     make_users(db)
     proc = start_app(db, port, server_log)
     base = f"http://127.0.0.1:{port}"
-    timings: dict[str, dict[str, list[float]]] = {n: {"cold": [], "tab": [], "nav": [], "filter": []} for n in PAGES}
+    chosen = [n for n in PAGES if n in args.pages]
+    timings: dict[str, dict[str, list[float]]] = {n: {"cold": [], "tab": [], "nav": [], "filter": []} for n in chosen}
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             baseline = bare(browser, args.runs)
-            for name in PAGES:  # each page first in a fresh browser: nothing cached in the browser
+            for name in chosen:  # each page first in a fresh browser: nothing cached in the browser
                 ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
                 timings[name]["cold"].append(open_in_new_tab(ctx, base, name))
                 ctx.close()
             ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
             for _ in range(args.runs):
-                for name in PAGES:  # a returning user opens the page in a new tab
+                for name in chosen:  # a returning user opens the page in a new tab
                     timings[name]["tab"].append(open_in_new_tab(ctx, base, name))
             p = ctx.new_page()
             p.goto(url(base, "quality"))
@@ -200,9 +203,13 @@ def main(argv: list[str] | None = None) -> int:
             p.get_by_label("密码", exact=True).fill(PASSWORD)
             p.get_by_role("button", name="登录", exact=True).click()
             rendered(p, PAGES["quality"])
+            here = "quality"
             for _ in range(args.runs):
-                for name in PAGES:  # in one session: the page from the sidebar, then a filter change on it
+                for name in chosen:  # in one session: the page from the sidebar, then a filter change on it
+                    if name == here:  # (a page is switched to from another one)
+                        navigate(p, "quality" if name != "quality" else "progress")
                     timings[name]["nav"].append(navigate(p, name))
+                    here = name
                     timings[name]["filter"].append(filter_change(p))
             ctx.close()
             browser.close()
@@ -211,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     med = statistics.median
     # the server's own share: dashboard.py logs every script run ("page <url>: script run <s> s")
-    server: dict[str, list[float]] = {n: [] for n in PAGES}
+    server: dict[str, list[float]] = {n: [] for n in chosen}
     for line in server_log.read_text(errors="replace").splitlines():
         m = re.search(r"page (\w+): script run ([0-9.]+) s", line)
         if m and m.group(1) in server:

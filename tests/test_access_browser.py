@@ -99,6 +99,24 @@ def test_nothing_is_shown_before_the_log_in(server, ctx):
     assert p.locator('[data-testid="stSidebarNav"]').count() == 0
 
 
+def test_the_log_in_loads_the_chart_library_unseen_and_opens_the_page_asked_for(server, ctx):
+    p = ctx.new_page()
+    p.goto(f"{server}/bulletin")
+    p.get_by_label("密码", exact=True).wait_for(timeout=60_000)
+    idle(p)
+    # while the form is filled in, the chart library loads: an empty chart, hidden from the user
+    warm = p.locator(".st-key-chart_warmup")
+    p.wait_for_function("() => document.querySelector('.st-key-chart_warmup .main-svg') !== null", timeout=60_000)
+    assert not warm.is_visible()
+    assert "登录" in p.inner_text("body")
+    # the log-in opens the page asked for (its callback runs before the script: no second round trip)
+    p.get_by_label("用户名", exact=True).fill("leader1")
+    p.get_by_label("密码", exact=True).fill(PASSWORD)
+    p.get_by_role("button", name="登录", exact=True).click()
+    p.wait_for_selector('h2:has-text("月度通报")', timeout=60_000)
+    idle(p)
+    assert p.locator(".st-key-chart_warmup").count() == 0  # gone with the log-in page
+
 @pytest.mark.parametrize("user", list(MENU))
 def test_each_role_gets_its_menu_and_nothing_else(server, ctx, user):
     p = ctx.new_page()
@@ -136,8 +154,13 @@ def test_downloads_follow_the_role_and_tables_have_no_toolbar_download(server, c
     if expected and page != "risk":  # a download button may be drawn a moment after the run ends
         p.locator('[data-testid="stDownloadButton"]').first.wait_for(timeout=30_000)
     labels = set(p.locator('[data-testid="stDownloadButton"]').all_inner_texts())
-    for tab in p.get_by_role("tab").all():  # a tab's content is drawn when it is opened
+    for tab in p.get_by_role("tab").all():  # a tab's content runs and is drawn when it is opened (lazy tabs)
         tab.click()
+        p.locator('[role="tabpanel"]:visible [data-testid="stElementContainer"]').first.wait_for(timeout=60_000)
+        if tab.inner_text().strip() == "线索清单与核查":  # the chosen signal's file (案卷) comes with its evidence
+            p.wait_for_selector("text=证据", timeout=60_000)
+        idle(p)
+        p.wait_for_timeout(300)
         idle(p)
         labels |= set(p.locator('[data-testid="stDownloadButton"]').all_inner_texts())
     labels = sorted(x for x in labels if x.strip())
@@ -208,7 +231,8 @@ def test_verdict_and_review_by_two_auditors(server, browser, warehouse):
     try:
         a = first.new_page()
         browser_login(a, server, "auditor1", "risk")
-        a.get_by_role("tab", name="线索清单与核查").click()
+        a.get_by_role("tab", name="线索清单与核查").click()  # a lazy tab: it runs when chosen
+        a.wait_for_selector("text=证据", timeout=60_000)
         idle(a)
         a.locator('[data-testid="stRadio"]').get_by_text("已确认", exact=True).click()
         a.get_by_label("说明", exact=True).fill("户数与台账不符,已现场核实")
@@ -220,7 +244,8 @@ def test_verdict_and_review_by_two_auditors(server, browser, warehouse):
         assert a.get_by_role("button", name="同意(复核通过)").count() == 0  # not by the proposer
         b = second.new_page()
         browser_login(b, server, "auditor2", "risk")
-        b.get_by_role("tab", name="线索清单与核查").click()
+        b.get_by_role("tab", name="线索清单与核查").click()  # a lazy tab: it runs when chosen
+        b.wait_for_selector("text=证据", timeout=60_000)
         idle(b)
         assert "待复核" in b.inner_text('[data-testid="stMain"]')
         b.get_by_role("button", name="同意(复核通过)").click()

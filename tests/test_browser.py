@@ -165,11 +165,17 @@ def test_progress_page_shows_the_plan_figures(server, page, warehouse):
     body = page.inner_text("body")
     assert f"{year} 年度计划" in body
     assert f"{n:,} 个" in body and f"{hh:,} 户" in body
-    assert page.locator(".js-plotly-plot").count() == 6
+    assert page.locator(".js-plotly-plot").count() == 2  # the ranking and the map: the first of the lazy tabs
     lagging = [r[0] for r in q(warehouse, "select county_name from marts.progress_county where plan_year = ? and is_lagging", [year])]
     for name in lagging:
         assert name in page.inner_text('[data-testid="stAlert"]')
     screenshot(page, "progress")
+    for tab in ("逐月进度", "五年目标"):  # each other tab runs and draws its own two charts when chosen
+        page.get_by_role("tab", name=tab, exact=True).click()
+        wait_idle(page)
+        page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2", timeout=30_000)
+        assert page.locator(".js-plotly-plot").count() == 2, tab
+    assert "年目标" in page.inner_text("h3")
 
 
 def test_risk_page_shows_signals_and_the_export_downloads(server, page, warehouse):
@@ -185,7 +191,8 @@ def test_risk_page_shows_signals_and_the_export_downloads(server, page, warehous
     page.wait_for_selector("text=证据", timeout=30_000)
     assert_clean(page)
     screenshot(page, "risk_detail")
-    page.get_by_role("tab", name="导出").click()
+    page.get_by_role("tab", name="导出").click()  # a lazy tab: it runs when chosen
+    page.get_by_role("button", name="下载 CSV(中文表头,含核查结论)").wait_for(timeout=60_000)
     with page.expect_download(timeout=30_000) as dl:
         page.get_by_role("button", name="下载 CSV(中文表头,含核查结论)").click()
     data = Path(dl.value.path()).read_bytes()

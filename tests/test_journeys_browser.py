@@ -114,7 +114,8 @@ def test_risk_page_offers_all_years(server, page, warehouse):
 
 def test_the_rule_engine_stays_in_a_technical_details_expander(server, page):
     browser_login(page, server, "auditor1", "risk")
-    page.get_by_role("tab", name="线索清单与核查").click()
+    page.get_by_role("tab", name="线索清单与核查").click()  # a lazy tab: it runs when chosen
+    page.wait_for_selector("text=证据", timeout=60_000)
     idle(page)
     body = main_text(page)
     assert "证据" in body
@@ -131,7 +132,8 @@ def test_risk_exports_are_in_chinese(server, page, warehouse):
     import openpyxl
 
     browser_login(page, server, "auditor1", "risk")
-    page.get_by_role("tab", name="导出").click()
+    page.get_by_role("tab", name="导出").click()  # a lazy tab: it runs when chosen
+    page.get_by_role("button", name="下载 CSV(中文表头,含核查结论)").wait_for(timeout=60_000)
     idle(page)
     n = q(warehouse, "select count(*) from marts.signals where plan_year = 2025 "
                      "or (plan_year is null and period like '2025-%')")[0][0]
@@ -206,7 +208,8 @@ def test_scores_are_explained_provisional_and_the_report_comes_as_pdf(server, pa
 def test_a_saved_verdict_shows_at_once_and_keeps_the_signal(server, page, warehouse):
     # writes a verdict: after the read-only tests above
     browser_login(page, server, "auditor1", "risk")
-    page.get_by_role("tab", name="线索清单与核查").click()
+    page.get_by_role("tab", name="线索清单与核查").click()  # a lazy tab: it runs when chosen
+    page.wait_for_selector("text=证据", timeout=60_000)
     idle(page)
     # only the open signals
     page.locator('[data-testid="stMultiSelect"]').filter(has_text="核查结论").click()
@@ -234,7 +237,8 @@ def test_a_saved_verdict_shows_at_once_and_keeps_the_signal(server, page, wareho
     page.get_by_role("radio", name="全部年度").click()
     page.wait_for_selector('h2:has-text("风险线索 · 全部年度")', timeout=30_000)
     idle(page)
-    page.get_by_role("tab", name="导出").click()
+    page.get_by_role("tab", name="导出").click()  # a lazy tab: it runs when chosen
+    page.get_by_role("button", name="下载 CSV(中文表头,含核查结论)").wait_for(timeout=60_000)
     idle(page)
     rows = list(csv.reader(io.StringIO(download(page, "下载 CSV(中文表头,含核查结论)").decode("utf-8-sig"))))
     done = [r for r in rows[1:] if r[8] == "需补充材料"]
@@ -274,7 +278,8 @@ def test_a_clerk_sees_refused_rows_then_their_correction(server, page, tmp_path,
     page.locator('[data-testid="stSidebarNav"]').get_by_text("数据质量", exact=True).click()
     page.wait_for_selector('h2:has-text("数据质量 · 轮台县")', timeout=60_000)
     idle(page)
-    page.get_by_role("tab", name="拒收文件").click()
+    page.get_by_role("tab", name="拒收文件").click()  # a lazy tab: it runs when chosen
+    page.locator('[role="tabpanel"]:visible [data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
     idle(page)
     assert "没有被拒收的文件" not in main_text(page)
     assert q(warehouse, "select county_code from raw.ingest_log where file_name = ?", [broken.name]) == [("652822",)]
@@ -292,6 +297,7 @@ def test_a_clerk_sees_refused_rows_then_their_correction(server, page, tmp_path,
     page.wait_for_selector('h2:has-text("数据质量 · 轮台县")', timeout=60_000)
     idle(page)
     page.get_by_role("tab", name="隔离行与问题").click()
+    page.get_by_text("行已由之后报送并入库的同一县市").wait_for(timeout=60_000)
     idle(page)
     assert "其中 1 行已由之后报送并入库的同一县市、同一期文件更正" in main_text(page)
 

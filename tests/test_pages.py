@@ -115,14 +115,22 @@ def test_progress_kpis_are_the_hand_worked_figures(db):
     assert f"数据截至 {EXPECTED['as_of']}" in texts(at)
 
 
+def progress_tab(at: AppTest, tab: str) -> AppTest:
+    """The progress page's tabs are lazy (only the chosen one runs): choose ``tab``."""
+    at.session_state["progress_tab"] = tab
+    return at.run()
+
+
 def test_progress_names_the_lagging_units_and_the_2025_projection(db):
     at = app()
+    assert [t.label for t in at.tabs] == ["县市排名", "逐月进度", "五年目标"]
     warning = " ".join(w.body for w in at.warning)
     for name in EXPECTED["lagging"]:
         assert name in warning
     for name in set(EXPECTED["ranking"]) - set(EXPECTED["lagging"]):
         assert name not in warning
-    t = texts(at)
+    assert "累计完工" not in texts(at)  # the goal's tab has not run
+    t = texts(progress_tab(at, "五年目标"))
     assert f"累计完工 **{EXPECTED['goal_completed']} 户**" in t
     assert f"{EXPECTED['goal_households']:,} 户" in t
     assert f"**{EXPECTED['goal_projected']} 户**" in t
@@ -140,10 +148,14 @@ def test_progress_ranking_table_is_in_rank_order(db):
 
 def test_progress_charts_are_drawn(db):
     at = app()
-    charts = at.get("plotly_chart")
-    assert len(charts) == 6  # months, money, ranking, map, trajectory, national comparison
-    specs = " ".join(json.dumps(json.loads(c.proto.spec), ensure_ascii=False) for c in charts)
-    assert "按计划应开工" in specs and "县城位置" in specs and "全国" in specs and "按近12个月速度预测" in specs
+    shown = {}
+    for tab in ("县市排名", "逐月进度", "五年目标"):  # only the chosen tab's two charts are drawn
+        charts = progress_tab(at, tab).get("plotly_chart")
+        shown[tab] = " ".join(json.dumps(json.loads(c.proto.spec), ensure_ascii=False) for c in charts)
+        assert len(charts) == 2, tab
+    assert "县城位置" in shown["县市排名"] and "各县市综合进度排名" in shown["县市排名"]
+    assert "按计划应开工" in shown["逐月进度"]
+    assert "全国" in shown["五年目标"] and "按近12个月速度预测" in shown["五年目标"]
 
 
 def test_unit_filter_holds_across_pages(db):
@@ -194,8 +206,12 @@ def test_risk_page_lists_the_signals_of_the_year_with_evidence_and_export(db):
     assert m["线索总数"] == f"{n_year} 条"
     assert m["高风险线索"] == f"{high} 条"
     assert m["待核查"] == f"{n_year} 条"
+    # lazy tabs: the first (the ranking) runs; the list and the export when chosen
+    assert "**证据**" not in texts(at) and not at.get("plotly_chart")
+    at = risk_tab(at, "线索清单与核查")
     # drill-down: the first signal's evidence is shown
     assert "**证据**" in texts(at)
+    at = risk_tab(at, "导出")
     labels = [b.label for b in at.get("download_button")]
     assert any("CSV" in x for x in labels) and any("Excel" in x for x in labels)
     # the export is stamped with the filters and the as-of month
@@ -216,9 +232,15 @@ def test_risk_filters_narrow_the_list(db):
     assert shown == expected
 
 
+def risk_tab(at: AppTest, tab: str) -> AppTest:
+    """The risk page's tabs are lazy (only the chosen one runs): choose ``tab``."""
+    at.session_state["risk_tab"] = tab
+    return at.run()
+
+
 @pytest.mark.writes
 def test_a_verdict_is_written_under_the_auditors_account_and_a_high_one_waits_for_review(db):
-    at = open_page(app("auditor1"), "risk")
+    at = risk_tab(open_page(app("auditor1"), "risk"), "线索清单与核查")
     before = int(metrics(at)["待核查"].split()[0])
     sid = at.session_state["risk_signal"]
     severity = _rows(db, "select severity from marts.signals where signal_id = ?", [sid])[0][0]
@@ -235,7 +257,7 @@ def test_a_verdict_is_written_under_the_auditors_account_and_a_high_one_waits_fo
         assert "待复核" in " ".join(t.value for t in at.main.text) and "审计局张科长" in " ".join(t.value for t in at.main.text)
         # the proposer cannot review their own verdict
         assert not any(b.label == "同意(复核通过)" for b in at.main.button)
-        at2 = open_page(app("auditor2"), "risk")
+        at2 = risk_tab(open_page(app("auditor2"), "risk"), "线索清单与核查")
         at2.selectbox(key="risk_signal").set_value(sid).run()
         at2 = press(at2, "同意(复核通过)")
         no_errors(at2)
@@ -249,7 +271,7 @@ def test_only_auditors_record_verdicts(db):
     from pipelines.access.scope import Forbidden
     from pipelines.read import actions
 
-    at = open_page(app("admin1"), "risk")  # the admin sees the signals but gives no verdict
+    at = risk_tab(open_page(app("admin1"), "risk"), "线索清单与核查")  # the admin sees the signals but gives no verdict
     no_errors(at)
     assert not any(b.label == "保存结论" for b in at.main.button)
     sid = at.session_state["risk_signal"]
@@ -382,6 +404,9 @@ def test_quality_page_shows_validation_and_row_issues(db):
 def test_quality_page_renders_each_batch_in_chinese_without_gx_html(db):
     at = open_page(app(), "quality")
     no_errors(at)
+    assert not any(s.label.startswith("校验批次") for s in at.selectbox)  # lazy tabs: the batch tab has not run
+    at.session_state["quality_tab"] = "校验明细(按批次)"
+    at.run()
     assert not at.get("iframe")  # GX's HTML (scripts from CDNs, English) is no longer embedded
     batch = next(s for s in at.selectbox if s.label.startswith("校验批次"))
     assert batch.value == "batch-1"

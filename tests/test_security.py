@@ -240,7 +240,8 @@ def test_names_and_evidence_render_as_text_on_the_risk_page(served, chromium):
         p = ctx.new_page()
         p.on("request", lambda r: requests.append(r.url))
         browser_login(p, base, "auditor1", "risk")
-        p.get_by_role("tab", name="线索清单与核查").click()
+        p.get_by_role("tab", name="线索清单与核查").click()  # a lazy tab: it runs when chosen
+        p.wait_for_selector("text=证据", timeout=60_000)
         p.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
         box = p.locator('[data-testid="stSelectbox"]').filter(has_text="查看线索详情")
         box.click()
