@@ -16,11 +16,24 @@ nothing of the ledgers, the plans or another county's reports. Then (:func:`deci
   Each is county-local: a row of county C is made from rows of C and from tables that hold no
   county's data (settings, thresholds, the data clock, links of C's rows), so another county's rows
   are unchanged and C's rows equal a full run's;
-- every other model runs in full as before: those that compare or rank counties or read every
-  county (cross-county duplicates and INFLATED_COST's prefecture medians in
-  ``signal_plan_checks`` — kept, its inputs unchanged —, the data clock, progress_county and
-  bulletin rankings, the prefecture bulletin, coverage, risk, verdict marts, ``marts.signals``
-  and its GX suites, the scores with their prefecture line), and those too cheap to bother.
+- the signals step recomputes C's signals only (:mod:`pipelines.signals.scoped`: the report suite
+  runs on C's rows, the plan suite not at all, its table being kept) and the scores step C's scores
+  and formulas only (:func:`pipelines.scoring.store.refresh`; a county's score is made from its own
+  inputs), the prefecture line and the what-if split from every county's rows (small);
+- every other model is computed in full, because it compares, ranks or pools counties or reads
+  every county: the data clock (below), ``bulletin_counties`` (ranks within each month; its
+  county-local schedule is ``marts.bulletin_schedule``, scoped), ``bulletin_prefecture``
+  (prefecture sums), ``progress_county`` (ranks within each plan year), ``progress_projection`` (the
+  latest month of any county), ``risk_communities`` and ``risk_counties`` (shares of the largest
+  subsidy at stake, ranks; a community can span counties), ``coverage_signals`` and
+  ``verdict_rule_summary`` (per rule over every county), ``verdict_current`` and ``verdict_history``
+  (verdicts carried between signal ids: not scoped without a test of verdicts across counties),
+  and ``data_clock_counties`` (one row per county: not worth a slice);
+  the cross-county duplicates and INFLATED_COST's prefecture medians in ``signal_plan_checks`` are
+  kept (their inputs are unchanged). Each such model with a key of columns is written by its
+  changes only (:meth:`Scope._write_changes`: its rows that differ go, by key, and the new ones
+  come in), so that a county's report writes a few rows of it, not the whole table, to the WAL
+  and the checkpoint; the result is the full run's by construction.
 
 The data clock is prefecture-wide: ``marts.data_clock`` and ``marts.data_clock_months`` are rebuilt
 in full, and when either differs from what it was before the import every model after it runs
@@ -72,12 +85,19 @@ SCOPED: dict[str, tuple[str, ...]] = {
     # plan rows × due months of their plan years, per county
     "marts.progress_monthly": ("core.report_rows", "core.plan_rows"),
     "marts.progress_trajectory": ("core.report_rows", *_PLANS),
+    # county × plan year × due month: the county's plan rows on their pace (the months are the clock's)
+    "marts.bulletin_schedule": ("marts.progress_monthly", "core.plan_rows"),
+    # one row per plan row: its latest linked report (the report's plan row is of its county)
+    "marts.progress_projects": ("core.plan_rows", "core.report_rows"),
     # county × due month: the county's submissions (and plan years); the months are the clock's
     "intermediate.indicator_months": ("core.submissions",),  # score years span every county: not sliced
     "marts.progress_reporting": ("core.plan_rows", "core.submissions"),
     "intermediate.signal_missing_report": ("core.plan_rows", "core.submissions"),
     "intermediate.signal_late_report": ("core.submissions",),
     "intermediate.signal_totals_mismatch": ("core.submissions",),  # one row per current file of the county
+    # county × score year: the county's indicator rows and months and its ledger; the score years are
+    # every county's (indicator_rows is not sliced), the county itself is (staging.counties sliced)
+    "intermediate.score_inputs": ("staging.counties", "intermediate.indicator_months", "core.ledger_communities"),
 }
 # models a report-only import leaves as they are (they read ledgers, plans and plan links only)
 KEPT = ("core.ledger_communities", "core.plan_rows", "intermediate.signal_plan_checks")
@@ -109,17 +129,35 @@ class Scope:
             return True
         if m.table not in SCOPED:
             self._forget(con, m.table)
-            return False
+            return self._write_changes(con, m)
         sql = _REF.sub(lambda x: self._slice(con, x.group(0)) if x.group(0) in SCOPED[m.table] else x.group(0), m.sql)
-        have = [d[0] for d in con.execute(f"select * from {m.table} limit 0").description]
-        made = [d[0] for d in con.execute(f"select * from ({sql}) limit 0").description]
-        if have != made:  # another version of the model: its table is made anew, in full from here on
+        if not _same_columns(con, m.table, sql):  # another version of the model: made anew, in full from here on
             log.info("incremental refresh: %s has new columns; the rest runs in full", m.table)
             self.active = False
             return False
         con.execute(f"delete from {m.table} where county_code = ?", [self.county])
         con.execute(f"insert into {m.table} select * from ({sql}) where county_code = ?", [self.county])
         self._forget(con, m.table)
+        return True
+
+    def _write_changes(self, con: duckdb.DuckDBPyConnection, m: Model) -> bool:
+        """Run ``m`` in full and write only the rows that differ from its table's, by its key: a table
+        rewritten whole is written whole to the WAL and the next checkpoint, where a county's report
+        changes a few of its rows (its own, and the ranks it moved). False (made anew by the caller)
+        for a model without a key of columns or whose columns differ from its table's."""
+        keys = m.key_columns
+        if not keys or not _same_columns(con, m.table, m.sql):
+            return False
+        con.execute(f"create or replace temp table _new_rows as {m.sql}")
+        # the rows that are no longer as they were (changed or gone) go, by key; then the new rows whose
+        # key is not there (changed or new) come in: keys are unique and not null (tests/test_models.py)
+        con.execute(f"create or replace temp table _old_rows as select * from {m.table} except all select * from _new_rows")
+        match = " and ".join(f"o.{k} = t.{k}" for k in keys)
+        con.execute(f"delete from {m.table} as t where exists (select 1 from _old_rows as o where {match})")
+        con.execute(f"insert into {m.table} select * from _new_rows as o where not exists "
+                    f"(select 1 from {m.table} as t where {match})")
+        con.execute("drop table _new_rows")
+        con.execute("drop table _old_rows")
         return True
 
     def _slice(self, con: duckdb.DuckDBPyConnection, table: str) -> str:
@@ -138,6 +176,11 @@ class Scope:
     def close(self, con: duckdb.DuckDBPyConnection) -> None:
         for table in list(self.slices):
             self._forget(con, table)
+
+
+def _same_columns(con: duckdb.DuckDBPyConnection, table: str, sql: str) -> bool:
+    have = [d[0] for d in con.execute(f"select * from {table} limit 0").description]
+    return have == [d[0] for d in con.execute(f"select * from ({sql}) limit 0").description]
 
 
 def _rows(con: duckdb.DuckDBPyConnection, table: str) -> list:

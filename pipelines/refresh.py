@@ -75,7 +75,7 @@ def refresh(con: duckdb.DuckDBPyConnection, await_verdicts: Callable[[], bool] |
         "links": lambda: identity.refresh_reports(con, scope.county) if scope else identity.refresh(con),
         "marts": lambda: run_models(con, plain_models()),
         "verdicts": await_verdicts or (lambda: True),
-        "signals": lambda: signals.refresh(con),
+        "signals": lambda: signals.refresh(con, timings),
         "scores": lambda: scores.refresh(con),
     }
     token = incr.install(scope)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -266,11 +267,11 @@ def run_models(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> list[st
     built = []
     policy = MODEL_POLICY.get()
     for m in _ordered(selected):
-        if policy is not None and policy.build(con, m):
-            built.append(m.table)
-            continue
-        con.execute(f"create or replace table {m.table} as {m.sql}")
+        t = time.perf_counter()
+        if policy is None or not policy.build(con, m):
+            con.execute(f"create or replace table {m.table} as {m.sql}")
         built.append(m.table)
+        log.debug("model %s: %.3f s", m.table, time.perf_counter() - t)
     return built
 
 

@@ -66,7 +66,7 @@ def literal_bulletin(red: float, yellow: float) -> duckdb.DuckDBPyConnection:
        done, 200 万元 paid: index 100.
     """
     con = duckdb.connect()
-    for schema in ("core", "marts"):
+    for schema in ("core", "intermediate", "marts"):
         con.execute(f"create schema {schema}")
     con.execute("create table marts.settings (key varchar, value double)")
     con.executemany("insert into marts.settings values (?, ?)",
@@ -88,9 +88,9 @@ def literal_bulletin(red: float, yellow: float) -> duckdb.DuckDBPyConnection:
     for u, order, m, s, sh, c, ch, inv, paid in monthly:
         con.execute(f"insert into marts.progress_monthly values ({', '.join('?' * len(MONTHLY_COLS))})",
                     [u, u, order, 2025, D(m), 1, plan[u][0], plan[u][1], 200.0, 1, s, sh, c, ch, inv, paid])
-    sql = {m.name: m.sql for m in models() if m.schema == "marts"}
-    for name in ("bulletin_counties", "bulletin_prefecture"):
-        con.execute(f"create table marts.{name} as {sql[name]}")
+    sql = {m.table: m.sql for m in models()}
+    for table in ("marts.bulletin_schedule", "marts.bulletin_counties", "marts.bulletin_prefecture"):
+        con.execute(f"create table {table} as {sql[table]}")
     return con
 
 

@@ -76,6 +76,36 @@ def _corrected(month: int) -> list[list]:
     return rows
 
 
+def _inflated(month: int) -> list[list]:
+    rows = W.monthly_rows(month)
+    rows[0][4] = 400  # 户数 of 团结小区: its plan has 260 (INFLATED_SCALE, a finding of the report suite)
+    return rows
+
+
+def _stalled(month: int) -> list[list]:
+    rows = W.monthly_rows(month)
+    for r in rows:
+        r[7:11] = ["", 0, 0, 0]  # not started: 轮台县 falls behind 库尔勒市 in the month's ranking
+    return rows
+
+
+def _rows_of(loc, sql: str) -> list:
+    con = open_db(loc)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+# what a step must change, so that the comparison with the full refresh covers it: a finding of the
+# report suite (its rows, counts and suite results), and another county's ranks
+_REPORT_FINDINGS = ("select signal_id, engine from marts.signals where rule = 'INFLATED_SCALE' and engine like 'gx:signals_report%' "
+                    "union all select expectation, cast(unexpected_count as varchar) from marts.signal_suite_results "
+                    "where suite_name = 'signals_report' order by all")
+_OTHER_RANKS = ("select report_month, progress_rank, rank_change from marts.bulletin_counties "
+                "where county_name = '库尔勒市' order by all")
+
+
 def _steps(d: Path) -> list[tuple[str, Path, str]]:
     """(what, file, how its refresh runs: scoped | clock | full), in import order."""
     return [
@@ -87,10 +117,20 @@ def _steps(d: Path) -> list[tuple[str, Path, str]]:
         ("a resubmission of a month with a row less", _county_report(d, "库尔勒市", 4, "2021年5月6日",
                                                                     W.monthly_rows(4)[:2], "-3"), "scoped"),
         ("a new month, which moves the data clock", W.monthly(d, 7), "clock"),
+        ("a report whose households exceed the plan's", _county_report(d, "轮台县", 6, "2021年7月10日", _inflated(6), "户数"),
+         "scoped"),
+        ("the same month again within the plan", _county_report(d, "轮台县", 6, "2021年7月12日", suffix="再报"), "scoped"),
+        ("a correction that moves another county's rank", _county_report(d, "轮台县", 5, "2021年6月25日", _stalled(5), "停工"),
+         "scoped"),
         ("a report of two counties", _county_report(d, "轮台县", 6, "2021年7月1日",
                                                    W.monthly_rows(6)[:2] + [["库尔勒市", *W.monthly_rows(6)[2][1:]]],
                                                    "-两县"), "full"),
     ]
+
+
+_MUST_CHANGE = {"a report whose households exceed the plan's": _REPORT_FINDINGS,
+                "the same month again within the plan": _REPORT_FINDINGS,
+                "a correction that moves another county's rank": _OTHER_RANKS}
 
 
 def test_single_file_imports_refresh_incrementally_and_equal_a_full_refresh(tmp_path, db_copy):
@@ -98,7 +138,11 @@ def test_single_file_imports_refresh_incrementally_and_equal_a_full_refresh(tmp_
     d.mkdir()
     ran = []
     for i, (what, path, expected) in enumerate(_steps(d)):
+        check = _MUST_CHANGE.get(what)
+        before = _rows_of(db_copy, check) if check else None
         [r] = ingest_paths([path], db_path=db_copy, today=TODAY)
+        if check:
+            assert _rows_of(db_copy, check) != before, f"{what}: the case it stands for did not arise"
         assert r.status == "accepted", (what, r.messages)
         how = ("full" if not TIMINGS.get("refresh.incremental")
                else "scoped" if TIMINGS.get("refresh.scoped_to_end") else "clock")
@@ -106,8 +150,10 @@ def test_single_file_imports_refresh_incrementally_and_equal_a_full_refresh(tmp_
         assert how == expected, what
         incremental, full = dump(db_copy), dump(full_refresh_of(db_copy, tmp_path / f"full{i}"))
         differ = sorted(t for t in set(incremental) | set(full) if incremental.get(t) != full.get(t))
-        assert not differ, f"after {what}: {differ}"
-    assert [h for _, h in ran].count("scoped") >= 4
+        assert not differ, f"after {what}: {differ}" + "".join(
+            f"\n{t}: full {[r for r in full[t] if r not in incremental[t]]}, incremental "
+            f"{[r for r in incremental[t] if r not in full[t]]}" for t in differ)
+    assert [h for _, h in ran].count("scoped") >= 7
 
 
 def test_an_import_after_a_change_of_the_configuration_refreshes_in_full(tmp_path, db_copy, monkeypatch):

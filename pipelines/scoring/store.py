@@ -16,7 +16,7 @@ from pipelines.scoring.compute import BIENNIAL_NAMES, PREFECTURE, Inputs, Line, 
 from pipelines.scoring.explain import formula_rows
 from pipelines.scoring.scheme import Scheme, load_scheme
 from pipelines.backend import locate
-from pipelines.warehouse import insert_rows, run_models, table_exists
+from pipelines.warehouse import MODEL_POLICY, insert_rows, run_models, table_exists
 
 __all__ = ["MODELS", "refresh", "read_inputs", "compute_scores", "read_prefecture", "read_scores", "open_for_year",
            "scores_for", "has_data"]
@@ -71,21 +71,40 @@ def compute_scores(con: duckdb.DuckDBPyConnection, scheme: Scheme | None = None)
 
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
     """The scores step of the refresh: rebuild ``intermediate.score_inputs`` with the scheme, then write ``marts.scores`` and
-    the what-if ``marts.whatif_subsidy`` for every year with data."""
+    the what-if ``marts.whatif_subsidy`` for every year with data.
+
+    Within an incremental refresh still scoped to county C (pipelines.incremental), score_inputs is
+    rebuilt for C only, so only C's inputs changed: a county's scores and formulas are made from its
+    own inputs alone (pipelines.scoring.compute), so C's are recomputed and rewritten and every other
+    county's kept; the prefecture line (from every county's inputs) and the what-if split (every
+    county's annual totals, read back from ``marts.scores``) are made in full, as they are small."""
     scheme = load_scheme()
     _build_inputs(con)
+    scope = MODEL_POLICY.get()
+    county = scope.county if scope is not None and scope.active else None
     inputs = read_inputs(con)
-    scores = score_all(inputs, scheme)
+    mine = inputs if county is None else [i for i in inputs if i.county_code == county]
+    scores = score_all(mine, scheme)
     now = datetime.now().replace(microsecond=0)
-    con.execute("delete from marts.scores")
+    where, params = ("", []) if county is None else (" where county_code = ?", [county])
+    con.execute("delete from marts.scores" + where, params)
     rows = _rows(scores, scheme, now)
     insert_rows(con, "marts.scores", rows)
     # every line spelled out: numerator, denominator, the formula with the figures (pipelines.scoring.explain)
-    con.execute("delete from marts.score_formulas")
-    insert_rows(con, "marts.score_formulas", formula_rows(scores, inputs, scheme))
+    con.execute("delete from marts.score_formulas" + where, params)
+    insert_rows(con, "marts.score_formulas", formula_rows(scores, mine, scheme))
+    if county is not None:
+        scores = _annual_totals(con)
     _write_prefecture(con, inputs, scores, scheme, now)
     whatif.write(con, scores, scheme)
     log.info("marts.scores: %d rows (scheme %s)", len(rows), scheme.version)
+
+
+def _annual_totals(con: duckdb.DuckDBPyConnection) -> list[Score]:
+    """Every annual score of ``marts.scores`` with its total (without its lines)."""
+    return [Score(code, year, "annual", (), total, grade, label, name, order) for code, year, total, grade, label, name, order
+            in con.execute("select county_code, year, value, grade, as_of_label, county_name, sort_order from marts.scores "
+                           "where kind = 'annual' and indicator = 'total'").fetchall()]
 
 
 def _write_prefecture(con: duckdb.DuckDBPyConnection, inputs: Sequence[Inputs], scores: Sequence[Score],

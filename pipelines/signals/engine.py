@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from typing import Any
 
 import duckdb
 
 from pipelines.backend import location_of
+from pipelines.signals import scoped
 from pipelines.signals.rules import RULES, describe_rule, load_config, rule_thresholds, threshold_rows
 from pipelines.validation import service as gx_service
 from pipelines.warehouse import insert_rows, models, run_models
@@ -91,13 +93,16 @@ def run_downstream_models(con: duckdb.DuckDBPyConnection) -> None:
 SUITE_TABLES = ("intermediate.signal_plan_checks", "intermediate.signal_report_checks")
 
 
-def _run_suites(con: duckdb.DuckDBPyConnection, thresholds: dict[str, dict[str, float]], data_docs: bool = True):
-    """Validate the derived tables; returns (unexpected rows, per-rule counts, suite results,
-    each rule's score and evidence columns).
+def _run_suites(con: duckdb.DuckDBPyConnection, thresholds: dict[str, dict[str, float]], data_docs: bool = True,
+                tables: dict | None = None):
+    """Validate the derived tables (or the Arrow ``tables`` given, by table name: only the suites of
+    those run); returns (unexpected rows, per-rule counts, suite results, each rule's score and
+    evidence columns).
 
     The tables are read here; the suites run through :func:`pipelines.validation.service.call`, in the
     ingest's GX service when one is running, else in this process."""
-    tables = {table: con.sql(f"select * from {table}").to_arrow_table() for table in SUITE_TABLES}
+    if tables is None:
+        tables = {table: con.sql(f"select * from {table}").to_arrow_table() for table in SUITE_TABLES}
     return gx_service.call("pipelines.validation.runner:evaluate_signal_suites", tables, thresholds,
                            location_of(con) if data_docs else None)
 
@@ -158,33 +163,98 @@ def _recreate_tables(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(m.sql)
 
 
-def refresh(con: duckdb.DuckDBPyConnection) -> None:
-    """Recompute every signal of flags.md on the current data (the signals step of the refresh)."""
+def refresh(con: duckdb.DuckDBPyConnection, timings: dict[str, float] | None = None) -> None:
+    """Recompute every signal of flags.md on the current data (the signals step of the refresh).
+    Within an incremental refresh (pipelines.incremental) still scoped to county C when the rule
+    models are built, only C's signals are recomputed (:mod:`pipelines.signals.scoped`)."""
+    lap = _Laps(timings)
     cfg = load_config()
-    _recreate_tables(con)
+    scope = scoped.scope_of(con, WRITTEN_TABLES, len(RULES))
+    if scope is None:
+        _recreate_tables(con)
     _write_config_tables(con, cfg)
+    before = scoped.report_slice(con, scope.county) if scope is not None else None
     run_models(con, RULE_MODELS)
+    lap("signals.models")
     thresholds = rule_thresholds(cfg)
-    hits, gx_counts, suite_results, columns = _run_suites(con, thresholds, bool(cfg.get("output", {}).get("data_docs", True)))
+    data_docs = bool(cfg.get("output", {}).get("data_docs", True))
+    now = dt.datetime.now()
+    if scope is not None and scope.active:
+        flagged = _refresh_county(con, scope.county, thresholds, data_docs, before, now, lap)
+    else:
+        flagged = _refresh_all(con, thresholds, data_docs, now, lap)
+    lap("signals.write")
+    run_downstream_models(con)
+    lap("signals.downstream")
+    log.info("signals: %d", sum(flagged.values()))
 
-    con.execute("create or replace temp table gx_hits (rule varchar, suite varchar, expectation varchar, row_id varchar)")
-    insert_rows(con, "gx_hits", [(h[0], h[1], h[2], str(h[3])) for h in hits])
 
+def _refresh_all(con: duckdb.DuckDBPyConnection, thresholds, data_docs: bool, now: dt.datetime, lap) -> dict[str, int]:
+    hits, gx_counts, suite_results, columns = _run_suites(con, thresholds, data_docs)
+    lap("signals.suites")
+    _hits_table(con, hits)
     parts = []
     for rule, engine in RULES:
         if engine == "gx":
             parts.append(_gx_signals_sql(rule, "signals_plan", "intermediate.signal_plan_checks", "plan_row_id", columns))
             if rule == "INFLATED_SCALE":
-                parts.append(_gx_signals_sql(rule, "signals_report", "intermediate.signal_report_checks", "report_row_id", columns))
+                parts.append(_gx_signals_sql(rule, "signals_report", scoped.REPORT_TABLE, "report_row_id", columns))
         else:
             parts.append(_sql_signals(rule))
-    union = "\nunion all by name\n".join(parts)
-    now = dt.datetime.now()
     con.execute("delete from marts.signals")
+    _insert_signals(con, parts, now)
+    flagged = dict(con.execute("select rule, count(*) from marts.signals group by rule").fetchall())
+    gx = {}
+    for rule, engine in RULES:
+        if engine == "gx":
+            c = gx_counts.get(rule, {"assessable": 0, "rows": 0, "units": {"gx_plan"}})
+            gx[rule] = ("、".join(sorted(_UNITS[u] for u in c["units"])), c["assessable"], c["rows"] - c["assessable"])
+    _write_counts(con, gx, flagged, now)
+    con.execute("delete from marts.signal_suite_results")
+    if suite_results:
+        insert_rows(con, "marts.signal_suite_results", suite_results)
+    return flagged
+
+
+def _refresh_county(con: duckdb.DuckDBPyConnection, county: str, thresholds, data_docs: bool, before,
+                    now: dt.datetime, lap) -> dict[str, int]:
+    """The signals of ``county`` recomputed, every other's kept (see :mod:`pipelines.signals.scoped`):
+    the report suite on the county's rows before and after, the plan suite not at all."""
+    after = scoped.report_slice(con, county)
+    was = _run_suites(con, thresholds, False, {scoped.REPORT_TABLE: before}) if before.num_rows else None
+    now_ = _run_suites(con, thresholds, data_docs, {scoped.REPORT_TABLE: after}) if after.num_rows else None
+    lap("signals.suites")
+    _hits_table(con, now_[0] if now_ else [])
+    parts = [_sql_signals(rule) for rule, engine in RULES if engine == "sql"]
+    if now_:
+        parts.append(_gx_signals_sql("INFLATED_SCALE", "signals_report", scoped.REPORT_TABLE, "report_row_id", now_[3]))
+    # every signal of the county but the plan suite's (their table is kept: see pipelines.signals.scoped)
+    con.execute("delete from marts.signals where county_code = ? and engine not like 'gx:signals_plan/%'", [county])
+    _insert_signals(con, parts, now, county)
+    flagged = dict(con.execute("select rule, count(*) from marts.signals group by rule").fetchall())
+    recorded = {r[0]: r[1:] for r in con.execute(
+        "select rule, unit, count_assessable, count_not_assessable from marts.signal_rule_counts").fetchall()}
+    moved = scoped.move_gx_counts({rule: recorded[rule][1:] for rule, engine in RULES if engine == "gx"},
+                                  was[1] if was else {}, now_[1] if now_ else {})
+    _write_counts(con, {rule: (recorded[rule][0], *moved[rule]) for rule in moved}, flagged, now)
+    scoped.move_suite_results(con, was[2] if was else [], now_[2] if now_ else [], now)
+    return flagged
+
+
+def _hits_table(con: duckdb.DuckDBPyConnection, hits: list) -> None:
+    con.execute("create or replace temp table gx_hits (rule varchar, suite varchar, expectation varchar, row_id varchar)")
+    insert_rows(con, "gx_hits", [(h[0], h[1], h[2], str(h[3])) for h in hits])
+
+
+def _insert_signals(con: duckdb.DuckDBPyConnection, parts: list[str], now: dt.datetime, county: str | None = None) -> None:
+    """The signals of ``parts`` (each rule's query) into ``marts.signals``, one per signal id, and the
+    ids new to ``raw.signal_keys``; with ``county``, that county's only (ids already in the mart stay)."""
+    union = "\nunion all by name\n".join(parts)
+    where = "where county_code = $county and signal_id not in (select signal_id from marts.signals)" if county else ""
     con.execute(
         f"""
         insert into marts.signals by name
-        with raw_signals as ({union}),
+        with raw_signals as (select * from ({union}) {where}),
         ranked as (
             select *, row_number() over (partition by signal_id order by engine) as dup_rank from raw_signals
         )
@@ -197,7 +267,7 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
             e.entity_id,
             p.central_subsidy_wan_yuan,
             s.engine,
-            ? as computed_at
+            $now as computed_at
         from ranked as s
         inner join marts.signal_rules as r using (rule)
         left join staging.counties as c using (county_code)
@@ -205,26 +275,28 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
         left join core.plan_rows as p using (plan_row_id)
         where s.dup_rank = 1
         """,
-        [now],
+        {"now": now, **({"county": county} if county else {})},
     )
-
     con.execute(
-        """
+        f"""
         insert into raw.signal_keys
         select signal_id, rule, county_code, plan_year, period, community_name, computed_at
         from marts.signals as s
         where not exists (select 1 from raw.signal_keys as k where k.signal_id = s.signal_id)
-        """
+        {"and s.county_code = $county" if county else ""}
+        """,
+        {"county": county} if county else {},
     )
 
-    # per-rule coverage
+
+def _write_counts(con: duckdb.DuckDBPyConnection, gx: dict[str, tuple], flagged: dict[str, int], now: dt.datetime) -> None:
+    """``marts.signal_rule_counts``: the GX rules' (unit, assessable, not assessable) as given, the SQL
+    rules' counted in their unit tables."""
     counts = []
-    flagged = dict(con.execute("select rule, count(*) from marts.signals group by rule").fetchall())
     for rule, engine in RULES:
         if engine == "gx":
-            c = gx_counts.get(rule, {"assessable": 0, "rows": 0, "units": {"gx_plan"}})
-            unit = "、".join(sorted(_UNITS[u] for u in c["units"]))
-            counts.append((rule, unit, c["assessable"], flagged.get(rule, 0), c["rows"] - c["assessable"], engine, now))
+            unit, a, na = gx[rule]
+            counts.append((rule, unit, a, flagged.get(rule, 0), na, engine, now))
         else:
             a, total = con.execute(
                 f"select count(*) filter (where is_assessable), count(*) from {unit_table(rule)}"
@@ -232,8 +304,16 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
             counts.append((rule, _UNITS[_SQL_UNITS[rule]], a, flagged.get(rule, 0), total - a, engine, now))
     con.execute("delete from marts.signal_rule_counts")
     insert_rows(con, "marts.signal_rule_counts", counts)
-    con.execute("delete from marts.signal_suite_results")
-    if suite_results:
-        insert_rows(con, "marts.signal_suite_results", suite_results)
-    run_downstream_models(con)
-    log.info("signals: %d", sum(flagged.values()))
+
+
+class _Laps:
+    """Adds the time since the previous lap to ``timings[name]`` (when timings are kept)."""
+
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings, self.t = timings, time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        if self.timings is not None:
+            self.timings[name] = self.timings.get(name, 0.0) + now - self.t
+        self.t = now

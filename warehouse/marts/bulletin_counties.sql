@@ -5,52 +5,12 @@ with
 settings as (
     select
         max(value) filter (where key = 'progress.red_points_behind') as red_points_behind,
-        max(value) filter (where key = 'progress.yellow_points_behind') as yellow_points_behind,
-        cast(max(value) filter (where key = 'completion.deadline_month') as integer) as deadline_month,
-        cast(max(value) filter (where key = 'completion.deadline_day') as integer) as deadline_day
+        max(value) filter (where key = 'progress.yellow_points_behind') as yellow_points_behind
     from marts.settings
 ),
 
 monthly as (
     select * from marts.progress_monthly
-),
-
--- each plan row's schedule: from its planned start (else 1 January) to its planned end (else the completion deadline)
-plan as (
-    select
-        p.county_code,
-        p.plan_year,
-        p.households,
-        p.total_invest_wan_yuan,
-        coalesce(p.planned_start_date, make_date(p.plan_year, 1, 1)) as pace_start_date,
-        coalesce(p.planned_end_date, make_date(p.plan_year, s.deadline_month, s.deadline_day)) as pace_end_date
-    from core.plan_rows as p
-    cross join settings as s
-),
-
-months as (
-    select distinct county_code, plan_year, report_month from monthly
-),
-
--- what the plan expects by the end of each month: a row started once its start has come, completed once its
--- end has, and its investment done in proportion to the time elapsed between the two
-schedule as (
-    select
-        m.county_code,
-        m.plan_year,
-        m.report_month,
-        count(*) filter (where p.pace_start_date <= last_day(m.report_month)) as count_pace_started_communities,
-        cast(coalesce(sum(p.households) filter (where p.pace_end_date <= last_day(m.report_month)), 0) as bigint)
-            as pace_completed_households,
-        coalesce(sum(p.total_invest_wan_yuan * greatest(0.0, least(1.0,
-            case
-                when p.pace_end_date <= p.pace_start_date then cast(p.pace_end_date <= last_day(m.report_month) as double)
-                else datediff('day', p.pace_start_date, last_day(m.report_month))
-                     / datediff('day', p.pace_start_date, p.pace_end_date)
-            end))), 0) as pace_invest_wan_yuan
-    from months as m
-    inner join plan as p using (county_code, plan_year)
-    group by all
 ),
 
 indexed as (
@@ -70,7 +30,8 @@ indexed as (
          + coalesce(100.0 * s.pace_completed_households / nullif(m.plan_households, 0), 0)
          + coalesce(100.0 * s.pace_invest_wan_yuan / nullif(m.plan_invest_wan_yuan, 0), 0)) / 3 as pace_index
     from monthly as m
-    left join schedule as s using (county_code, plan_year, report_month)
+    -- what the plan expects by the end of each month (marts.bulletin_schedule)
+    left join marts.bulletin_schedule as s using (county_code, plan_year, report_month)
 ),
 
 ranked as (

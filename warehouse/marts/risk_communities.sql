@@ -45,11 +45,12 @@ money as (
 per_community as (
     select
         community_key,
-        -- as the latest plan year has them; of names equal in year, the fullest (ties broken, so
+        -- as the latest plan year has them; of names equal in year, the fullest (ties broken, by name then
+        -- county: one entity can span counties, and the signals come in any order, so
         -- that every refresh names a community the same way)
-        first(county_code order by coalesce(plan_year, 0) desc, length(community_name) desc, community_name) as county_code,
-        first(county_name order by coalesce(plan_year, 0) desc, length(community_name) desc, community_name) as county_name,
-        first(community_name order by coalesce(plan_year, 0) desc, length(community_name) desc, community_name) as community_name,
+        first(county_code order by coalesce(plan_year, 0) desc, length(community_name) desc, community_name, county_code) as county_code,
+        first(county_name order by coalesce(plan_year, 0) desc, length(community_name) desc, community_name, county_code) as county_name,
+        first(community_name order by coalesce(plan_year, 0) desc, length(community_name) desc, community_name, county_code) as community_name,
         count(*) as count_signals,
         count(*) filter (where severity = 'high') as count_high,
         count(*) filter (where severity = 'medium') as count_medium,
