@@ -63,72 +63,64 @@ def render(kind: str) -> None:
             else:
                 k[4].metric("参评县市", ch.fmt_count(totals.height), border=True)
 
+        c1, c2 = st.columns(2)
         cuts = [(t, g) for t, g in grades if t > 0]
+        c1.plotly_chart(ch.score_ranking_figure(totals, f"{year} 年总分与等级{prov}", cuts), width="stretch",
+                        config={"displaylogo": False})
         scored = lines.filter(pl.col("max_points").is_not_null())
-        # lazy tabs: only the chosen one runs and is drawn (two charts, not three, on a page switch or filter change)
-        tab_rank, tab_lines, tab_trend = st.tabs(["得分与排名", "指标明细", "历年趋势"], key=f"scores_tab_{kind}",
-                                                 on_change="rerun")
-        if tab_rank.open:
-            with tab_rank:
-                c1, c2 = st.columns(2)
-                c1.plotly_chart(ch.score_ranking_figure(totals, f"{year} 年总分与等级{prov}", cuts), width="stretch",
-                                config={"displaylogo": False})
-                c2.plotly_chart(ch.points_lost_figure(scored.filter(pl.col("points_lost").is_not_null()),
-                                                      f"各指标失分(满分 − 得分){prov}"), width="stretch",
-                                config={"displaylogo": False})
+        c2.plotly_chart(ch.points_lost_figure(scored.filter(pl.col("points_lost").is_not_null()),
+                                              f"各指标失分(满分 − 得分){prov}"), width="stretch",
+                        config={"displaylogo": False})
 
-                st.subheader("得分与排名" + prov)
-                st.caption("总分相同者名次相同(并列);两个总分在两位小数上相同而实际不同时,显示到能区分它们的小数位。")
-                table(st,
-                    totals.select("rank_text", "county", "points_text", "grade", "change_from_prev"),
-                    hide_index=True, width="stretch",
-                    column_config={"rank_text": "排名", "county": "县市",
-                                   "points_text": st.column_config.TextColumn("总分", alignment="right"), "grade": "等级",
-                                   "change_from_prev": st.column_config.NumberColumn("较上年", format="%+.2f")},
-                )
-                if kind == "annual" and not sc.is_county:
-                    _whatif(sc, year, f.unit)
-        if tab_lines.open:
-            with tab_lines:
-                st.subheader("指标明细" + (f" · {f.unit_name}" if f.unit else "(各县市得分 / 满分)") + prov)
-                if f.unit:
-                    table(st,
-                        lines.filter(pl.col("county_code") == f.unit).select(
-                            "indicator_label", "numerator", "denominator", "value", "points", "max_points", "points_lost",
-                            "formula"),
-                        hide_index=True, width="stretch",
-                        column_config={"indicator_label": "指标", "numerator": st.column_config.NumberColumn("分子", format="localized"),
-                                       "denominator": st.column_config.NumberColumn("分母", format="localized"),
-                                       "value": st.column_config.NumberColumn("指标值", format="%.4f"),
-                                       "points": st.column_config.NumberColumn("得分", format="%.2f"),
-                                       "max_points": st.column_config.NumberColumn("满分", format="%.0f"),
-                                       "points_lost": st.column_config.NumberColumn("失分", format="%.2f"),
-                                       "formula": st.column_config.TextColumn("计算式", width="large")},
-                    )
-                    # the formulas whole, as text (a table cell cuts them at its width)
-                    for r in lines.filter(pl.col("county_code") == f.unit).iter_rows(named=True):
-                        if r["formula"]:
-                            st.text(r["formula"])
-                else:
-                    matrix = (scored.with_columns(
-                        pl.when(pl.col("is_applicable")).then(
-                            pl.format("{} / {}", pl.col("points").round(2), pl.col("max_points").round(0).cast(pl.Int64)))
-                        .otherwise(pl.lit("不适用")).alias("cell"))
-                        .pivot(on="indicator_label", index="county", values="cell", aggregate_function="first")
-                        .rename({"county": "县市"}))
-                    table(st, matrix, hide_index=True, width="stretch")
-                    with st.expander("各县市各指标的分子、分母与计算式" + prov):
-                        table(st, scored.select("county", "indicator_label", "numerator", "denominator", "formula"),
-                              hide_index=True, width="stretch",
-                              column_config={"county": "县市", "indicator_label": "指标",
-                                             "numerator": st.column_config.NumberColumn("分子", format="localized"),
-                                             "denominator": st.column_config.NumberColumn("分母", format="localized"),
-                                             "formula": st.column_config.TextColumn("计算式", width="large")})
-        if tab_trend.open:
-            with tab_trend:
-                st.plotly_chart(ch.score_trend_figure(totals_all.filter(
-                    pl.col("county_code") == f.unit if f.unit else pl.lit(True)), f"历年总分趋势{trend_note}", grades=cuts),
-                    width="stretch", config={"displaylogo": False})
+        st.subheader("得分与排名" + prov)
+        st.caption("总分相同者名次相同(并列);两个总分在两位小数上相同而实际不同时,显示到能区分它们的小数位。")
+        table(st,
+            totals.select("rank_text", "county", "points_text", "grade", "change_from_prev"),
+            hide_index=True, width="stretch",
+            column_config={"rank_text": "排名", "county": "县市",
+                           "points_text": st.column_config.TextColumn("总分", alignment="right"), "grade": "等级",
+                           "change_from_prev": st.column_config.NumberColumn("较上年", format="%+.2f")},
+        )
+        st.subheader("指标明细" + (f" · {f.unit_name}" if f.unit else "(各县市得分 / 满分)") + prov)
+        if f.unit:
+            table(st,
+                lines.filter(pl.col("county_code") == f.unit).select(
+                    "indicator_label", "numerator", "denominator", "value", "points", "max_points", "points_lost",
+                    "formula"),
+                hide_index=True, width="stretch",
+                column_config={"indicator_label": "指标", "numerator": st.column_config.NumberColumn("分子", format="localized"),
+                               "denominator": st.column_config.NumberColumn("分母", format="localized"),
+                               "value": st.column_config.NumberColumn("指标值", format="%.4f"),
+                               "points": st.column_config.NumberColumn("得分", format="%.2f"),
+                               "max_points": st.column_config.NumberColumn("满分", format="%.0f"),
+                               "points_lost": st.column_config.NumberColumn("失分", format="%.2f"),
+                               "formula": st.column_config.TextColumn("计算式", width="large")},
+            )
+            # the formulas whole, as text (a table cell cuts them at its width)
+            for r in lines.filter(pl.col("county_code") == f.unit).iter_rows(named=True):
+                if r["formula"]:
+                    st.text(r["formula"])
+        else:
+            matrix = (scored.with_columns(
+                pl.when(pl.col("is_applicable")).then(
+                    pl.format("{} / {}", pl.col("points").round(2), pl.col("max_points").round(0).cast(pl.Int64)))
+                .otherwise(pl.lit("不适用")).alias("cell"))
+                .pivot(on="indicator_label", index="county", values="cell", aggregate_function="first")
+                .rename({"county": "县市"}))
+            table(st, matrix, hide_index=True, width="stretch")
+            with st.expander("各县市各指标的分子、分母与计算式" + prov):
+                table(st, scored.select("county", "indicator_label", "numerator", "denominator", "formula"),
+                      hide_index=True, width="stretch",
+                      column_config={"county": "县市", "indicator_label": "指标",
+                                     "numerator": st.column_config.NumberColumn("分子", format="localized"),
+                                     "denominator": st.column_config.NumberColumn("分母", format="localized"),
+                                     "formula": st.column_config.TextColumn("计算式", width="large")})
+        st.plotly_chart(ch.score_trend_figure(totals_all.filter(
+            pl.col("county_code") == f.unit if f.unit else pl.lit(True)), f"历年总分趋势{trend_note}", grades=cuts),
+            width="stretch", config={"displaylogo": False})
+
+        if kind == "annual" and not sc.is_county:
+            _whatif(sc, year, f.unit)
 
         d1, d2 = st.columns(2)
         if sc.can("export_scores"):
