@@ -165,17 +165,20 @@ def test_progress_page_shows_the_plan_figures(server, page, warehouse):
     body = page.inner_text("body")
     assert f"{year} 年度计划" in body
     assert f"{n:,} 个" in body and f"{hh:,} 户" in body
-    assert page.locator(".js-plotly-plot").count() == 2  # the ranking and the map: the first of the lazy tabs
+    shown = page.locator('[role="tabpanel"]:visible .js-plotly-plot')
+    shown.nth(1).locator(".main-svg").first.wait_for(timeout=30_000)
+    assert shown.count() == 2  # the ranking and the map: the first of the lazy tabs
     lagging = [r[0] for r in q(warehouse, "select county_name from marts.progress_county where plan_year = ? and is_lagging", [year])]
     for name in lagging:
         assert name in page.inner_text('[data-testid="stAlert"]')
     screenshot(page, "progress")
-    for tab in ("逐月进度", "五年目标"):  # each other tab runs and draws its own two charts when chosen
+    for tab, title in (("逐月进度", "逐月进度与计划对比"), ("五年目标", "年目标进度")):  # each tab runs and draws its own two charts
         page.get_by_role("tab", name=tab, exact=True).click()
+        shown.filter(has_text=title).locator(".main-svg").first.wait_for(timeout=30_000)
+        shown.nth(1).locator(".main-svg").first.wait_for(timeout=30_000)
         wait_idle(page)
-        page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2", timeout=30_000)
-        assert page.locator(".js-plotly-plot").count() == 2, tab
-    assert "年目标" in page.inner_text("h3")
+        assert shown.count() == 2, tab
+    assert page.locator('[role="tabpanel"]:visible h3').filter(has_text="年目标").count() == 1
 
 
 def test_risk_page_shows_signals_and_the_export_downloads(server, page, warehouse):

@@ -71,7 +71,7 @@ def page_text(db: Path, page: str, monkeypatch) -> str:
     assert not at.exception, [e.value for e in at.exception]
     parts = []
     # a page in lazy tabs shows each tab's text when that tab is chosen: every tab, in turn
-    for tab in [t.label for t in at.tabs] if page in TAB_KEYS else [None]:
+    for tab in ([t.label for t in at.tabs] if page in TAB_KEYS else []) or [None]:
         if tab is not None:
             at.session_state[TAB_KEYS[page]] = tab
             at = at.run()
@@ -83,8 +83,7 @@ def page_text(db: Path, page: str, monkeypatch) -> str:
 
 
 # the session-state key of each page's lazy tabs (app_pages/)
-TAB_KEYS = {"progress": "progress_tab", "risk": "risk_tab", "quality": "quality_tab", "annual": "scores_tab_annual",
-            "biennial": "scores_tab_biennial"}
+TAB_KEYS = {"progress": "progress_tab", "risk": "risk_tab", "quality": "quality_tab"}
 
 
 # --- what each setting decides, at its default and changed ------------------------------------
