@@ -77,80 +77,79 @@ def _monthly() -> None:
 def _ranking() -> None:
     """县市排名: the ranking chart and the map (a click filters the page to the county), the table, the export."""
     with guarded("县市排名"):
-        if not sc.is_county:
-            ranking = qp.progress_ranking(sc, f.year)
-            lag = ranking.filter(ranking["is_lagging"])
-            first = ranking.row(0, named=True)
-            rule = (f"综合进度 = 开工率、户数完工率、投资完成率(各至多 100%)的平均;全州 {ch.fmt_pct(first['pct_progress_index_prefecture'])}"
-                    f"(开工率 {ch.fmt_pct(first['pct_started_prefecture'])}、完工率 {ch.fmt_pct(first['pct_completed_prefecture'])}、"
-                    f"投资完成率 {ch.fmt_pct(first['pct_invest_prefecture'])});"
-                    f"落后:综合进度落后计划应达进度 {qc.setting('progress.yellow_points_behind'):g} 个百分点及以上"
-                    f"(与月度通报同一规则:超过 {qc.setting('progress.red_points_behind'):g} 个百分点为严重滞后)。")
-            if lag.is_empty():
-                st.success(f"{f.year} 年度没有落后县市。{rule}", icon=":material/check_circle:")
-            else:
-                items = ";".join(
-                    f"**{r['county_name']}** 综合进度 {ch.fmt_pct(r['pct_progress_index'])}(开工率 {ch.fmt_pct(r['pct_started_communities'])}、"
-                    f"完工率 {ch.fmt_pct(r['pct_completed_households'])}、投资完成率 {ch.fmt_pct(r['pct_invest_done'])})"
-                    for r in lag.iter_rows(named=True))
-                st.warning(icon=":material/warning:", body=f"落后县市({lag.height} 个):{items}。{rule}")
-            c1, c2 = st.columns([1.1, 1])
-            clicks = st.session_state.get("progress_chart_clicks", 0)
-            # click a county (bar or seat) to filter the page to it: dashboard.py sets the county filter
-            picked = [c1.plotly_chart(ch.ranking_figure(ranking, legend=qb.tier_settings().legend()), width="stretch",
-                                      config={"displaylogo": False}, on_select="rerun", selection_mode="points",
-                                      key=f"progress_ranking_chart_{clicks}"),
-                      c2.plotly_chart(ch.seat_map_figure(qf.units(sc), ranking), width="stretch",
-                                      config={"displaylogo": False}, on_select="rerun", selection_mode="points",
-                                      key=f"progress_map_chart_{clicks}")]
-            code = _picked_county(picked, dict(ranking.select("county_name", "county_code").iter_rows()))
-            if code:
-                st.session_state["_pending_unit"] = code
-                # the charts start afresh (new keys): a selection kept would pull the filter back to this county
-                st.session_state["progress_chart_clicks"] = clicks + 1
-                st.rerun()
-            st.caption("点击排名图中的县市条形或地图上的县城,本页即筛选为该县市并列出其项目。")
-            with st.expander("排名明细表"):
-                # the main columns fit 1366×768 without sideways scrolling; the counts and money in 明细 below
+        ranking = qp.progress_ranking(sc, f.year)
+        lag = ranking.filter(ranking["is_lagging"])
+        first = ranking.row(0, named=True)
+        rule = (f"综合进度 = 开工率、户数完工率、投资完成率(各至多 100%)的平均;全州 {ch.fmt_pct(first['pct_progress_index_prefecture'])}"
+                f"(开工率 {ch.fmt_pct(first['pct_started_prefecture'])}、完工率 {ch.fmt_pct(first['pct_completed_prefecture'])}、"
+                f"投资完成率 {ch.fmt_pct(first['pct_invest_prefecture'])});"
+                f"落后:综合进度落后计划应达进度 {qc.setting('progress.yellow_points_behind'):g} 个百分点及以上"
+                f"(与月度通报同一规则:超过 {qc.setting('progress.red_points_behind'):g} 个百分点为严重滞后)。")
+        if lag.is_empty():
+            st.success(f"{f.year} 年度没有落后县市。{rule}", icon=":material/check_circle:")
+        else:
+            items = ";".join(
+                f"**{r['county_name']}** 综合进度 {ch.fmt_pct(r['pct_progress_index'])}(开工率 {ch.fmt_pct(r['pct_started_communities'])}、"
+                f"完工率 {ch.fmt_pct(r['pct_completed_households'])}、投资完成率 {ch.fmt_pct(r['pct_invest_done'])})"
+                for r in lag.iter_rows(named=True))
+            st.warning(icon=":material/warning:", body=f"落后县市({lag.height} 个):{items}。{rule}")
+        c1, c2 = st.columns([1.1, 1])
+        clicks = st.session_state.get("progress_chart_clicks", 0)
+        # click a county (bar or seat) to filter the page to it: dashboard.py sets the county filter
+        picked = [c1.plotly_chart(ch.ranking_figure(ranking, legend=qb.tier_settings().legend()), width="stretch",
+                                  config={"displaylogo": False}, on_select="rerun", selection_mode="points",
+                                  key=f"progress_ranking_chart_{clicks}"),
+                  c2.plotly_chart(ch.seat_map_figure(qf.units(sc), ranking), width="stretch",
+                                  config={"displaylogo": False}, on_select="rerun", selection_mode="points",
+                                  key=f"progress_map_chart_{clicks}")]
+        code = _picked_county(picked, dict(ranking.select("county_name", "county_code").iter_rows()))
+        if code:
+            st.session_state["_pending_unit"] = code
+            # the charts start afresh (new keys): a selection kept would pull the filter back to this county
+            st.session_state["progress_chart_clicks"] = clicks + 1
+            st.rerun()
+        st.caption("点击排名图中的县市条形或地图上的县城,本页即筛选为该县市并列出其项目。")
+        with st.expander("排名明细表"):
+            # the main columns fit 1366×768 without sideways scrolling; the counts and money in 明细 below
+            table(st,
+                ranking.select("progress_rank", "county_name", "pct_progress_index", "pct_started_communities",
+                               "pct_completed_households", "pct_invest_done",
+                               pl.col("tier").replace_strict(TIER_LABELS, default="—").alias("tier")),
+                hide_index=True, width="stretch",
+                column_config={
+                    "progress_rank": st.column_config.NumberColumn("排名", width="small"),
+                    "county_name": st.column_config.TextColumn("县市", width="medium"),
+                    "pct_progress_index": st.column_config.NumberColumn("综合进度", format="%.1f%%"),
+                    "pct_started_communities": st.column_config.NumberColumn("开工率", format="%.1f%%"),
+                    "pct_completed_households": st.column_config.NumberColumn("完工率(户)", format="%.1f%%"),
+                    "pct_invest_done": st.column_config.NumberColumn("投资完成率", format="%.1f%%"),
+                    "tier": "进度状态",
+                },
+            )
+            detail = st.toggle("显示明细(计划与完成的数量和金额)", key="progress_ranking_detail")
+            if detail:
                 table(st,
-                    ranking.select("progress_rank", "county_name", "pct_progress_index", "pct_started_communities",
-                                   "pct_completed_households", "pct_invest_done",
-                                   pl.col("tier").replace_strict(TIER_LABELS, default="—").alias("tier")),
+                    ranking.select("county_name", "count_plan_communities", "count_started_communities",
+                                   "count_completed_communities", "plan_households", "completed_households",
+                                   "plan_invest_wan_yuan", "invest_done_wan_yuan", "paid_wan_yuan"),
                     hide_index=True, width="stretch",
                     column_config={
-                        "progress_rank": st.column_config.NumberColumn("排名", width="small"),
-                        "county_name": st.column_config.TextColumn("县市", width="medium"),
-                        "pct_progress_index": st.column_config.NumberColumn("综合进度", format="%.1f%%"),
-                        "pct_started_communities": st.column_config.NumberColumn("开工率", format="%.1f%%"),
-                        "pct_completed_households": st.column_config.NumberColumn("完工率(户)", format="%.1f%%"),
-                        "pct_invest_done": st.column_config.NumberColumn("投资完成率", format="%.1f%%"),
-                        "tier": "进度状态",
-                    },
-                )
-                detail = st.toggle("显示明细(计划与完成的数量和金额)", key="progress_ranking_detail")
-                if detail:
-                    table(st,
-                        ranking.select("county_name", "count_plan_communities", "count_started_communities",
-                                       "count_completed_communities", "plan_households", "completed_households",
-                                       "plan_invest_wan_yuan", "invest_done_wan_yuan", "paid_wan_yuan"),
-                        hide_index=True, width="stretch",
-                        column_config={
-                            "county_name": "县市",
-                            "count_plan_communities": st.column_config.NumberColumn("计划小区"),
-                            "count_started_communities": st.column_config.NumberColumn("已开工"),
-                            "count_completed_communities": st.column_config.NumberColumn("已完工"),
-                            "plan_households": st.column_config.NumberColumn("计划户数", format="%d"),
-                            "completed_households": st.column_config.NumberColumn("完工户数", format="%d"),
-                            "plan_invest_wan_yuan": st.column_config.NumberColumn("计划投资(万元)", format="%.1f"),
-                            "invest_done_wan_yuan": st.column_config.NumberColumn("完成投资(万元)", format="%.1f"),
-                            "paid_wan_yuan": st.column_config.NumberColumn("已拨付(万元)", format="%.1f"),
-                        })
-            if sc.can("export_progress"):
-                stamp = [("筛选条件", f"{f.year} 年度计划"), ("数据截至", ch.fmt_month(s["as_of_month"]))]
-                st.download_button(
-                    "下载进度排名(Excel)", actions.logged(user, "export_progress", f"进度排名 {f.year} 年", f"{f.year} 年度计划",
-                                                     lambda: exports.table_xlsx_bytes([("进度排名", ranking, RANKING_HEADINGS)], stamp)),
-                    file_name=f"progress_{f.year}.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                        "county_name": "县市",
+                        "count_plan_communities": st.column_config.NumberColumn("计划小区"),
+                        "count_started_communities": st.column_config.NumberColumn("已开工"),
+                        "count_completed_communities": st.column_config.NumberColumn("已完工"),
+                        "plan_households": st.column_config.NumberColumn("计划户数", format="%d"),
+                        "completed_households": st.column_config.NumberColumn("完工户数", format="%d"),
+                        "plan_invest_wan_yuan": st.column_config.NumberColumn("计划投资(万元)", format="%.1f"),
+                        "invest_done_wan_yuan": st.column_config.NumberColumn("完成投资(万元)", format="%.1f"),
+                        "paid_wan_yuan": st.column_config.NumberColumn("已拨付(万元)", format="%.1f"),
+                    })
+        if sc.can("export_progress"):
+            stamp = [("筛选条件", f"{f.year} 年度计划"), ("数据截至", ch.fmt_month(s["as_of_month"]))]
+            st.download_button(
+                "下载进度排名(Excel)", actions.logged(user, "export_progress", f"进度排名 {f.year} 年", f"{f.year} 年度计划",
+                                                 lambda: exports.table_xlsx_bytes([("进度排名", ranking, RANKING_HEADINGS)], stamp)),
+                file_name=f"progress_{f.year}.xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 def _projects() -> None:

@@ -101,3 +101,25 @@ def browser():
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+def q(db, sql: str, params=None) -> list[tuple]:
+    """Rows of ``sql`` on the embedded warehouse file ``db``, read-only (the tests' one reader)."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def server(warehouse):
+    """The dashboard served on a free port against the module's ``warehouse``; its address."""
+    from test_browser import free_port, start_app, stop_app
+
+    port = free_port()
+    proc = start_app(warehouse, port)
+    yield f"http://127.0.0.1:{port}"
+    stop_app(proc)

@@ -55,14 +55,6 @@ def warehouse(tmp_path_factory) -> Path:
     return target
 
 
-@pytest.fixture(scope="module")
-def server(warehouse):
-    port = free_port()
-    proc = start_app(warehouse, port)
-    yield f"http://127.0.0.1:{port}"
-    stop_app(proc)
-
-
 @pytest.fixture
 def ctx(browser):
     c = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", accept_downloads=True)

@@ -19,7 +19,7 @@ import pytest
 
 import workbooks as W
 from backends import copy_of
-from conftest import TODAY
+from conftest import TODAY, q
 
 
 @pytest.fixture
@@ -36,14 +36,6 @@ from warehouse_snapshot import snapshot
 CLERK = SessionUser("lt01", "轮台县填报员", "clerk", "652822")
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def q(db, sql, params=None):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def raw_files(db) -> int:

@@ -19,7 +19,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-import duckdb
+from conftest import q
 import pytest
 
 from access_helpers import PAGE_ROLE, browser_login, make_users
@@ -94,14 +94,6 @@ def warehouse(tmp_path_factory) -> Path:
     return target
 
 
-@pytest.fixture(scope="module")
-def server(warehouse):
-    port = free_port()
-    proc = start_app(warehouse, port)
-    yield f"http://127.0.0.1:{port}"
-    stop_app(proc)
-
-
 @pytest.fixture
 def page(browser):
     ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", accept_downloads=True)
@@ -141,14 +133,6 @@ def screenshot(p, name: str) -> None:
 
 def metric(p, label: str) -> str:
     return p.locator('[data-testid="stMetric"]').filter(has_text=label).first.inner_text()
-
-
-def q(db: Path, sql: str, params=None):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def default_year(db: Path) -> int:

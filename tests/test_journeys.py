@@ -8,19 +8,11 @@ import duckdb
 import pytest
 
 import workbooks as W
-from conftest import TODAY
+from conftest import TODAY, q
 from pipelines.access.scope import Scope
 from pipelines.ingest import ingest_paths
 
 LT = "652822"
-
-
-def q(db, sql, params=None):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import csv
 import io
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from access_helpers import browser_login, make_users
@@ -25,7 +24,7 @@ if not Path(CHROMIUM).exists():
     pytest.skip("Debian chromium is not installed at /usr/bin/chromium", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
 
-from test_browser import CHROMIUM_ARGS, free_port, start_app, stop_app  # noqa: E402
+from conftest import q  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +33,6 @@ def warehouse(tmp_path_factory) -> Path:
     build_warehouse(target)
     make_users(target)
     return target
-
-
-@pytest.fixture(scope="module")
-def server(warehouse):
-    port = free_port()
-    proc = start_app(warehouse, port)
-    yield f"http://127.0.0.1:{port}"
-    stop_app(proc)
 
 
 @pytest.fixture
@@ -53,14 +44,6 @@ def page(browser):
 
 def idle(p, timeout: float = 60_000) -> None:
     p.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
-
-
-def q(db: Path, sql: str, params=None):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def metric(p, label: str) -> str:

@@ -212,17 +212,6 @@ def served(warehouse, tmp_path_factory):
     stop_app(proc)
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    from test_browser import CHROMIUM, CHROMIUM_ARGS
-
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 def _inert(p, requests: list[str]) -> None:
     main = p.locator('[data-testid="stMain"]')
     assert main.locator('a[href*="evil"]').count() == 0
@@ -232,9 +221,9 @@ def _inert(p, requests: list[str]) -> None:
 
 
 @browser_only
-def test_names_and_evidence_render_as_text_on_the_risk_page(served, chromium):
+def test_names_and_evidence_render_as_text_on_the_risk_page(served, browser):
     base, _ = served
-    ctx = chromium.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     requests: list[str] = []
     try:
         p = ctx.new_page()
@@ -263,7 +252,7 @@ def test_names_and_evidence_render_as_text_on_the_risk_page(served, chromium):
 
 
 @browser_only
-def test_upload_results_render_file_sheet_and_cell_as_text(served, chromium, tmp_path):
+def test_upload_results_render_file_sheet_and_cell_as_text(served, browser, tmp_path):
     import xlsxwriter
 
     base, _ = served
@@ -276,7 +265,7 @@ def test_upload_results_render_file_sheet_and_cell_as_text(served, chromium, tmp
     ws.write_row(1, 0, ["尉犁县", "2025-02", "2025-03-03", "2025", "罗布小区", 80, 160, IMAGE, 90, 60, "2025-01-10"])
     ws.write_row(2, 0, ["尉犁县", "2025-02", "2025-03-03", "2025", "塔河小区", 20, 40, 10, 5, 5, "2025-02-10"])
     wb.close()
-    ctx = chromium.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     requests: list[str] = []
     try:
         p = ctx.new_page()
@@ -299,9 +288,9 @@ def test_upload_results_render_file_sheet_and_cell_as_text(served, chromium, tmp
 
 
 @browser_only
-def test_no_secret_in_the_server_log_during_log_in(served, chromium, warehouse):
+def test_no_secret_in_the_server_log_during_log_in(served, browser, warehouse):
     base, log = served
-    ctx = chromium.new_context(locale="zh-CN")
+    ctx = browser.new_context(locale="zh-CN")
     try:
         p = ctx.new_page()
         browser_login(p, base, "leader1", password="Wrong-In-Browser-77", expect_ok=False)
