@@ -15,9 +15,10 @@ import streamlit as st
 import streamlit.commands.navigation as _st_navigation
 
 from app_pages import _session as session
-from app_pages._common import UNIT_KEY, YEAR_KEY
+from app_pages._common import PREFECTURE_KEY, UNIT_KEY, YEAR_KEY
 from pipelines.access.roles import PAGES, pages_for
 from pipelines.access.scope import FORBIDDEN_MESSAGE, Forbidden
+from pipelines.counties import home_prefecture, prefecture_name, prefecture_of
 from pipelines.read import actions
 from pipelines.read import filters as qf
 from pipelines.read.clock import clock_caption, data_clock
@@ -137,6 +138,21 @@ with st.sidebar:
     else:
         st.session_state[YEAR_KEY] = None
     if units is not None:
+        # a province warehouse (units of several prefectures): a 州 select first, and the 县市 select
+        # holds that prefecture's units; with one prefecture (every real deployment) neither shows
+        prefectures = list(dict.fromkeys(units["prefecture_code"]))
+        if len(prefectures) > 1 and not sc.is_county:
+            if first_run and params.get("unit") in set(units["county_code"]):
+                st.session_state[PREFECTURE_KEY] = prefecture_of(params["unit"])
+            elif first_run and params.get("prefecture") in prefectures:
+                st.session_state[PREFECTURE_KEY] = params["prefecture"]
+            if st.session_state.get(PREFECTURE_KEY) not in prefectures:
+                home = home_prefecture()
+                st.session_state[PREFECTURE_KEY] = home if home in prefectures else prefectures[0]
+            st.selectbox("州", prefectures, key=PREFECTURE_KEY, format_func=prefecture_name)
+            units = units.filter(units["prefecture_code"] == st.session_state[PREFECTURE_KEY])
+        else:
+            st.session_state[PREFECTURE_KEY] = None
         names = dict(units.select("county_code", "county_name").iter_rows())
         # a clerk sees its own county only: no 全州, no other county's name
         options = list(names) if sc.is_county else [None, *names]
@@ -151,10 +167,12 @@ with st.sidebar:
         st.selectbox("县市", options, key=UNIT_KEY, format_func=lambda c: "全州" if c is None else names.get(c, ""))
     else:
         st.session_state[UNIT_KEY] = None
+        st.session_state[PREFECTURE_KEY] = None
     # …and write them back, so that the address bar always holds a link to what is shown
-    wanted = {k: str(v) for k, v in (("year", st.session_state.get(YEAR_KEY)), ("unit", st.session_state.get(UNIT_KEY)))
-              if v is not None}
-    if {k: params.get(k) for k in ("year", "unit")} != {k: wanted.get(k) for k in ("year", "unit")}:
+    wanted = {k: str(v) for k, v in (("year", st.session_state.get(YEAR_KEY)),
+                                     ("prefecture", st.session_state.get(PREFECTURE_KEY)),
+                                     ("unit", st.session_state.get(UNIT_KEY))) if v is not None}
+    if {k: params.get(k) for k in ("year", "prefecture", "unit")} != {k: wanted.get(k) for k in ("year", "prefecture", "unit")}:
         params.clear()
         params.update(wanted)
     # the data clock (flags.md): the newest 填报日期 received and the latest month due by it

@@ -13,16 +13,19 @@ import streamlit as st
 
 from app_pages._session import current, require, scope
 from pipelines.access.scope import FORBIDDEN_MESSAGE, Forbidden
+from pipelines.counties import prefecture_name
 from pipelines.read.connection import DataUnavailable
 from pipelines.read.filters import units
 
-__all__ = ["UNIT_KEY", "YEAR_KEY", "Filters", "filters", "guarded", "need_year", "plain", "require", "scope", "current",
+__all__ = ["UNIT_KEY", "YEAR_KEY", "PREFECTURE_KEY", "Filters", "filters", "guarded", "need_year", "plain", "require", "scope", "current",
            "table", "EMPTY_TABLE"]
 
 log = logging.getLogger("dashboard")
 
 YEAR_KEY = "filter_year"
 UNIT_KEY = "filter_unit"
+# a province warehouse (units of several prefectures): the prefecture chosen; None with one prefecture
+PREFECTURE_KEY = "filter_prefecture"
 
 # every ASCII punctuation character may be backslash-escaped in CommonMark, and then stands for
 # itself: no link, image, emphasis, heading, list, HTML, Streamlit colour or icon directive
@@ -48,24 +51,27 @@ def plain(text: object) -> str:
 class Filters:
     year: int | None
     unit: str | None          # county code; None = the whole prefecture
-    unit_name: str            # 全州 or the unit's canonical name
+    unit_name: str            # 全州 (a province warehouse: the prefecture's name) or the unit's canonical name
+    prefecture: str | None = None   # the prefecture chosen when the warehouse holds several; else None (every unit)
 
 
 def filters() -> Filters:
-    """The global year and unit chosen in the sidebar (dashboard.py); a clerk's unit is its county."""
+    """The global year, prefecture and unit chosen in the sidebar (dashboard.py); a clerk's unit is
+    its county (and no prefecture)."""
     year = st.session_state.get(YEAR_KEY)
     unit = st.session_state.get(UNIT_KEY)
+    prefecture = st.session_state.get(PREFECTURE_KEY)
     sc = scope()
     if sc.is_county:
-        unit = sc.county_code
-    name = "全州"
+        unit, prefecture = sc.county_code, None
+    name = prefecture_name(prefecture) if prefecture else "全州"
     if unit:
         try:
             names = dict(units(sc).select("county_code", "county_name").iter_rows())
             name = names.get(unit, unit)
         except DataUnavailable:
             name = unit
-    return Filters(year=year, unit=unit, unit_name=name)
+    return Filters(year=year, unit=unit, unit_name=name, prefecture=prefecture)
 
 
 @contextmanager

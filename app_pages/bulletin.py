@@ -23,7 +23,7 @@ f = filters()
 need_year(f)
 
 with guarded("月度通报"):
-    months = qb.months(sc, f.year)
+    months = qb.months(sc, f.year, f.prefecture)
     if not months:
         st.header(f"月度通报 · {f.year} 年度计划")
         st.info(f"{f.year} 年度尚无可通报的月份(没有计划,或尚未收到该年的月报)。", icon=":material/info:")
@@ -34,7 +34,7 @@ with guarded("月度通报"):
         st.session_state[MONTH_KEY] = latest if latest in months else months[0]
     month = st.session_state[MONTH_KEY]
     st.header(f"月度通报 · {ch.fmt_month(month)} · {f.unit_name}")
-    b = qb.bulletin(sc, month)
+    b = qb.bulletin(sc, month, f.prefecture)
     if b is None:
         raise DataUnavailable(f"{ch.fmt_month(month)}没有可通报的数据。")
     # the cards: the prefecture, or the unit chosen in the sidebar; the ranking and the print: every unit

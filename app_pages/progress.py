@@ -5,6 +5,7 @@ import streamlit as st
 
 from app_pages._common import filters, guarded, need_year, require, table
 from pipelines import charts as ch
+from pipelines.counties import prefecture_name
 from pipelines.read import bulletin as qb
 from pipelines.read import actions, exports
 from pipelines.read import clock as qc
@@ -37,7 +38,7 @@ need_year(f)
 st.header(f"进度总览 · {f.year} 年度计划 · {f.unit_name}")
 
 with guarded("进度总览"):
-    s = qp.progress_summary(sc, f.year, f.unit)
+    s = qp.progress_summary(sc, f.year, f.unit, f.prefecture)
     if not s:
         st.info(f"{f.unit_name} 没有 {f.year} 年度的改造计划。", icon=":material/info:")
         st.stop()
@@ -68,7 +69,7 @@ with guarded("进度总览"):
 def _monthly() -> None:
     """逐月进度: the plan's months against the schedule, and the money."""
     with guarded("逐月进度"):
-        monthly = qp.progress_by_month(sc, f.year, f.unit)
+        monthly = qp.progress_by_month(sc, f.year, f.unit, f.prefecture)
         c1, c2 = st.columns(2)
         c1.plotly_chart(ch.progress_month_figure(monthly), width="stretch", config={"displaylogo": False})
         c2.plotly_chart(ch.money_month_figure(monthly), width="stretch", config={"displaylogo": False})
@@ -77,7 +78,7 @@ def _monthly() -> None:
 def _ranking() -> None:
     """县市排名: the ranking chart and the map (a click filters the page to the county), the table, the export."""
     with guarded("县市排名"):
-        ranking = qp.progress_ranking(sc, f.year)
+        ranking = qp.progress_ranking(sc, f.year, f.prefecture)
         lag = ranking.filter(ranking["is_lagging"])
         first = ranking.row(0, named=True)
         rule = (f"综合进度 = 开工率、户数完工率、投资完成率(各至多 100%)的平均;全州 {ch.fmt_pct(first['pct_progress_index_prefecture'])}"
@@ -99,7 +100,7 @@ def _ranking() -> None:
         picked = [c1.plotly_chart(ch.ranking_figure(ranking, legend=qb.tier_settings().legend()), width="stretch",
                                   config={"displaylogo": False}, on_select="rerun", selection_mode="points",
                                   key=f"progress_ranking_chart_{clicks}"),
-                  c2.plotly_chart(ch.seat_map_figure(qf.units(sc), ranking), width="stretch",
+                  c2.plotly_chart(ch.seat_map_figure(qf.units(sc, f.prefecture), ranking), width="stretch",
                                   config={"displaylogo": False}, on_select="rerun", selection_mode="points",
                                   key=f"progress_map_chart_{clicks}")]
         code = _picked_county(picked, dict(ranking.select("county_name", "county_code").iter_rows()))
@@ -145,7 +146,7 @@ def _ranking() -> None:
                         "paid_wan_yuan": st.column_config.NumberColumn("已拨付(万元)", format="%.1f"),
                     })
         if sc.can("export_progress"):
-            stamp = [("筛选条件", f"{f.year} 年度计划"), ("数据截至", ch.fmt_month(s["as_of_month"]))]
+            stamp = [("筛选条件", f"{f.year} 年度计划" + (f" · {prefecture_name(f.prefecture)}" if f.prefecture else "")), ("数据截至", ch.fmt_month(s["as_of_month"]))]
             st.download_button(
                 "下载进度排名(Excel)", actions.logged(user, "export_progress", f"进度排名 {f.year} 年", f"{f.year} 年度计划",
                                                  lambda: exports.table_xlsx_bytes([("进度排名", ranking, RANKING_HEADINGS)], stamp)),
@@ -179,8 +180,8 @@ def _goal() -> None:
         end_year, built_until = int(qc.setting("goal.end_year")), int(qc.setting("goal.built_until"))
         pace = int(qc.setting("progress.pace_months"))
         st.subheader(f"{end_year} 年目标:{built_until} 年底前建成的老旧小区基本完成改造")
-        proj = qp.projection(sc, f.unit)
-        traj = qp.trajectory(sc, f.unit)
+        proj = qp.projection(sc, f.unit, f.prefecture)
+        traj = qp.trajectory(sc, f.unit, f.prefecture)
         if proj:
             target = proj["target_households"]
             if proj["months_to_goal"]:
@@ -197,8 +198,8 @@ def _goal() -> None:
         c1, c2 = st.columns(2)
         c1.plotly_chart(ch.trajectory_figure(traj, proj, f"{end_year} 年目标进度:已完工户数与按当前速度预测", built_until, pace),
                         width="stretch", config={"displaylogo": False})
-        ref = qp.reference_comparison(sc, f.year, f.unit)
-        c2.plotly_chart(ch.reference_figure(ref, f.unit_name if f.unit else "巴州"), width="stretch",
+        ref = qp.reference_comparison(sc, f.year, f.unit, f.prefecture)
+        c2.plotly_chart(ch.reference_figure(ref, f.unit_name if f.unit or f.prefecture else "巴州"), width="stretch",
                         config={"displaylogo": False})
         c2.caption("全国、新疆开工率:住建部通报及其转载(系统配置的参考数据表,逐行注明来源);"
                    "未公布比率的月份按“已开工小区 / 年度计划小区”推算。新疆仅有零星月份的公开数据。")

@@ -15,9 +15,11 @@ from functools import cache
 from pathlib import Path
 from pipelines.settings import config_path
 
-__all__ = ["County", "load_counties", "units", "use_units", "resolve_county", "county_name", "county_in_name"]
+__all__ = ["County", "load_counties", "units", "use_units", "resolve_county", "county_name", "county_in_name",
+           "prefecture_of", "prefecture_name", "home_prefecture"]
 
 COUNTIES_CSV = config_path("counties.csv")
+PREFECTURES_CSV = config_path("prefectures.csv")
 _SPACE = re.compile(r"\s+")
 
 
@@ -44,6 +46,30 @@ def load_counties() -> tuple[County, ...]:
             )
             for r in csv.DictReader(f)
         )
+
+
+def prefecture_of(code: str) -> str:
+    """The prefecture of a county code: its first four digits (GB/T 2260: 652822 → 6528). The marts
+    that rank or total by prefecture (warehouse/marts/progress_county.sql, bulletin_counties.sql) and
+    ``pipelines.read.filters.units`` take the same four digits."""
+    return str(code)[:4]
+
+
+def home_prefecture() -> str:
+    """The deployment's own prefecture: that of counties.csv (巴州, 6528)."""
+    return prefecture_of(load_counties()[0].code)
+
+
+@cache
+def _prefecture_names() -> dict[str, str]:
+    with PREFECTURES_CSV.open(encoding="utf-8") as f:
+        return {r["code"]: r["name"] for r in csv.DictReader(f)}
+
+
+def prefecture_name(code: str) -> str:
+    """The display name of a prefecture code (prefectures.csv: 6528 → 巴州); a code it does not
+    list (a generated prefecture of ``renovation demo --scale N``) is shown as 州 9002."""
+    return _prefecture_names().get(code) or f"州 {code}"
 
 
 _EXTRA: tuple[County, ...] = ()

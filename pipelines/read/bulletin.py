@@ -1,7 +1,7 @@
 """The monthly bulletin (月度通报) for leadership: the months it can report, the data's latest month,
 the bulletin of a month (``pipelines.report.bulletin``, read from the bulletin marts) and its
-printable files. The bulletin ranks every county: a role that may see it (not a county clerk)
-sees the whole prefecture."""
+printable files. The bulletin ranks every county of a prefecture: a role that may see it (not a
+county clerk) sees the whole prefecture."""
 
 from __future__ import annotations
 
@@ -19,10 +19,12 @@ __all__ = ["months", "bulletin_month", "bulletin", "bulletin_file"]
 
 @requires("bulletin")
 @cached
-def months(scope: Scope, year: int) -> list[dt.date]:
-    """The months of the plan year that a bulletin can report, newest first."""
-    df = query("select report_month from marts.bulletin_prefecture where plan_year = $year order by report_month desc",
-               {"year": year})
+def months(scope: Scope, year: int, prefecture: str | None = None) -> list[dt.date]:
+    """The months of the plan year that a bulletin can report (of ``prefecture`` when given), newest first."""
+    df = query("""select distinct report_month from marts.bulletin_prefecture
+                  where plan_year = $year and ($pref is null or prefecture_code = $pref)
+                  order by report_month desc""",
+               {"year": year, "pref": prefecture})
     return df["report_month"].to_list()
 
 
@@ -39,11 +41,12 @@ def bulletin_month(scope: Scope) -> dt.date | None:
 
 @requires("bulletin")
 @cached
-def bulletin(scope: Scope, month: dt.date) -> rb.Bulletin | None:
-    """The bulletin of a month (None when the marts do not hold it)."""
+def bulletin(scope: Scope, month: dt.date, prefecture: str | None = None) -> rb.Bulletin | None:
+    """The bulletin of a month for a prefecture (the deployment's own when None; a province warehouse
+    holds several), None when the marts do not hold it."""
     cur = cursor()
     try:
-        return rb.collect(cur, month)
+        return rb.collect(cur, month, prefecture=prefecture)
     finally:
         cur.close()
 

@@ -27,6 +27,15 @@ _RATES = """
     round(100.0 * paid_wan_yuan / nullif(plan_invest_wan_yuan, 0), 1) as pct_paid_of_plan
 """
 
+# a province warehouse holds several prefectures; a unit's is its code's first four digits (GB/T 2260,
+# pipelines.counties.prefecture_of). A clerk's scope reads its own county, whatever the prefecture.
+_IN_PREFECTURE = "($pref is null or left(county_code, 4) = $pref)"
+
+
+def _pref(scope: Scope, prefecture: str | None) -> str | None:
+    return None if scope.is_county else prefecture
+
+
 _SUMS = """
     cast(sum(count_plan_communities) as bigint) as count_plan_communities,
     cast(sum(plan_households) as bigint) as plan_households,
@@ -43,9 +52,9 @@ _SUMS = """
 
 @requires("progress")
 @cached
-def progress_summary(scope: Scope, year: int, unit: str | None) -> dict:
+def progress_summary(scope: Scope, year: int, unit: str | None, prefecture: str | None = None) -> dict:
     """Plan and state of the year's plan at its as-of month (the data clock's latest due month, at most
-    December), for the prefecture or one unit ({} when no plan)."""
+    December), for the prefecture (``prefecture``, or every unit when None) or one unit ({} when no plan)."""
     unit = scope.unit(unit)
     df = query(
         f"""
@@ -53,10 +62,11 @@ def progress_summary(scope: Scope, year: int, unit: str | None) -> dict:
             select max(as_of_month) as as_of_month, {_SUMS}
             from marts.progress_county
             where plan_year = $year and ($unit is null or county_code = $unit)
+              and ($pref is null or prefecture_code = $pref)
         )
         select *, {_RATES} from sums
         """,
-        {"year": year, "unit": unit},
+        {"year": year, "unit": unit, "pref": _pref(scope, prefecture)},
     )
     row = df.row(0, named=True)
     return row if row["count_plan_communities"] else {}
@@ -64,7 +74,7 @@ def progress_summary(scope: Scope, year: int, unit: str | None) -> dict:
 
 @requires("progress")
 @cached
-def progress_by_month(scope: Scope, year: int, unit: str | None) -> pl.DataFrame:
+def progress_by_month(scope: Scope, year: int, unit: str | None, prefecture: str | None = None) -> pl.DataFrame:
     """Month by month: cumulative started/completed against the plan and its scheduled starts."""
     unit = scope.unit(unit)
     return query(
@@ -74,19 +84,20 @@ def progress_by_month(scope: Scope, year: int, unit: str | None) -> pl.DataFrame
                 cast(sum(count_due_start_communities) as bigint) as count_due_start_communities,
                 cast(sum(count_due_completion_communities) as bigint) as count_due_completion_communities
             from marts.progress_monthly
-            where plan_year = $year and ($unit is null or county_code = $unit)
+            where plan_year = $year and ($unit is null or county_code = $unit) and {_IN_PREFECTURE}
             group by report_month
         )
         select *, {_RATES} from sums order by report_month
         """,
-        {"year": year, "unit": unit},
+        {"year": year, "unit": unit, "pref": _pref(scope, prefecture)},
     )
 
 
 @requires("progress")
 @cached
-def progress_ranking(scope: Scope, year: int) -> pl.DataFrame:
-    """Every unit with a plan in the year: rates, rank, lagging flag, seat coordinates, and the plan's
+def progress_ranking(scope: Scope, year: int, prefecture: str | None = None) -> pl.DataFrame:
+    """Every unit with a plan in the year (of ``prefecture`` when given: ranks and prefecture rates are
+    within a prefecture): rates, rank, lagging flag, seat coordinates, and the plan's
     pace and lagging tier at the as-of month (marts.bulletin_counties). A clerk
     gets its own row without what is worked out from the other counties (prefecture rates, rank)."""
     if scope.is_county:
@@ -109,41 +120,41 @@ def progress_ranking(scope: Scope, year: int) -> pl.DataFrame:
         left join staging.counties as c using (county_code)
         left join marts.bulletin_counties as b
             on b.county_code = p.county_code and b.plan_year = p.plan_year and b.report_month = p.as_of_month
-        where p.plan_year = $year
+        where p.plan_year = $year and ($pref is null or p.prefecture_code = $pref)
         order by p.progress_rank, p.sort_order
         """,
-        {"year": year},
+        {"year": year, "pref": prefecture},
     )
 
 
 @requires("progress")
 @cached
-def trajectory(scope: Scope, unit: str | None) -> pl.DataFrame:
+def trajectory(scope: Scope, unit: str | None, prefecture: str | None = None) -> pl.DataFrame:
     """Households of completed plan rows month by month since the goal's start, the goal and its even path."""
     unit = scope.unit(unit)
     return query(
-        """
+        f"""
         select report_month,
             cast(sum(completed_households) as bigint) as completed_households,
             cast(sum(target_households) as bigint) as target_households,
             sum(path_households) as path_households
         from marts.progress_trajectory
-        where $unit is null or county_code = $unit
+        where ($unit is null or county_code = $unit) and {_IN_PREFECTURE}
         group by report_month
         order by report_month
         """,
-        {"unit": unit},
+        {"unit": unit, "pref": _pref(scope, prefecture)},
     )
 
 
 @requires("progress")
 @cached
-def projection(scope: Scope, unit: str | None) -> dict:
+def projection(scope: Scope, unit: str | None, prefecture: str | None = None) -> dict:
     """Completed households, the recent pace (``progress.pace_months``) and the projection to December of
     the goal's end year (``goal_month``)."""
     unit = scope.unit(unit)
     df = query(
-        """
+        f"""
         select max(as_of_month) as as_of_month, max(goal_month) as goal_month,
             cast(sum(completed_households) as bigint) as completed_households,
             cast(sum(target_households) as bigint) as target_households,
@@ -151,9 +162,9 @@ def projection(scope: Scope, unit: str | None) -> dict:
             max(months_to_goal) as months_to_goal,
             cast(sum(projected_households_goal) as bigint) as projected_households_goal
         from marts.progress_projection
-        where $unit is null or county_code = $unit
+        where ($unit is null or county_code = $unit) and {_IN_PREFECTURE}
         """,
-        {"unit": unit},
+        {"unit": unit, "pref": _pref(scope, prefecture)},
     )
     row = df.row(0, named=True)
     if row["as_of_month"] is None:
@@ -180,9 +191,9 @@ def _reference() -> pl.DataFrame:
 
 
 @requires("progress")
-def reference_comparison(scope: Scope, year: int, unit: str | None) -> pl.DataFrame:
+def reference_comparison(scope: Scope, year: int, unit: str | None, prefecture: str | None = None) -> pl.DataFrame:
     """Start rates (% of the year's planned communities) by month: 巴州 (or the unit), 全国 and 新疆 where published."""
-    ours = progress_by_month(scope, year, unit)
+    ours = progress_by_month(scope, year, unit, prefecture)
     ref = _reference().filter(pl.col("year") == year)
     months = sorted(set(ref["month"].to_list()) | {m.month for m in ours["report_month"]} if len(ours) else ref["month"].to_list())
     out = pl.DataFrame({"month": pl.Series(months, dtype=pl.Int64)})

@@ -22,6 +22,7 @@ import duckdb
 import polars as pl
 
 from pipelines.clock import clock_text
+from pipelines.counties import home_prefecture
 from pipelines.report import docx_to_pdf
 from pipelines.report.document import _heading, _para, _set_cjk, _table
 from pipelines.tiers import TIER_LABELS, TIERS, TierSettings, from_settings, rank_change_text
@@ -74,18 +75,24 @@ def bulletin_month(con: duckdb.DuckDBPyConnection) -> dt.date | None:
             (select max(report_month) from marts.bulletin_prefecture))""").fetchone()[0]
 
 
-def collect(con: duckdb.DuckDBPyConnection, month: dt.date, now: dt.datetime | None = None) -> Bulletin | None:
-    """The bulletin of ``month`` (its plan year is the month's year); None when the marts hold no such month."""
+def collect(con: duckdb.DuckDBPyConnection, month: dt.date, now: dt.datetime | None = None,
+            prefecture: str | None = None) -> Bulletin | None:
+    """The bulletin of ``month`` (its plan year is the month's year) for one prefecture (a province
+    warehouse holds several): ``prefecture``, else the deployment's own (counties.csv) when the month
+    has it, else the lowest code; None when the marts hold no such month."""
     month = month.replace(day=1)
-    params = {"year": month.year, "month": month}
-    pref = con.execute("select * from marts.bulletin_prefecture where plan_year = $year and report_month = $month",
-                       params)
+    params = {"year": month.year, "month": month, "pref": prefecture, "home": home_prefecture()}
+    pref = con.execute("""select * from marts.bulletin_prefecture
+                          where plan_year = $year and report_month = $month and coalesce($pref, prefecture_code) = prefecture_code
+                          order by prefecture_code <> $home, prefecture_code limit 1""", params)
     cols = [d[0] for d in pref.description]
     row = pref.fetchone()
     if row is None:
         return None
+    params = {"year": month.year, "month": month, "pref": row[cols.index("prefecture_code")]}
     counties = con.execute(
         """select * from marts.bulletin_counties where plan_year = $year and report_month = $month
+             and prefecture_code = $pref
            order by progress_rank, sort_order""", params).pl()
     settings = dict(con.execute("select key, value from marts.settings").fetchall())
     return Bulletin(month=month, prefecture=dict(zip(cols, row)), counties=counties, tiers=from_settings(settings),

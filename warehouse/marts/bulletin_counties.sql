@@ -1,4 +1,4 @@
--- One row per unit, plan year and report month of marts.progress_monthly (the months due by the data clock): the month's changes (new starts and completions, investment and payment added), the progress index against the plan's pace, the lagging tier, and the rank with its change since the previous month.
+-- One row per unit, plan year and report month of marts.progress_monthly (the months due by the data clock): the month's changes (new starts and completions, investment and payment added), the progress index against the plan's pace, the lagging tier, and the rank among the units of its prefecture (the code's first four digits, GB/T 2260) with its change since the previous month.
 -- key: county_code, plan_year, report_month
 with
 
@@ -16,6 +16,8 @@ monthly as (
 indexed as (
     select
         m.*,
+        -- the prefecture: the code's first four digits (GB/T 2260; pipelines.counties.prefecture_of)
+        left(m.county_code, 4) as prefecture_code,
         s.count_pace_started_communities,
         s.pace_completed_households,
         s.pace_invest_wan_yuan,
@@ -41,13 +43,14 @@ ranked as (
         round(pace_index, 1) as pct_pace_index,
         -- from the rounded figures, so that the difference shown is the difference of the figures shown
         round(round(pace_index, 1) - round(progress_index, 1), 1) as points_behind_pace,
-        rank() over (partition by plan_year, report_month order by progress_index desc) as progress_rank
+        rank() over (partition by plan_year, report_month, prefecture_code order by progress_index desc) as progress_rank
     from indexed
 ),
 
 final as (
     select
         r.county_code,
+        r.prefecture_code,
         r.county_name,
         r.sort_order,
         r.plan_year,

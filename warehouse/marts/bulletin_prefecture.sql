@@ -1,5 +1,5 @@
--- One row per plan year and report month of marts.bulletin_counties: the prefecture's plan, state and this month's changes, its progress index against the plan's pace and tier, and how many units stand in each tier.
--- key: plan_year, report_month
+-- One row per prefecture, plan year and report month of marts.bulletin_counties (a province warehouse holds several prefectures): the prefecture's plan, state and this month's changes, its progress index against the plan's pace and tier, and how many units stand in each tier.
+-- key: prefecture_code, plan_year, report_month
 with
 
 settings as (
@@ -15,6 +15,7 @@ counties as (
 
 sums as (
     select
+        prefecture_code,
         plan_year,
         report_month,
         count(*) as count_units,

@@ -1,4 +1,4 @@
--- One row per unit and plan year: the plan and its state at the year's as-of month (the latest due month of the data clock, at most December), with rates, the progress index, rank and the lagging flag.
+-- One row per unit and plan year: the plan and its state at the year's as-of month (the latest due month of the data clock, at most December), with rates, the progress index, its rank among the units of its prefecture (the code's first four digits, GB/T 2260), its prefecture's rates and the lagging flag.
 -- key: county_code, plan_year
 with
 
@@ -37,6 +37,8 @@ latest as (
 joined as (
     select
         p.county_code,
+        -- the prefecture: the code's first four digits (GB/T 2260; pipelines.counties.prefecture_of)
+        left(p.county_code, 4) as prefecture_code,
         c.county_name,
         c.sort_order,
         p.plan_year,
@@ -73,10 +75,11 @@ rates as (
     from joined
 ),
 
--- the prefecture's rates and index of the same year
+-- the prefecture's rates and index of the same year (a province warehouse holds several prefectures)
 prefecture as (
     select
         plan_year,
+        prefecture_code,
         100.0 * sum(count_started_communities) / sum(count_plan_communities) as pct_started_prefecture,
         100.0 * sum(completed_households) / nullif(sum(plan_households), 0) as pct_completed_prefecture,
         100.0 * sum(invest_done_wan_yuan) / nullif(sum(plan_invest_wan_yuan), 0) as pct_invest_prefecture
@@ -93,11 +96,11 @@ final as (
         round(p.pct_invest_prefecture, 1) as pct_invest_prefecture,
         round((least(100.0, p.pct_started_prefecture) + least(100.0, coalesce(p.pct_completed_prefecture, 0))
                + least(100.0, coalesce(p.pct_invest_prefecture, 0))) / 3, 1) as pct_progress_index_prefecture,
-        rank() over (partition by r.plan_year order by r.progress_index desc) as progress_rank,
+        rank() over (partition by r.plan_year, r.prefecture_code order by r.progress_index desc) as progress_rank,
         -- a unit lags when it falls behind the plan's pace by the yellow line or more (tier red or yellow)
         coalesce(t.tier in ('red', 'yellow'), false) as is_lagging
     from rates as r
-    inner join prefecture as p using (plan_year)
+    inner join prefecture as p using (plan_year, prefecture_code)
     left join tiers as t on t.county_code = r.county_code and t.plan_year = r.plan_year and t.report_month = r.as_of_month
 )
 

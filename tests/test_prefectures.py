@@ -1,0 +1,184 @@
+"""A province warehouse: units of two prefectures (issue 13 §2, the README's design answer for 100×).
+
+The literal-row warehouse of pages_fixtures (巴州: 库尔勒市, 轮台县, 尉犁县) plus a generated
+prefecture 9002 whose two units carry copies of 轮台县's and 尉犁县's files. The sidebar offers a 州
+select before the 县市 select; the county options, the ranking charts, tables and ranks (1…n) are the
+chosen prefecture's; with one prefecture nothing of this shows. A clerk sees its own county only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from access_helpers import login, make_users
+from backends import env, new_location, open_db
+from pages_fixtures import KRL, LT, YL, build_warehouse
+
+from pipelines import counties
+from pipelines.warehouse import add_units, connect
+
+ROOT = Path(__file__).resolve().parent.parent
+G1, G2 = "900201", "900202"   # prefecture 9002: copies of 轮台县 and 尉犁县
+COPIES = {LT: (G1, "广嘉县"), YL: (G2, "吉达县")}
+BAYINGOL = [c.name for c in counties.load_counties()]   # the units of counties.csv, in its order
+
+pytestmark = pytest.mark.warehouse
+
+
+def _add_prefecture(loc) -> None:
+    """Units of a second prefecture with copies of two units' files (new file ids), then a full refresh."""
+    from pipelines import refresh
+
+    con = connect(loc)
+    try:
+        add_units(con, [(code, name, (name[:2],), 41.0, 86.0) for code, name in COPIES.values()])
+        shift = con.execute("select max(file_id) from raw.submissions").fetchone()[0]
+        case = "case county_code " + " ".join(f"when '{a}' then '{b}'" for a, (b, _) in COPIES.items()) + " end"
+        files = f"select file_id from staging.{{t}} where county_code in ('{LT}', '{YL}')"
+        con.execute(f"""insert into raw.submissions select * replace (file_id + {shift} as file_id,
+                            'copy' || file_hash as file_hash, 'copy' || file_name as file_name)
+                        from raw.submissions where file_id in ({' union '.join(files.format(t=t) for t in
+                                                               ('ledger_rows', 'plan_rows', 'report_rows'))})""")
+        for t in ("ledger_rows", "plan_rows", "report_rows"):
+            con.execute(f"""insert into staging.{t} select * replace (file_id + {shift} as file_id,
+                                {case} as county_code, {case} as county_raw)
+                            from staging.{t} where county_code in ('{LT}', '{YL}')""")
+        refresh.refresh(con)
+        con.execute("checkpoint")
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def province(tmp_path_factory):
+    loc = build_warehouse(new_location(tmp_path_factory.mktemp("province"), "province.duckdb"))
+    _add_prefecture(loc)
+    return loc
+
+
+@pytest.fixture(scope="module")
+def one_prefecture(tmp_path_factory):
+    return build_warehouse(new_location(tmp_path_factory.mktemp("one"), "one.duckdb"))
+
+
+def _use(loc, monkeypatch, tmp_path):
+    for name, value in env(loc).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("RENOVATION_ACCESS_DB", str(tmp_path / "access.sqlite"))
+    make_users(loc)
+
+
+def _app(user: str = "admin1") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90).run()
+    return login(at, user)
+
+
+def _select(at: AppTest, label: str):
+    return next((s for s in at.sidebar.selectbox if s.label == label), None)
+
+
+def _ranking_table(at: AppTest):
+    """The 排名明细表 of 进度总览 as (rank, county name) rows."""
+    df = next(d.value for d in at.dataframe if "progress_rank" in d.value.columns)
+    return list(zip(df["progress_rank"].astype(str), df["county_name"]))
+
+
+def test_the_marts_rank_and_total_within_a_prefecture(province):
+    con = open_db(province)
+    try:
+        ranks = con.execute("""select prefecture_code, list(progress_rank order by progress_rank) from marts.progress_county
+                               where plan_year = 2025 group by all order by all""").fetchall()
+        assert ranks == [("6528", [1, 2, 3]), ("9002", [1, 2])]
+        months = con.execute("""select prefecture_code, list(distinct progress_rank order by progress_rank)
+                                from marts.bulletin_counties where plan_year = 2025 and report_month = '2025-03-01'
+                                group by all order by all""").fetchall()
+        assert [m[0] for m in months] == ["6528", "9002"] and max(months[1][1]) <= 2
+        units = con.execute("""select prefecture_code, count_units from marts.bulletin_prefecture
+                               where plan_year = 2025 and report_month = '2025-03-01' order by all""").fetchall()
+        assert units == [("6528", 3), ("9002", 2)]
+        # the copies carry 轮台县's and 尉犁县's figures: their prefecture's rates are those two units'
+        lt_yl = con.execute(f"""select round(100.0 * sum(count_started_communities) / sum(count_plan_communities), 1)
+                                from marts.progress_county where plan_year = 2025 and county_code in ('{LT}', '{YL}')""").fetchone()[0]
+        g = con.execute("select distinct pct_started_prefecture from marts.progress_county "
+                        "where plan_year = 2025 and prefecture_code = '9002'").fetchall()
+        assert g == [(lt_yl,)]
+    finally:
+        con.close()
+
+
+def test_a_province_sidebar_offers_the_prefecture_then_its_counties(province, monkeypatch, tmp_path):
+    _use(province, monkeypatch, tmp_path)
+    at = _app()
+    pref = _select(at, "州")
+    assert pref is not None, "a warehouse of two prefectures shows a 州 select"
+    assert pref.options == ["巴州", "州 9002"] and pref.value == "6528"  # the deployment's own by default
+    assert _select(at, "县市").options == ["全州", *BAYINGOL]
+    table = _ranking_table(at)
+    assert [r[1] for r in table] and {r[1] for r in table} <= {"库尔勒市", "轮台县", "尉犁县"}
+    assert sorted(int(r[0]) for r in table) == [1, 2, 3]
+    assert "巴州" in at.header[0].value
+
+    pref.set_value("9002").run()
+    assert not at.exception
+    assert _select(at, "县市").options == ["全州", "广嘉县", "吉达县"]
+    table = _ranking_table(at)
+    assert sorted(r[1] for r in table) == ["吉达县", "广嘉县"]
+    assert sorted(int(r[0]) for r in table) == [1, 2]
+    assert "州 9002" in at.header[0].value
+    # the cards are the prefecture's: the plan of the two copies (轮台县 and 尉犁县's)
+    con = open_db(province)
+    try:
+        plan = con.execute(f"select count(*) from core.plan_rows where plan_year = 2025 and county_code in ('{G1}', '{G2}')"
+                           ).fetchone()[0]
+    finally:
+        con.close()
+    assert next(m.value for m in at.metric if m.label == "计划改造小区") == f"{plan} 个"
+    assert at.query_params.get("prefecture") == "9002"
+
+
+def test_the_bulletin_ranks_the_chosen_prefectures_counties(province, monkeypatch, tmp_path):
+    _use(province, monkeypatch, tmp_path)
+    at = _app()
+    at.switch_page("app_pages/bulletin.py").run()
+    _select(at, "州").set_value("9002").run()
+    assert not at.exception
+    df = next(d.value for d in at.dataframe if "progress_rank" in d.value.columns)
+    assert sorted(df["county_name"]) == ["吉达县", "广嘉县"]
+    assert sorted(int(r) for r in df["progress_rank"]) == [1, 2]
+    assert any("全州 2 个县市" in c.value for c in at.caption)
+
+
+def test_a_link_to_a_county_of_another_prefecture_opens_that_prefecture(province, monkeypatch, tmp_path):
+    _use(province, monkeypatch, tmp_path)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
+    at.query_params["unit"] = G1
+    at = login(at.run(), "admin1")
+    assert _select(at, "州").value == "9002"
+    assert _select(at, "县市").value == G1
+
+
+def test_a_clerk_sees_no_prefecture_select_and_no_other_unit(province, monkeypatch, tmp_path):
+    _use(province, monkeypatch, tmp_path)
+    at = _app("clerk_lt")
+    assert _select(at, "州") is None
+    assert _select(at, "县市").options == ["轮台县"]
+    text = " ".join(str(e.value) for e in (*at.markdown, *at.caption, *at.header))
+    assert not any(n in text for n in ("广嘉县", "吉达县", "州 9002", "库尔勒市"))
+
+
+def test_one_prefecture_shows_no_prefecture_select(one_prefecture, monkeypatch, tmp_path):
+    _use(one_prefecture, monkeypatch, tmp_path)
+    at = _app()
+    assert _select(at, "州") is None
+    assert _select(at, "县市").options == ["全州", *BAYINGOL]
+    assert "prefecture" not in at.query_params
+    assert at.header[0].value.endswith("全州")
+
+
+def test_prefecture_names_come_from_the_configuration():
+    assert counties.prefecture_of("652822") == "6528" == counties.home_prefecture()
+    assert counties.prefecture_name("6528") == "巴州"
+    assert counties.prefecture_name("9002") == "州 9002"
