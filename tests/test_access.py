@@ -160,7 +160,7 @@ def _args(module: str, name: str, scope: Scope) -> list:
     for p in list(sig.parameters)[1:]:
         out.append({"year": 2025, "unit": None, "kind": "annual", "signal_id": "x", "signal_ids": ("x",), "limit": 1000,
                     "suffix": ".docx", "month": __import__("datetime").date(2025, 10, 1), "b": None,
-                    "batch_id": "x", "file_ids": (1,)}[p])
+                    "batch_id": "x", "file_ids": (1,), "prefecture": None}[p])
     return out
 
 

@@ -55,7 +55,7 @@ MONTHLY_COLS = ("county_code", "county_name", "sort_order", "plan_year", "report
 
 
 def literal_bulletin(red: float, yellow: float) -> duckdb.DuckDBPyConnection:
-    """Two units, one plan row each, January and February 2025.
+    """Two units of one prefecture (A: 652801, B: 652822), one plan row each, January and February 2025.
 
     A: 100 households, 300 万元, planned 2024-12-01 → 2025-01-31: by the end of January the plan
        expects it started, completed and all of its investment done: pace (100 + 100 + 100) / 3 = 100.
@@ -75,16 +75,16 @@ def literal_bulletin(red: float, yellow: float) -> duckdb.DuckDBPyConnection:
     con.execute("""create table core.plan_rows (county_code varchar, plan_year integer, households integer,
                    total_invest_wan_yuan double, planned_start_date date, planned_end_date date)""")
     con.executemany("insert into core.plan_rows values (?, 2025, ?, 300.0, ?, ?)",
-                    [("A", 100, D("2024-12-01"), D("2025-01-31")), ("B", 60, None, None)])
+                    [("652801", 100, D("2024-12-01"), D("2025-01-31")), ("652822", 60, None, None)])
     con.execute(f"create table marts.progress_monthly ({', '.join(c + ' ' + t for c, t in zip(MONTHLY_COLS, ('varchar', 'varchar', 'integer', 'integer', 'date', *(['double'] * 11))))})")
     monthly = [
         # unit, order, month, started, started hh, completed, completed hh, invest, paid
-        ("A", 1, "2025-01-01", 1, 100, 0, 0, 150.0, 100.0),
-        ("A", 1, "2025-02-01", 1, 100, 0, 0, 150.0, 100.0),
-        ("B", 2, "2025-01-01", 0, 0, 0, 0, 0.0, 0.0),
-        ("B", 2, "2025-02-01", 1, 60, 1, 60, 300.0, 200.0),
+        ("652801", 1, "2025-01-01", 1, 100, 0, 0, 150.0, 100.0),
+        ("652801", 1, "2025-02-01", 1, 100, 0, 0, 150.0, 100.0),
+        ("652822", 2, "2025-01-01", 0, 0, 0, 0, 0.0, 0.0),
+        ("652822", 2, "2025-02-01", 1, 60, 1, 60, 300.0, 200.0),
     ]
-    plan = {"A": (100, 300.0), "B": (60, 300.0)}
+    plan = {"652801": (100, 300.0), "652822": (60, 300.0)}
     for u, order, m, s, sh, c, ch, inv, paid in monthly:
         con.execute(f"insert into marts.progress_monthly values ({', '.join('?' * len(MONTHLY_COLS))})",
                     [u, u, order, 2025, D(m), 1, plan[u][0], plan[u][1], 200.0, 1, s, sh, c, ch, inv, paid])
@@ -102,19 +102,19 @@ def test_bulletin_counties_on_literal_rows():
                   count_new_completed_communities, new_completed_households, invest_added_wan_yuan, paid_added_wan_yuan
            from marts.bulletin_counties""").fetchall()}
     # A, January: 100 − 50 = 50.0 behind: exactly the red line, which is "more than": yellow
-    assert got[("A", 1)] == (50.0, 100.0, 50.0, "yellow", 1, None, 1, 100, 0, 0, 150.0, 100.0)
+    assert got[("652801", 1)] == (50.0, 100.0, 50.0, "yellow", 1, None, 1, 100, 0, 0, 150.0, 100.0)
     # B, January: 36.3 behind, exactly the yellow line ("at least"): yellow
-    assert got[("B", 1)] == (0.0, 36.3, 36.3, "yellow", 2, None, 0, 0, 0, 0, 0.0, 0.0)
+    assert got[("652822", 1)] == (0.0, 36.3, 36.3, "yellow", 2, None, 0, 0, 0, 0, 0.0, 0.0)
     # February: B overtakes A (↑1, ↓1); A's additions are nil, B's are the month's
-    assert got[("A", 2)] == (50.0, 100.0, 50.0, "yellow", 2, -1, 0, 0, 0, 0, 0.0, 0.0)
-    assert got[("B", 2)] == (100.0, 39.1, -60.9, "green", 1, 1, 1, 60, 1, 60, 300.0, 200.0)
+    assert got[("652801", 2)] == (50.0, 100.0, 50.0, "yellow", 2, -1, 0, 0, 0, 0, 0.0, 0.0)
+    assert got[("652822", 2)] == (100.0, 39.1, -60.9, "green", 1, 1, 1, 60, 1, 60, 300.0, 200.0)
 
 
 def test_tiers_follow_the_thresholds():
     con = literal_bulletin(red=49.9, yellow=40.0)
     tiers_of = dict(con.execute("select county_code || strftime(report_month, '-%m'), tier from marts.bulletin_counties")
                     .fetchall())
-    assert tiers_of == {"A-01": "red", "A-02": "red", "B-01": "green", "B-02": "green"}
+    assert tiers_of == {"652801-01": "red", "652801-02": "red", "652822-01": "green", "652822-02": "green"}
 
 
 def test_bulletin_prefecture_on_literal_rows():
