@@ -13,7 +13,6 @@ import streamlit as st
 
 from app_pages._session import current, require, scope
 from pipelines.access.scope import FORBIDDEN_MESSAGE, Forbidden
-from pipelines.counties import prefecture_name
 from pipelines.read.connection import DataUnavailable
 from pipelines.read.filters import units
 
@@ -51,7 +50,7 @@ def plain(text: object) -> str:
 class Filters:
     year: int | None
     unit: str | None          # county code; None = the whole prefecture
-    unit_name: str            # 全州 (a province warehouse: the prefecture's name) or the unit's canonical name
+    unit_name: str            # 全州 (of the prefecture chosen) or the unit's canonical name
     prefecture: str | None = None   # the prefecture chosen when the warehouse holds several; else None (every unit)
 
 
@@ -64,7 +63,7 @@ def filters() -> Filters:
     sc = scope()
     if sc.is_county:
         unit, prefecture = sc.county_code, None
-    name = prefecture_name(prefecture) if prefecture else "全州"
+    name = "全州"   # a province warehouse: the prefecture chosen (its name is in the 州 select above)
     if unit:
         try:
             names = dict(units(sc).select("county_code", "county_name").iter_rows())

@@ -199,7 +199,7 @@ def _goal() -> None:
         c1.plotly_chart(ch.trajectory_figure(traj, proj, f"{end_year} 年目标进度:已完工户数与按当前速度预测", built_until, pace),
                         width="stretch", config={"displaylogo": False})
         ref = qp.reference_comparison(sc, f.year, f.unit, f.prefecture)
-        c2.plotly_chart(ch.reference_figure(ref, f.unit_name if f.unit or f.prefecture else "巴州"), width="stretch",
+        c2.plotly_chart(ch.reference_figure(ref, f.unit_name if f.unit else prefecture_name(f.prefecture) if f.prefecture else "巴州"), width="stretch",
                         config={"displaylogo": False})
         c2.caption("全国、新疆开工率:住建部通报及其转载(系统配置的参考数据表,逐行注明来源);"
                    "未公布比率的月份按“已开工小区 / 年度计划小区”推算。新疆仅有零星月份的公开数据。")

@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import TimeoutError as PlaywrightTimeout, sync_playwright  # noqa: E402
 
 from access_helpers import PASSWORD, make_users  # noqa: E402
 from test_browser import CHROMIUM, CHROMIUM_ARGS, PAGES, free_port, start_app, stop_app  # noqa: E402
@@ -154,9 +154,20 @@ def navigate(p, name: str) -> float:
 def filter_change(p) -> float:
     """Switch the unit filter to the other of UNITS than the one shown."""
     unit = UNITS[1] if f"· {UNITS[0]}" in p.inner_text("h2") else UNITS[0]
-    p.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').nth(1).click()
+    # the 县市 select (after 年度, and after 州 in a warehouse of several prefectures: then at the foot of
+    # the sidebar at 1366×768, where a click now and then only focuses it; the clock starts at the option)
+    box = p.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="县市")
+    box.scroll_into_view_if_needed()
     option = p.get_by_role("option", name=unit, exact=True)
-    option.wait_for()
+    for attempt in range(4):
+        box.click()
+        try:
+            option.wait_for(timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 3:
+                raise
+            p.keyboard.press("Escape")
     t0 = time.perf_counter()
     option.click()
     rendered(p, f"· {unit}")

@@ -119,7 +119,6 @@ def test_a_province_sidebar_offers_the_prefecture_then_its_counties(province, mo
     table = _ranking_table(at)
     assert [r[1] for r in table] and {r[1] for r in table} <= {"库尔勒市", "轮台县", "尉犁县"}
     assert sorted(int(r[0]) for r in table) == [1, 2, 3]
-    assert "巴州" in at.header[0].value
 
     pref.set_value("9002").run()
     assert not at.exception
@@ -127,7 +126,6 @@ def test_a_province_sidebar_offers_the_prefecture_then_its_counties(province, mo
     table = _ranking_table(at)
     assert sorted(r[1] for r in table) == ["吉达县", "广嘉县"]
     assert sorted(int(r[0]) for r in table) == [1, 2]
-    assert "州 9002" in at.header[0].value
     # the cards are the prefecture's: the plan of the two copies (轮台县 and 尉犁县's)
     con = open_db(province)
     try:
