@@ -21,9 +21,9 @@ nothing of the ledgers, the plans or another county's reports. Then (:func:`deci
   and formulas only (:func:`pipelines.scoring.store.refresh`; a county's score is made from its own
   inputs), the prefecture line and the what-if split from every county's rows (small);
 - every other model is computed in full, because it compares, ranks or pools counties or reads
-  every county: the data clock (below), ``bulletin_counties`` (ranks within each month; its
-  county-local schedule is ``marts.bulletin_schedule``, scoped), ``bulletin_prefecture``
-  (prefecture sums), ``progress_county`` (ranks within each plan year), ``progress_projection`` (the
+  every county: the data clock (below), ``bulletin_counties`` (ranks within each prefecture and month;
+  its county-local schedule is ``marts.bulletin_schedule``, scoped), ``bulletin_prefecture``
+  (prefecture sums), ``progress_county`` (ranks within each prefecture and plan year), ``progress_projection`` (the
   latest month of any county), ``risk_communities`` and ``risk_counties`` (shares of the largest
   subsidy at stake, ranks; a community can span counties), ``coverage_signals`` and
   ``verdict_rule_summary`` (per rule over every county), ``verdict_current`` and ``verdict_history``

@@ -8,6 +8,7 @@ chosen prefecture's; with one prefecture nothing of this shows. A clerk sees its
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -126,6 +127,10 @@ def test_a_province_sidebar_offers_the_prefecture_then_its_counties(province, mo
     table = _ranking_table(at)
     assert sorted(r[1] for r in table) == ["吉达县", "广嘉县"]
     assert sorted(int(r[0]) for r in table) == [1, 2]
+    # the ranking chart and the seat map draw the two units of 9002 and none of 巴州's
+    charts = [json.dumps(json.loads(c.proto.spec)["data"], ensure_ascii=False) for c in at.get("plotly_chart")]
+    assert len(charts) == 2 and all("广嘉" in c and "吉达" in c for c in charts)
+    assert not any(n in c for c in charts for n in ("库尔勒", "轮台", "尉犁"))
     # the cards are the prefecture's: the plan of the two copies (轮台县 and 尉犁县's)
     con = open_db(province)
     try:
