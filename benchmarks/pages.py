@@ -175,9 +175,8 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     port = free_port()
-    server_log = Path(tempfile.gettempdir()) / "pages-benchmark.server.log"
-    server_log.unlink(missing_ok=True)
     work = Path(tempfile.mkdtemp(prefix="pages-benchmark-"))
+    server_log = work / "server.log"  # the run's own: runs at the same time must not share one
     db = work / "w.duckdb"
     shutil.copy(args.db, db)
     make_users(db)
@@ -215,11 +214,12 @@ def main(argv: list[str] | None = None) -> int:
             browser.close()
     finally:
         stop_app(proc)
+        log_text = server_log.read_text(errors="replace") if server_log.exists() else ""
         shutil.rmtree(work, ignore_errors=True)
     med = statistics.median
     # the server's own share: dashboard.py logs every script run ("page <url>: script run <s> s")
     server: dict[str, list[float]] = {n: [] for n in chosen}
-    for line in server_log.read_text(errors="replace").splitlines():
+    for line in log_text.splitlines():
         m = re.search(r"page (\w+): script run ([0-9.]+) s", line)
         if m and m.group(1) in server:
             server[m.group(1)].append(float(m.group(2)))
