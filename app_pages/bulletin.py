@@ -48,10 +48,10 @@ with guarded("月度通报"):
     c0, c1, c2 = st.columns([1.2, 1, 1], vertical_alignment="bottom")
     c0.selectbox("通报月份", months, key=MONTH_KEY, format_func=ch.fmt_month)
     c1.download_button("下载通报(Word)", actions.logged(user, "bulletin", f"月度通报 {month:%Y-%m}(Word)", f"月份 {month:%Y-%m}",
-                                      lambda: qb.bulletin_file(sc, b, ".docx")), file_name=f"巴州老旧小区改造月度通报_{month:%Y-%m}.docx",
+                                      lambda: qb.bulletin_file(sc, b, ".docx")), file_name=f"{b.issuer}老旧小区改造月度通报_{month:%Y-%m}.docx",
                        mime=DOCX, icon=":material/description:", width="stretch")
     c2.download_button("下载通报(PDF)", actions.logged(user, "bulletin", f"月度通报 {month:%Y-%m}(PDF)", f"月份 {month:%Y-%m}",
-                                      lambda: qb.bulletin_file(sc, b, ".pdf")), file_name=f"巴州老旧小区改造月度通报_{month:%Y-%m}.pdf",
+                                      lambda: qb.bulletin_file(sc, b, ".pdf")), file_name=f"{b.issuer}老旧小区改造月度通报_{month:%Y-%m}.pdf",
                        mime="application/pdf", icon=":material/picture_as_pdf:", width="stretch")
     st.caption(f"{f.year} 年度计划,全州 {b.prefecture['count_units']} 个县市;默认显示数据中最新的月份;"
                "下载的通报为全州通报。本月新增 = 本月底累计数 − 上月底累计数(1 月为当月累计数)。")

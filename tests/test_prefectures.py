@@ -8,6 +8,7 @@ chosen prefecture's; with one prefecture nothing of this shows. A clerk sees its
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from backends import env, new_location, open_db
 from pages_fixtures import KRL, LT, YL, build_warehouse
 
 from pipelines import counties
+from pipelines.report import bulletin as rb
 from pipelines.warehouse import add_units, connect
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,6 +108,12 @@ def test_the_marts_rank_and_total_within_a_prefecture(province):
         g = con.execute("select distinct pct_started_prefecture from marts.progress_county "
                         "where plan_year = 2025 and prefecture_code = '9002'").fetchall()
         assert g == [(lt_yl,)]
+        # the printed bulletin: the deployment's own prefecture unless one is named
+        home = rb.collect(con, dt.date(2025, 3, 1))
+        other = rb.collect(con, dt.date(2025, 3, 1), prefecture="9002")
+        assert (home.issuer, home.prefecture["count_units"], home.counties.height) == ("巴州", 3, 3)
+        assert (other.issuer, sorted(other.counties["county_name"])) == ("州 9002", ["吉达县", "广嘉县"])
+        assert sorted(other.counties["progress_rank"]) == [1, 2]
     finally:
         con.close()
 

@@ -22,7 +22,7 @@ import duckdb
 import polars as pl
 
 from pipelines.clock import clock_text
-from pipelines.counties import home_prefecture
+from pipelines.counties import home_prefecture, prefecture_name
 from pipelines.report import docx_to_pdf
 from pipelines.report.document import _heading, _para, _set_cjk, _table
 from pipelines.tiers import TIER_LABELS, TIERS, TierSettings, from_settings, rank_change_text
@@ -48,6 +48,11 @@ class Bulletin:
     deadline: str                  # the plan's default completion deadline, e.g. 11月30日
     generated_at: dt.datetime
     clock: str = ""                # the data clock in Chinese (pipelines.clock)
+
+    @property
+    def issuer(self) -> str:
+        """The prefecture whose bulletin it is, by name (巴州; a province warehouse holds several)."""
+        return prefecture_name(self.prefecture.get("prefecture_code") or home_prefecture())
 
     @property
     def label(self) -> str:
@@ -226,7 +231,7 @@ def write_docx(b: Bulletin, out: Path) -> None:
 
     title = doc.add_paragraph()
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _set_cjk(title.add_run("巴州城镇老旧小区改造工作月度通报"), 18, True)
+    _set_cjk(title.add_run(f"{b.issuer}城镇老旧小区改造工作月度通报"), 18, True)
     sub = doc.add_paragraph()
     sub.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _set_cjk(sub.add_run(f"({b.label} · {b.month.year}年度计划 · 州老旧小区改造工作领导小组办公室)"), 10.5)
