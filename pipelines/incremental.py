@@ -190,9 +190,12 @@ class Scope:
             return False
         con.execute(f"create or replace temp table _new_rows as {m.sql}")
         # the rows that are no longer as they were (changed or gone) go, by key; then the new rows whose
-        # key is not there (changed or new) come in: keys are unique and not null (tests/test_models.py)
-        con.execute(f"create or replace temp table _old_rows as select * from {m.table} except all select * from _new_rows")
+        # key is not there (changed or new) come in: keys are unique and not null (tests/test_models.py).
+        # A row is compared whole, as a struct (nulls equal, as in EXCEPT ALL), with the new row of its key:
+        # a join on the key, several times faster than EXCEPT ALL over every column of both tables
         match = " and ".join(f"o.{k} = t.{k}" for k in keys)
+        con.execute(f"create or replace temp table _old_rows as select {', '.join(f't.{k}' for k in keys)} "
+                    f"from {m.table} as t anti join _new_rows as o on {match} and t is not distinct from o")
         con.execute(f"delete from {m.table} as t where exists (select 1 from _old_rows as o where {match})")
         con.execute(f"insert into {m.table} select * from _new_rows as o where not exists "
                     f"(select 1 from {m.table} as t where {match})")
@@ -220,8 +223,9 @@ class Scope:
 
 
 def _same_columns(con: duckdb.DuckDBPyConnection, table: str, sql: str) -> bool:
-    have = [d[0] for d in con.execute(f"select * from {table} limit 0").description]
-    return have == [d[0] for d in con.execute(f"select * from ({sql}) limit 0").description]
+    """Whether the model makes the columns its table has (names and types, in order)."""
+    have = [(d[0], str(d[1])) for d in con.execute(f"select * from {table} limit 0").description]
+    return have == [(d[0], str(d[1])) for d in con.execute(f"select * from ({sql}) limit 0").description]
 
 
 def _rows(con: duckdb.DuckDBPyConnection, table: str) -> list:
