@@ -5,7 +5,7 @@ Colour means status wherever units are ranked: bars take the colour of their lag
 (``GRADE_COLORS``), with a legend in Chinese. Each unit keeps one colour (``unit_color``) only
 where lines follow units over time. Labels are Chinese; money is in 万元, households in 户, rates
 in %. Maps are drawn without tiles (a plain scatter on longitude and latitude axes), so the app
-works offline.
+works offline. Each figure is built once per content (pipelines.memo): callers must not change one.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from pipelines.counties import load_counties
+from pipelines.memo import by_content
 from pipelines.tiers import TIER_LABELS, TIERS, rank_change_text
 
 __all__ = [
@@ -129,6 +130,7 @@ def _month_labels(months: list[dt.date]) -> list[str]:
 
 # --- progress ----------------------------------------------------------------------------------
 
+@by_content
 def progress_month_figure(df: pl.DataFrame, title: str = "逐月进度与计划对比(小区,累计)") -> go.Figure:
     """Cumulative started/completed communities by month, against the scheduled starts and the plan."""
     if df.is_empty():
@@ -147,6 +149,7 @@ def progress_month_figure(df: pl.DataFrame, title: str = "逐月进度与计划�
     return _layout(fig, title, barmode="group")
 
 
+@by_content
 def money_month_figure(df: pl.DataFrame, title: str = "逐月投资与资金拨付(万元,累计)") -> go.Figure:
     """Cumulative investment completed and funds paid by month, against planned investment and subsidies."""
     if df.is_empty():
@@ -188,6 +191,7 @@ def _versus_pace(row: dict) -> str:
     return f"<br>计划应达 {fmt_pct(pace)},{state}"
 
 
+@by_content
 def ranking_figure(df: pl.DataFrame, title: str = "各县市综合进度排名", legend: dict[str, str] | None = None) -> go.Figure:
     """Units by progress index, bars coloured by lagging tier (``tier``; legend texts from ``legend``,
     e.g. ``TierSettings.legend()``), with start, completion and investment rates as markers and the
@@ -219,6 +223,7 @@ def ranking_figure(df: pl.DataFrame, title: str = "各县市综合进度排名",
                    legend=_LEGEND_BELOW)
 
 
+@by_content
 def bulletin_ranking_figure(df: pl.DataFrame, title: str, legend: dict[str, str] | None = None) -> go.Figure:
     """The bulletin's ranking: progress index per unit coloured by tier, the plan's pace as a marker,
     the change of rank since the previous month in the label."""
@@ -252,6 +257,7 @@ def _short(code: str, name: str) -> str:
     return min(c.aliases, key=len)
 
 
+@by_content
 def seat_map_figure(units: pl.DataFrame, ranking: pl.DataFrame, title: str = "各县市进度分布(县城位置)") -> go.Figure:
     """The ten units at their county seats, sized by planned households, coloured by lagging tier
     (as the ranking beside it); no tiles."""
@@ -295,6 +301,7 @@ def seat_map_figure(units: pl.DataFrame, ranking: pl.DataFrame, title: str = "�
     return _layout(fig, title, height=420, showlegend=False)
 
 
+@by_content
 def trajectory_figure(traj: pl.DataFrame, proj: dict, title: str = "五年目标进度:已完工户数与按当前速度预测",
                       built_until: int | None = None, pace_months: int | None = None) -> go.Figure:
     """Completed households since the goal's start, the goal (communities built in or before ``built_until``),
@@ -322,6 +329,7 @@ def trajectory_figure(traj: pl.DataFrame, proj: dict, title: str = "五年目标
     return _layout(fig, title, height=360)
 
 
+@by_content
 def reference_figure(df: pl.DataFrame, ours_label: str = "巴州", title: str = "开工率对比:本地 vs 全国、新疆(占年度计划小区 %)") -> go.Figure:
     """Start rates by month of the year: ours as a line, the published national and Xinjiang figures as markers."""
     if df.is_empty():
@@ -343,6 +351,7 @@ def reference_figure(df: pl.DataFrame, ours_label: str = "巴州", title: str = 
 
 # --- signals -----------------------------------------------------------------------------------
 
+@by_content
 def signals_by_rule_figure(df: pl.DataFrame, title: str = "各规则线索数(按严重程度)") -> go.Figure:
     """Signal counts per rule, stacked by severity."""
     if df.is_empty():
@@ -362,6 +371,7 @@ def signals_by_rule_figure(df: pl.DataFrame, title: str = "各规则线索数(�
     return _layout(fig, title, height=max(260, 26 * len(order) + 100), barmode="stack")
 
 
+@by_content
 def coverage_figure(df: pl.DataFrame, title: str = "各规则可评估率与命中率") -> go.Figure:
     """Per rule: share of units it could assess and share of assessed units it flagged."""
     if df.is_empty():
@@ -381,6 +391,7 @@ def coverage_figure(df: pl.DataFrame, title: str = "各规则可评估率与命�
 GRADE_COLORS = {"优秀": "#2E7D32", "良好": "#1565C0", "合格": "#EF8F00", "差": "#C62828"}
 
 
+@by_content
 def score_ranking_figure(totals: pl.DataFrame, title: str, grades: Sequence[tuple[float, str]] = ()) -> go.Figure:
     """Total score per unit (best first), bars coloured by grade with a legend naming each grade's
     range, and the grade cut-offs ``grades`` ((lowest total, grade) pairs, from marts.settings)."""
@@ -413,6 +424,7 @@ def score_ranking_figure(totals: pl.DataFrame, title: str, grades: Sequence[tupl
                    legend=_LEGEND_BELOW)
 
 
+@by_content
 def points_lost_figure(breakdown: pl.DataFrame, title: str = "各指标失分(满分 − 得分)") -> go.Figure:
     """Points lost per indicator and unit, stacked: where each unit lost its points."""
     if breakdown.is_empty():
@@ -429,6 +441,7 @@ def points_lost_figure(breakdown: pl.DataFrame, title: str = "各指标失分(�
     return _layout(fig, title, height=max(280, 40 * n + 120), barmode="stack")
 
 
+@by_content
 def score_trend_figure(totals: pl.DataFrame, title: str = "历年总分趋势",
                        grades: Sequence[tuple[float, str]] = ()) -> go.Figure:
     """Total score per unit over the years, one colour per unit, with the grade cut-offs ``grades``."""
@@ -450,6 +463,7 @@ def score_trend_figure(totals: pl.DataFrame, title: str = "历年总分趋势",
 
 # --- submissions -------------------------------------------------------------------------------
 
+@by_content
 def reporting_figure(df: pl.DataFrame, title: str = "月报报送情况(按时 / 迟报 / 缺报)") -> go.Figure:
     """Units × months: on time, late or missing, as a grid of coloured cells."""
     if df.is_empty():

@@ -116,3 +116,30 @@ def test_trend_lines_keep_one_colour_per_unit():
     fig = charts.score_trend_figure(totals)
     lines = {t.name: t.line.color for t in fig.data if t.type == "scatter"}
     assert lines == {"轮台县": charts.unit_color("轮台县"), "尉犁县": charts.unit_color("尉犁县")}
+
+
+def test_a_figure_is_built_once_per_content_and_anew_for_other_content(monkeypatch):
+    """A rerun asks for the same figure again (issue 12: a scores page spent half its run building
+    three figures): equal content gives the figure already built, whatever the frame object; any
+    changed value, column or argument gives a figure of its own."""
+    built = []
+    real = charts.go.Figure
+
+    def counting(*a, **k):
+        built.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(charts.go, "Figure", counting)
+    charts.ranking_figure.cache_clear()
+    first = charts.ranking_figure(ranking_frame(), legend=LEGEND)
+    again = charts.ranking_figure(ranking_frame(), legend=dict(LEGEND))  # new, equal objects
+    assert again is first and len(built) == 1
+    other = ranking_frame().with_columns(pl.when(pl.col("county_name") == "尉犁县").then(81.0)
+                                         .otherwise(pl.col("pct_progress_index")).alias("pct_progress_index"))
+    changed = charts.ranking_figure(other, legend=LEGEND)
+    assert changed is not first and len(built) == 2
+    bars = {y: x for t in changed.data if t.type == "bar" for y, x in zip(t.y, t.x)}
+    assert bars["尉犁县"] == 81.0
+    assert charts.ranking_figure(ranking_frame(), "另一个标题", legend=LEGEND).layout.title.text == "另一个标题"
+    renamed = ranking_frame().rename({"plan_households": "planned_households"})
+    assert charts.ranking_figure(renamed, legend=LEGEND) is not first

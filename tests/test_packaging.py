@@ -41,6 +41,25 @@ def test_the_wheel_carries_the_sql_the_suites_the_app_and_the_demo(wheel):
     assert not any(n.endswith(".duckdb") for n in names)
 
 
+def _effective_option(cwd: Path, name: str) -> str:
+    """An option as `streamlit run` started in ``cwd`` sees it (its .streamlit/config.toml read)."""
+    code = ("from streamlit import config; config.get_config_options(force_reparse=True); "
+            f"print(config.get_option({name!r}))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_the_server_runs_no_full_garbage_collection_after_each_script_run(wheel, tmp_path):
+    """Streamlit's default gc.collect(2) after every run walks the whole heap (~0.1 s here) holding the
+    GIL: every page switch and filter change waited for it before the browser heard the run had
+    ended (issue 12). Off where `renovation serve` starts Streamlit: the checkout and the installed wheel."""
+    assert _effective_option(ROOT, "runner.postScriptGC") == "False"
+    zipfile.ZipFile(wheel).extractall(tmp_path)
+    assert _effective_option(tmp_path / "pipelines" / "_bundle", "runner.postScriptGC") == "False"
+    assert _effective_option(tmp_path, "runner.postScriptGC") == "True"  # what it is without our config
+
+
 @pytest.mark.slow
 def test_an_installed_wheel_ingests_without_the_checkout(wheel, tmp_path):
     site = tmp_path / "site"
