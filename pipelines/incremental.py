@@ -15,14 +15,16 @@ nothing of the ledgers, the plans or another county's reports. Then (:func:`deci
   the tables named in its entry (temporary copies holding C's rows) and its rows of C inserted.
   Each is county-local: a row of county C is made from rows of C and from tables that hold no
   county's data (settings, thresholds, the data clock, links of C's rows), so another county's rows
-  are unchanged and C's rows equal a full run's;
+  are unchanged and C's rows equal a full run's. ``bulletin_counties`` is county-local but for its
+  ranks among the counties of its prefecture in each month: C's rows are rebuilt so, then the ranks of the whole table
+  are set anew by :data:`RANKS` (a window over a few columns; only the rows whose rank moved are
+  written: C's, and those of the counties C passed or fell behind, in that month and the next);
 - the signals step recomputes C's signals only (:mod:`pipelines.signals.scoped`: the report suite
   runs on C's rows, the plan suite not at all, its table being kept) and the scores step C's scores
   and formulas only (:func:`pipelines.scoring.store.refresh`; a county's score is made from its own
   inputs), the prefecture line and the what-if split from every county's rows (small);
 - every other model is computed in full, because it compares, ranks or pools counties or reads
-  every county: the data clock (below), ``bulletin_counties`` (ranks within each prefecture and month;
-  its county-local schedule is ``marts.bulletin_schedule``, scoped), ``bulletin_prefecture``
+  every county: the data clock (below), ``bulletin_prefecture``
   (prefecture sums), ``progress_county`` (ranks within each prefecture and plan year), ``progress_projection`` (the
   latest month of any county), ``risk_communities`` and ``risk_counties`` (shares of the largest
   subsidy at stake, ranks; a community can span counties), ``coverage_signals`` and
@@ -53,12 +55,13 @@ import duckdb
 
 from pipelines.warehouse import MODEL_POLICY, Model, table_exists
 
-__all__ = ["Scope", "decide", "SCOPED", "KEPT", "CLOCK"]
+__all__ = ["Scope", "decide", "SCOPED", "RANKS", "KEPT", "CLOCK"]
 
 log = logging.getLogger(__name__)
 
 _SEQUENCE = ("intermediate.signal_report_sequence",)
 _PLANS = ("core.plan_rows", "core.ledger_communities")
+_LINKS = "core.identity_links"
 # model -> the tables it reads whose slice of the county it is run on (every row of a model of
 # these is one county's; the county of a report row is its plan row's: links are blocked by county)
 SCOPED: dict[str, tuple[str, ...]] = {
@@ -67,7 +70,7 @@ SCOPED: dict[str, tuple[str, ...]] = {
     "core.report_rows_history": ("staging.report_rows", "core.submissions"),
     "core.report_rows": ("core.report_rows_history",),
     # one row per report row; windows over the project (a plan row of the county, or U:county:…)
-    "intermediate.signal_report_sequence": ("core.report_rows",),
+    "intermediate.signal_report_sequence": ("core.report_rows", _LINKS),
     "intermediate.signal_funds_idle": _SEQUENCE,
     "intermediate.signal_inflated_scale_reports": _SEQUENCE,
     "intermediate.signal_invest_exceeds_plan": _SEQUENCE,
@@ -79,16 +82,16 @@ SCOPED: dict[str, tuple[str, ...]] = {
         "funds_idle", "inflated_scale_reports", "invest_exceeds_plan", "paid_exceeds_work", "progress_jump",
         "progress_regression")),
     "intermediate.signal_report_checks": ("intermediate.signal_first_flagged", *_SEQUENCE),
-    "intermediate.signal_retro_revision": ("core.report_rows_history",),
+    "intermediate.signal_retro_revision": ("core.report_rows_history", _LINKS),
     # plan rows × score years; the years span every county's plans: plan rows are not sliced
-    "intermediate.indicator_rows": ("core.report_rows",),
+    "intermediate.indicator_rows": ("core.report_rows", _LINKS),
     # plan rows × due months of their plan years, per county
-    "marts.progress_monthly": ("core.report_rows", "core.plan_rows"),
-    "marts.progress_trajectory": ("core.report_rows", *_PLANS),
+    "marts.progress_monthly": ("core.report_rows", "core.plan_rows", _LINKS),
+    "marts.progress_trajectory": ("core.report_rows", *_PLANS, _LINKS),
     # county × plan year × due month: the county's plan rows on their pace (the months are the clock's)
     "marts.bulletin_schedule": ("marts.progress_monthly", "core.plan_rows"),
     # one row per plan row: its latest linked report (the report's plan row is of its county)
-    "marts.progress_projects": ("core.plan_rows", "core.report_rows"),
+    "marts.progress_projects": ("core.plan_rows", "core.report_rows", _LINKS),
     # county × due month: the county's submissions (and plan years); the months are the clock's
     "intermediate.indicator_months": ("core.submissions",),  # score years span every county: not sliced
     "marts.progress_reporting": ("core.plan_rows", "core.submissions"),
@@ -98,7 +101,42 @@ SCOPED: dict[str, tuple[str, ...]] = {
     # county × score year: the county's indicator rows and months and its ledger; the score years are
     # every county's (indicator_rows is not sliced), the county itself is (staging.counties sliced)
     "intermediate.score_inputs": ("staging.counties", "intermediate.indicator_months", "core.ledger_communities"),
+    # county × plan year × due month: county-local but for the rank among the counties of the month
+    # (and the previous month's rank), which RANKS recomputes over the whole table afterwards
+    "marts.bulletin_counties": ("marts.progress_monthly", "marts.bulletin_schedule"),
 }
+# models of SCOPED whose rows hold ranks across counties: the statement that sets them anew over the whole
+# table once the county's rows are in (it writes only the rows whose ranks changed: the county's, and
+# those of the counties its index passed). Its order is the model's own expression, over the model's columns.
+RANKS: dict[str, str] = {
+    "marts.bulletin_counties": """
+        update marts.bulletin_counties as t
+        set progress_rank = n.progress_rank, prev_progress_rank = n.prev_progress_rank,
+            rank_change = n.prev_progress_rank - n.progress_rank
+        from (
+            select county_code, plan_year, report_month, progress_rank,
+                   lag(progress_rank) over (partition by county_code, plan_year order by report_month) as prev_progress_rank
+            from (
+                select county_code, plan_year, report_month,
+                       -- the progress index of warehouse/marts/bulletin_counties.sql (indexed), as it ranks it
+                       rank() over (partition by prefecture_code, plan_year, report_month order by
+                           (least(100.0, 100.0 * count_started_communities / count_plan_communities)
+                            + least(100.0, coalesce(100.0 * completed_households / nullif(plan_households, 0), 0))
+                            + least(100.0, coalesce(100.0 * invest_done_wan_yuan / nullif(plan_invest_wan_yuan, 0), 0))) / 3
+                           desc) as progress_rank
+                from marts.bulletin_counties
+            )
+        ) as n
+        where t.county_code = n.county_code and t.plan_year = n.plan_year and t.report_month = n.report_month
+          and (t.progress_rank is distinct from n.progress_rank or t.prev_progress_rank is distinct from n.prev_progress_rank)
+    """,
+}
+# tables without a county column, and the rows of them that are the county's: the links of its report rows
+# (every model that slices the links joins them to its slice of the report rows on ``from_id``; the links
+# of the county's report rows are the links step's own for an incremental refresh)
+_SLICE_WHERE = {_LINKS: "kind = 'report_plan' and from_id in (select report_row_id from core.report_rows_history "
+                        "where county_code = $county union all select report_row_id from core.report_rows "
+                        "where county_code = $county)"}
 # models a report-only import leaves as they are (they read ledgers, plans and plan links only)
 KEPT = ("core.ledger_communities", "core.plan_rows", "intermediate.signal_plan_checks")
 # prefecture-wide: rebuilt in full, compared with their rows before the import
@@ -137,6 +175,8 @@ class Scope:
             return False
         con.execute(f"delete from {m.table} where county_code = ?", [self.county])
         con.execute(f"insert into {m.table} select * from ({sql}) where county_code = ?", [self.county])
+        if m.table in RANKS:
+            con.execute(RANKS[m.table])
         self._forget(con, m.table)
         return True
 
@@ -150,9 +190,12 @@ class Scope:
             return False
         con.execute(f"create or replace temp table _new_rows as {m.sql}")
         # the rows that are no longer as they were (changed or gone) go, by key; then the new rows whose
-        # key is not there (changed or new) come in: keys are unique and not null (tests/test_models.py)
-        con.execute(f"create or replace temp table _old_rows as select * from {m.table} except all select * from _new_rows")
+        # key is not there (changed or new) come in: keys are unique and not null (tests/test_models.py).
+        # A row is compared whole, as a struct (nulls equal, as in EXCEPT ALL), with the new row of its key:
+        # a join on the key, several times faster than EXCEPT ALL over every column of both tables
         match = " and ".join(f"o.{k} = t.{k}" for k in keys)
+        con.execute(f"create or replace temp table _old_rows as select {', '.join(f't.{k}' for k in keys)} "
+                    f"from {m.table} as t anti join _new_rows as o on {match} and t is not distinct from o")
         con.execute(f"delete from {m.table} as t where exists (select 1 from _old_rows as o where {match})")
         con.execute(f"insert into {m.table} select * from _new_rows as o where not exists "
                     f"(select 1 from {m.table} as t where {match})")
@@ -163,8 +206,9 @@ class Scope:
     def _slice(self, con: duckdb.DuckDBPyConnection, table: str) -> str:
         name = "_slice_" + table.replace(".", "__")
         if table not in self.slices:
-            con.execute(f"create or replace temp table {name} as select * from {table} where county_code = ?",
-                        [self.county])
+            where = _SLICE_WHERE.get(table, "county_code = $county")
+            con.execute(f"create or replace temp table {name} as select * from {table} where {where}",
+                        {"county": self.county})
             self.slices.add(table)
         return name
 
@@ -179,8 +223,9 @@ class Scope:
 
 
 def _same_columns(con: duckdb.DuckDBPyConnection, table: str, sql: str) -> bool:
-    have = [d[0] for d in con.execute(f"select * from {table} limit 0").description]
-    return have == [d[0] for d in con.execute(f"select * from ({sql}) limit 0").description]
+    """Whether the model makes the columns its table has (names and types, in order)."""
+    have = [(d[0], str(d[1])) for d in con.execute(f"select * from {table} limit 0").description]
+    return have == [(d[0], str(d[1])) for d in con.execute(f"select * from ({sql}) limit 0").description]
 
 
 def _rows(con: duckdb.DuckDBPyConnection, table: str) -> list:

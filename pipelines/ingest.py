@@ -382,6 +382,7 @@ def _load_optimistically(con, pending: list[Pending], batches: dict[str, pl.Data
         return False
 
     def verdicts_clean() -> bool:
+        clock.lap("refresh")  # the refresh's steps so far (core, links, marts): not the wait
         validations.update(_validation_results(validations))  # answered: the caller may need them again
         if any(issues for issues, _ in validations.values()):
             return False

@@ -193,3 +193,21 @@ def test_prefecture_names_come_from_the_configuration():
     assert counties.prefecture_of("652822") == "6528" == counties.home_prefecture()
     assert counties.prefecture_name("6528") == "巴州"
     assert counties.prefecture_name("9002") == "州 9002"
+
+
+def test_the_incremental_rank_update_keeps_ranks_within_a_prefecture(province, tmp_path):
+    """An import's refresh sets bulletin_counties' ranks anew over the whole table (pipelines.incremental.RANKS):
+    on a fully built province warehouse it must find every rank as the model made it, per prefecture."""
+    import shutil
+
+    from pipelines.incremental import RANKS
+
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(province.file, copy)
+    con = connect(copy)
+    try:
+        before = con.execute("select * from marts.bulletin_counties order by all").fetchall()
+        con.execute(RANKS["marts.bulletin_counties"])
+        assert con.execute("select * from marts.bulletin_counties order by all").fetchall() == before
+    finally:
+        con.close()

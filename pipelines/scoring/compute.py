@@ -57,8 +57,7 @@ class Inputs:
 
     @classmethod
     def from_row(cls, row: Mapping[str, object]) -> Inputs:
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: (v if v is not None else _DEFAULTS[k]) for k, v in row.items() if k in names})
+        return cls(**{k: (v if v is not None else _DEFAULTS[k]) for k, v in row.items() if k in _DEFAULTS})
 
 
 _DEFAULTS = {f.name: f.default for f in fields(Inputs)}

@@ -29,9 +29,10 @@ weighted as (
     cross join weights as w
 ),
 
--- the central subsidy of the distinct plan rows behind the county's signals
+-- the central subsidy of the distinct plan rows behind the county's signals (rounded: a float sum in
+-- another order differs in its last digits, and an import's refresh would rewrite every county's row)
 money as (
-    select county_code, sum(coalesce(central_subsidy_wan_yuan, 0)) as central_subsidy_wan_yuan
+    select county_code, round(sum(coalesce(central_subsidy_wan_yuan, 0)), 6) as central_subsidy_wan_yuan
     from (select distinct county_code, plan_row_id, central_subsidy_wan_yuan from signals where plan_row_id is not null)
     group by county_code
 ),
