@@ -182,6 +182,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if demo:
         print("数据仓库为空,先载入演示数据 …", file=sys.stderr)
         cmd_demo(argparse.Namespace(db=db, seed=2021, out=ROOT / "demo_data", scale=1))
+    else:
+        # a warehouse refreshed by an earlier version or under other settings (the dashboard only reads)
+        from pipelines.operations import ensure_fresh
+
+        ensure_fresh(db, "看板", before="启动看板")
     env = dict(os.environ, RENOVATION_DB=str(db))
     if db.data_path:
         env["RENOVATION_DATA_PATH"] = db.data_path

@@ -265,10 +265,11 @@ def table_exists_in(db: Path) -> bool:
 # --- exports: never stale without saying so ---------------------------------------------------
 
 
-def ensure_fresh(db: Path | str, product: str) -> bool:
-    """Before an export (风险线索, 得分, 报告): when the derived layers are older than raw or the
-    configuration, say why and refresh them (under the writer lock, in one transaction). False,
-    having said why, when the refresh fails: the caller exports nothing."""
+def ensure_fresh(db: Path | str, product: str, before: str | None = None) -> bool:
+    """Before an export (风险线索, 得分, 报告), or before ``serve`` starts the dashboard (``before``
+    names the step): when the derived layers are older than raw or the configuration, say why and
+    refresh them (under the writer lock, in one transaction). False, having said why, when the
+    refresh fails: the caller exports nothing."""
     db = _where(db)
     if not db.exists():
         return True
@@ -279,7 +280,7 @@ def ensure_fresh(db: Path | str, product: str) -> bool:
         con.close()
     if not reasons:
         return True
-    _say(f"导出{product}之前:汇总结果已过期({';'.join(reasons)}),正在按当前数据与配置重新计算 …")
+    _say(f"{before or '导出' + product}之前:汇总结果已过期({';'.join(reasons)}),正在按当前数据与配置重新计算 …")
     try:
         with writer_lock(db, what=f"导出{product}前重新计算", on_wait=_say):
             con = open_warehouse(db)
@@ -294,9 +295,10 @@ def ensure_fresh(db: Path | str, product: str) -> bool:
         raise
     except Exception:
         log.info("refresh before export failed", exc_info=True)
-        _say(f"重新计算失败,未导出{product}(数据仓库未改变)。请运行 renovation check 检查数据仓库,并联系系统管理员。")
+        _say(f"重新计算失败,{'看板仍显示上次计算的结果' if before else '未导出' + product}(数据仓库未改变)。"
+             "请运行 renovation check 检查数据仓库,并联系系统管理员。")
         return False
-    _say("已重新计算,导出的是当前结果。")
+    _say("已重新计算," + ("看板显示的是当前结果。" if before else "导出的是当前结果。"))
     return True
 
 

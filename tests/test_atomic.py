@@ -152,6 +152,34 @@ def test_exports_say_when_the_configuration_changed_since_the_refresh(tmp_path, 
     assert "已过期" not in capsys.readouterr().err  # recomputed once, current since
 
 
+def test_serve_refreshes_a_warehouse_left_by_an_earlier_version_before_the_dashboard_reads_it(
+        tmp_path, db_copy, monkeypatch, capsys):
+    """An upgrade brings new configuration (this stop: prefectures.csv) and marts with new columns
+    (bulletin_counties.prefecture_code); the dashboard only reads, so before it starts, serve
+    refreshes a warehouse whose refresh is older than the configuration (it showed 加载失败 on 进度总览
+    and 月度通报 until the next import)."""
+    import contextlib
+
+    from pipelines.validation import service
+
+    con = duckdb.connect(str(db_copy))
+    con.execute("update marts.refresh_state set settings = '{}'")  # as recorded by an earlier version
+    con.close()
+    started = []
+    monkeypatch.setattr(service, "warm", contextlib.nullcontext)
+    monkeypatch.setattr(cli.subprocess, "call", lambda cmd, **kw: started.append(cmd) or 0)
+    assert cli.main(["serve", "--db", str(db_copy)]) == 0
+    err = capsys.readouterr().err
+    assert "启动看板之前" in err and "已重新计算,看板显示的是当前结果" in err and started
+    con = duckdb.connect(str(db_copy), read_only=True)
+    try:
+        assert refresh.stale_reasons(con) == []
+    finally:
+        con.close()
+    assert cli.main(["serve", "--db", str(db_copy)]) == 0
+    assert "已过期" not in capsys.readouterr().err  # current since: no second refresh
+
+
 def test_an_export_whose_recompute_fails_exports_nothing_and_says_so(tmp_path, db_copy, monkeypatch, capsys):
     _raw_ahead(db_copy, late_resubmission(tmp_path), monkeypatch)
     monkeypatch.setattr(score_store, "refresh", lambda con: (_ for _ in ()).throw(RuntimeError("broken")))
