@@ -85,7 +85,7 @@ with guarded("月度通报"):
 
     c1, c2 = st.columns([1.1, 1])
     c1.plotly_chart(ch.bulletin_ranking_figure(b.counties, f"各县市综合进度排名({ch.fmt_month(month)})",
-                                               b.tiers.legend()), width="stretch", config={"displaylogo": False})
+                                               b.tiers.legend()), width="stretch", config=ch.CHART_CONFIG)
     with c2:
         st.markdown("##### 本月进展")
         st.text(rb.summary_text(b))  # as text, never Markdown

@@ -71,8 +71,8 @@ def _monthly() -> None:
     with guarded("逐月进度"):
         monthly = qp.progress_by_month(sc, f.year, f.unit, f.prefecture)
         c1, c2 = st.columns(2)
-        c1.plotly_chart(ch.progress_month_figure(monthly), width="stretch", config={"displaylogo": False})
-        c2.plotly_chart(ch.money_month_figure(monthly), width="stretch", config={"displaylogo": False})
+        c1.plotly_chart(ch.progress_month_figure(monthly), width="stretch", config=ch.CHART_CONFIG)
+        c2.plotly_chart(ch.money_month_figure(monthly), width="stretch", config=ch.CHART_CONFIG)
 
 
 def _ranking() -> None:
@@ -98,10 +98,10 @@ def _ranking() -> None:
         clicks = st.session_state.get("progress_chart_clicks", 0)
         # click a county (bar or seat) to filter the page to it: dashboard.py sets the county filter
         picked = [c1.plotly_chart(ch.ranking_figure(ranking, legend=qb.tier_settings().legend()), width="stretch",
-                                  config={"displaylogo": False}, on_select="rerun", selection_mode="points",
+                                  config=ch.CHART_CONFIG, on_select="rerun", selection_mode="points",
                                   key=f"progress_ranking_chart_{clicks}"),
                   c2.plotly_chart(ch.seat_map_figure(qf.units(sc, f.prefecture), ranking), width="stretch",
-                                  config={"displaylogo": False}, on_select="rerun", selection_mode="points",
+                                  config=ch.CHART_CONFIG, on_select="rerun", selection_mode="points",
                                   key=f"progress_map_chart_{clicks}")]
         code = _picked_county(picked, dict(ranking.select("county_name", "county_code").iter_rows()))
         if code:
@@ -197,10 +197,10 @@ def _goal() -> None:
                             f"占目标 {ch.fmt_households(target)} 的 **{ch.fmt_pct(proj['pct_projected_goal'])}**。")
         c1, c2 = st.columns(2)
         c1.plotly_chart(ch.trajectory_figure(traj, proj, f"{end_year} 年目标进度:已完工户数与按当前速度预测", built_until, pace),
-                        width="stretch", config={"displaylogo": False})
+                        width="stretch", config=ch.CHART_CONFIG)
         ref = qp.reference_comparison(sc, f.year, f.unit, f.prefecture)
         c2.plotly_chart(ch.reference_figure(ref, f.unit_name if f.unit else prefecture_name(f.prefecture) if f.prefecture else "巴州"), width="stretch",
-                        config={"displaylogo": False})
+                        config=ch.CHART_CONFIG)
         c2.caption("全国、新疆开工率:住建部通报及其转载(系统配置的参考数据表,逐行注明来源);"
                    "未公布比率的月份按“已开工小区 / 年度计划小区”推算。新疆仅有零星月份的公开数据。")
 

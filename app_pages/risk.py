@@ -212,7 +212,7 @@ if tab_rank.open:
 if tab_list.open:
     with tab_list, guarded("线索清单"):
         c1, c2 = st.columns([1.3, 1])
-        c1.plotly_chart(ch.signals_by_rule_figure(sig), width="stretch", config={"displaylogo": False})
+        c1.plotly_chart(ch.signals_by_rule_figure(sig), width="stretch", config=ch.CHART_CONFIG)
         with c2:
             table(st, 
                 sig.select("severity", "rule_label", "county_name", "plan_year", "period", "community_name", "score", "verdict")
@@ -248,7 +248,7 @@ if tab_cov.open:
         for w in cov.filter(pl.col("is_warning"))["warning"].to_list():
             st.warning(w, icon=":material/warning:")
         c1, c2 = st.columns([1.2, 1])
-        c1.plotly_chart(ch.coverage_figure(cov), width="stretch", config={"displaylogo": False})
+        c1.plotly_chart(ch.coverage_figure(cov), width="stretch", config=ch.CHART_CONFIG)
         table(c2, cov.drop("rule", "is_warning", "warning"), hide_index=True, width="stretch", height=420,
                      column_config={"rule_label": "规则", "unit": "评估单位", "count_assessable": "可评估",
                                     "count_not_assessable": "无法评估", "count_flagged": "命中",

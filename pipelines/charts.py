@@ -22,7 +22,7 @@ from pipelines.memo import by_content
 from pipelines.tiers import TIER_LABELS, TIERS, rank_change_text
 
 __all__ = [
-    "unit_color", "PREFECTURE_COLOR", "fmt_wan", "fmt_households", "fmt_pct", "fmt_count", "fmt_month",
+    "unit_color", "PREFECTURE_COLOR", "CHART_CONFIG", "fmt_wan", "fmt_households", "fmt_pct", "fmt_count", "fmt_month",
     "TIER_COLORS", "GRADE_COLORS", "progress_month_figure", "money_month_figure", "ranking_figure",
     "bulletin_ranking_figure", "seat_map_figure", "trajectory_figure",
     "reference_figure", "signals_by_rule_figure", "coverage_figure", "score_ranking_figure",
@@ -40,6 +40,10 @@ NO_TIER_LABEL = "未评定(尚无月报)"
 SEVERITY_COLORS = {"high": "#C62828", "medium": "#EF8F00", "low": "#8D99AE"}
 SEVERITY_LABELS = {"high": "高", "medium": "中", "low": "低"}
 FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
+# how every chart of the dashboard is shown: no Plotly logo and no mode bar (its buttons' tooltips are
+# English, "Download plot as a png", "Zoom in", …, and Streamlit's plotly.js carries no Chinese locale);
+# dragging still zooms and a double click resets. The printable bulletin and report are the downloads.
+CHART_CONFIG = {"displaylogo": False, "displayModeBar": False}
 
 
 def unit_color(name_or_code: str | None) -> str:
@@ -479,6 +483,10 @@ def reporting_figure(df: pl.DataFrame, title: str = "月报报送情况(按时 /
         colorscale=[[0, "#E15759"], [0.33, "#E15759"], [0.34, "#EDC948"], [0.66, "#EDC948"], [0.67, "#A5D6A7"], [1, "#A5D6A7"]],
         hovertemplate="%{y} %{x}:%{text}<extra></extra>",
     ))
-    fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(type="category")
-    return _layout(fig, title, height=max(200, 34 * len(units) + 90))
+    # margins set from the longest unit name rather than measured by plotly (automargin draws the
+    # chart twice: it was most of this page's drawing time)
+    fig.update_yaxes(autorange="reversed", automargin=False)
+    fig.update_xaxes(type="category", automargin=False)
+    left = 16 + 13 * max(len(u) for u in units)
+    return _layout(fig, title, height=max(200, 34 * len(units) + 90)).update_layout(
+        margin=dict(l=left, r=10, t=50, b=30))

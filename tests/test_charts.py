@@ -143,3 +143,21 @@ def test_a_figure_is_built_once_per_content_and_anew_for_other_content(monkeypat
     assert charts.ranking_figure(ranking_frame(), "另一个标题", legend=LEGEND).layout.title.text == "另一个标题"
     renamed = ranking_frame().rename({"plan_households": "planned_households"})
     assert charts.ranking_figure(renamed, legend=LEGEND) is not first
+
+
+def test_reporting_grid_sets_its_margins_from_the_longest_unit_name():
+    # its margins are set, not measured by plotly (automargin draws the chart twice, most of the
+    # 数据上报 page's drawing); the left one must still hold every unit's name whole
+    def grid(names):
+        return pl.DataFrame({"county_name": names, "sort_order": list(range(len(names))),
+                             "report_month": ["2025-01"] * len(names), "has_report": [True] * len(names),
+                             "is_late": [False] * len(names)})
+
+    short = charts.reporting_figure(grid(["轮台县"]))
+    long = charts.reporting_figure(grid(["轮台县", "库尔勒经济技术开发区"]))
+    for fig in (short, long):
+        assert fig.layout.yaxis.automargin is False and fig.layout.xaxis.automargin is False
+    font = 12  # the axis labels' size: a Chinese character is about as wide as the font is high
+    assert long.layout.margin.l >= font * len("库尔勒经济技术开发区") + 10
+    assert short.layout.margin.l < long.layout.margin.l
+    assert long.data[0].hovertemplate.startswith("%{y} %{x}")  # the status in words on hover

@@ -70,6 +70,11 @@ def server(tmp_path_factory):
     stop_app(proc)
 
 
+#: the tooltips of every chart's tool buttons (shown on hover, so not in the visible text)
+CHART_TOOLTIPS = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] [data-title]')]
+                          .map(e => e.getAttribute('data-title'))"""
+
+
 def idle(p, timeout: float = 60_000) -> None:
     p.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
 
@@ -126,6 +131,8 @@ def test_no_english_on_any_page(server, browser, user):
                 texts += p.evaluate(VISIBLE_TEXT)
                 p.keyboard.press("Escape")
             bad = english(texts)
+            # a chart's hover tools: plotly's mode bar titles its buttons in English ("Zoom in", …)
+            bad += [t for t in p.evaluate(CHART_TOOLTIPS) if re.search(r"[A-Za-z]{2,}", t)]
             if bad:
                 found[title] = sorted(set(bad))
         assert not found, found
