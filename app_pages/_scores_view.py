@@ -10,6 +10,7 @@ from pipelines import charts as ch
 from pipelines.read import actions
 from pipelines.read import clock as qc
 from pipelines.read import scores as qs
+SCORE_TABS = ["总分与排名", "失分与指标明细", "历年趋势"]
 TITLES = {"annual": "年度体检(一年一体检)", "biennial": "两年评估(两年一评估)"}
 
 
@@ -63,64 +64,21 @@ def render(kind: str) -> None:
             else:
                 k[4].metric("参评县市", ch.fmt_count(totals.height), border=True)
 
-        c1, c2 = st.columns(2)
         cuts = [(t, g) for t, g in grades if t > 0]
-        c1.plotly_chart(ch.score_ranking_figure(totals, f"{year} 年总分与等级{prov}", cuts), width="stretch",
-                        config={"displaylogo": False})
-        scored = lines.filter(pl.col("max_points").is_not_null())
-        c2.plotly_chart(ch.points_lost_figure(scored.filter(pl.col("points_lost").is_not_null()),
-                                              f"各指标失分(满分 − 得分){prov}"), width="stretch",
-                        config={"displaylogo": False})
-
-        st.subheader("得分与排名" + prov)
-        st.caption("总分相同者名次相同(并列);两个总分在两位小数上相同而实际不同时,显示到能区分它们的小数位。")
-        table(st,
-            totals.select("rank_text", "county", "points_text", "grade", "change_from_prev"),
-            hide_index=True, width="stretch",
-            column_config={"rank_text": "排名", "county": "县市",
-                           "points_text": st.column_config.TextColumn("总分", alignment="right"), "grade": "等级",
-                           "change_from_prev": st.column_config.NumberColumn("较上年", format="%+.2f")},
-        )
-        st.subheader("指标明细" + (f" · {f.unit_name}" if f.unit else "(各县市得分 / 满分)") + prov)
-        if f.unit:
-            table(st,
-                lines.filter(pl.col("county_code") == f.unit).select(
-                    "indicator_label", "numerator", "denominator", "value", "points", "max_points", "points_lost",
-                    "formula"),
-                hide_index=True, width="stretch",
-                column_config={"indicator_label": "指标", "numerator": st.column_config.NumberColumn("分子", format="localized"),
-                               "denominator": st.column_config.NumberColumn("分母", format="localized"),
-                               "value": st.column_config.NumberColumn("指标值", format="%.4f"),
-                               "points": st.column_config.NumberColumn("得分", format="%.2f"),
-                               "max_points": st.column_config.NumberColumn("满分", format="%.0f"),
-                               "points_lost": st.column_config.NumberColumn("失分", format="%.2f"),
-                               "formula": st.column_config.TextColumn("计算式", width="large")},
-            )
-            # the formulas whole, as text (a table cell cuts them at its width)
-            for r in lines.filter(pl.col("county_code") == f.unit).iter_rows(named=True):
-                if r["formula"]:
-                    st.text(r["formula"])
-        else:
-            matrix = (scored.with_columns(
-                pl.when(pl.col("is_applicable")).then(
-                    pl.format("{} / {}", pl.col("points").round(2), pl.col("max_points").round(0).cast(pl.Int64)))
-                .otherwise(pl.lit("不适用")).alias("cell"))
-                .pivot(on="indicator_label", index="county", values="cell", aggregate_function="first")
-                .rename({"county": "县市"}))
-            table(st, matrix, hide_index=True, width="stretch")
-            with st.expander("各县市各指标的分子、分母与计算式" + prov):
-                table(st, scored.select("county", "indicator_label", "numerator", "denominator", "formula"),
-                      hide_index=True, width="stretch",
-                      column_config={"county": "县市", "indicator_label": "指标",
-                                     "numerator": st.column_config.NumberColumn("分子", format="localized"),
-                                     "denominator": st.column_config.NumberColumn("分母", format="localized"),
-                                     "formula": st.column_config.TextColumn("计算式", width="large")})
-        st.plotly_chart(ch.score_trend_figure(totals_all.filter(
-            pl.col("county_code") == f.unit if f.unit else pl.lit(True)), f"历年总分趋势{trend_note}", grades=cuts),
-            width="stretch", config={"displaylogo": False})
-
-        if kind == "annual" and not sc.is_county:
-            _whatif(sc, year, f.unit)
+        # lazy tabs: only the chosen one is built and drawn, so that a page switch or a filter change
+        # draws one chart, not three (the choice is kept while the filter changes)
+        t_rank, t_lost, t_trend = st.tabs(SCORE_TABS, key=f"scores_tab_{kind}", on_change="rerun")
+        if t_rank.open:
+            with t_rank:
+                _ranking(sc, kind, year, f, totals, cuts, prov)
+        if t_lost.open:
+            with t_lost:
+                _points_lost(kind, f, lines, prov)
+        if t_trend.open:
+            with t_trend:
+                st.plotly_chart(ch.score_trend_figure(totals_all.filter(
+                    pl.col("county_code") == f.unit if f.unit else pl.lit(True)), f"历年总分趋势{trend_note}",
+                    grades=cuts), width="stretch", config=ch.CHART_CONFIG)
 
         d1, d2 = st.columns(2)
         if sc.can("export_scores"):
@@ -133,6 +91,66 @@ def render(kind: str) -> None:
                 _report_download(user, year)
         if sc.can("settings"):
             _publish(user, kind, year)
+
+
+def _ranking(sc, kind: str, year: int, f, totals: pl.DataFrame, cuts, prov: str) -> None:
+    """Totals and grades: the chart, then the table of ranks (ties share a rank)."""
+    st.plotly_chart(ch.score_ranking_figure(totals, f"{year} 年总分与等级{prov}", cuts), width="stretch",
+                    config=ch.CHART_CONFIG)
+    st.subheader("得分与排名" + prov)
+    st.caption("总分相同者名次相同(并列);两个总分在两位小数上相同而实际不同时,显示到能区分它们的小数位。")
+    table(st,
+          totals.select("rank_text", "county", "points_text", "grade", "change_from_prev"),
+          hide_index=True, width="stretch",
+          column_config={"rank_text": "排名", "county": "县市",
+                         "points_text": st.column_config.TextColumn("总分", alignment="right"), "grade": "等级",
+                         "change_from_prev": st.column_config.NumberColumn("较上年", format="%+.2f")})
+    if kind == "annual" and not sc.is_county:
+        _whatif(sc, year, f.unit)
+
+
+def _points_lost(kind: str, f, lines: pl.DataFrame, prov: str) -> None:
+    """Where the points went: per indicator and unit, each with its numerator, denominator and formula."""
+    scored = lines.filter(pl.col("max_points").is_not_null())
+    st.plotly_chart(ch.points_lost_figure(scored.filter(pl.col("points_lost").is_not_null()),
+                                          f"各指标失分(满分 − 得分){prov}"), width="stretch", config=ch.CHART_CONFIG)
+    st.subheader("指标明细" + (f" · {f.unit_name}" if f.unit else "(各县市得分 / 满分)") + prov)
+    if f.unit:
+        table(st,
+              lines.filter(pl.col("county_code") == f.unit).select(
+                  "indicator_label", "numerator", "denominator", "value", "points", "max_points", "points_lost",
+                  "formula"),
+              hide_index=True, width="stretch",
+              column_config={"indicator_label": "指标",
+                             "numerator": st.column_config.NumberColumn("分子", format="localized"),
+                             "denominator": st.column_config.NumberColumn("分母", format="localized"),
+                             "value": st.column_config.NumberColumn("指标值", format="%.4f"),
+                             "points": st.column_config.NumberColumn("得分", format="%.2f"),
+                             "max_points": st.column_config.NumberColumn("满分", format="%.0f"),
+                             "points_lost": st.column_config.NumberColumn("失分", format="%.2f"),
+                             "formula": st.column_config.TextColumn("计算式", width="large")})
+        # the formulas whole, as text (a table cell cuts them at its width)
+        for r in lines.filter(pl.col("county_code") == f.unit).iter_rows(named=True):
+            if r["formula"]:
+                st.text(r["formula"])
+        return
+    matrix = (scored.with_columns(
+        pl.when(pl.col("is_applicable")).then(
+            pl.format("{} / {}", pl.col("points").round(2), pl.col("max_points").round(0).cast(pl.Int64)))
+        .otherwise(pl.lit("不适用")).alias("cell"))
+        .pivot(on="indicator_label", index="county", values="cell", aggregate_function="first")
+        .rename({"county": "县市"}))
+    table(st, matrix, hide_index=True, width="stretch")
+    # lazy: its table is built and drawn only while it is open
+    details = st.expander("各县市各指标的分子、分母与计算式" + prov, key=f"scores_details_{kind}", on_change="rerun")
+    if details.open:
+        with details:
+            table(st, scored.select("county", "indicator_label", "numerator", "denominator", "formula"),
+                  hide_index=True, width="stretch",
+                  column_config={"county": "县市", "indicator_label": "指标",
+                                 "numerator": st.column_config.NumberColumn("分子", format="localized"),
+                                 "denominator": st.column_config.NumberColumn("分母", format="localized"),
+                                 "formula": st.column_config.TextColumn("计算式", width="large")})
 
 
 def _publish(user, kind: str, year: int) -> None:
@@ -150,7 +168,11 @@ def _whatif(sc, year: int, unit: str | None) -> None:
     if w.is_empty():
         return
     share = w["performance_share"][0]
-    with st.expander(f"测算:若中央补助资金的 {share:.0%} 按体检得分分配(模拟,不代表实际拨付)"):
+    box = st.expander(f"测算:若中央补助资金的 {share:.0%} 按体检得分分配(模拟,不代表实际拨付)", key="scores_whatif",
+                      on_change="rerun")
+    if not box.open:  # lazy, as the details above
+        return
+    with box:
         st.caption(f"资金池 = {share:.0%} × 各县市当年中央补助之和;权重 = 本县市中央补助 × 得分 / 100;"
                    "分得 = 资金池 × 权重 / 权重之和;增减 = 分得 − 本县市的绩效部分。")
         table(st, w.drop("performance_share", "scheme_version", "as_of_label"), hide_index=True, width="stretch",

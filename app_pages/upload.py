@@ -134,7 +134,7 @@ with guarded("报送情况"):
         c[0].metric("应报月报", ch.fmt_count(rep.height, "期"), border=True)
         c[1].metric("缺报", ch.fmt_count(missing.height, "期"), border=True)
         c[2].metric("迟报", ch.fmt_count(late.height, "期"), border=True)
-        st.plotly_chart(ch.reporting_figure(rep), width="stretch", config={"displaylogo": False})
+        st.plotly_chart(ch.reporting_figure(rep), width="stretch", config=ch.CHART_CONFIG)
         if missing.height or late.height:
             table(st, 
                 pl.concat([
@@ -148,21 +148,26 @@ with guarded("报送情况"):
 
 with guarded("上报记录"):
     st.subheader("上报记录")
-    t1, t2 = st.tabs(["已入库文件(按县市、类型、期间)", "导入日志(含拒收与重复)"])
-    hist = qsub.submission_history(sc, f.year, f.unit)
-    table(t1, 
-        hist.with_columns(pl.col("kind").replace_strict(KIND, default="未识别")), hide_index=True, width="stretch",
-        height=320,
-        column_config={"county_name": "县市", "kind": "类型", "period": "期间", "file_name": "文件",
-                       "fill_date": st.column_config.DateColumn("填报日期", format="YYYY-MM-DD"), "ingested_at": st.column_config.DatetimeColumn("入库时间", format="YYYY-MM-DD HH:mm"),
-                       "row_count": "行数", "rejected_row_count": "隔离行数", "submission_rank": "版本(1=现行)",
-                       "is_current": st.column_config.CheckboxColumn("现行"),
-                       "is_first_submission": st.column_config.CheckboxColumn("首次报送"),
-                       "count_submissions": "报送次数"})
-    log = qsub.ingest_log(sc, f.unit)
-    table(t2, 
-        log.with_columns(pl.col("status").replace_strict(STATUS, default=""), pl.col("kind").replace_strict(KIND, default="未识别")),
-        hide_index=True, width="stretch", height=320,
-        column_config={"logged_at": st.column_config.DatetimeColumn("时间", format="YYYY-MM-DD HH:mm"), "batch_id": "批次",
-                       "file_name": "文件", "status": "状态", "kind": "类型", "county_name": "县市",
-                       "report_month": "报告期", "rows": "入库行数", "rejected_rows": "隔离行数", "messages": "说明"})
+    # lazy tabs: only the chosen one is queried and drawn
+    t1, t2 = st.tabs(["已入库文件(按县市、类型、期间)", "导入日志(含拒收与重复)"], key="upload_records_tab",
+                     on_change="rerun")
+    if t1.open:
+        hist = qsub.submission_history(sc, f.year, f.unit)
+        table(t1, hist.with_columns(pl.col("kind").replace_strict(KIND, default="未识别")), hide_index=True,
+              width="stretch", height=320,
+              column_config={"county_name": "县市", "kind": "类型", "period": "期间", "file_name": "文件",
+                             "fill_date": st.column_config.DateColumn("填报日期", format="YYYY-MM-DD"),
+                             "ingested_at": st.column_config.DatetimeColumn("入库时间", format="YYYY-MM-DD HH:mm"),
+                             "row_count": "行数", "rejected_row_count": "隔离行数", "submission_rank": "版本(1=现行)",
+                             "is_current": st.column_config.CheckboxColumn("现行"),
+                             "is_first_submission": st.column_config.CheckboxColumn("首次报送"),
+                             "count_submissions": "报送次数"})
+    if t2.open:
+        log = qsub.ingest_log(sc, f.unit)
+        table(t2, log.with_columns(pl.col("status").replace_strict(STATUS, default=""),
+                                   pl.col("kind").replace_strict(KIND, default="未识别")),
+              hide_index=True, width="stretch", height=320,
+              column_config={"logged_at": st.column_config.DatetimeColumn("时间", format="YYYY-MM-DD HH:mm"),
+                             "batch_id": "批次", "file_name": "文件", "status": "状态", "kind": "类型",
+                             "county_name": "县市", "report_month": "报告期", "rows": "入库行数",
+                             "rejected_rows": "隔离行数", "messages": "说明"})
