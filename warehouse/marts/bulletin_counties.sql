@@ -13,11 +13,15 @@ monthly as (
     select * from marts.progress_monthly
 ),
 
+-- the unit's prefecture as staging.counties holds it (the code's first four digits, GB/T 2260)
+prefectures as (
+    select county_code, prefecture_code from staging.counties
+),
+
 indexed as (
     select
         m.*,
-        -- the prefecture: the code's first four digits (GB/T 2260; pipelines.counties.prefecture_of)
-        left(m.county_code, 4) as prefecture_code,
+        k.prefecture_code,
         s.count_pace_started_communities,
         s.pace_completed_households,
         s.pace_invest_wan_yuan,
@@ -34,6 +38,7 @@ indexed as (
     from monthly as m
     -- what the plan expects by the end of each month (marts.bulletin_schedule)
     left join marts.bulletin_schedule as s using (county_code, plan_year, report_month)
+    left join prefectures as k using (county_code)
 ),
 
 ranked as (
