@@ -181,10 +181,11 @@ def test_serve_refreshes_a_warehouse_left_by_an_earlier_version_before_the_dashb
 
 
 def _as_before_the_prefecture_column(db) -> None:
-    """The warehouse as the code before staging.counties.prefecture_code left it (same configuration:
-    nothing else tells that it is older)."""
+    """The warehouse as the code before staging.counties.prefecture_code and bulletin_counties.progress_index
+    left it (same configuration: nothing else tells that it is older)."""
     con = duckdb.connect(str(db))
     con.execute("alter table staging.counties drop column prefecture_code")
+    con.execute("alter table marts.bulletin_counties drop column progress_index")
     con.close()
 
 

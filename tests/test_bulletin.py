@@ -126,6 +126,17 @@ def test_the_bulletin_groups_units_by_the_prefecture_staging_counties_holds():
                           where report_month = '2025-02-01' order by all""").fetchall() == [("6528", 1), ("9002", 1)]
 
 
+def test_the_bulletin_keeps_the_unrounded_index_it_ranks_by():
+    """bulletin_counties.progress_index: the index as ranked (pipelines.incremental.RANKS re-ranks by it), of
+    which pct_progress_index is the figure shown. A, January: (100 + 0 + 50) / 3; B, February: 100."""
+    con = literal_bulletin(red=50.0, yellow=36.3)
+    got = dict(con.execute("""select county_code || strftime(report_month, '-%m'), progress_index
+                              from marts.bulletin_counties""").fetchall())
+    assert got == pytest.approx({"652801-01": 50.0, "652801-02": 50.0, "652822-01": 0.0, "652822-02": 100.0})
+    assert con.execute("""select count(*) from marts.bulletin_counties
+                          where pct_progress_index <> round(progress_index, 1)""").fetchone()[0] == 0
+
+
 def test_tiers_follow_the_thresholds():
     con = literal_bulletin(red=49.9, yellow=40.0)
     tiers_of = dict(con.execute("select county_code || strftime(report_month, '-%m'), tier from marts.bulletin_counties")

@@ -213,6 +213,50 @@ def test_the_incremental_rank_update_keeps_ranks_within_a_prefecture(province, t
         con.close()
 
 
+def test_the_incremental_rank_update_orders_by_the_stored_index(province, tmp_path):
+    """RANKS orders by bulletin_counties.progress_index, the model's own unrounded index, not by a copy of
+    its expression: two units a few hundredths apart (the same figure to one decimal) rank as those
+    hundredths say, and every rank is the rank of the stored index within its prefecture."""
+    import shutil
+
+    from pipelines.incremental import RANKS
+
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(province.file, copy)
+    con = connect(copy)
+    try:
+        year, month = con.execute("select plan_year, max(report_month) from marts.bulletin_counties "
+                                  "where prefecture_code = '6528' group by all order by all desc limit 1").fetchone()
+        key = "plan_year = ? and report_month = ? and prefecture_code = '6528'"
+        (last, last_index), (first, first_index) = (
+            con.execute(f"select county_code, progress_index from marts.bulletin_counties where {key} "
+                        f"order by progress_rank {o}, county_code limit 1", [year, month]).fetchone()
+            for o in ("desc", "asc"))
+        assert last != first and last_index < first_index
+        # the last unit's index moves 0.04 above the first's, both shown as the first's figure to one decimal
+        shown = round(first_index, 1)
+        for county, index in ((first, shown - 0.02), (last, shown + 0.02)):
+            con.execute(f"update marts.bulletin_counties set progress_index = ? where county_code = ? and {key}",
+                        [index, county, year, month])
+        con.execute(RANKS["marts.bulletin_counties"])
+        ranks = dict(con.execute(f"select county_code, progress_rank from marts.bulletin_counties where {key}",
+                                 [year, month]).fetchall())
+        assert ranks[last] < ranks[first]
+        assert con.execute("""
+            with expected as (
+                select *, rank() over (partition by prefecture_code, plan_year, report_month
+                                       order by progress_index desc) as expected
+                from marts.bulletin_counties)
+            select count(*) from (
+                select progress_rank, expected, rank_change,
+                       lag(expected) over (partition by county_code, plan_year order by report_month) - expected
+                           as expected_change
+                from expected)
+            where progress_rank <> expected or rank_change is distinct from expected_change""").fetchone()[0] == 0
+    finally:
+        con.close()
+
+
 def test_marts_and_reads_take_the_prefecture_staging_counties_holds(province, monkeypatch, tmp_path):
     """The prefecture rule lives once, in staging.counties.prefecture_code (written by
     pipelines.counties.prefecture_of): a unit registered there under another prefecture than its code's
