@@ -18,7 +18,7 @@ from app_pages import _session as session
 from app_pages._common import PREFECTURE_KEY, UNIT_KEY, YEAR_KEY
 from pipelines.access.roles import PAGES, pages_for
 from pipelines.access.scope import FORBIDDEN_MESSAGE, Forbidden
-from pipelines.counties import home_prefecture, prefecture_name, prefecture_of
+from pipelines.counties import home_prefecture, prefecture_name
 from pipelines.read import actions
 from pipelines.read import filters as qf
 from pipelines.read.clock import clock_caption, data_clock
@@ -143,7 +143,8 @@ with st.sidebar:
         prefectures = list(dict.fromkeys(units["prefecture_code"]))
         if len(prefectures) > 1 and not sc.is_county:
             if first_run and params.get("unit") in set(units["county_code"]):
-                st.session_state[PREFECTURE_KEY] = prefecture_of(params["unit"])
+                pref_of = dict(units.select("county_code", "prefecture_code").iter_rows())
+                st.session_state[PREFECTURE_KEY] = pref_of[params["unit"]]
             elif first_run and params.get("prefecture") in prefectures:
                 st.session_state[PREFECTURE_KEY] = params["prefecture"]
             if st.session_state.get(PREFECTURE_KEY) not in prefectures:

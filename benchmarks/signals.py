@@ -145,8 +145,8 @@ def replicate(db: Path, scale: int) -> dict[str, int]:
     for k in range(1, scale):
         suffix = f"#{k}"
         con.execute(
-            "insert into staging.counties select county_code || ? , county_name || ?, aliases, seat_lat, seat_lon, "
-            "sort_order + ? from staging.counties where county_code not like '%-%'",
+            "insert into staging.counties select * replace (county_code || ? as county_code, county_name || ? as county_name, "
+            "sort_order + ? as sort_order) from staging.counties where county_code not like '%-%'",
             [f"-{k}", f"{k}", k * n_counties],
         )
         con.execute(

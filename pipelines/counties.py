@@ -49,9 +49,14 @@ def load_counties() -> tuple[County, ...]:
 
 
 def prefecture_of(code: str) -> str:
-    """The prefecture of a county code: its first four digits (GB/T 2260: 652822 → 6528). The marts
-    that rank or total by prefecture (warehouse/marts/progress_county.sql, bulletin_counties.sql) and
-    ``pipelines.read.filters.units`` take the same four digits."""
+    """The prefecture of a county code: its first four digits (GB/T 2260: 652822 → 6528). The
+    warehouse holds it once, in ``staging.counties.prefecture_code``, written with each unit's row by
+    this function (``pipelines.warehouse``: ``init_schema``, ``add_units``, and the upgrade of a
+    warehouse from before the column); the marts that rank or total by prefecture
+    (warehouse/marts/progress_county.sql, bulletin_counties.sql, and bulletin_prefecture.sql through
+    bulletin_counties) and the reads (``pipelines.read.filters.units``, ``pipelines.read.progress``)
+    take that column, as does the dashboard's 州 select. Python derives it elsewhere only for the
+    configuration's own units (``home_prefecture``)."""
     return str(code)[:4]
 
 

@@ -107,7 +107,8 @@ SCOPED: dict[str, tuple[str, ...]] = {
 }
 # models of SCOPED whose rows hold ranks across counties: the statement that sets them anew over the whole
 # table once the county's rows are in (it writes only the rows whose ranks changed: the county's, and
-# those of the counties its index passed). Its order is the model's own expression, over the model's columns.
+# those of the counties its index passed). It orders by the model's own column (bulletin_counties.progress_index,
+# unrounded, as the model ranks), so that the index is computed in one place.
 RANKS: dict[str, str] = {
     "marts.bulletin_counties": """
         update marts.bulletin_counties as t
@@ -118,12 +119,8 @@ RANKS: dict[str, str] = {
                    lag(progress_rank) over (partition by county_code, plan_year order by report_month) as prev_progress_rank
             from (
                 select county_code, plan_year, report_month,
-                       -- the progress index of warehouse/marts/bulletin_counties.sql (indexed), as it ranks it
-                       rank() over (partition by prefecture_code, plan_year, report_month order by
-                           (least(100.0, 100.0 * count_started_communities / count_plan_communities)
-                            + least(100.0, coalesce(100.0 * completed_households / nullif(plan_households, 0), 0))
-                            + least(100.0, coalesce(100.0 * invest_done_wan_yuan / nullif(plan_invest_wan_yuan, 0), 0))) / 3
-                           desc) as progress_rank
+                       rank() over (partition by prefecture_code, plan_year, report_month
+                                    order by progress_index desc) as progress_rank
                 from marts.bulletin_counties
             )
         ) as n

@@ -36,7 +36,7 @@ from pipelines import incremental as incr
 from pipelines.scoring import store as scores
 from pipelines.signals import engine as signals
 from pipelines.settings import CONFIG_DIR
-from pipelines.warehouse import model_tables, run_models, table_exists
+from pipelines.warehouse import model_tables, run_models, schema_behind, table_exists
 
 __all__ = ["STEPS", "refresh", "plain_models", "stale_reasons", "raw_ahead", "settings_fingerprint"]
 
@@ -149,13 +149,13 @@ def stale_reasons(con: duckdb.DuckDBPyConnection) -> list[str]:
     empty when they do)."""
     if not table_exists(con, "raw.submissions"):
         return []
+    reasons = schema_behind(con)  # a warehouse of an earlier version: opening it for the refresh upgrades it
     files, last = _raw_files(con)
     state = _last_state(con)
     if state is None:
         if not files or _legacy_current(con):  # made by an older version: the settings used are unknown
-            return []
-        return [f"汇总结果早于原始层(原始层有 {files} 个文件,没有刷新记录)"]
-    reasons = []
+            return reasons
+        return [*reasons, f"汇总结果早于原始层(原始层有 {files} 个文件,没有刷新记录)"]
     if (files, last) != (state[0], state[1]):
         reasons.append(f"原始层现有 {files} 个文件,汇总结果只包含最近一次刷新时的 {state[0]} 个")
     recorded = json.loads(state[2])

@@ -22,11 +22,11 @@ from pathlib import Path
 import duckdb
 
 from pipelines.backend import Location, is_conflict, locate, open_lake
-from pipelines.counties import load_counties, use_units
+from pipelines.counties import load_counties, prefecture_of, use_units
 from pipelines.settings import WAREHOUSE_DIR
 
 __all__ = ["connect", "table_exists", "default_db_path", "init_schema", "insert_rows", "run_models", "model_tables",
-           "models", "Model", "MODEL_POLICY", "transaction", "add_units", "adopt_units", "WAREHOUSE_DIR"]
+           "models", "Model", "MODEL_POLICY", "transaction", "add_units", "adopt_units", "schema_behind", "WAREHOUSE_DIR"]
 
 log = logging.getLogger(__name__)
 
@@ -180,18 +180,21 @@ def init_schema(con: duckdb.DuckDBPyConnection, attempts: int = 5) -> None:
 
 def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
     # one look at the catalog first: on a DuckLake every statement asks PostgreSQL
-    existing = {f"{s}.{t}" for s, t in con.execute(
-        "select distinct schema_name, table_name from duckdb_columns() where database_name = current_database()"
-    ).fetchall()}
+    columns = con.execute("select schema_name, table_name, column_name from duckdb_columns() "
+                          "where database_name = current_database()").fetchall()
+    existing = {f"{s}.{t}" for s, t, _ in columns}
     missing = [m for m in models() if m.is_ddl and m.table not in existing]
     if missing:
         for schema in SCHEMAS:
             con.execute(f"create schema if not exists {schema}")
         for m in missing:
             con.execute(m.sql)
+    if "staging.counties" in existing:
+        _upgrade_counties(con, {c for s, t, c in columns if (s, t) == ("staging", "counties")})
     if con.execute("select count(*) from staging.counties").fetchone()[0] == 0:
         rows = [
-            (c.code, c.name, "|".join(c.aliases), c.lat, c.lon, i) for i, c in enumerate(load_counties())
+            (c.code, c.name, "|".join(c.aliases), c.lat, c.lon, i, prefecture_of(c.code))
+            for i, c in enumerate(load_counties())
         ]
         insert_rows(con, "staging.counties", rows)
     _move_from_marts(con, {t.split(".")[1] for t in existing if t.startswith("marts.")})
@@ -204,7 +207,7 @@ def add_units(con: duckdb.DuckDBPyConnection, rows) -> int:
     known = {r[0] for r in con.execute("select county_code from staging.counties").fetchall()}
     start = con.execute("select coalesce(max(sort_order), -1) + 1 from staging.counties").fetchone()[0]
     new = [(code, name, "|".join(aliases), lat, lon) for code, name, aliases, lat, lon in rows if code not in known]
-    insert_rows(con, "staging.counties", [(*r, start + i) for i, r in enumerate(new)])
+    insert_rows(con, "staging.counties", [(*r, start + i, prefecture_of(r[0])) for i, r in enumerate(new)])
     return len(new)
 
 
@@ -225,6 +228,28 @@ def _move_from_marts(con: duckdb.DuckDBPyConnection, in_marts: set[str]) -> None
     for m in models():
         if m.schema == "intermediate" and m.name in in_marts:
             con.execute(f"drop table marts.{m.name}")
+
+
+def _upgrade_counties(con: duckdb.DuckDBPyConnection, cols: set[str]) -> None:
+    """A warehouse from before ``staging.counties.prefecture_code`` (``cols``: the table's columns):
+    the column is added (last, as declared) and written from each unit's code, in the caller's transaction."""
+    if "prefecture_code" in cols:
+        return
+    con.execute("alter table staging.counties add column prefecture_code varchar")
+    codes = [r[0] for r in con.execute("select county_code from staging.counties").fetchall()]
+    con.execute("update staging.counties as c set prefecture_code = f.prefecture_code "
+                "from (select unnest($codes) as county_code, unnest($prefs) as prefecture_code) as f "
+                "where f.county_code = c.county_code", {"codes": codes, "prefs": [prefecture_of(c) for c in codes]})
+
+
+def schema_behind(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Why the warehouse's tables are older than this version of the code in a way its readers
+    notice (Chinese; empty when they are not): opening it for writing upgrades them (:func:`init_schema`)."""
+    if not table_exists(con, "staging.counties"):
+        return []
+    has = con.execute("select count(*) from information_schema.columns where table_schema = 'staging' "
+                      "and table_name = 'counties' and column_name = 'prefecture_code'").fetchone()[0]
+    return [] if has else ["数据仓库的县市表(staging.counties)早于当前版本,缺少所属州一列"]
 
 
 def _upgrade_verdicts(con: duckdb.DuckDBPyConnection) -> None:

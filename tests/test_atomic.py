@@ -180,6 +180,43 @@ def test_serve_refreshes_a_warehouse_left_by_an_earlier_version_before_the_dashb
     assert "已过期" not in capsys.readouterr().err  # current since: no second refresh
 
 
+def _as_before_the_prefecture_column(db) -> None:
+    """The warehouse as the code before staging.counties.prefecture_code and bulletin_counties.progress_index
+    left it (same configuration: nothing else tells that it is older)."""
+    con = duckdb.connect(str(db))
+    con.execute("alter table staging.counties drop column prefecture_code")
+    con.execute("alter table marts.bulletin_counties drop column progress_index")
+    con.close()
+
+
+def test_serve_upgrades_a_warehouse_from_before_the_prefecture_column(tmp_path, db_copy, monkeypatch, capsys):
+    """The dashboard reads the units' prefecture from staging.counties.prefecture_code, which a warehouse
+    of an earlier version lacks (加载失败 on every page): it is stale for that reason, and serve's refresh
+    adds the column, written from each unit's code."""
+    import contextlib
+
+    from pipelines.counties import prefecture_of
+    from pipelines.validation import service
+
+    _as_before_the_prefecture_column(db_copy)
+    con = duckdb.connect(str(db_copy), read_only=True)
+    try:
+        assert any("staging.counties" in r for r in refresh.stale_reasons(con))
+    finally:
+        con.close()
+    monkeypatch.setattr(service, "warm", contextlib.nullcontext)
+    monkeypatch.setattr(cli.subprocess, "call", lambda cmd, **kw: 0)
+    assert cli.main(["serve", "--db", str(db_copy)]) == 0
+    assert "启动看板之前" in capsys.readouterr().err
+    con = duckdb.connect(str(db_copy), read_only=True)
+    try:
+        assert refresh.stale_reasons(con) == []
+        units = con.execute("select county_code, prefecture_code from staging.counties").fetchall()
+        assert len(units) >= 10 and all(p == prefecture_of(c) for c, p in units)
+    finally:
+        con.close()
+
+
 def test_an_export_whose_recompute_fails_exports_nothing_and_says_so(tmp_path, db_copy, monkeypatch, capsys):
     _raw_ahead(db_copy, late_resubmission(tmp_path), monkeypatch)
     monkeypatch.setattr(score_store, "refresh", lambda con: (_ for _ in ()).throw(RuntimeError("broken")))

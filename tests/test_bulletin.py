@@ -54,8 +54,9 @@ MONTHLY_COLS = ("county_code", "county_name", "sort_order", "plan_year", "report
                 "completed_households", "invest_done_wan_yuan", "paid_wan_yuan")
 
 
-def literal_bulletin(red: float, yellow: float) -> duckdb.DuckDBPyConnection:
-    """Two units of one prefecture (A: 652801, B: 652822), one plan row each, January and February 2025.
+def literal_bulletin(red: float, yellow: float, prefectures: tuple[str, str] = ("6528", "6528")) -> duckdb.DuckDBPyConnection:
+    """Two units of one prefecture (A: 652801, B: 652822; ``prefectures``: theirs as staging.counties
+    holds them), one plan row each, January and February 2025.
 
     A: 100 households, 300 万元, planned 2024-12-01 → 2025-01-31: by the end of January the plan
        expects it started, completed and all of its investment done: pace (100 + 100 + 100) / 3 = 100.
@@ -66,8 +67,12 @@ def literal_bulletin(red: float, yellow: float) -> duckdb.DuckDBPyConnection:
        done, 200 万元 paid: index 100.
     """
     con = duckdb.connect()
-    for schema in ("core", "intermediate", "marts"):
+    for schema in ("staging", "core", "intermediate", "marts"):
         con.execute(f"create schema {schema}")
+    sql = {m.table: m.sql for m in models()}
+    con.execute(sql["staging.counties"])
+    con.executemany("insert into staging.counties (county_code, county_name, sort_order, prefecture_code) "
+                    "values (?, ?, ?, ?)", [("652801", "652801", 1, prefectures[0]), ("652822", "652822", 2, prefectures[1])])
     con.execute("create table marts.settings (key varchar, value double)")
     con.executemany("insert into marts.settings values (?, ?)",
                     [("progress.red_points_behind", red), ("progress.yellow_points_behind", yellow),
@@ -88,7 +93,6 @@ def literal_bulletin(red: float, yellow: float) -> duckdb.DuckDBPyConnection:
     for u, order, m, s, sh, c, ch, inv, paid in monthly:
         con.execute(f"insert into marts.progress_monthly values ({', '.join('?' * len(MONTHLY_COLS))})",
                     [u, u, order, 2025, D(m), 1, plan[u][0], plan[u][1], 200.0, 1, s, sh, c, ch, inv, paid])
-    sql = {m.table: m.sql for m in models()}
     for table in ("marts.bulletin_schedule", "marts.bulletin_counties", "marts.bulletin_prefecture"):
         con.execute(f"create table {table} as {sql[table]}")
     return con
@@ -108,6 +112,29 @@ def test_bulletin_counties_on_literal_rows():
     # February: B overtakes A (↑1, ↓1); A's additions are nil, B's are the month's
     assert got[("652801", 2)] == (50.0, 100.0, 50.0, "yellow", 2, -1, 0, 0, 0, 0, 0.0, 0.0)
     assert got[("652822", 2)] == (100.0, 39.1, -60.9, "green", 1, 1, 1, 60, 1, 60, 300.0, 200.0)
+
+
+def test_the_bulletin_groups_units_by_the_prefecture_staging_counties_holds():
+    """The prefecture rule lives once, in staging.counties.prefecture_code: a unit registered there with
+    another prefecture than its code's first four digits is ranked and totalled in that one (the marts
+    used to derive it from the code themselves)."""
+    con = literal_bulletin(red=50.0, yellow=36.3, prefectures=("6528", "9002"))
+    got = con.execute("""select county_code, prefecture_code, progress_rank, rank_change from marts.bulletin_counties
+                         where report_month = '2025-01-01' order by county_code""").fetchall()
+    assert got == [("652801", "6528", 1, None), ("652822", "9002", 1, None)]  # each first of its own prefecture
+    assert con.execute("""select prefecture_code, count_units from marts.bulletin_prefecture
+                          where report_month = '2025-02-01' order by all""").fetchall() == [("6528", 1), ("9002", 1)]
+
+
+def test_the_bulletin_keeps_the_unrounded_index_it_ranks_by():
+    """bulletin_counties.progress_index: the index as ranked (pipelines.incremental.RANKS re-ranks by it), of
+    which pct_progress_index is the figure shown. A, January: (100 + 0 + 50) / 3; B, February: 100."""
+    con = literal_bulletin(red=50.0, yellow=36.3)
+    got = dict(con.execute("""select county_code || strftime(report_month, '-%m'), progress_index
+                              from marts.bulletin_counties""").fetchall())
+    assert got == pytest.approx({"652801-01": 50.0, "652801-02": 50.0, "652822-01": 0.0, "652822-02": 100.0})
+    assert con.execute("""select count(*) from marts.bulletin_counties
+                          where pct_progress_index <> round(progress_index, 1)""").fetchone()[0] == 0
 
 
 def test_tiers_follow_the_thresholds():

@@ -16,7 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from access_helpers import login, make_users
-from backends import env, new_location, open_db
+from backends import copy_of, env, new_location, open_db
 from pages_fixtures import KRL, LT, YL, build_warehouse
 
 from pipelines import counties
@@ -211,3 +211,93 @@ def test_the_incremental_rank_update_keeps_ranks_within_a_prefecture(province, t
         assert con.execute("select * from marts.bulletin_counties order by all").fetchall() == before
     finally:
         con.close()
+
+
+def test_the_incremental_rank_update_orders_by_the_stored_index(province, tmp_path):
+    """RANKS orders by bulletin_counties.progress_index, the model's own unrounded index, not by a copy of
+    its expression: two units a few hundredths apart (the same figure to one decimal) rank as those
+    hundredths say, and every rank is the rank of the stored index within its prefecture."""
+    import shutil
+
+    from pipelines.incremental import RANKS
+
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(province.file, copy)
+    con = connect(copy)
+    try:
+        year, month = con.execute("select plan_year, max(report_month) from marts.bulletin_counties "
+                                  "where prefecture_code = '6528' group by all order by all desc limit 1").fetchone()
+        key = "plan_year = ? and report_month = ? and prefecture_code = '6528'"
+        (last, last_index), (first, first_index) = (
+            con.execute(f"select county_code, progress_index from marts.bulletin_counties where {key} "
+                        f"order by progress_rank {o}, county_code limit 1", [year, month]).fetchone()
+            for o in ("desc", "asc"))
+        assert last != first and last_index < first_index
+        # the last unit's index moves 0.04 above the first's, both shown as the first's figure to one decimal
+        shown = round(first_index, 1)
+        for county, index in ((first, shown - 0.02), (last, shown + 0.02)):
+            con.execute(f"update marts.bulletin_counties set progress_index = ? where county_code = ? and {key}",
+                        [index, county, year, month])
+        con.execute(RANKS["marts.bulletin_counties"])
+        ranks = dict(con.execute(f"select county_code, progress_rank from marts.bulletin_counties where {key}",
+                                 [year, month]).fetchall())
+        assert ranks[last] < ranks[first]
+        assert con.execute("""
+            with expected as (
+                select *, rank() over (partition by prefecture_code, plan_year, report_month
+                                       order by progress_index desc) as expected
+                from marts.bulletin_counties)
+            select count(*) from (
+                select progress_rank, expected, rank_change,
+                       lag(expected) over (partition by county_code, plan_year order by report_month) - expected
+                           as expected_change
+                from expected)
+            where progress_rank <> expected or rank_change is distinct from expected_change""").fetchone()[0] == 0
+    finally:
+        con.close()
+
+
+def test_marts_and_reads_take_the_prefecture_staging_counties_holds(province, monkeypatch, tmp_path):
+    """The prefecture rule lives once, in staging.counties.prefecture_code (written by
+    pipelines.counties.prefecture_of): a unit registered there under another prefecture than its code's
+    first four digits (广嘉县, 900201, under 巴州) is ranked, totalled, listed and summed with that one."""
+    from pipelines import refresh
+    from pipelines.access.scope import Scope
+    from pipelines.read import connection, filters, progress
+    from pipelines.warehouse import transaction
+
+    loc = copy_of(province, tmp_path)
+    con = connect(loc)
+    try:
+        con.execute("update staging.counties set prefecture_code = '6528' where county_code = ?", [G1])
+        with transaction(con):
+            refresh.refresh(con)
+    finally:
+        con.close()
+    con = open_db(loc)
+    try:
+        ranks = {c: (p, r) for c, p, r in con.execute(
+            "select county_code, prefecture_code, progress_rank from marts.progress_county where plan_year = 2025").fetchall()}
+        # 广嘉县 carries 轮台县's figures: ranked with it, among 巴州's; 吉达县 alone in 9002
+        assert ranks[G1] == ranks[LT] and ranks[G1][0] == "6528" and ranks[G2] == ("9002", 1)
+        assert sorted(r for p, r in ranks.values() if p == "6528") == [1, 2, 3, 3]
+        assert con.execute("""select prefecture_code, count_units from marts.bulletin_prefecture
+                              where plan_year = 2025 and report_month = '2025-03-01' order by all""").fetchall() == \
+            [("6528", 4), ("9002", 1)]
+        plans = dict(con.execute("""select county_code, count_plan_communities from marts.progress_monthly
+                                    where plan_year = 2025 and report_month = '2025-03-01'""").fetchall())
+    finally:
+        con.close()
+    for name, value in env(loc).items():
+        monkeypatch.setenv(name, value)
+    connection.clear_caches()
+    try:
+        admin = Scope("admin")
+        assert filters.units(admin, "9002")["county_code"].to_list() == [G2]
+        assert G1 in filters.units(admin, "6528")["county_code"].to_list()
+        by_month = progress.progress_by_month(admin, 2025, None, "6528")
+        march = by_month.filter(by_month["report_month"] == dt.date(2025, 3, 1))["count_plan_communities"].item()
+        assert march == sum(plans[c] for c in (KRL, LT, YL, G1) if c in plans)
+    finally:
+        connection.close_connection()
+        connection.clear_caches()

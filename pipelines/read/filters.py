@@ -46,12 +46,12 @@ def default_year(scope: Scope) -> int | None:
 @cached
 def units(scope: Scope, prefecture: str | None = None) -> pl.DataFrame:
     """The reporting units in official order (code, prefecture, name, seat coordinates): the clerk's
-    own only; those of ``prefecture`` only when given. A unit's prefecture is its code's first four
-    digits (GB/T 2260, ``pipelines.counties.prefecture_of``)."""
+    own only; those of ``prefecture`` only when given. A unit's prefecture is as ``staging.counties``
+    holds it (its code's first four digits, GB/T 2260, written by ``pipelines.counties.prefecture_of``)."""
     return query(
-        """select county_code, left(county_code, 4) as prefecture_code, county_name, seat_lat, seat_lon, sort_order
+        """select county_code, prefecture_code, county_name, seat_lat, seat_lon, sort_order
            from staging.counties
-           where ($county is null or county_code = $county) and ($pref is null or left(county_code, 4) = $pref)
+           where ($county is null or county_code = $county) and ($pref is null or prefecture_code = $pref)
            order by sort_order""",
         {"county": scope.county_code, "pref": prefecture},
     )

@@ -27,9 +27,10 @@ _RATES = """
     round(100.0 * paid_wan_yuan / nullif(plan_invest_wan_yuan, 0), 1) as pct_paid_of_plan
 """
 
-# a province warehouse holds several prefectures; a unit's is its code's first four digits (GB/T 2260,
-# pipelines.counties.prefecture_of). A clerk's scope reads its own county, whatever the prefecture.
-_IN_PREFECTURE = "($pref is null or left(county_code, 4) = $pref)"
+# a province warehouse holds several prefectures; a unit's is as staging.counties holds it (its code's first
+# four digits, GB/T 2260). The marts read here have no prefecture column: their units are those of the
+# prefecture's rows of staging.counties. A clerk's scope reads its own county, whatever the prefecture.
+_IN_PREFECTURE = "($pref is null or county_code in (select county_code from staging.counties where prefecture_code = $pref))"
 
 
 def _pref(scope: Scope, prefecture: str | None) -> str | None:

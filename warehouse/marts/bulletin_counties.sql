@@ -1,5 +1,8 @@
 -- One row per unit, plan year and report month of marts.progress_monthly (the months due by the data clock): the month's changes (new starts and completions, investment and payment added), the progress index against the plan's pace, the lagging tier, and the rank among the units of its prefecture (the code's first four digits, GB/T 2260) with its change since the previous month.
 -- key: county_code, plan_year, report_month
+-- progress_index is the index unrounded, as it ranks (pct_progress_index is the figure shown): the one
+-- place that computes it, so that pipelines.incremental.RANKS re-ranks by this column, not by a copy of the
+-- expression. Internal: pages, the bulletin and exports choose their columns and do not show it.
 with
 
 settings as (
@@ -13,11 +16,15 @@ monthly as (
     select * from marts.progress_monthly
 ),
 
+-- the unit's prefecture as staging.counties holds it (the code's first four digits, GB/T 2260)
+prefectures as (
+    select county_code, prefecture_code from staging.counties
+),
+
 indexed as (
     select
         m.*,
-        -- the prefecture: the code's first four digits (GB/T 2260; pipelines.counties.prefecture_of)
-        left(m.county_code, 4) as prefecture_code,
+        k.prefecture_code,
         s.count_pace_started_communities,
         s.pace_completed_households,
         s.pace_invest_wan_yuan,
@@ -34,6 +41,7 @@ indexed as (
     from monthly as m
     -- what the plan expects by the end of each month (marts.bulletin_schedule)
     left join marts.bulletin_schedule as s using (county_code, plan_year, report_month)
+    left join prefectures as k using (county_code)
 ),
 
 ranked as (
@@ -80,6 +88,7 @@ final as (
         r.pace_completed_households,
         r.pace_invest_wan_yuan,
         round(100.0 * r.invest_done_wan_yuan / nullif(r.plan_invest_wan_yuan, 0), 1) as pct_invest_done,
+        r.progress_index,
         r.pct_progress_index,
         r.pct_pace_index,
         r.points_behind_pace,

@@ -19,7 +19,8 @@ monthly as (
 ),
 
 counties as (
-    select county_code, county_name, sort_order from staging.counties
+    -- the unit's prefecture as staging.counties holds it (the code's first four digits, GB/T 2260)
+    select county_code, county_name, sort_order, prefecture_code from staging.counties
 ),
 
 -- the lagging tiers of the bulletin (progress.red_points_behind / yellow_points_behind): one rule everywhere
@@ -37,8 +38,7 @@ latest as (
 joined as (
     select
         p.county_code,
-        -- the prefecture: the code's first four digits (GB/T 2260; pipelines.counties.prefecture_of)
-        left(p.county_code, 4) as prefecture_code,
+        c.prefecture_code,
         c.county_name,
         c.sort_order,
         p.plan_year,
