@@ -96,7 +96,12 @@ def _db(args: argparse.Namespace) -> Location:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     from pipelines.migrate import run_migrate
+    from pipelines.operations import ensure_fresh
 
+    # a source left by an earlier version (or refreshed under other settings) is brought up to date
+    # first, as before serve or an export: the copy is then identical to a current warehouse
+    if not ensure_fresh(_db(args), "迁移", before="迁移"):
+        return EXIT_FAIL
     return run_migrate(_db(args), locate(args.to, args.data_path), args.force)
 
 

@@ -475,3 +475,22 @@ def test_an_empty_new_warehouse_passes_the_check(tmp_path):
     [r] = ingest_paths([tmp_path / "不存在.xlsx"], db_path=db, today=TODAY)
     assert r.status == "rejected"
     assert operations.problems(db) == ([], False)
+
+
+def test_migrate_upgrades_a_warehouse_of_an_earlier_version_before_copying_it(tmp_path, db_copy, capsys):
+    """A copy of a warehouse from before staging.counties.prefecture_code could not be identical to its
+    source: migrate upgrades the source first (as serve and the exports do), says so, then copies."""
+    from pipelines.migrate import migrate
+
+    _as_before_the_prefecture_column(db_copy)
+    target = tmp_path / "copy.duckdb"
+    with pytest.raises(ValueError, match="早于当前版本"):  # the copy alone refuses, with a reason
+        migrate(db_copy, target)
+    assert cli.main(["migrate", "--db", str(db_copy), "--to", str(target)]) == 0
+    err = capsys.readouterr().err
+    assert "迁移之前" in err and "内容一致" in err
+    con = duckdb.connect(str(target), read_only=True)
+    try:
+        assert con.execute("select count(*) from staging.counties where prefecture_code is null").fetchone()[0] == 0
+    finally:
+        con.close()
