@@ -6,6 +6,8 @@ layout, parsing, validation, loading and refresh cost on top. Each phase runs in
 process (imports of the modules that call it excluded, Great Expectations included), so that
 its time is a first ingest's and its peak memory its own. The two alternate ``--repeat``
 times (this machine's timings vary by a fifth from run to run); the median ratio is the figure.
+The CPU seconds of the import process and of the GX service give the floor no scheduling on this
+machine's cores can beat, however the work were spread: (import + service) / cores.
 
     uv run python benchmarks/ingest.py [--seed N] [--dir DIR] [--repeat N] [--baseline CHECKOUT]
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -55,13 +58,20 @@ def phase_bare(files: list[Path]) -> dict:
     return {"seconds": time.perf_counter() - t, "rows": rows, "peak_mib": _peak_mib()}
 
 
+def _cpu(who: int) -> float:
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
 def phase_ingest(files: list[Path], db: Path) -> dict:
     from pipelines.ingest import TIMINGS, ingest_paths
 
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), _cpu(resource.RUSAGE_SELF)
     results = ingest_paths(files, db_path=db)
     seconds = time.perf_counter() - t
     return {"phases": dict(TIMINGS),
+        # CPU seconds of this process over the ingest, and of the GX service (a child: counted once it has exited)
+        "cpu": _cpu(resource.RUSAGE_SELF) - cpu, "service_cpu": _cpu(resource.RUSAGE_CHILDREN),
         "seconds": seconds, "rows": sum(r.rows for r in results), "rejected_files": sum(r.status == "rejected" for r in results),
         "rejected_rows": sum(r.rejected_rows for r in results), "peak_mib": _peak_mib(),
         # the GX service process, when the batch was large enough to start one
@@ -70,7 +80,6 @@ def phase_ingest(files: list[Path], db: Path) -> dict:
 
 
 def _child(phase: str, files_json: Path, db: Path, root: Path | None = None) -> dict:
-    import os
 
     env = dict(os.environ)
     if root is not None:  # the code of another checkout, ahead of this one on the path
@@ -112,7 +121,7 @@ def main() -> None:
     size = sum(f.stat().st_size for f in files)
     print(f"演示数据(种子 {args.seed}):{len(files)} 个文件,{size / 2**20:.1f} MiB,生成 {gen:.1f} 秒")
     print(f"{'':12}{'秒':>8}{'行':>10}{'行/秒':>10}{'峰值内存 MiB':>14}")
-    ratios, before = [], []
+    ratios, before, floors = [], [], []
     for i in range(args.repeat):
         bare = _child("bare", files_json, tmp / "unused.duckdb")
         full = _child("ingest", files_json, tmp / f"bench{i}.duckdb")
@@ -125,16 +134,24 @@ def main() -> None:
             peak = f"{r['peak_mib']:.0f}" + (f" + {r['service_peak_mib']:.0f}" if r.get("service_peak_mib") else "")
             print(f"{name:10}{r['seconds']:8.2f}{r['rows']:10d}{r['rows'] / r['seconds']:10.0f}{peak:>14}")
         print("    各阶段(秒):" + ",".join(f"{PHASES.get(k, k)} {v:.2f}" for k, v in full["phases"].items()))
+        # the work done, not the wait: what no scheduling on this machine's cores can undo
+        floor = (full["cpu"] + full["service_cpu"]) / CORES
+        floors.append(floor / bare["seconds"])
+        print(f"    CPU 时间(秒):导入进程 {full['cpu']:.2f},GX 服务进程 {full['service_cpu']:.2f};"
+              f"{CORES} 个核上完整导入至少需 {floor:.2f} 秒 = 裸读取的 {floors[-1]:.2f} 倍")
         ratios.append(full["seconds"] / bare["seconds"])
         print(f"    完整导入 / 裸读取 = {ratios[-1]:.2f} 倍;拒收文件 {full['rejected_files']},"
               f"未通过校验的行 {full['rejected_rows']}")
     print(f"完整导入 / 裸读取,{args.repeat} 次的中位数 = {statistics.median(ratios):.2f} 倍"
-          f"(各次 {'、'.join(f'{r:.2f}' for r in ratios)};目标 ≤ 3 倍,且 < 60 秒)")
+          f"(各次 {'、'.join(f'{r:.2f}' for r in ratios)};目标 ≤ 2 倍,且 < 60 秒;"
+          f"按 CPU 时间在 {CORES} 个核上的下限,中位数 {statistics.median(floors):.2f} 倍)")
     if before:
         print(f"改动前({args.baseline})导入 / 裸读取,中位数 = {statistics.median(before):.2f} 倍"
               f"(各次 {'、'.join(f'{r:.2f}' for r in before)})")
     print("峰值内存「A + B」:A 为导入进程,B 为 Great Expectations 服务进程")
 
+
+CORES = os.cpu_count() or 1
 
 PHASES = {
     "read": "读取与整理", "load": "写入", "refresh": "更新(合计)", "refresh.core": "核心层", "refresh.links": "识别关联",
