@@ -723,3 +723,20 @@ def test_quality_page_view_does_not_import_great_expectations(small_db, tmp_path
                          timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip().splitlines()[-1] == "GX_NOT_LOADED"
+
+
+@pytest.mark.writes
+def test_a_warehouse_of_an_earlier_version_is_named_as_such_not_as_unreadable(db):
+    """Opened by the dashboard without serve (which upgrades it first), a warehouse from before
+    staging.counties.prefecture_code says what it is and what to run, not 暂时无法读取 / 尚无数据."""
+    if LAKE:
+        pytest.skip("the embedded file's upgrade path")
+    import duckdb
+
+    con = duckdb.connect(str(db.file))
+    con.execute("alter table staging.counties drop column prefecture_code")
+    con.close()
+    at = app()
+    said = " ".join([x.body for x in at.sidebar.info] + [x.body for x in at.sidebar.error])
+    assert "早于当前版本" in said and "renovation serve" in said, said
+    assert "暂时无法读取" not in said

@@ -194,6 +194,14 @@ def query(sql: str, params: list | tuple | dict = ()) -> pl.DataFrame:
     except duckdb.CatalogException as exc:
         log.info("missing table: %s", exc)
         raise DataUnavailable("所需数据表尚未生成:数据仓库中还没有导入数据,或尚未完成刷新。") from exc
+    except duckdb.BinderException as exc:
+        if "not found" not in str(exc):
+            raise
+        # a column this version reads is missing: the warehouse was left by an earlier version, and
+        # only a writer upgrades it (renovation serve does before it starts the dashboard)
+        log.warning("warehouse older than the code: %s", exc)
+        raise DataUnavailable("数据仓库早于当前版本的程序(缺少新增的列),看板无法读取。请系统管理员用 renovation serve "
+                              "启动看板(启动前自动升级并重新计算),或运行任一次导入,然后刷新本页。") from exc
     except duckdb.Error as exc:
         known = classify(exc, db_path())
         if isinstance(known, WarehouseDamaged):
