@@ -26,7 +26,7 @@ from pipelines.counties import load_counties, prefecture_of, use_units
 from pipelines.settings import WAREHOUSE_DIR
 
 __all__ = ["connect", "table_exists", "default_db_path", "init_schema", "insert_rows", "run_models", "model_tables",
-           "models", "Model", "MODEL_POLICY", "transaction", "add_units", "adopt_units", "schema_behind", "WAREHOUSE_DIR"]
+           "models", "Model", "MODEL_POLICY", "transaction", "add_units", "adopt_units", "schema_behind", "define_macros", "WAREHOUSE_DIR"]
 
 log = logging.getLogger(__name__)
 
@@ -282,6 +282,13 @@ def model_tables(*schemas: str) -> tuple[str, ...]:
     return tuple(m.table for m in models() if m.schema in schemas and not m.is_ddl)
 
 
+def define_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """The SQL macros of ``warehouse/macros`` (one rule each, e.g. the progress index), as temporary
+    macros of this connection: the models that use them are built on it."""
+    for path in sorted((WAREHOUSE_DIR / "macros").glob("*.sql")):
+        con.execute(path.read_text(encoding="utf-8"))
+
+
 def run_models(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> list[str]:
     """Materialise the named models (``schema.name``), in dependency order; returns the tables built."""
     wanted = set(tables)
@@ -291,6 +298,7 @@ def run_models(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> list[st
         raise ValueError(f"no such models: {sorted(missing)}")
     built = []
     policy = MODEL_POLICY.get()
+    define_macros(con)
     for m in _ordered(selected):
         t = time.perf_counter()
         if policy is None or not policy.build(con, m):

@@ -20,7 +20,7 @@ from pipelines import refresh
 from pipelines import settings as paths
 from pipelines.cli import main
 from pipelines.report import bulletin as rb
-from pipelines.warehouse import connect, models
+from pipelines.warehouse import connect, define_macros, models
 
 needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
 needs_poppler = pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="poppler-utils not installed")
@@ -93,6 +93,7 @@ def literal_bulletin(red: float, yellow: float, prefectures: tuple[str, str] = (
     for u, order, m, s, sh, c, ch, inv, paid in monthly:
         con.execute(f"insert into marts.progress_monthly values ({', '.join('?' * len(MONTHLY_COLS))})",
                     [u, u, order, 2025, D(m), 1, plan[u][0], plan[u][1], 200.0, 1, s, sh, c, ch, inv, paid])
+    define_macros(con)  # the progress index, as run_models defines it
     for table in ("marts.bulletin_schedule", "marts.bulletin_counties", "marts.bulletin_prefecture"):
         con.execute(f"create table {table} as {sql[table]}")
     return con
@@ -361,3 +362,18 @@ def test_bulletin_month_follows_the_data_clock(due, months, expected):
     con.execute("create table marts.bulletin_prefecture (report_month date)")
     con.executemany("insert into marts.bulletin_prefecture values (?)", [[D(m)] for m in months])
     assert rb.bulletin_month(con) == D(expected)
+
+
+def test_the_progress_index_rule_is_written_once():
+    """The progress index (capped rates, their mean) is the macro of warehouse/macros; the marts that
+    show or rank by it call it instead of repeating the expression (four copies before)."""
+    import re
+
+    from pipelines import settings as s
+
+    capped = re.compile(r"least\(\s*100\.0")
+    holders = sorted(p.relative_to(s.WAREHOUSE_DIR).as_posix() for p in s.WAREHOUSE_DIR.rglob("*.sql")
+                     if capped.search(p.read_text(encoding="utf-8")))
+    assert holders == ["macros/progress_index.sql"]
+    for name in ("progress_county", "bulletin_counties", "bulletin_prefecture"):
+        assert "progress_index(" in (s.WAREHOUSE_DIR / "marts" / f"{name}.sql").read_text(encoding="utf-8")

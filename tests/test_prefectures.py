@@ -198,13 +198,9 @@ def test_prefecture_names_come_from_the_configuration():
 def test_the_incremental_rank_update_keeps_ranks_within_a_prefecture(province, tmp_path):
     """An import's refresh sets bulletin_counties' ranks anew over the whole table (pipelines.incremental.RANKS):
     on a fully built province warehouse it must find every rank as the model made it, per prefecture."""
-    import shutil
-
     from pipelines.incremental import RANKS
 
-    copy = tmp_path / "w.duckdb"
-    shutil.copy(province.file, copy)
-    con = connect(copy)
+    con = connect(copy_of(province, tmp_path))
     try:
         before = con.execute("select * from marts.bulletin_counties order by all").fetchall()
         con.execute(RANKS["marts.bulletin_counties"])
@@ -217,13 +213,9 @@ def test_the_incremental_rank_update_orders_by_the_stored_index(province, tmp_pa
     """RANKS orders by bulletin_counties.progress_index, the model's own unrounded index, not by a copy of
     its expression: two units a few hundredths apart (the same figure to one decimal) rank as those
     hundredths say, and every rank is the rank of the stored index within its prefecture."""
-    import shutil
-
     from pipelines.incremental import RANKS
 
-    copy = tmp_path / "w.duckdb"
-    shutil.copy(province.file, copy)
-    con = connect(copy)
+    con = connect(copy_of(province, tmp_path))
     try:
         year, month = con.execute("select plan_year, max(report_month) from marts.bulletin_counties "
                                   "where prefecture_code = '6528' group by all order by all desc limit 1").fetchone()

@@ -30,10 +30,9 @@ indexed as (
         s.pace_invest_wan_yuan,
         -- the progress index of marts.progress_county: the mean of start rate, household completion rate and
         -- investment rate, each at most 100
-        (least(100.0, 100.0 * m.count_started_communities / m.count_plan_communities)
-         + least(100.0, coalesce(100.0 * m.completed_households / nullif(m.plan_households, 0), 0))
-         + least(100.0, coalesce(100.0 * m.invest_done_wan_yuan / nullif(m.plan_invest_wan_yuan, 0), 0))) / 3
-            as progress_index,
+        progress_index(100.0 * m.count_started_communities / m.count_plan_communities,
+                       100.0 * m.completed_households / nullif(m.plan_households, 0),
+                       100.0 * m.invest_done_wan_yuan / nullif(m.plan_invest_wan_yuan, 0)) as progress_index,
         -- the same index of what the plan expects by the end of the month
         (100.0 * s.count_pace_started_communities / m.count_plan_communities
          + coalesce(100.0 * s.pace_completed_households / nullif(m.plan_households, 0), 0)

@@ -55,10 +55,9 @@ indexed as (
         round(100.0 * invest_done_wan_yuan / nullif(plan_invest_wan_yuan, 0), 1) as pct_invest_done,
         round(100.0 * paid_wan_yuan / nullif(plan_subsidy_wan_yuan, 0), 1) as pct_paid_of_subsidy,
         -- the progress index and the plan's pace as for a unit, on the prefecture's sums
-        round((least(100.0, 100.0 * count_started_communities / count_plan_communities)
-               + least(100.0, coalesce(100.0 * completed_households / nullif(plan_households, 0), 0))
-               + least(100.0, coalesce(100.0 * invest_done_wan_yuan / nullif(plan_invest_wan_yuan, 0), 0))) / 3, 1)
-            as pct_progress_index,
+        round(progress_index(100.0 * count_started_communities / count_plan_communities,
+                             100.0 * completed_households / nullif(plan_households, 0),
+                             100.0 * invest_done_wan_yuan / nullif(plan_invest_wan_yuan, 0)), 1) as pct_progress_index,
         round((100.0 * count_pace_started_communities / count_plan_communities
                + coalesce(100.0 * pace_completed_households / nullif(plan_households, 0), 0)
                + coalesce(100.0 * pace_invest_wan_yuan / nullif(plan_invest_wan_yuan, 0), 0)) / 3, 1) as pct_pace_index

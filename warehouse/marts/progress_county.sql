@@ -69,9 +69,9 @@ rates as (
         round(100.0 * invest_done_wan_yuan / nullif(plan_invest_wan_yuan, 0), 1) as pct_invest_done,
         round(100.0 * paid_wan_yuan / nullif(plan_subsidy_wan_yuan, 0), 1) as pct_paid_of_subsidy,
         -- the progress index: the mean of start rate, household completion rate and investment rate, each at most 100
-        (least(100.0, 100.0 * count_started_communities / count_plan_communities)
-         + least(100.0, coalesce(100.0 * completed_households / nullif(plan_households, 0), 0))
-         + least(100.0, coalesce(100.0 * invest_done_wan_yuan / nullif(plan_invest_wan_yuan, 0), 0))) / 3 as progress_index
+        progress_index(100.0 * count_started_communities / count_plan_communities,
+                       100.0 * completed_households / nullif(plan_households, 0),
+                       100.0 * invest_done_wan_yuan / nullif(plan_invest_wan_yuan, 0)) as progress_index
     from joined
 ),
 
@@ -94,8 +94,8 @@ final as (
         round(p.pct_started_prefecture, 1) as pct_started_prefecture,
         round(p.pct_completed_prefecture, 1) as pct_completed_prefecture,
         round(p.pct_invest_prefecture, 1) as pct_invest_prefecture,
-        round((least(100.0, p.pct_started_prefecture) + least(100.0, coalesce(p.pct_completed_prefecture, 0))
-               + least(100.0, coalesce(p.pct_invest_prefecture, 0))) / 3, 1) as pct_progress_index_prefecture,
+        round(progress_index(p.pct_started_prefecture, p.pct_completed_prefecture, p.pct_invest_prefecture), 1)
+            as pct_progress_index_prefecture,
         rank() over (partition by r.plan_year, r.prefecture_code order by r.progress_index desc) as progress_rank,
         -- a unit lags when it falls behind the plan's pace by the yellow line or more (tier red or yellow)
         coalesce(t.tier in ('red', 'yellow'), false) as is_lagging
