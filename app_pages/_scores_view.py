@@ -28,9 +28,9 @@ def render(kind: str) -> None:
         year = f.year if f.year in years else years[0]
         if year != f.year:
             st.info(f"{f.year} 年没有{TITLES[kind][:4]}得分,显示最近的 {year} 年。", icon=":material/info:")
-        totals_all = qs.score_totals(sc, kind)
+        totals_all = qs.score_totals(sc, kind, f.prefecture)
         totals = totals_all.filter(pl.col("year") == year)
-        lines = qs.score_lines(sc, year, kind)
+        lines = qs.score_lines(sc, year, kind, f.prefecture)
         meta = totals.row(0, named=True)
         as_of = f",{meta['as_of_label']}" if meta["as_of_label"] else ""
         # a year still in progress: every chart and table says so (截至YYYY-MM, from the data clock)
@@ -57,7 +57,9 @@ def render(kind: str) -> None:
         else:
             for i, (_, g) in enumerate(grades[:4]):
                 k[i].metric(g, ch.fmt_count(totals.filter(pl.col("grade") == g).height), border=True)
-            pref = qs.prefecture_score(sc, year) if kind == "annual" else {}
+            # the prefecture scored as one unit is a mart line over every unit of the warehouse: not shown
+            # while a province warehouse's page is limited to one prefecture (its units' scores are)
+            pref = qs.prefecture_score(sc, year) if kind == "annual" and not f.prefecture else {}
             if pref:
                 k[4].metric("全州整体得分", f"{pref['points']:.2f} 分", pref["grade"], delta_color="off", delta_arrow="off",
                             border=True, help=f"把 {pref['count_counties']} 个参评县市的指标合计后按同一方案计分")
@@ -84,7 +86,7 @@ def render(kind: str) -> None:
         if sc.can("export_scores"):
             d1.download_button(f"下载 scores.csv({year} 年,{TITLES[kind][:4]})",
                                actions.logged(user, "export_scores", f"scores.csv {year} 年{TITLES[kind][:4]}", f"{year} 年",
-                                              lambda: qs.scores_csv_bytes(sc, year, kind)),
+                                              lambda: qs.scores_csv_bytes(sc, year, kind, f.prefecture)),
                                file_name=f"scores_{kind}_{year}.csv", mime="text/csv", width="stretch")
         if sc.can("reports"):
             with d2:
@@ -106,7 +108,7 @@ def _ranking(sc, kind: str, year: int, f, totals: pl.DataFrame, cuts, prov: str)
                          "points_text": st.column_config.TextColumn("总分", alignment="right"), "grade": "等级",
                          "change_from_prev": st.column_config.NumberColumn("较上年", format="%+.2f")})
     if kind == "annual" and not sc.is_county:
-        _whatif(sc, year, f.unit)
+        _whatif(sc, year, f.prefecture)
 
 
 def _points_lost(kind: str, f, lines: pl.DataFrame, prov: str) -> None:
@@ -163,8 +165,8 @@ def _publish(user, kind: str, year: int) -> None:
             st.rerun()
 
 
-def _whatif(sc, year: int, unit: str | None) -> None:
-    w = qs.whatif_subsidy(sc, year)
+def _whatif(sc, year: int, prefecture: str | None) -> None:
+    w = qs.whatif_subsidy(sc, year, prefecture)
     if w.is_empty():
         return
     share = w["performance_share"][0]

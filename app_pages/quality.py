@@ -17,10 +17,10 @@ f = filters()
 st.header(f"数据质量 · {f.unit_name}")
 
 with guarded("校验结果"):
-    vr = qq.validation_results(sc)
-    issues = qq.row_issues(sc, f.unit)
-    log = submissions.ingest_log(sc, f.unit, 1000)
-    n = qq.file_counts(sc, f.unit)
+    vr = qq.validation_results(sc, f.prefecture)
+    issues = qq.row_issues(sc, f.unit, f.prefecture)
+    log = submissions.ingest_log(sc, f.unit, 1000, f.prefecture)
+    n = qq.file_counts(sc, f.unit, f.prefecture)
     k = st.columns(5)
     k[0].metric("导入文件", ch.fmt_count(n["count_files"]), f"另有重复上传 {n['count_repeated']} 次",
                 delta_color="off", delta_arrow="off", border=True, help=f"按文件内容计数,同一文件多次上传只计一次(共导入 {n['count_attempts']} 次)")
@@ -86,7 +86,7 @@ with guarded("校验结果"):
                                  "file_name": "文件", "county_name": "县市", "kind": "类型", "messages": "拒收原因"})
     if t4.open:
         with t4:
-            batches = qq.validation_batches(sc)
+            batches = qq.validation_batches(sc, f.prefecture)
             if batches.is_empty():
                 st.info("尚无校验记录:导入数据后,每一批次的校验结果显示在这里。", icon=":material/info:")
             else:
@@ -108,7 +108,7 @@ with guarded("校验结果"):
                                  column_config={"result": "结果", "expectation_name": "校验项", "field": "字段",
                                                 "description": "校验规则", "element_count": "检查行数",
                                                 "unexpected_count": "异常行数"})
-                rows = qq.batch_row_issues(sc, batch, f.unit)
+                rows = qq.batch_row_issues(sc, batch, f.unit, f.prefecture)
                 st.markdown(f"**本批被隔离的行与数据问题**:{rows.height} 条")
                 if rows.height:
                     table(st, rows.with_columns(

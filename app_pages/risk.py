@@ -7,6 +7,7 @@ import streamlit as st
 
 from app_pages._common import filters, guarded, plain, require, table
 from pipelines import charts as ch
+from pipelines.counties import prefecture_name
 from pipelines.read import actions, exports
 from pipelines.read import audit as qa
 from pipelines.read import clock as qc
@@ -138,11 +139,13 @@ span = st.segmented_control("年度范围", ["本年度", ALL_YEARS], key="risk_
                             format_func=lambda v: f"{f.year} 年" if v == "本年度" and f.year else v) if f.year else ALL_YEARS
 year = None if span == ALL_YEARS else f.year
 year_label = f"{year} 年" if year else ALL_YEARS
+# a province warehouse: the prefecture chosen (named in the exports; None with one prefecture)
+pref_label = prefecture_name(f.prefecture) if f.prefecture else ""
 head.header(f"风险线索 · {year_label} · {f.unit_name}")
 
 ready = False
 with guarded("风险线索"):
-    allsig = qa.signals(sc, year, f.unit)
+    allsig = qa.signals(sc, year, f.unit, f.prefecture)
     if allsig.is_empty() and not qa.signal_coverage(sc).height:
         st.info("还没有风险线索:导入台账、计划和月报后,这里将列出重复申报、虚报和套取资金等线索。", icon=":material/info:")
         st.stop()
@@ -181,11 +184,11 @@ if tab_rank.open:
         st.caption(f"风险分 = 严重程度分(高 {w['severity_weights.high']:g} / 中 {w['severity_weights.medium']:g}"
                    f" / 低 {w['severity_weights.low']:g} 之和)× 资金系数(1 + {w['risk.money_weight']:g} × 中央补助 / 最大中央补助)"
                    f" × 多类别叠加系数(1 + {w['risk.coincidence_bonus']:g} ×(类别数 − 1));已排除的线索不计。先核查排名靠前的小区。"
-                   f"排名在当前筛选({year_label} · {f.unit_name})内从 1 起,风险分相同者名次相同。")
-        ranking = qa.risk_ranking(sc, year, f.unit)
+                   f"排名在当前筛选({year_label} · {pref_label + ' · ' if pref_label else ''}{f.unit_name})内从 1 起,风险分相同者名次相同。")
+        ranking = qa.risk_ranking(sc, year, f.unit, f.prefecture)
         if not f.unit:
             with st.expander("县市风险排名(全部年度、未排除的线索)"):
-                table(st, qa.risk_counties(sc), hide_index=True, width="stretch", column_config={
+                table(st, qa.risk_counties(sc, f.prefecture), hide_index=True, width="stretch", column_config={
                     "risk_rank": "排名", "county_name": "县市", "count_signals": "线索数", "count_high": "高",
                     "count_medium": "中", "count_low": "低", "count_communities": "涉及小区", "classes": "类别",
                     "severity_points": st.column_config.NumberColumn("严重程度分", format="%.0f"),
@@ -245,6 +248,8 @@ if tab_cov.open:
         cov = qa.signal_coverage(sc)
         st.caption("可评估率:规则能评估的单位(计划行、项目、县市月份、文件)占全部的比例;命中率:被标记的占可评估的比例。"
                    "命中率过高时请检查阈值或数据。")
+        if f.prefecture:  # the signal run counts per rule over the whole warehouse, not per prefecture
+            st.caption("本页的覆盖率与核查结论汇总为库内全部州的合计(规则按全部数据评估),不只是当前所选的州。")
         for w in cov.filter(pl.col("is_warning"))["warning"].to_list():
             st.warning(w, icon=":material/warning:")
         c1, c2 = st.columns([1.2, 1])
@@ -271,12 +276,12 @@ if tab_export.open:
         version = thresholds["version"][0] if thresholds is not None and thresholds.height else "—"
         clock = qc.data_clock(sc)
         as_of = ch.fmt_month(clock.get("latest_due_month"))
-        filt = (f"年度 {year_label};县市 {f.unit_name};规则 {'、'.join(rules) or '全部'};"
+        filt = (f"年度 {year_label};" + (f"州 {pref_label};" if pref_label else "") + f"县市 {f.unit_name};规则 {'、'.join(rules) or '全部'};"
                 f"严重程度 {'、'.join(SEV[s] for s in sevs) or '全部'};结论 {'、'.join(verdicts) or '全部'}")
         stamp = [("导出时间", dt.datetime.now().strftime("%Y-%m-%d %H:%M")), ("数据截至", qc.clock_caption(clock)),
                  ("筛选条件", filt), ("阈值版本", version), ("线索条数", str(sig.height))]
         st.markdown("\n".join(f"- **{k_}**:{plain(v)}" for k_, v in stamp))
-        name = f"风险线索_{year or '全部年度'}_{f.unit_name}_截至{as_of}"
+        name = f"风险线索_{year or '全部年度'}_{pref_label + '_' if pref_label else ''}{f.unit_name}_截至{as_of}"
         rules_df = qa.signal_rules(sc)
         c1, c2, c3 = st.columns(3)
         # built when clicked (a callable), not on every rerun of the page; each download is logged with its filters

@@ -15,7 +15,7 @@ st.caption("各县市、各规则的风险线索条数(线索是核查的理由,
            "未办结:尚无「已确认」或「已排除」的生效结论。")
 
 with guarded("线索统计"):
-    counts = qa.signal_counts(sc, f.year)
+    counts = qa.signal_counts(sc, f.year, f.prefecture)
     if counts.is_empty():
         st.info("当前年度没有风险线索。", icon=":material/info:")
         st.stop()

@@ -117,7 +117,7 @@ with guarded("报送情况"):
         st.caption(f"{qc.clock_caption(clock)}。某月月报的截止日为次月 {clock['report_due_day']} 日;截止日不晚于"
                    "所收报表中最新的填报日期(任一县市、任一类报表)时,该月为应报月份。提前报送的县市不会使其他县市显示为缺报。")
         table(st, 
-            qc.county_clock(sc, f.unit), hide_index=True, width="stretch",
+            qc.county_clock(sc, f.unit, f.prefecture), hide_index=True, width="stretch",
             column_config={"county_name": "县市",
                            "latest_report_month": st.column_config.DateColumn("最新报送月份", format="YYYY-MM"),
                            "latest_fill_date": st.column_config.DateColumn("最新填报日期", format="YYYY-MM-DD"),
@@ -127,7 +127,7 @@ with guarded("报送情况"):
                            "count_months_behind": "落后月数"})
     if f.year is not None:
         st.subheader(f"{f.year} 年月报报送情况")
-        rep = qsub.reporting_status(sc, f.year, f.unit)
+        rep = qsub.reporting_status(sc, f.year, f.unit, f.prefecture)
         missing = rep.filter(~pl.col("has_report"))
         late = rep.filter(pl.col("is_late"))
         c = st.columns(3)
@@ -152,7 +152,7 @@ with guarded("上报记录"):
     t1, t2 = st.tabs(["已入库文件(按县市、类型、期间)", "导入日志(含拒收与重复)"], key="upload_records_tab",
                      on_change="rerun")
     if t1.open:
-        hist = qsub.submission_history(sc, f.year, f.unit)
+        hist = qsub.submission_history(sc, f.year, f.unit, f.prefecture)
         table(t1, hist.with_columns(pl.col("kind").replace_strict(KIND, default="未识别")), hide_index=True,
               width="stretch", height=320,
               column_config={"county_name": "县市", "kind": "类型", "period": "期间", "file_name": "文件",
@@ -163,7 +163,7 @@ with guarded("上报记录"):
                              "is_first_submission": st.column_config.CheckboxColumn("首次报送"),
                              "count_submissions": "报送次数"})
     if t2.open:
-        log = qsub.ingest_log(sc, f.unit)
+        log = qsub.ingest_log(sc, f.unit, prefecture=f.prefecture)
         table(t2, log.with_columns(pl.col("status").replace_strict(STATUS, default=""),
                                    pl.col("kind").replace_strict(KIND, default="未识别")),
               hide_index=True, width="stretch", height=320,

@@ -293,3 +293,157 @@ def test_marts_and_reads_take_the_prefecture_staging_counties_holds(province, mo
     finally:
         connection.close_connection()
         connection.clear_caches()
+
+
+# --- the other pages: 风险线索, 线索统计, 年度体检, 数据质量, 数据上报 scoped by the prefecture chosen ---------------
+
+def _page(page: str, user: str, prefecture: str, **state) -> AppTest:
+    at = _app(user)
+    at.switch_page(f"app_pages/{page}.py").run()
+    for key, value in state.items():
+        at.session_state[key] = value
+    _select(at, "州").set_value(prefecture).run()
+    assert not at.exception
+    return at
+
+
+def _frame(at: AppTest, *columns: str):
+    return next(d.value for d in at.dataframe if set(columns) <= set(d.value.columns))
+
+
+def _counties_shown(at: AppTest, *columns: str) -> set[str]:
+    """The county names of the table with ``columns`` (none when the table is empty: a caption says so)."""
+    frames = [d.value for d in at.dataframe if set(columns) <= set(d.value.columns)]
+    return {n for f in frames for n in f["county_name"].dropna()}
+
+
+def _rows(loc, sql: str, params=()):
+    con = open_db(loc)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+def _metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_the_risk_page_lists_and_ranks_the_chosen_prefectures_units(province, monkeypatch, tmp_path):
+    _use(province, monkeypatch, tmp_path)
+    at = _page("risk", "auditor1", "9002", risk_span="全部年度")
+    expected = _rows(province, "select count(*) from marts.signals where county_code in (?, ?)", (G1, G2))[0][0]
+    assert expected, "the copies of 轮台县's and 尉犁县's files raise signals of their own"
+    assert _metric(at, "线索总数") == f"{expected} 条"
+    ranking = _frame(at, "risk_rank", "community_name")
+    assert ranking.shape[0] and set(ranking["county_name"]) <= {"广嘉县", "吉达县"}
+    ranks = sorted(int(r) for r in ranking["risk_rank"])
+    assert ranks[0] == 1 and ranks[-1] <= len(ranks)
+    counties = _frame(at, "risk_rank", "count_communities")
+    assert sorted(counties["county_name"]) == sorted(
+        n for (n,) in _rows(province, "select county_name from marts.risk_counties where county_code in (?, ?)", (G1, G2)))
+    assert sorted(int(r) for r in counties["risk_rank"])[0] == 1
+    assert max(int(r) for r in counties["risk_rank"]) <= counties.shape[0]
+    # the export: the list shown, the prefecture named in its filters (the 说明 sheet and the CSV's note)
+    at.session_state["risk_tab"] = "导出"
+    at.run()
+    text = " ".join(m.value for m in at.markdown)
+    assert "州 州 9002" in text and f"线索条数**:{expected}" in text
+
+
+def test_the_signal_reads_and_counts_take_the_prefecture(province, monkeypatch, tmp_path):
+    from pipelines.access.scope import Scope
+    from pipelines.read import audit, connection
+
+    _use(province, monkeypatch, tmp_path)
+    connection.clear_caches()
+    try:
+        admin = Scope("admin")
+        sig = audit.signals(admin, None, None, "9002")
+        assert sig.height and set(sig["county_code"]) <= {G1, G2}
+        assert set(audit.signals(admin, None, None, "6528")["county_code"]) <= {KRL, LT, YL}
+        counts = audit.signal_counts(Scope("leader"), None, "9002")
+        assert set(counts["county_name"]) <= {"广嘉县", "吉达县"} and counts["count_signals"].sum() == sig.height
+        ranking = audit.risk_ranking(admin, None, None, "9002")
+        assert ranking.height and set(ranking["county_name"]) <= {"广嘉县", "吉达县"}
+        assert sorted(ranking["risk_rank"])[0] == 1
+    finally:
+        connection.close_connection()
+        connection.clear_caches()
+
+
+def test_the_scores_page_ranks_the_chosen_prefectures_units(province, monkeypatch, tmp_path):
+    _use(province, monkeypatch, tmp_path)
+    at = _page("annual", "eval1", "9002")
+    totals = _frame(at, "rank_text", "county")
+    assert sorted(totals["county"]) == ["吉达县", "广嘉县"]
+    assert sorted(int(r.split("(")[0]) for r in totals["rank_text"])[0] == 1
+    # the prefecture scored as one unit sums every unit of the warehouse: not shown for one prefecture of two
+    assert not any(m.label == "全州整体得分" for m in at.metric)
+    assert _metric(at, "参评县市") == "2 个"
+    # the matrix of points lost names the two units only
+    at.session_state["scores_tab_annual"] = "失分与指标明细"
+    at.run()
+    matrix = _frame(at, "县市")
+    assert sorted(matrix["县市"]) == ["吉达县", "广嘉县"]
+    # one unit: its rank among the prefecture's two
+    _select(at, "县市").set_value(G1).run()
+    assert _metric(at, "全州排名").endswith("/ 2")
+
+
+def test_the_score_reads_and_exports_take_the_prefecture(province, monkeypatch, tmp_path):
+    from pipelines.access.scope import Scope
+    from pipelines.read import connection
+    from pipelines.read import scores as qs
+
+    _use(province, monkeypatch, tmp_path)
+    connection.clear_caches()
+    try:
+        ev = Scope("evaluator")
+        year = qs.score_years(ev, "annual")[0]
+        whole = qs.whatif_subsidy(ev, year)
+        mine = qs.whatif_subsidy(ev, year, "9002")
+        assert sorted(mine["county_name"]) == ["吉达县", "广嘉县"] and whole.height > mine.height
+        # the prefecture's pool is split among its own units: the changes add up to nothing
+        assert abs(mine["change_wan_yuan"].sum()) < 1e-6
+        assert abs(mine["share_wan_yuan"].sum() - mine["base_share_wan_yuan"].sum()) < 1e-6
+        csv = Scope("admin")
+        text = qs.scores_csv_bytes(csv, year, "annual", "9002").decode("utf-8-sig")
+        assert "广嘉县" in text and "吉达县" in text and "轮台县" not in text and "库尔勒市" not in text
+        assert "轮台县" in qs.scores_csv_bytes(csv, year, "annual").decode("utf-8-sig")
+    finally:
+        connection.close_connection()
+        connection.clear_caches()
+
+
+def test_the_quality_page_counts_the_chosen_prefectures_files(province, monkeypatch, tmp_path):
+    _use(province, monkeypatch, tmp_path)
+    at = _page("quality", "admin1", "9002")
+    # raw.ingest_log holds no line for the copies: left are the files refused before their county was known
+    (files,) = _rows(province, """select count(distinct coalesce(file_hash, file_path)) from raw.ingest_log
+                                  where county_code is null or county_code in (?, ?)""", (G1, G2))[0]
+    (every,) = _rows(province, "select count(distinct coalesce(file_hash, file_path)) from raw.ingest_log")[0]
+    assert files < every
+    assert _metric(at, "导入文件") == f"{files} 个"
+    at.session_state["quality_tab"] = "隔离行与问题"
+    at.run()
+    # raw.row_issues holds none of the copies' files either: 巴州's refused rows are not listed under 9002
+    assert not _counties_shown(at, "file_name", "issue") & {"库尔勒市", "轮台县", "尉犁县"}
+    _select(at, "州").set_value("6528").run()
+    assert _counties_shown(at, "file_name", "issue") & {"库尔勒市", "轮台县", "尉犁县"}
+
+
+def test_the_upload_page_lists_the_chosen_prefectures_submissions(province, monkeypatch, tmp_path):
+    _use(province, monkeypatch, tmp_path)
+    at = _page("upload", "admin1", "9002")
+    history = _frame(at, "file_name", "submission_rank")
+    assert sorted(set(history["county_name"])) == ["吉达县", "广嘉县"]
+    clock = _frame(at, "latest_report_month", "count_months_behind")
+    assert sorted(clock["county_name"]) == ["吉达县", "广嘉县"]
+    missing = [d.value for d in at.dataframe if "问题" in d.value.columns]
+    assert all(set(m["county_name"]) <= {"吉达县", "广嘉县"} for m in missing)
+    at.session_state["upload_records_tab"] = "导入日志(含拒收与重复)"
+    at.run()
+    assert not _counties_shown(at, "batch_id", "status") & {"库尔勒市", "轮台县", "尉犁县"}
+    _select(at, "州").set_value("6528").run()
+    assert _counties_shown(at, "batch_id", "status") & {"库尔勒市", "轮台县", "尉犁县"}

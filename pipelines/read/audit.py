@@ -10,6 +10,7 @@ import polars as pl
 
 from pipelines.access.scope import Scope, requires
 from pipelines.read.connection import cached, query
+from pipelines.read.prefecture import in_prefecture, pref
 
 __all__ = ["signals", "risk_ranking", "signal_detail", "signal_rules", "signal_coverage", "verdict_summary", "risk_counties",
            "signal_thresholds", "signal_counts", "verdict_history", "DETAIL_LABELS"]
@@ -32,12 +33,13 @@ DETAIL_LABELS = {
 
 @requires("signals")
 @cached
-def signals(scope: Scope, year: int | None, unit: str | None) -> pl.DataFrame:
-    """Signals of the year (plan year, or the period's year for unit-level signals) with their verdict status."""
+def signals(scope: Scope, year: int | None, unit: str | None, prefecture: str | None = None) -> pl.DataFrame:
+    """Signals of the year (plan year, or the period's year for unit-level signals) with their verdict status
+    (of ``prefecture``'s units when given)."""
     unit = scope.unit(unit)
     # the verdict in force, carried over to the same finding after a resubmission (marts.verdict_current)
     return query(
-        """
+        f"""
         select s.signal_id, s.rule, r.label as rule_label, s.class, s.severity,
             w.value as severity_weight,
             s.county_code, s.county_name, s.plan_year, s.period, s.community_name, s.score, s.evidence,
@@ -49,24 +51,24 @@ def signals(scope: Scope, year: int | None, unit: str | None) -> pl.DataFrame:
         -- the severity weights of the risk ranking (thresholds.toml, published to marts.settings)
         left join marts.settings as w on w.key = 'severity_weights.' || s.severity
         left join marts.verdict_current as v using (signal_id)
-        where ($unit is null or s.county_code = $unit)
+        where ($unit is null or s.county_code = $unit) and {in_prefecture("s.county_code")}
           and ($year is null or s.plan_year = $year or (s.plan_year is null and s.period like cast($year as varchar) || '-%'))
         order by severity_weight desc, s.score desc, s.county_code, s.community_name
         """,
-        {"year": year, "unit": unit},
+        {"year": year, "unit": unit, "pref": pref(scope, prefecture)},
     )
 
 
 @requires("signals")
 @cached
-def risk_ranking(scope: Scope, year: int | None, unit: str | None) -> pl.DataFrame:
+def risk_ranking(scope: Scope, year: int | None, unit: str | None, prefecture: str | None = None) -> pl.DataFrame:
     """Communities ranked by risk (``marts.risk_communities``: severity points × money factor × coincidence
     factor, signals cleared by the auditors left out), for plan rows of the year when one is given.
-    ``risk_rank`` counts 1…n within the year and unit asked for (equal scores share a rank);
+    ``risk_rank`` counts 1…n within the year, unit and prefecture asked for (equal scores share a rank);
     ``prefecture_rank`` is the mart's rank over every year and unit."""
     unit = scope.unit(unit)
     return query(
-        """
+        f"""
         select rank() over (order by risk_rank) as risk_rank, risk_rank as prefecture_rank, county_name, community_name, array_to_string(plan_years, '、') as plan_years,
             count_signals, count_high, count_medium, count_low, classes,
             -- the rules in Chinese, as the auditors know them
@@ -75,11 +77,11 @@ def risk_ranking(scope: Scope, year: int | None, unit: str | None) -> pl.DataFra
                       left join marts.signal_rules as r on r.rule = t.code), rules) as rules,
             severity_points, central_subsidy_wan_yuan, money_factor, coincidence_factor, risk_score
         from marts.risk_communities
-        where ($unit is null or county_code = $unit)
+        where ($unit is null or county_code = $unit) and {in_prefecture()}
           and ($year is null or list_contains(plan_years, $year))
         order by risk_rank, county_name, community_name
         """,
-        {"year": year, "unit": unit},
+        {"year": year, "unit": unit, "pref": pref(scope, prefecture)},
     )
 
 
@@ -235,15 +237,18 @@ def verdict_summary(scope: Scope) -> pl.DataFrame:
 
 @requires("signals")
 @cached
-def risk_counties(scope: Scope) -> pl.DataFrame:
-    """Units ranked by risk over all current signals not cleared (all years)."""
+def risk_counties(scope: Scope, prefecture: str | None = None) -> pl.DataFrame:
+    """Units ranked by risk over all current signals not cleared (all years); of ``prefecture`` when given,
+    ranked 1…n among them (the mart's rank is over every unit; equal scores share a rank)."""
     return query(
-        """
-        select risk_rank, county_name, count_signals, count_high, count_medium, count_low, count_communities,
+        f"""
+        select rank() over (order by risk_rank) as risk_rank, county_name, count_signals, count_high, count_medium, count_low, count_communities,
             classes, severity_points, central_subsidy_wan_yuan, money_factor, coincidence_factor, risk_score
         from marts.risk_counties
+        where {in_prefecture()}
         order by risk_rank, sort_order
-        """
+        """,
+        {"pref": pref(scope, prefecture)},
     )
 
 
@@ -256,10 +261,11 @@ def signal_thresholds(scope: Scope) -> pl.DataFrame:
 
 @requires("signal_counts")
 @cached
-def signal_counts(scope: Scope, year: int | None) -> pl.DataFrame:
-    """Signals per county and rule of the year (current signals; counts only, no list or evidence)."""
+def signal_counts(scope: Scope, year: int | None, prefecture: str | None = None) -> pl.DataFrame:
+    """Signals per county and rule of the year (current signals; counts only, no list or evidence), of
+    ``prefecture``'s units when given."""
     return query(
-        """
+        f"""
         select s.county_name, r.label as rule_label, s.severity, count(*) as count_signals,
             count(*) filter (where coalesce(v.verdict_in_force, '') not in ('已确认', '已排除')) as count_open,
             any_value(c.sort_order) as sort_order, any_value(r.sort_order) as rule_order
@@ -267,11 +273,12 @@ def signal_counts(scope: Scope, year: int | None) -> pl.DataFrame:
         left join marts.signal_rules as r using (rule)
         left join marts.verdict_current as v using (signal_id)
         left join staging.counties as c on c.county_code = s.county_code
-        where $year is null or s.plan_year = $year or (s.plan_year is null and s.period like cast($year as varchar) || '-%')
+        where ($year is null or s.plan_year = $year or (s.plan_year is null and s.period like cast($year as varchar) || '-%'))
+          and {in_prefecture("s.county_code")}
         group by s.county_name, r.label, s.severity
         order by sort_order, rule_order
         """,
-        {"year": year},
+        {"year": year, "pref": pref(scope, prefecture)},
     )
 
 

@@ -12,6 +12,7 @@ import polars as pl
 from pipelines.access.scope import Scope, requires
 from pipelines.clock import Clock
 from pipelines.read.connection import cached, query
+from pipelines.read.prefecture import in_prefecture, pref
 
 __all__ = ["data_clock", "county_clock", "settings", "setting", "grades", "grades_text", "clock_caption"]
 
@@ -26,18 +27,19 @@ def data_clock(scope: Scope) -> dict:
 
 @requires("submissions")
 @cached
-def county_clock(scope: Scope, unit: str | None) -> pl.DataFrame:
-    """Per unit: the newest month it has reported, its newest 填报日期 and how far behind the latest due month it is."""
+def county_clock(scope: Scope, unit: str | None, prefecture: str | None = None) -> pl.DataFrame:
+    """Per unit: the newest month it has reported, its newest 填报日期 and how far behind the latest due month it is
+    (of ``prefecture``'s units when given)."""
     unit = scope.unit(unit)
     return query(
-        """
+        f"""
         select county_name, latest_report_month, latest_fill_date, count_months_reported, latest_due_month,
             is_up_to_date, count_months_behind
         from marts.data_clock_counties
-        where $unit is null or county_code = $unit
+        where ($unit is null or county_code = $unit) and {in_prefecture()}
         order by sort_order
         """,
-        {"unit": unit},
+        {"unit": unit, "pref": pref(scope, prefecture)},
     )
 
 

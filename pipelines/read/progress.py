@@ -11,6 +11,8 @@ import polars as pl
 
 from pipelines.access.scope import Scope, requires
 from pipelines.read.connection import cached, query
+from pipelines.read.prefecture import in_prefecture
+from pipelines.read.prefecture import pref as _pref
 from pipelines.settings import config_path
 
 __all__ = ["progress_summary", "progress_by_month", "progress_ranking", "trajectory", "projection", "reference_comparison", "projects"]
@@ -27,14 +29,8 @@ _RATES = """
     round(100.0 * paid_wan_yuan / nullif(plan_invest_wan_yuan, 0), 1) as pct_paid_of_plan
 """
 
-# a province warehouse holds several prefectures; a unit's is as staging.counties holds it (its code's first
-# four digits, GB/T 2260). The marts read here have no prefecture column: their units are those of the
-# prefecture's rows of staging.counties. A clerk's scope reads its own county, whatever the prefecture.
-_IN_PREFECTURE = "($pref is null or county_code in (select county_code from staging.counties where prefecture_code = $pref))"
-
-
-def _pref(scope: Scope, prefecture: str | None) -> str | None:
-    return None if scope.is_county else prefecture
+# a province warehouse holds several prefectures: reads take the chosen one (pipelines.read.prefecture)
+_IN_PREFECTURE = in_prefecture()
 
 
 _SUMS = """

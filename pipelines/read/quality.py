@@ -12,6 +12,7 @@ import polars as pl
 from expectations.names import EXPECTATION_NAMES, issue_name
 from pipelines.access.scope import Scope, requires
 from pipelines.read.connection import cached, query
+from pipelines.read.prefecture import in_prefecture, pref
 from pipelines.reading.headers import fields
 
 __all__ = ["validation_results", "row_issues", "file_counts", "validation_batches", "batch_results",
@@ -20,20 +21,23 @@ __all__ = ["validation_results", "row_issues", "file_counts", "validation_batche
 
 @requires("quality")
 @cached
-def validation_results(scope: Scope) -> pl.DataFrame:
+def validation_results(scope: Scope, prefecture: str | None = None) -> pl.DataFrame:
     """Every expectation evaluated, per batch and kind, newest first. A clerk: the runs of batches whose
-    files are all of its county (a batch of several counties' files counts rows of the others)."""
+    files are all of its county (a batch of several counties' files counts rows of the others). With
+    ``prefecture``: the batches holding a file of its units or of no known county."""
     return _chinese(query(
-        """
+        f"""
         select validated_at, batch_id, kind, suite_name, expectation, description, column_name, success,
             element_count, unexpected_count
         from raw.validation_results
-        where $county is null or batch_id in (
+        where ($county is null or batch_id in (
             select batch_id from raw.ingest_log group by batch_id
-            having count(*) filter (where county_code is distinct from $county) = 0)
+            having count(*) filter (where county_code is distinct from $county) = 0))
+            -- a province warehouse: the batches holding a file of the prefecture's units (or of no known county)
+            and ($pref is null or batch_id in (select batch_id from raw.ingest_log where {in_prefecture("county_code", True)}))
         order by validated_at desc, batch_id, kind, success, expectation
         """,
-        {"county": scope.county_code},
+        {"county": scope.county_code, "pref": pref(scope, prefecture)},
     ))
 
 
@@ -67,10 +71,12 @@ def _named(df: pl.DataFrame) -> pl.DataFrame:
 
 @requires("quality")
 @cached
-def row_issues(scope: Scope, unit: str | None) -> pl.DataFrame:
+def row_issues(scope: Scope, unit: str | None, prefecture: str | None = None) -> pl.DataFrame:
     """Quarantined rows' reasons and file findings, per file, with the county of the row (of the file
     when the finding is about the whole file), the issue's Chinese name, and whether a refused row was
-    corrected: the same community accepted in a later submission of the same county, kind and period."""
+    corrected: the same community accepted in a later submission of the same county, kind and period.
+    With ``prefecture``: its units' rows, and those of no known county (a file refused before its county
+    was read)."""
     unit = scope.unit(unit)
     df = query(
         f"""
@@ -101,20 +107,22 @@ def row_issues(scope: Scope, unit: str | None) -> pl.DataFrame:
         where ($unit is null or i.county_code = $unit)
           -- a clerk: only its county's rows, and findings about files all of whose rows are of its county
           and ($county is null or i.county_code = $county)
+          and {in_prefecture("i.county_code", True)}
         order by i.file_id desc, i.sheet_name, i.row_number nulls first
         """,
-        {"unit": unit, "county": scope.county_code},
+        {"unit": unit, "county": scope.county_code, "pref": pref(scope, prefecture)},
     )
     return _named(df)
 
 
 @requires("quality")
 @cached
-def file_counts(scope: Scope, unit: str | None) -> dict:
+def file_counts(scope: Scope, unit: str | None, prefecture: str | None = None) -> dict:
     """Files handed to the import, each counted once by its content (a file uploaded again is
-    the same file): all of them, those loaded, those rejected; and the attempts."""
+    the same file): all of them, those loaded, those rejected; and the attempts (with ``prefecture``:
+    of its units and of no known county)."""
     return query(
-        """
+        f"""
         select
             count(distinct coalesce(file_hash, file_path)) as count_files,
             count(distinct file_hash) filter (where status in ('accepted', 'duplicate')) as count_loaded,
@@ -122,26 +130,29 @@ def file_counts(scope: Scope, unit: str | None) -> dict:
             count(*) as count_attempts,
             count(*) filter (where status = 'duplicate') as count_repeated
         from raw.ingest_log
-        where $unit is null or county_code = $unit
+        where ($unit is null or county_code = $unit) and {in_prefecture("county_code", True)}
         """,
-        {"unit": scope.unit(unit)},
+        {"unit": scope.unit(unit), "pref": pref(scope, prefecture)},
     ).row(0, named=True)
 
 
 @requires("quality")
 @cached
-def validation_batches(scope: Scope) -> pl.DataFrame:
+def validation_batches(scope: Scope, prefecture: str | None = None) -> pl.DataFrame:
     """One row per validated batch, newest first: when, the kinds, expectations run and failed, files
-    (a clerk: the batches whose files are all of its county)."""
+    (a clerk: the batches whose files are all of its county; with ``prefecture``: those holding a file of
+    its units or of no known county)."""
     return query(
-        """
+        f"""
         with runs as (
             select batch_id, max(validated_at) as validated_at, string_agg(distinct kind, ',' order by kind) as kinds,
                 count(*) as count_expectations, count(*) filter (where not success) as count_failed,
                 coalesce(sum(unexpected_count), 0) as count_unexpected
             from raw.validation_results
-            where $county is null or batch_id in (select batch_id from raw.ingest_log group by batch_id
-                 having count(*) filter (where county_code is distinct from $county) = 0)
+            where ($county is null or batch_id in (select batch_id from raw.ingest_log group by batch_id
+                 having count(*) filter (where county_code is distinct from $county) = 0))
+              -- a province warehouse: the batches holding a file of the prefecture's units (or of no known county)
+              and ($pref is null or batch_id in (select batch_id from raw.ingest_log where {in_prefecture("county_code", True)}))
             group by batch_id
         ),
         files as (
@@ -152,7 +163,7 @@ def validation_batches(scope: Scope) -> pl.DataFrame:
         left join files as f using (batch_id)
         order by r.validated_at desc, r.batch_id
         """,
-        {"county": scope.county_code},
+        {"county": scope.county_code, "pref": pref(scope, prefecture)},
     )
 
 
@@ -187,21 +198,22 @@ def batch_results(scope: Scope, batch_id: str) -> pl.DataFrame:
 
 @requires("quality")
 @cached
-def batch_row_issues(scope: Scope, batch_id: str, unit: str | None) -> pl.DataFrame:
-    """The quarantined rows and findings of the files of one batch."""
+def batch_row_issues(scope: Scope, batch_id: str, unit: str | None, prefecture: str | None = None) -> pl.DataFrame:
+    """The quarantined rows and findings of the files of one batch (with ``prefecture``: of its units' files
+    and of files of no known county)."""
     return query(
-        """
+        f"""
         select s.file_name, c.county_name, s.kind, i.sheet_name, i.row_number, i.column_name, i.severity,
             i.value, i.message
         from raw.row_issues as i
         inner join raw.submissions as s using (file_id)
         left join (select distinct file_id, county_code from core.submissions) as k using (file_id)
         left join staging.counties as c using (county_code)
-        where s.batch_id = $batch and ($unit is null or k.county_code = $unit)
+        where s.batch_id = $batch and ($unit is null or k.county_code = $unit) and {in_prefecture("k.county_code", True)}
           -- a clerk: only files all of whose rows are of its county
           and ($county is null or i.file_id in (select file_id from core.submissions group by file_id
                                                having count(distinct county_code) = 1 and any_value(county_code) = $county))
         order by s.file_name, i.sheet_name, i.row_number nulls first
         """,
-        {"batch": batch_id, "unit": scope.unit(unit), "county": scope.county_code},
+        {"batch": batch_id, "unit": scope.unit(unit), "county": scope.county_code, "pref": pref(scope, prefecture)},
     )

@@ -15,6 +15,7 @@ from pipelines import report
 from pipelines.access.scope import Scope, requires
 from pipelines.read.connection import DataUnavailable, cached, cursor, db_path, query
 from pipelines.read.exports import scores_csv
+from pipelines.read.prefecture import in_prefecture, pref
 from pipelines.scoring import read_scores, whatif
 
 __all__ = ["score_years", "score_totals", "score_lines", "prefecture_score", "whatif_subsidy", "scores_csv_bytes",
@@ -48,8 +49,9 @@ def score_years(scope: Scope, kind: str) -> list[int]:
 
 @requires("scores")
 @cached
-def score_totals(scope: Scope, kind: str) -> pl.DataFrame:
-    """Total, grade, rank and change from the year before, per unit and year (a clerk: its own, published, no rank)."""
+def score_totals(scope: Scope, kind: str, prefecture: str | None = None) -> pl.DataFrame:
+    """Total, grade, rank and change from the year before, per unit and year (a clerk: its own, published, no rank);
+    of ``prefecture``'s units when given, ranked 1…n among them."""
     df = query(
         f"""
         with totals as (
@@ -57,6 +59,7 @@ def score_totals(scope: Scope, kind: str) -> pl.DataFrame:
             from marts.scores
             where kind = $k and indicator = 'total'
               and ($county is null or (county_code = $county and (kind, year) in (select kind, year from {_PUBLISHED})))
+              and {in_prefecture()}
         )
         select *,
             -- equal scores share a rank: compared to the sixth decimal (not the last bit of a float)
@@ -66,7 +69,7 @@ def score_totals(scope: Scope, kind: str) -> pl.DataFrame:
         from totals
         order by year desc, score_rank, sort_order
         """,
-        {"k": kind, "county": scope.county_code},
+        {"k": kind, "county": scope.county_code, "pref": pref(scope, prefecture)},
     ).with_columns(pl.when(pl.col("has_prev")).then(pl.col("change_from_prev")).alias("change_from_prev")).drop("has_prev")
     df = _deciding_decimals(df)
     if scope.is_county:  # a rank among the counties is worked out from the others' scores
@@ -94,9 +97,10 @@ def _deciding_decimals(df: pl.DataFrame) -> pl.DataFrame:
 
 @requires("scores")
 @cached
-def score_lines(scope: Scope, year: int, kind: str) -> pl.DataFrame:
+def score_lines(scope: Scope, year: int, kind: str, prefecture: str | None = None) -> pl.DataFrame:
     """Every indicator line of the year: value, points, maximum and points lost (null when not applicable),
-    with its numerator, denominator and formula in Chinese (``marts.score_formulas``)."""
+    with its numerator, denominator and formula in Chinese (``marts.score_formulas``); of ``prefecture``'s
+    units when given."""
     has_formulas = query("""select count(*) as n from information_schema.tables
                             where table_schema = 'marts' and table_name = 'score_formulas'""")["n"][0] > 0
     formulas = ("f.numerator, f.denominator, f.numerator_label, f.denominator_label, f.unit, f.formula" if has_formulas else
@@ -114,9 +118,10 @@ def score_lines(scope: Scope, year: int, kind: str) -> pl.DataFrame:
         {join}
         where s.year = $y and s.kind = $k and s.indicator <> 'total'
           and ($county is null or (s.county_code = $county and (s.kind, s.year) in (select kind, year from {_PUBLISHED})))
+          and {in_prefecture("s.county_code")}
         order by s.sort_order, s.line_order
         """,
-        {"y": year, "k": kind, "county": scope.county_code},
+        {"y": year, "k": kind, "county": scope.county_code, "pref": pref(scope, prefecture)},
     )
 
 
@@ -136,26 +141,51 @@ def prefecture_score(scope: Scope, year: int) -> dict:
 
 @requires("scores")
 @cached
-def whatif_subsidy(scope: Scope, year: int) -> pl.DataFrame:
+def whatif_subsidy(scope: Scope, year: int, prefecture: str | None = None) -> pl.DataFrame:
     """What-if: the performance-linked share of the year's central subsidy split by annual score (pipelines.scoring.whatif);
-    empty for a clerk (the split is worked out from every county)."""
+    empty for a clerk (the split is worked out from every county). With ``prefecture``: its units, the pool
+    theirs (the mart splits the whole warehouse's pool; the same formula splits the prefecture's)."""
     if scope.is_county:
         return pl.DataFrame()
     cur = cursor()
     try:
-        return whatif.query(cur, year)
+        df = whatif.query(cur, year)
     finally:
         cur.close()
+    if prefecture is None or df.is_empty():
+        return df.drop("county_code")
+    units = set(_prefecture_units(prefecture))
+    df = df.filter(pl.col("county_code").is_in(units))
+    if df.is_empty():
+        return df.drop("county_code")
+    split = {r.county_code: r for r in whatif.split_performance_share(
+        dict(zip(df["county_code"], df["central_subsidy_wan_yuan"])), dict(zip(df["county_code"], df["score"])),
+        df["performance_share"][0])}
+    return df.with_columns(
+        pl.Series("base_share_wan_yuan", [split[c].base_share_wan_yuan for c in df["county_code"]], dtype=pl.Float64),
+        pl.Series("share_wan_yuan", [split[c].share_wan_yuan for c in df["county_code"]], dtype=pl.Float64),
+        pl.Series("change_wan_yuan", [split[c].change_wan_yuan for c in df["county_code"]], dtype=pl.Float64),
+    ).drop("county_code")
+
+
+def _prefecture_units(prefecture: str) -> list[str]:
+    return query(f"select county_code from staging.counties where {in_prefecture()}",
+                 {"pref": prefecture})["county_code"].to_list()
 
 
 @requires("export_scores")
-def scores_csv_bytes(scope: Scope, year: int, kind: str) -> bytes:
-    """``scores.csv`` of the year and kind (UTF-8 with BOM), from the mart."""
+def scores_csv_bytes(scope: Scope, year: int, kind: str, prefecture: str | None = None) -> bytes:
+    """``scores.csv`` of the year and kind (UTF-8 with BOM), from the mart; of ``prefecture``'s units when given."""
+    prefecture = pref(scope, prefecture)
     cur = cursor()
     try:
-        text = scores_csv(read_scores(cur, year, kind))
+        rows = read_scores(cur, year, kind)
     finally:
         cur.close()
+    if prefecture is not None:
+        units = set(_prefecture_units(prefecture))
+        rows = [r for r in rows if r.county_code in units]
+    text = scores_csv(rows)
     return ("\ufeff" + text).encode("utf-8")
 
 

@@ -89,13 +89,13 @@ def write(con: duckdb.DuckDBPyConnection, scores: Sequence[Score], scheme: Schem
 
 
 def query(con: duckdb.DuckDBPyConnection, year: int):
-    """The what-if rows of one year for the dashboard, in counties.csv order (a Polars frame)."""
+    """The what-if rows of one year for the dashboard, in counties.csv order (a Polars frame; ``county_code`` last)."""
     import polars as pl
 
     cur = con.execute(
         """
         select county_name, central_subsidy_wan_yuan, base_share_wan_yuan, score, share_wan_yuan,
-               change_wan_yuan, performance_share, scheme_version, as_of_label
+               change_wan_yuan, performance_share, scheme_version, as_of_label, county_code
         from marts.whatif_subsidy
         where year = $year
         order by sort_order
