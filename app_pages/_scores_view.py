@@ -10,7 +10,7 @@ from pipelines import charts as ch
 from pipelines.read import actions
 from pipelines.read import clock as qc
 from pipelines.read import scores as qs
-SCORE_TABS = ["总分与排名", "失分与指标明细", "历年趋势"]
+SCORE_TABS = ["总分与排名", "各指标失分", "历年趋势"]
 TITLES = {"annual": "年度体检(一年一体检)", "biennial": "两年评估(两年一评估)"}
 
 
@@ -67,20 +67,24 @@ def render(kind: str) -> None:
                 k[4].metric("参评县市", ch.fmt_count(totals.height), border=True)
 
         cuts = [(t, g) for t, g in grades if t > 0]
-        # lazy tabs: only the chosen one is built and drawn, so that a page switch or a filter change
-        # draws one chart, not three (the choice is kept while the filter changes)
+        scored = lines.filter(pl.col("max_points").is_not_null())
+        # lazy tabs for the three charts: only the chosen one is built and drawn, so that a page switch or
+        # a filter change draws one chart, not three (the choice is kept while the filter changes); the
+        # indicator details below them are always shown
         t_rank, t_lost, t_trend = st.tabs(SCORE_TABS, key=f"scores_tab_{kind}", on_change="rerun")
         if t_rank.open:
             with t_rank:
                 _ranking(sc, kind, year, f, totals, cuts, prov)
         if t_lost.open:
-            with t_lost:
-                _points_lost(kind, f, lines, prov)
+            t_lost.plotly_chart(ch.points_lost_figure(scored.filter(pl.col("points_lost").is_not_null()),
+                                                      f"各指标失分(满分 − 得分){prov}"), width="stretch",
+                                config=ch.CHART_CONFIG)
         if t_trend.open:
             with t_trend:
                 st.plotly_chart(ch.score_trend_figure(totals_all.filter(
                     pl.col("county_code") == f.unit if f.unit else pl.lit(True)), f"历年总分趋势{trend_note}",
                     grades=cuts), width="stretch", config=ch.CHART_CONFIG)
+        _indicators(kind, f, lines, scored, prov)
 
         d1, d2 = st.columns(2)
         if sc.can("export_scores"):
@@ -111,11 +115,8 @@ def _ranking(sc, kind: str, year: int, f, totals: pl.DataFrame, cuts, prov: str)
         _whatif(sc, year, f.prefecture)
 
 
-def _points_lost(kind: str, f, lines: pl.DataFrame, prov: str) -> None:
+def _indicators(kind: str, f, lines: pl.DataFrame, scored: pl.DataFrame, prov: str) -> None:
     """Where the points went: per indicator and unit, each with its numerator, denominator and formula."""
-    scored = lines.filter(pl.col("max_points").is_not_null())
-    st.plotly_chart(ch.points_lost_figure(scored.filter(pl.col("points_lost").is_not_null()),
-                                          f"各指标失分(满分 − 得分){prov}"), width="stretch", config=ch.CHART_CONFIG)
     st.subheader("指标明细" + (f" · {f.unit_name}" if f.unit else "(各县市得分 / 满分)") + prov)
     if f.unit:
         table(st,
@@ -131,10 +132,10 @@ def _points_lost(kind: str, f, lines: pl.DataFrame, prov: str) -> None:
                              "max_points": st.column_config.NumberColumn("满分", format="%.0f"),
                              "points_lost": st.column_config.NumberColumn("失分", format="%.2f"),
                              "formula": st.column_config.TextColumn("计算式", width="large")})
-        # the formulas whole, as text (a table cell cuts them at its width)
-        for r in lines.filter(pl.col("county_code") == f.unit).iter_rows(named=True):
-            if r["formula"]:
-                st.text(r["formula"])
+        # the formulas whole, as text (a table cell cuts them at its width): one block, one line each
+        formulas = [x for x in lines.filter(pl.col("county_code") == f.unit)["formula"].to_list() if x]
+        if formulas:
+            st.text("\n".join(formulas))
         return
     matrix = (scored.with_columns(
         pl.when(pl.col("is_applicable")).then(
