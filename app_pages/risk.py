@@ -285,15 +285,16 @@ if tab_export.open:
         rules_df = qa.signal_rules(sc)
         c1, c2, c3 = st.columns(3)
         # built when clicked (a callable), not on every rerun of the page; each download is logged with its filters
+        # on_click="ignore": a download does not rerun the page (the next button is ready at once)
         c1.download_button("下载 CSV(中文表头,含核查结论)",
                            actions.logged(user, "export_signals", "风险线索 CSV", filt, lambda: exports.signals_csv_bytes(sig)),
-                           file_name=f"{name}.csv", mime="text/csv", width="stretch")
+                           file_name=f"{name}.csv", mime="text/csv", width="stretch", on_click="ignore")
         c2.download_button("下载 Excel(含筛选条件、阈值与核查记录)",
                            actions.logged(user, "export_signals", "风险线索 Excel", filt, lambda: exports.signals_xlsx_bytes(
                                sig, stamp, thresholds, qa.verdict_history(sc, tuple(sig["signal_id"].to_list())), rules_df)),
-                           file_name=f"{name}.xlsx", width="stretch",
+                           file_name=f"{name}.xlsx", width="stretch", on_click="ignore",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         c3.download_button("下载 CSV 的说明(筛选条件与阈值)",
                            actions.logged(user, "export_signals", "风险线索 CSV 说明", filt,
                                           lambda: exports.signals_stamp_text(stamp, thresholds, rules_df)),
-                           file_name=f"{name}.thresholds.txt", mime="text/plain", width="stretch")
+                           file_name=f"{name}.thresholds.txt", mime="text/plain", width="stretch", on_click="ignore")
