@@ -119,8 +119,9 @@ def _indicators(kind: str, f, lines: pl.DataFrame, scored: pl.DataFrame, prov: s
     """Where the points went: per indicator and unit, each with its numerator, denominator and formula."""
     st.subheader("指标明细" + (f" · {f.unit_name}" if f.unit else "(各县市得分 / 满分)") + prov)
     if f.unit:
+        mine = lines.filter(pl.col("county_code") == f.unit)
         table(st,
-              lines.filter(pl.col("county_code") == f.unit).select(
+              mine.select(
                   "indicator_label", "numerator", "denominator", "value", "points", "max_points", "points_lost",
                   "formula"),
               hide_index=True, width="stretch",
@@ -133,7 +134,7 @@ def _indicators(kind: str, f, lines: pl.DataFrame, scored: pl.DataFrame, prov: s
                              "points_lost": st.column_config.NumberColumn("失分", format="%.2f"),
                              "formula": st.column_config.TextColumn("计算式", width="large")})
         # the formulas whole, as text (a table cell cuts them at its width): one block, one line each
-        formulas = [x for x in lines.filter(pl.col("county_code") == f.unit)["formula"].to_list() if x]
+        formulas = [x for x in mine["formula"].to_list() if x]
         if formulas:
             st.text("\n".join(formulas))
         return

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import duckdb
 
 from pipelines.backend import Location, attach, lake_capable, locate
-from pipelines.warehouse import SCHEMAS, init_schema, transaction
+from pipelines.warehouse import SCHEMAS, init_schema, schema_behind, transaction
 
 __all__ = ["TableCopy", "migrate", "compare", "tables_of", "run_migrate"]
 
@@ -93,11 +93,12 @@ def migrate(source: Location | str, target: Location | str, force: bool = False,
     con = lake_capable(remote) if src.is_lake or dst.is_lake else duckdb.connect()
     try:
         attach(con, src, "source", read_only=True)
-        source_tables = tables_of(con, "source")
-        if "prefecture_code" not in source_tables.get("staging.counties", ["prefecture_code"]):
+        con.execute("use source")
+        behind = schema_behind(con)
+        if behind:
             # a warehouse of an earlier version: the copy could not be identical to it (the source is
             # only read here, so it is not upgraded on the way)
-            raise ValueError("源数据仓库早于当前版本(县市表缺少“所属州”一列),复制无法与之一致;"
+            raise ValueError(f"源数据仓库早于当前版本({';'.join(behind)}),复制无法与之一致;"
                              "请用 renovation migrate,它先升级源数据仓库再复制")
         if not dst.is_lake:
             dst.file.parent.mkdir(parents=True, exist_ok=True)
@@ -110,7 +111,7 @@ def migrate(source: Location | str, target: Location | str, force: bool = False,
         with transaction(con):
             existing = set(tables_of(con, "target"))
             filled = _filled(con, "target", existing)  # the county table, or anything when --force
-            for table in source_tables:
+            for table in tables_of(con, "source"):
                 if table in existing:
                     if table in filled:
                         con.execute(f"delete from target.{table}")

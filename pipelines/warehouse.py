@@ -247,8 +247,9 @@ def schema_behind(con: duckdb.DuckDBPyConnection) -> list[str]:
     notice (Chinese; empty when they are not): opening it for writing upgrades them (:func:`init_schema`)."""
     if not table_exists(con, "staging.counties"):
         return []
-    has = con.execute("select count(*) from information_schema.columns where table_schema = 'staging' "
-                      "and table_name = 'counties' and column_name = 'prefecture_code'").fetchone()[0]
+    has = con.execute("select count(*) from information_schema.columns where table_catalog = current_database() "
+                      "and table_schema = 'staging' and table_name = 'counties' "
+                      "and column_name = 'prefecture_code'").fetchone()[0]
     return [] if has else ["数据仓库的县市表(staging.counties)早于当前版本,缺少所属州一列"]
 
 

@@ -14,6 +14,7 @@ import polars as pl
 from pipelines import report
 from pipelines.access.scope import Scope, requires
 from pipelines.read.connection import DataUnavailable, cached, cursor, db_path, query
+from pipelines.read import filters
 from pipelines.read.exports import scores_csv
 from pipelines.read.prefecture import in_prefecture, pref
 from pipelines.scoring import read_scores, whatif
@@ -154,7 +155,7 @@ def whatif_subsidy(scope: Scope, year: int, prefecture: str | None = None) -> pl
         cur.close()
     if prefecture is None or df.is_empty():
         return df.drop("county_code")
-    units = set(_prefecture_units(prefecture))
+    units = set(filters.units(scope, prefecture)["county_code"])
     df = df.filter(pl.col("county_code").is_in(units))
     if df.is_empty():
         return df.drop("county_code")
@@ -168,11 +169,6 @@ def whatif_subsidy(scope: Scope, year: int, prefecture: str | None = None) -> pl
     ).drop("county_code")
 
 
-def _prefecture_units(prefecture: str) -> list[str]:
-    return query(f"select county_code from staging.counties where {in_prefecture()}",
-                 {"pref": prefecture})["county_code"].to_list()
-
-
 @requires("export_scores")
 def scores_csv_bytes(scope: Scope, year: int, kind: str, prefecture: str | None = None) -> bytes:
     """``scores.csv`` of the year and kind (UTF-8 with BOM), from the mart; of ``prefecture``'s units when given."""
@@ -183,7 +179,7 @@ def scores_csv_bytes(scope: Scope, year: int, kind: str, prefecture: str | None 
     finally:
         cur.close()
     if prefecture is not None:
-        units = set(_prefecture_units(prefecture))
+        units = set(filters.units(scope, prefecture)["county_code"])
         rows = [r for r in rows if r.county_code in units]
     text = scores_csv(rows)
     return ("\ufeff" + text).encode("utf-8")
