@@ -91,13 +91,17 @@ def _verdict(row: dict, s: dict) -> None:
                         st.rerun()
                     except ValueError as exc:
                         st.error(str(exc))
+        # the state this form showed when it was saved (see the review above)
+        shown = st.session_state.get("risk_verdict_shown")
+        shown_last = shown[1] if shown and shown[0] == row["signal_id"] else row["last_act_id"]
+        st.session_state["risk_verdict_shown"] = (row["signal_id"], row["last_act_id"])
         with st.form("verdict_form", clear_on_submit=True):
             verdict = st.radio("结论", VERDICTS, horizontal=True)
             note = st.text_area("说明", height=80)
             st.caption(f"以 {user.label} 的账号记录;高风险线索的「已确认」「已排除」须另一名审计人员复核后生效。")
             if st.form_submit_button("保存结论"):
                 try:
-                    pending = actions.write_verdict(user, row["signal_id"], verdict, note, what)
+                    pending = actions.write_verdict(user, row["signal_id"], verdict, note, what, shown_last_act=shown_last)
                     st.session_state["risk_saved"] = f"已保存:{verdict}" + ("(待复核)" if pending else "")
                     # the page shows the same signal after the rerun, even when the filters would now hide it
                     st.session_state["risk_keep"] = row["signal_id"]

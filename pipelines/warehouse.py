@@ -248,6 +248,7 @@ def _upgrade_counties(con: duckdb.DuckDBPyConnection, cols: set[str]) -> None:
 REQUIRED_COLUMNS = (
     ("staging.counties", "prefecture_code", "县市表(staging.counties)缺少所属州一列"),
     ("marts.verdict_current", "proposed_act_id", "核查结论表(marts.verdict_current)缺少待复核结论的编号"),
+    ("marts.verdict_current", "last_act_id", "核查结论表(marts.verdict_current)缺少最近一次核查记录的编号"),
 )
 
 

@@ -296,6 +296,34 @@ def test_a_review_answers_the_proposal_the_reviewer_saw_not_one_made_since(db):
 
 
 @pytest.mark.writes
+def test_a_verdict_is_not_put_silently_over_one_given_since_the_page_was_shown(db):
+    """Two auditors at once on one signal: the second saves a verdict on the state their page showed,
+    after the first has given one. It is refused, naming the verdict given meanwhile and keeping the
+    note typed; the next save, on the state now shown, is recorded."""
+    from pipelines.access.auth import SessionUser
+    from pipelines.read import actions
+
+    sid = _rows(db, "select signal_id from marts.signals where severity <> 'high' order by signal_id limit 1")[0][0]
+    at = risk_tab(open_page(app("auditor2"), "risk"), "线索清单与核查")
+    at.selectbox(key="risk_signal").set_value(sid).run()
+    no_errors(at)
+    actions.write_verdict(SessionUser("auditor1", "审计局张科长", "auditor", None), sid, "需补充材料", "缺竣工资料")
+    next(r for r in at.main.radio if r.label == "结论").set_value("已排除")
+    next(t for t in at.main.text_area if t.label == "说明").set_value("现场核实无误")
+    at = press(at, "保存结论")
+    assert not at.exception
+    assert any("刚有变动" in e.body and "「需补充材料」" in e.body and "现场核实无误" in e.body for e in at.error), [
+        e.body for e in at.error]
+    assert _rows(db, "select decided_by, verdict from raw.verdicts where signal_id = ?", [sid]) == [
+        ("auditor1", "需补充材料")]
+    next(r for r in at.main.radio if r.label == "结论").set_value("已排除")
+    at = press(at, "保存结论")
+    no_errors(at)
+    assert _rows(db, "select decided_by, verdict from raw.verdicts where signal_id = ? order by decided_at", [sid]) == [
+        ("auditor1", "需补充材料"), ("auditor2", "已排除")]
+
+
+@pytest.mark.writes
 def test_only_auditors_record_verdicts(db):
     from pipelines.access.auth import SessionUser
     from pipelines.access.scope import Forbidden

@@ -151,9 +151,11 @@ def test_a_rejected_review_leaves_the_verdict_in_force(w):
                          [sid]).fetchone() == ("需补充材料", "需补充材料", False)
 
 
-def test_a_review_of_a_proposal_since_replaced_is_refused(w):
+def test_a_review_of_a_proposal_since_replaced_is_refused():
     """The review names the proposal it answers (marts.verdict_current.proposed_act_id): one replaced
     in the meantime by another auditor is not confirmed in its stead."""
+    w = _world()  # its own: the verdicts below would change the module's risk ranking
+    w.build()
     sid = w.con.execute("select signal_id from marts.signals where severity = 'high' order by signal_id desc limit 1"
                         ).fetchone()[0]
     signals.set_verdict(w.con, sid, "已排除", "a1", display_name="审计甲")
@@ -161,7 +163,7 @@ def test_a_review_of_a_proposal_since_replaced_is_refused(w):
     assert shown
     signals.set_verdict(w.con, sid, "已确认", "a1", display_name="审计甲")
     reviews = "select count(*) from raw.verdicts where signal_id = ? and act = 'review'"
-    before = w.con.execute(reviews, [sid]).fetchone()  # the module's warehouse is shared with the tests above
+    before = w.con.execute(reviews, [sid]).fetchone()
     with pytest.raises(ValueError, match="已有变动.*审计甲.*「已确认」"):
         signals.review_verdict(w.con, sid, True, "a2", expected_act=shown)
     assert w.con.execute(reviews, [sid]).fetchone() == before
@@ -170,6 +172,24 @@ def test_a_review_of_a_proposal_since_replaced_is_refused(w):
     assert signals.review_verdict(w.con, sid, True, "a2", expected_act=now) == "已确认"
     assert w.con.execute("select verdict_in_force from marts.verdict_current where signal_id = ?", [sid]).fetchone() == (
         "已确认",)
+
+
+def test_a_verdict_on_a_state_since_changed_is_refused():
+    w = _world()  # its own: the verdicts below would change the module's risk ranking
+    w.build()
+    sid = w.con.execute("select signal_id from marts.signals where severity <> 'high' order by signal_id desc limit 1"
+                        ).fetchone()[0]
+    last = "select last_act_id from marts.verdict_current where signal_id = ?"
+    count = "select count(*) from raw.verdicts where signal_id = ?"
+    shown = w.con.execute(last, [sid]).fetchone()[0]
+    n = w.con.execute(count, [sid]).fetchone()[0]
+    signals.set_verdict(w.con, sid, "需补充材料", "a1", display_name="审计甲", shown_last_act=shown)
+    with pytest.raises(ValueError, match="刚有变动.*审计甲.*「需补充材料」.*「核实无误」"):
+        signals.set_verdict(w.con, sid, "已排除", "a2", note="核实无误", shown_last_act=shown)
+    assert w.con.execute(count, [sid]).fetchone()[0] == n + 1
+    signals.set_verdict(w.con, sid, "已排除", "a2", shown_last_act=w.con.execute(last, [sid]).fetchone()[0])
+    assert w.con.execute("select verdict_in_force from marts.verdict_current where signal_id = ?", [sid]).fetchone() == (
+        "已排除",)
 
 
 def test_verdicts_from_before_accounts_are_kept_and_read(tmp_path):

@@ -24,7 +24,7 @@ from pipelines.ingest import SUFFIXES, FileResult, ingest_paths
 from pipelines.locking import open_warehouse, writer_lock
 from pipelines.read.connection import clear_caches, db_path
 from pipelines.reading.files import limits
-from pipelines.signals.verdicts import review_verdict, set_verdict
+from pipelines.signals.verdicts import ANY_STATE, review_verdict, set_verdict
 from pipelines.warehouse import transaction
 
 __all__ = ["max_upload_bytes", "accepted_types", "stored_name", "ingest_uploads", "ingest_files", "write_verdict",
@@ -124,12 +124,14 @@ def _write(what: str, fn: Callable, *args, **kwargs):
         clear_caches()
 
 
-def write_verdict(user: SessionUser, signal_id: str, verdict: str, note: str | None, what: str = "") -> bool:
-    """Record an auditor's verdict under the session's account; returns whether it awaits review (复核).
-    Raises ValueError (Chinese) or Forbidden."""
+def write_verdict(user: SessionUser, signal_id: str, verdict: str, note: str | None, what: str = "",
+                  shown_last_act: str | None | object = ANY_STATE) -> bool:
+    """Record an auditor's verdict under the session's account, on the state the page showed
+    (``shown_last_act``); returns whether it awaits review (复核). Raises ValueError (Chinese) or Forbidden."""
     user.scope.need("verdict")
     try:
-        pending = _write("记录核查结论", set_verdict, signal_id, verdict, user.user_name, note, user.display_name)
+        pending = _write("记录核查结论", set_verdict, signal_id, verdict, user.user_name, note, user.display_name,
+                         shown_last_act=shown_last_act)
     except ValueError as exc:
         record(user, "verdict", what or signal_id, f"{verdict}:{exc}", "failed")
         raise

@@ -18,7 +18,7 @@ import duckdb
 
 from pipelines.signals.engine import run_downstream_models
 
-__all__ = ["VERDICTS", "NEEDS_REVIEW", "set_verdict", "review_verdict"]
+__all__ = ["ANY_STATE", "VERDICTS", "NEEDS_REVIEW", "set_verdict", "review_verdict"]
 
 VERDICTS = ("已确认", "已排除", "需补充材料")
 #: verdicts that need a second auditor on a high-severity signal
@@ -46,13 +46,30 @@ def _name(user_name: str) -> str:
     return str(user_name).strip()
 
 
+# "the state shown is not checked" (a command line, a test); None is a state too: no verdict yet
+ANY_STATE = object()
+
+
 def set_verdict(con: duckdb.DuckDBPyConnection, signal_id: str, verdict: str, user_name: str,
-                note: str | None = None, display_name: str | None = None, decided_at: dt.datetime | None = None) -> bool:
-    """Record a verdict under the account ``user_name``; returns whether it awaits review (复核)."""
+                note: str | None = None, display_name: str | None = None, decided_at: dt.datetime | None = None,
+                shown_last_act: str | None | object = ANY_STATE) -> bool:
+    """Record a verdict under the account ``user_name``; returns whether it awaits review (复核).
+
+    ``shown_last_act`` is the latest act the auditor was shown (``marts.verdict_current.last_act_id``,
+    None: no verdict yet): should another auditor have acted on the signal meanwhile, the verdict is
+    refused rather than silently put over one its author never saw."""
     if verdict not in VERDICTS:
         raise ValueError(f"核查结论须为 {'/'.join(VERDICTS)} 之一,而不是「{verdict}」")
     user = _name(user_name)
     rule, severity = _signal(con, signal_id)
+    if shown_last_act is not ANY_STATE:
+        last = con.execute(
+            """select act_id, to_status, decided_by_label, decided_at from marts.verdict_history
+               where signal_id = ? qualify act_seq = max(act_seq) over ()""", [signal_id]).fetchone()
+        if (last[0] if last else None) != shown_last_act:
+            kept = f"(您填写的说明:「{note.strip()}」)" if note and note.strip() else ""
+            now = f"{last[2]} 于 {last[3]:%Y-%m-%d %H:%M} 使其成为「{last[1]}」" if last else "核查记录已不同"
+            raise ValueError(f"这条线索的核查状态刚有变动:{now};您的结论未保存,请查看核查记录后重新填写{kept}")
     needs_review = severity == "high" and verdict in NEEDS_REVIEW
     con.execute(
         """insert into raw.verdicts (signal_id, verdict, note, decided_by, decided_at, rule, act_id, act,

@@ -39,6 +39,7 @@ joined as (
         case when l.is_pending then l.decided_by end as proposed_by_user,
         case when l.is_pending then l.decided_at end as proposed_at,
         case when l.is_pending then l.act_id end as proposed_act_id,  -- what a review answers (it must be the one shown)
+        l.act_id as last_act_id,  -- the latest act: a new verdict is given on the state shown, not on a later one
         case when l.verdict_in_force is not null then
             case when f.act = 'review' then p.decided_by_label else f.decided_by_label end end as decided_by,
         case when l.verdict_in_force is not null then f.decided_at end as decided_at,
