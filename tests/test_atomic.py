@@ -494,3 +494,28 @@ def test_migrate_upgrades_a_warehouse_of_an_earlier_version_before_copying_it(tm
         assert con.execute("select count(*) from staging.counties where prefecture_code is null").fetchone()[0] == 0
     finally:
         con.close()
+
+
+READER_AT_EXIT = """
+import atexit, sys
+from pipelines.read import connection
+assert connection.query("select count(*) as n from core.report_rows")["n"][0] > 0
+shared = connection._SHARED
+assert shared.watcher is not None and shared.watcher.is_alive() and shared.con is not None
+atexit._run_exitfuncs()  # what the interpreter runs first when it exits
+print("watcher", shared.watcher.is_alive(), "connection", shared.con is not None)
+"""
+
+
+def test_the_idle_reader_is_closed_on_the_main_thread_when_the_process_exits(db_copy):
+    """The dashboard's shared read connection is closed by a daemon thread after two idle seconds. Were
+    the process to exit while that thread is inside DuckDB's close, the thread could not take the GIL
+    back and the process aborted (``terminate called without an active exception``, exit status 134:
+    about one test run in three of a module that reads through it). At exit the watcher now ends and
+    the connection is closed first, on the main thread."""
+    import os
+
+    out = subprocess.run([sys.executable, "-c", READER_AT_EXIT], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, RENOVATION_DB=str(db_copy)))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["watcher", "False", "connection", "False"], out.stdout

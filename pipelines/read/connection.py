@@ -18,6 +18,7 @@ each statement reads the last committed snapshot, and the version key is the sna
 
 from __future__ import annotations
 
+import atexit
 import functools
 import logging
 import threading
@@ -79,6 +80,7 @@ class _Shared:
         self.users = 0
         self.last = 0.0
         self.watcher: threading.Thread | None = None
+        self.stopped = False
 
     def _close(self) -> None:
         if self.con is not None:
@@ -118,6 +120,8 @@ class _Shared:
         while True:
             time.sleep(WATCH_SECONDS)
             with self.lock:
+                if self.stopped:
+                    return
                 if self.con is not None and self.users == 0 and (
                         time.monotonic() - self.last > IDLE_SECONDS or writer_writing(self.path)):
                     self._close()
@@ -127,8 +131,20 @@ class _Shared:
             if self.users == 0:
                 self._close()
 
+    def stop(self) -> None:
+        """At interpreter exit: the watcher ends and the connection is closed here, on the main
+        thread. A daemon thread still inside DuckDB's close when the interpreter finalizes cannot
+        take the GIL back, and the unwinding of its thread through DuckDB aborts the whole process
+        (``terminate called without an active exception``, exit status 134)."""
+        with self.lock:  # the watcher closes under this lock: a close under way ends first
+            self.stopped = True
+            self._close()
+        if self.watcher is not None and self.watcher is not threading.current_thread():
+            self.watcher.join(timeout=1.0)
+
 
 _SHARED = _Shared()
+atexit.register(_SHARED.stop)
 
 
 class _Reader:
