@@ -267,6 +267,17 @@ def test_an_excel_day_number_is_shown_as_its_date(tmp_path):
     assert "实际为「9999-12-31(Excel 日期序号 2958465)」" in text
 
 
+def test_a_number_with_thousands_separators_in_a_date_column_refuses_its_row_not_the_file(tmp_path):
+    """「1,234.5」 typed into 完工日期 (found by tests/test_fuzz_reader.py): the text reads as an Excel day
+    number, whose date is out of range: its row is refused with a located message, the file loads."""
+    rows = [list(r) for r in W.monthly_rows(7)]
+    rows[0][11] = "1,234.5"
+    path = W.monthly(tmp_path, 7, rows=rows)
+    [r] = ingest_paths([path], db_path=tmp_path / "w.duckdb", today=TODAY)
+    assert r.status == "accepted" and r.rejected_rows == 1, r.messages
+    assert any("第 4 行,L 列「完工日期」" in m and "实际为「1,234.5」" in m for m in r.messages), r.messages
+
+
 def test_infinite_and_nan_cells_do_not_stop_the_file(tmp_path):
     rows = hostile.ledger_rows()
     rows[1][1][7] = hostile.Num("INF")

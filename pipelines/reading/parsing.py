@@ -189,9 +189,9 @@ def parse_date(value: object) -> dt.date | None:
         m = pattern.match(text)
         if m:
             return _date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    if _NUMBER.match(text):
+    if _NUMBER.match(text):  # a number written as text, thousands separators and all (1,234.5)
         try:
-            return parse_date(float(text))
+            return parse_date(float(text.replace(",", "")))
         except ParseError:
             pass
     raise ParseError("应为日期(如 2021-05-03、2021年5月3日)")
