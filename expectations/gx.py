@@ -8,6 +8,7 @@ comes first (the suites, validation, the GX service) the deferral is in place.
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import sys
 import types
@@ -50,4 +51,14 @@ def import_gx():
             defer_module(name)
     import great_expectations
 
+    _quiet_gx_loggers()
     return great_expectations
+
+
+def _quiet_gx_loggers() -> None:
+    """Some GX modules set their own logger to INFO when imported, which prints English lines
+    (``Created temporary directory … for ephemeral docs site``) past the program's WARNING level
+    into a clerk's or operator's output: they follow the program's logging configuration instead."""
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if name.startswith("great_expectations") and isinstance(logger, logging.Logger) and logger.level == logging.INFO:
+            logger.setLevel(logging.NOTSET)

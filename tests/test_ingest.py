@@ -294,3 +294,24 @@ def test_an_oversized_file_is_refused_before_it_is_read(tmp_path, db_copy, monke
     monkeypatch.setattr(ingest, "_sha256", lambda p: pytest.fail("an oversized file must not be read"))
     [r] = ingest_paths([big], db_path=db_copy, today=TODAY)
     assert r.status == "rejected" and "文件过大" in r.messages[0] and "文件「大文件.xlsx」" in r.messages[0]
+
+
+def test_a_command_line_import_prints_only_chinese_lines(tmp_path, db_copy):
+    """GX sets some of its own loggers to INFO; their English lines (Created temporary directory …
+    for ephemeral docs site) no longer reach the operator's output past the program's WARNING level."""
+    import os
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from backends import env
+
+    root = Path(__file__).resolve().parent.parent
+    book = W.monthly(tmp_path, 7)
+    out = subprocess.run([sys.executable, "-m", "pipelines.cli", "ingest", "--db", str(db_copy), str(book)], cwd=root,
+                         capture_output=True, text=True, timeout=300, env={**os.environ, **env(db_copy)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = [x for x in out.stderr.splitlines() if x.strip()]
+    assert lines and all(re.search(r"[\u4e00-\u9fff]", x) for x in lines), lines
+    assert not any("INFO" in x or "great_expectations" in x for x in lines), lines
