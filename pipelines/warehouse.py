@@ -242,15 +242,25 @@ def _upgrade_counties(con: duckdb.DuckDBPyConnection, cols: set[str]) -> None:
                 "where f.county_code = c.county_code", {"codes": codes, "prefs": [prefecture_of(c) for c in codes]})
 
 
+# columns this version's readers need that a warehouse of an earlier version lacks: table, column, why (Chinese).
+# staging.counties is upgraded when the warehouse is opened for writing (_upgrade_counties); the mart by
+# the refresh that rewrites it (pipelines.scoring.whatif)
+_NEEDED_COLUMNS = (
+    ("staging.counties", "prefecture_code", "数据仓库的县市表(staging.counties)早于当前版本,缺少所属州一列"),
+    ("marts.whatif_subsidy", "pool", "数据仓库的资金分配模拟表(marts.whatif_subsidy)早于当前版本,缺少各州的资金池"),
+)
+
+
 def schema_behind(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Why the warehouse's tables are older than this version of the code in a way its readers
-    notice (Chinese; empty when they are not): opening it for writing upgrades them (:func:`init_schema`)."""
-    if not table_exists(con, "staging.counties"):
-        return []
-    has = con.execute("select count(*) from information_schema.columns where table_catalog = current_database() "
-                      "and table_schema = 'staging' and table_name = 'counties' "
-                      "and column_name = 'prefecture_code'").fetchone()[0]
-    return [] if has else ["数据仓库的县市表(staging.counties)早于当前版本,缺少所属州一列"]
+    notice (Chinese; empty when they are not): opening it for writing and refreshing it upgrades them
+    (:func:`init_schema`, the refresh)."""
+    have = set(con.execute(
+        "select table_schema || '.' || table_name, column_name from information_schema.columns "
+        "where table_catalog = current_database() and table_schema || '.' || table_name in (select unnest($t))",
+        {"t": [t for t, _, _ in _NEEDED_COLUMNS]}).fetchall())
+    tables = {t for t, _ in have}
+    return [why for t, c, why in _NEEDED_COLUMNS if t in tables and (t, c) not in have]
 
 
 def _upgrade_verdicts(con: duckdb.DuckDBPyConnection) -> None:
