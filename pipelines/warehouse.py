@@ -249,6 +249,7 @@ REQUIRED_COLUMNS = (
     ("staging.counties", "prefecture_code", "县市表(staging.counties)缺少所属州一列"),
     ("marts.verdict_current", "proposed_act_id", "核查结论表(marts.verdict_current)缺少待复核结论的编号"),
     ("marts.verdict_current", "last_act_id", "核查结论表(marts.verdict_current)缺少最近一次核查记录的编号"),
+    ("marts.whatif_subsidy", "pool", "资金分配模拟表(marts.whatif_subsidy)缺少各州的资金池"),  # remade: scoring.whatif
 )
 
 

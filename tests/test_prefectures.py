@@ -405,6 +405,7 @@ def test_the_score_reads_and_exports_take_the_prefecture(province, monkeypatch, 
         # the prefecture's pool is split among its own units: the changes add up to nothing
         assert abs(mine["change_wan_yuan"].sum()) < 1e-6
         assert abs(mine["share_wan_yuan"].sum() - mine["base_share_wan_yuan"].sum()) < 1e-6
+        assert qs.whatif_subsidy(Scope("clerk", LT), year, "9002").is_empty()   # a clerk: nothing
         csv = Scope("admin")
         text = qs.scores_csv_bytes(csv, year, "annual", "9002").decode("utf-8-sig")
         assert "广嘉县" in text and "吉达县" in text and "轮台县" not in text and "库尔勒市" not in text
@@ -412,6 +413,100 @@ def test_the_score_reads_and_exports_take_the_prefecture(province, monkeypatch, 
     finally:
         connection.close_connection()
         connection.clear_caches()
+
+
+def test_the_whatif_mart_holds_each_prefectures_pool_and_the_page_only_reads_it(province, monkeypatch, tmp_path):
+    """Pages read marts, they do not recompute: the refresh splits the pool of every unit of the
+    warehouse ('all') and each prefecture's among its own units; the read of one prefecture filters the mart."""
+    from pipelines.access.scope import Scope
+    from pipelines.read import connection
+    from pipelines.read import scores as qs
+    from pipelines.scoring import load_scheme, whatif
+
+    rows = _rows(province, """select pool, county_code, year, central_subsidy_wan_yuan, score, share_wan_yuan,
+                                     change_wan_yuan from marts.whatif_subsidy order by all""")
+    assert sorted({r[0] for r in rows}) == ["6528", "9002", "all"]
+    share = load_scheme().performance_share
+    years = sorted({r[2] for r in rows})
+    for y in years:
+        of = {p: {r[1]: r for r in rows if r[0] == p and r[2] == y} for p in ("all", "6528", "9002")}
+        assert set(of["all"]) == set(of["6528"]) | set(of["9002"]) and not set(of["6528"]) & set(of["9002"])
+        assert set(of["9002"]) <= {G1, G2} and set(of["6528"]) <= {KRL, LT, YL}
+        for p in ("6528", "9002"):   # each prefecture's split: the formula over its own units only
+            expected = whatif.split_performance_share({c: r[3] for c, r in of[p].items()},
+                                                      {c: r[4] for c, r in of[p].items()}, share)
+            assert [v for x in expected for v in (x.share_wan_yuan, x.change_wan_yuan)] == \
+                pytest.approx([v for x in expected for v in of[p][x.county_code][5:7]])
+
+    def no_split(*args, **kwargs):
+        raise AssertionError("the what-if split is recomputed at read time")
+
+    monkeypatch.setattr(whatif, "split_performance_share", no_split)
+    _use(province, monkeypatch, tmp_path)
+    connection.clear_caches()
+    try:
+        ev = Scope("evaluator")
+        for y in years:
+            for p in ("9002", "6528", None):
+                got = qs.whatif_subsidy(ev, y, p)
+                want = [(r[3], r[4], r[5], r[6]) for r in rows if r[0] == (p or "all") and r[2] == y]
+                assert sorted(got.select("central_subsidy_wan_yuan", "score", "share_wan_yuan",
+                                         "change_wan_yuan").rows(), key=str) == sorted(want, key=str)
+    finally:
+        connection.close_connection()
+        connection.clear_caches()
+
+
+def test_the_annual_report_reads_the_whatif_split_of_every_unit_once(province):
+    """The mart holds each prefecture's pool beside the whole warehouse's: the report reads the latter, one
+    row per county with central subsidy, not one per pool."""
+    from pipelines.report.collect import collect
+
+    year = _rows(province, "select max(year) from marts.whatif_subsidy")[0][0]
+    expected = _rows(province, """select county_name, central_subsidy_wan_yuan, base_share_wan_yuan, score,
+                                         share_wan_yuan, change_wan_yuan from marts.whatif_subsidy
+                                  where year = ? and pool = 'all' order by sort_order""", [year])
+    assert _rows(province, "select count(*) from marts.whatif_subsidy where year = ?", [year])[0][0] == 2 * len(expected)
+    con = open_db(province)
+    try:
+        got = collect(con, year).whatif
+    finally:
+        con.close()
+    names = [r[0] for r in got]
+    assert [tuple(r) for r in got] == expected and len(names) == len(set(names))
+    assert {"广嘉县", "吉达县", "轮台县"} <= set(names)
+
+
+def test_a_whatif_mart_of_an_earlier_version_is_rebuilt_with_its_pools(province, tmp_path):
+    """A warehouse of the version before the pools holds marts.whatif_subsidy without ``pool`` (the whole
+    warehouse's split only): it is stale for that reason, and the refresh before serve or an export makes
+    the table again as declared, with every pool."""
+    from pipelines import refresh
+    from pipelines.operations import ensure_fresh
+
+    loc = copy_of(province, tmp_path)
+    con = connect(loc)
+    try:
+        con.execute("delete from marts.whatif_subsidy where pool <> 'all'")
+        con.execute("alter table marts.whatif_subsidy drop column pool")
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    con = open_db(loc)
+    try:
+        assert any("marts.whatif_subsidy" in r for r in refresh.stale_reasons(con))
+    finally:
+        con.close()
+    assert ensure_fresh(loc if loc.is_lake else loc.file, "看板", before="启动看板")
+    con = open_db(loc)
+    try:
+        assert refresh.stale_reasons(con) == []
+        cols = [r[0] for r in con.execute("select * from marts.whatif_subsidy limit 0").description]
+        assert cols[0] == "pool"
+        assert con.execute("select list(distinct pool order by pool) from marts.whatif_subsidy").fetchone()[0] == \
+            ["6528", "9002", "all"]
+    finally:
+        con.close()
 
 
 def test_the_quality_page_counts_the_chosen_prefectures_files(province, monkeypatch, tmp_path):

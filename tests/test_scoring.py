@@ -439,11 +439,16 @@ def test_whatif_mart(con):
     scoring.refresh(con)
     rows = con.execute(
         "select county_code, central_subsidy_wan_yuan, score, share_wan_yuan from marts.whatif_subsidy "
-        "where year = 2021 order by sort_order").fetchall()
+        "where year = 2021 and pool = 'all' order by sort_order").fetchall()
     # 2021 central: 轮台县 50 + 20 + 10 = 80; 尉犁县 0 (no row) → 轮台县 takes the whole pool 0.2 × 80 = 16
     assert [(r[0], r[1]) for r in rows] == [(LUNTAI, 80)]
     assert rows[0][3] == pytest.approx(16)
     assert not whatif.query(con, 2021).is_empty()
+    # one prefecture (巴州, 6528): its pool is the whole warehouse's, row for row
+    pools = con.execute("select distinct pool from marts.whatif_subsidy order by all").fetchall()
+    assert pools == [("6528",), ("all",)]
+    years = [y for (y,) in con.execute("select distinct year from marts.whatif_subsidy order by year").fetchall()]
+    assert years and all(whatif.query(con, y, "6528").equals(whatif.query(con, y)) for y in years)
 
 
 def test_mart_descriptions_state_the_grain():

@@ -144,29 +144,16 @@ def prefecture_score(scope: Scope, year: int) -> dict:
 @cached
 def whatif_subsidy(scope: Scope, year: int, prefecture: str | None = None) -> pl.DataFrame:
     """What-if: the performance-linked share of the year's central subsidy split by annual score (pipelines.scoring.whatif);
-    empty for a clerk (the split is worked out from every county). With ``prefecture``: its units, the pool
-    theirs (the mart splits the whole warehouse's pool; the same formula splits the prefecture's)."""
+    empty for a clerk (the split is worked out from every county). The mart's pool of ``prefecture`` (its units,
+    the money theirs) when given, else the whole warehouse's: read as split at the refresh, nothing recomputed."""
     if scope.is_county:
         return pl.DataFrame()
     cur = cursor()
     try:
-        df = whatif.query(cur, year)
+        df = whatif.query(cur, year, prefecture or whatif.ALL)
     finally:
         cur.close()
-    if prefecture is None or df.is_empty():
-        return df.drop("county_code")
-    units = set(filters.units(scope, prefecture)["county_code"])
-    df = df.filter(pl.col("county_code").is_in(units))
-    if df.is_empty():
-        return df.drop("county_code")
-    split = {r.county_code: r for r in whatif.split_performance_share(
-        dict(zip(df["county_code"], df["central_subsidy_wan_yuan"])), dict(zip(df["county_code"], df["score"])),
-        df["performance_share"][0])}
-    return df.with_columns(
-        pl.Series("base_share_wan_yuan", [split[c].base_share_wan_yuan for c in df["county_code"]], dtype=pl.Float64),
-        pl.Series("share_wan_yuan", [split[c].share_wan_yuan for c in df["county_code"]], dtype=pl.Float64),
-        pl.Series("change_wan_yuan", [split[c].change_wan_yuan for c in df["county_code"]], dtype=pl.Float64),
-    ).drop("county_code")
+    return df.drop("county_code")
 
 
 @requires("export_scores")

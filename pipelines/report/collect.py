@@ -10,7 +10,7 @@ import duckdb
 
 from pipelines import scoring
 from pipelines.clock import read_clock
-from pipelines.scoring import Inputs, Scheme, Score
+from pipelines.scoring import Inputs, Scheme, Score, whatif
 from pipelines.warehouse import table_exists
 
 __all__ = ["ReportData", "collect"]
@@ -167,7 +167,8 @@ def collect(con: duckdb.DuckDBPyConnection, year: int, scheme: Scheme | None = N
         whatif_rows = _all(con, """
             select county_name, central_subsidy_wan_yuan, base_share_wan_yuan, score, share_wan_yuan,
                    change_wan_yuan
-            from marts.whatif_subsidy where year = $year order by sort_order""", {"year": year})
+            from marts.whatif_subsidy where year = $year and pool = $pool order by sort_order""",
+            {"year": year, "pool": whatif.ALL})  # the whole warehouse's pool: the mart holds each prefecture's too
     return ReportData(
         year=year, scheme=scheme, generated_at=(now or datetime.now()).replace(microsecond=0),
         as_of_month=as_of, as_of_label=label, annual=annual, previous=previous, biennial=biennial,
