@@ -72,6 +72,11 @@ def _verdict(row: dict, s: dict) -> None:
             if row["proposed_by_user"] == user.user_name:
                 st.info("您提出的结论须由另一名审计人员复核后生效。", icon=":material/hourglass:")
             else:
+                # the proposal this form showed when it was clicked: the run a click starts reads the verdicts
+                # afresh, and another auditor may have replaced the proposal in between
+                shown = st.session_state.get("risk_review_shown")
+                shown_act = shown[1] if shown and shown[0] == row["signal_id"] else row["proposed_act_id"]
+                st.session_state["risk_review_shown"] = (row["signal_id"], row["proposed_act_id"])
                 with st.form("review_form"):
                     st.caption(f"复核:同意后「{row['proposed_verdict']}」生效;不同意则维持原状态。")
                     note = st.text_area("复核说明", height=70)
@@ -80,7 +85,7 @@ def _verdict(row: dict, s: dict) -> None:
                     disagree = b.form_submit_button("不同意")
                 if agree or disagree:
                     try:
-                        v = actions.write_review(user, row["signal_id"], bool(agree), note, what)
+                        v = actions.write_review(user, row["signal_id"], bool(agree), note, what, expected_act=shown_act)
                         st.session_state["risk_saved"] = f"已复核:{'同意' if agree else '不同意'}「{v}」"
                         st.session_state["risk_keep"] = row["signal_id"]
                         st.rerun()

@@ -41,7 +41,9 @@ from pipelines.warehouse import adopt_units, table_exists
 __all__ = ["FileResult", "TIMINGS", "ingest_paths", "discover", "print_results"]
 
 log = logging.getLogger(__name__)
-SUFFIXES = {".xlsx", ".xls", ".xlsm", ".csv"}
+# .et: WPS 表格's own suffix; read by its content (an Excel workbook inside loads, anything else is refused with
+# what to do: save it as .xlsx), never skipped unseen when a folder is imported
+SUFFIXES = {".xlsx", ".xls", ".xlsm", ".et", ".csv"}
 # outputs of this system that may lie in a folder of submissions; never submissions themselves
 OWN_OUTPUTS = {"truth.csv", "flags.csv", "scores.csv"}
 _VALIDATE = "pipelines.validation.runner:validate_batch"

@@ -242,15 +242,28 @@ def _upgrade_counties(con: duckdb.DuckDBPyConnection, cols: set[str]) -> None:
                 "where f.county_code = c.county_code", {"codes": codes, "prefs": [prefecture_of(c) for c in codes]})
 
 
+# columns that readers of this version of the code use and that a warehouse of an earlier version lacks:
+# (table, column, what it is in Chinese). A refresh (every import, and serve before the dashboard starts)
+# adds them: staging.counties is upgraded when opened for writing, the marts are rebuilt.
+REQUIRED_COLUMNS = (
+    ("staging.counties", "prefecture_code", "县市表(staging.counties)缺少所属州一列"),
+    ("marts.verdict_current", "proposed_act_id", "核查结论表(marts.verdict_current)缺少待复核结论的编号"),
+)
+
+
 def schema_behind(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Why the warehouse's tables are older than this version of the code in a way its readers
-    notice (Chinese; empty when they are not): opening it for writing upgrades them (:func:`init_schema`)."""
+    notice (Chinese; empty when they are not): a refresh upgrades them (:func:`init_schema`, the models)."""
     if not table_exists(con, "staging.counties"):
         return []
-    has = con.execute("select count(*) from information_schema.columns where table_catalog = current_database() "
-                      "and table_schema = 'staging' and table_name = 'counties' "
-                      "and column_name = 'prefecture_code'").fetchone()[0]
-    return [] if has else ["数据仓库的县市表(staging.counties)早于当前版本,缺少所属州一列"]
+    present = {(f"{s}.{t}", c) for s, t, c in con.execute(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where table_catalog = current_database() and table_schema || '.' || table_name in ?",
+        [[t for t, _, _ in REQUIRED_COLUMNS]]).fetchall()}
+    tables = {t for t, _ in present}
+    # a table not made yet (a warehouse before its first refresh) lacks nothing
+    return [f"数据仓库早于当前版本:{what}" for t, c, what in REQUIRED_COLUMNS
+            if (t in tables or t == "staging.counties") and (t, c) not in present]
 
 
 def _upgrade_verdicts(con: duckdb.DuckDBPyConnection) -> None:

@@ -98,6 +98,11 @@ def _bad_files(d):
     cases["伪装.xlsx"] = "损坏"
     (d / "损坏.xlsx").write_bytes(b"PK\x03\x04 this is not a zip at all")
     cases["损坏.xlsx"] = "损坏"
+    # a web page a system exported as .xls, a WPS file that is no workbook: the clerk is told what to do
+    (d / "网页导出.xls").write_bytes("<html><table><tr><td>县市</td></tr></table></html>".encode())
+    cases["网页导出.xls"] = "另存为 .xlsx 后重新提交"
+    (d / "WPS表格.et").write_bytes(b"\x00\x01 not a workbook of any format")
+    cases["WPS表格.et"] = "另存为 .xlsx 后重新提交"
     plain = W.ledger(d, "待加密.xlsx")
     enc = io.BytesIO()
     with plain.open("rb") as f:
@@ -142,6 +147,17 @@ def test_every_bad_file_is_rejected_cleanly_and_the_batch_still_loads(tmp_path, 
     logged = q(db, "select status, count(*) from raw.ingest_log where file_name in (select unnest(?)) group by 1",
                [list(cases)])
     assert logged == [("rejected", len(cases))]
+
+
+def test_a_workbook_saved_by_wps_as_et_in_a_folder_is_loaded_not_skipped(tmp_path, db_copy):
+    """WPS 表格 names its files .et; one holding an Excel workbook loads like any other, and a folder
+    import does not pass it over unseen."""
+    d = tmp_path / "folder"
+    d.mkdir()
+    book = W.monthly(d, 7)
+    et = book.rename(book.with_suffix(".et"))
+    [r] = ingest_paths([d], db_path=db_copy, today=TODAY)
+    assert r.file.endswith(et.name) and r.status == "accepted" and r.rows == 3, r
 
 
 def test_bad_values_reject_their_row_only_with_a_located_message(tmp_path, db_copy):

@@ -266,6 +266,36 @@ def test_a_verdict_is_written_under_the_auditors_account_and_a_high_one_waits_fo
 
 
 @pytest.mark.writes
+def test_a_review_answers_the_proposal_the_reviewer_saw_not_one_made_since(db):
+    """Two auditors at once: the reviewer's page shows one proposal; before the click, its proposer
+    replaces it with another. The click must not confirm a verdict the reviewer never saw: it is
+    refused with a message naming the new proposal, which the next click may then review."""
+    from pipelines.access.auth import SessionUser
+    from pipelines.read import actions
+
+    sid = _rows(db, "select signal_id from marts.signals where severity = 'high' order by signal_id limit 1")[0][0]
+    proposer = SessionUser("auditor1", "审计局张科长", "auditor", None)
+    actions.write_verdict(proposer, sid, "已排除", "拟排除")
+    at = risk_tab(open_page(app("auditor2"), "risk"), "线索清单与核查")
+    at.selectbox(key="risk_signal").set_value(sid).run()
+    no_errors(at)
+    assert any("同意后「已排除」生效" in c.value for c in at.main.caption)
+    actions.write_verdict(proposer, sid, "已确认", "改为确认")  # meanwhile, in another session
+    at = press(at, "同意(复核通过)")
+    assert not at.exception
+    assert any("已有变动" in e.body and "「已确认」" in e.body for e in at.error), [e.body for e in at.error]
+    assert _rows(db, "select count(*) from raw.verdicts where act = 'review'")[0][0] == 0
+    assert _rows(db, "select status, proposed_verdict from marts.verdict_current where signal_id = ?", [sid]) == [
+        ("待复核", "已确认")]
+    # the page now shows the new proposal: a click reviews that one
+    assert any("同意后「已确认」生效" in c.value for c in at.main.caption)
+    at = press(at, "同意(复核通过)")
+    no_errors(at)
+    assert _rows(db, "select verdict, decided_by, review_outcome from raw.verdicts where act = 'review'") == [
+        ("已确认", "auditor2", "confirm")]
+
+
+@pytest.mark.writes
 def test_only_auditors_record_verdicts(db):
     from pipelines.access.auth import SessionUser
     from pipelines.access.scope import Forbidden

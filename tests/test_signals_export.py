@@ -151,6 +151,27 @@ def test_a_rejected_review_leaves_the_verdict_in_force(w):
                          [sid]).fetchone() == ("需补充材料", "需补充材料", False)
 
 
+def test_a_review_of_a_proposal_since_replaced_is_refused(w):
+    """The review names the proposal it answers (marts.verdict_current.proposed_act_id): one replaced
+    in the meantime by another auditor is not confirmed in its stead."""
+    sid = w.con.execute("select signal_id from marts.signals where severity = 'high' order by signal_id desc limit 1"
+                        ).fetchone()[0]
+    signals.set_verdict(w.con, sid, "已排除", "a1", display_name="审计甲")
+    shown = w.con.execute("select proposed_act_id from marts.verdict_current where signal_id = ?", [sid]).fetchone()[0]
+    assert shown
+    signals.set_verdict(w.con, sid, "已确认", "a1", display_name="审计甲")
+    reviews = "select count(*) from raw.verdicts where signal_id = ? and act = 'review'"
+    before = w.con.execute(reviews, [sid]).fetchone()  # the module's warehouse is shared with the tests above
+    with pytest.raises(ValueError, match="已有变动.*审计甲.*「已确认」"):
+        signals.review_verdict(w.con, sid, True, "a2", expected_act=shown)
+    assert w.con.execute(reviews, [sid]).fetchone() == before
+    now = w.con.execute("select proposed_act_id from marts.verdict_current where signal_id = ?", [sid]).fetchone()[0]
+    assert now != shown
+    assert signals.review_verdict(w.con, sid, True, "a2", expected_act=now) == "已确认"
+    assert w.con.execute("select verdict_in_force from marts.verdict_current where signal_id = ?", [sid]).fetchone() == (
+        "已确认",)
+
+
 def test_verdicts_from_before_accounts_are_kept_and_read(tmp_path):
     import duckdb
 

@@ -138,11 +138,14 @@ def write_verdict(user: SessionUser, signal_id: str, verdict: str, note: str | N
     return pending
 
 
-def write_review(user: SessionUser, signal_id: str, agree: bool, note: str | None, what: str = "") -> str:
-    """A second auditor confirms (``agree``) or rejects the verdict awaiting review; returns that verdict."""
+def write_review(user: SessionUser, signal_id: str, agree: bool, note: str | None, what: str = "",
+                 expected_act: str | None = None) -> str:
+    """A second auditor confirms (``agree``) or rejects the verdict awaiting review, the one the page showed
+    (``expected_act``); returns that verdict."""
     user.scope.need("verdict")
     try:
-        verdict = _write("记录复核", review_verdict, signal_id, agree, user.user_name, note, user.display_name)
+        verdict = _write("记录复核", review_verdict, signal_id, agree, user.user_name, note, user.display_name,
+                         expected_act=expected_act)
     except ValueError as exc:
         record(user, "review", what or signal_id, str(exc), "failed")
         raise

@@ -45,7 +45,8 @@ def signals(scope: Scope, year: int | None, unit: str | None, prefecture: str | 
             s.county_code, s.county_name, s.plan_year, s.period, s.community_name, s.score, s.evidence,
             s.file_name, s.sheet_name, s.row_number, s.plan_row_id, s.entity_id, s.central_subsidy_wan_yuan,
             coalesce(v.status, '待核查') as verdict, v.status_text, v.verdict_in_force, v.verdict_note, v.decided_by,
-            v.decided_at, v.reviewed_by, v.proposed_verdict, v.proposed_by, v.proposed_by_user, v.proposed_at
+            v.decided_at, v.reviewed_by, v.proposed_verdict, v.proposed_by, v.proposed_by_user, v.proposed_at,
+            v.proposed_act_id
         from marts.signals as s
         left join marts.signal_rules as r using (rule)
         -- the severity weights of the risk ranking (thresholds.toml, published to marts.settings)

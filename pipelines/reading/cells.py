@@ -14,9 +14,11 @@ from pathlib import Path
 from pipelines.settings import config_path
 
 __all__ = ["ReadError", "Sheet", "Row", "limits", "col_letter", "is_blank", "trimmed", "peak_rss_mib", "BROKEN",
-           "PASSWORD"]
+           "PASSWORD", "RESAVE"]
 
-BROKEN = "文件已损坏或不是有效的 Excel 工作簿,无法读取"
+# what the clerk can do about it: Excel and WPS open a damaged workbook, or a web page saved as .xls, and save it anew
+RESAVE = "请用 Excel 或 WPS 打开,另存为 .xlsx 后重新提交"
+BROKEN = f"文件已损坏或不是有效的 Excel 工作簿,无法读取;{RESAVE}"
 PASSWORD = "工作簿设有密码保护,无法读取;请去掉密码后重新提交"
 LIMITS_TOML = config_path("limits.toml")
 Row = tuple[int, list]

@@ -27,7 +27,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipelines.reading.cells import (BROKEN, PASSWORD, ReadError, Row, Sheet, col_letter, is_blank, limits,
+from pipelines.reading.cells import (BROKEN, PASSWORD, RESAVE, ReadError, Row, Sheet, col_letter, is_blank, limits,
                                      peak_rss_mib, trimmed)
 from pipelines.reading.xlsx import xlsx_sheets
 
@@ -35,10 +35,6 @@ __all__ = ["ReadError", "Sheet", "open_sheets", "limits", "col_letter", "is_blan
 
 
 # ---------------------------------------------------------------- file type
-
-
-BROKEN = "文件已损坏或不是有效的 Excel 工作簿,无法读取"
-PASSWORD = "工作簿设有密码保护,无法读取;请去掉密码后重新提交"
 
 
 def _sniff(path: Path, head: bytes) -> str:
@@ -49,7 +45,7 @@ def _sniff(path: Path, head: bytes) -> str:
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
         return "csv"
-    if suffix in (".xlsx", ".xlsm", ".xls"):
+    if suffix in (".xlsx", ".xlsm", ".xls", ".et"):  # .et: WPS 表格's own format
         return "broken"
     return "unknown"
 
@@ -69,7 +65,7 @@ def open_sheets(path: Path) -> Iterator[list[Sheet]]:
     if kind == "unknown":
         raise ReadError([f"不支持的文件类型「{path.suffix or '无扩展名'}」,请提交 .xlsx、.xls 或 .csv 文件"])
     if kind == "broken":
-        raise ReadError(["文件已损坏,无法作为 Excel 工作簿打开"])
+        raise ReadError([f"文件已损坏,无法作为 Excel 工作簿打开;{RESAVE}"])
     if kind == "csv":
         yield [Sheet(path.stem, lambda: _csv_rows(path.read_bytes()))]
         return

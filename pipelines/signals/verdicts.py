@@ -66,18 +66,26 @@ def set_verdict(con: duckdb.DuckDBPyConnection, signal_id: str, verdict: str, us
 
 
 def review_verdict(con: duckdb.DuckDBPyConnection, signal_id: str, agree: bool, user_name: str,
-                   note: str | None = None, display_name: str | None = None, decided_at: dt.datetime | None = None) -> str:
-    """Confirm (``agree``) or reject the verdict awaiting review on the signal; returns that verdict."""
+                   note: str | None = None, display_name: str | None = None, decided_at: dt.datetime | None = None,
+                   expected_act: str | None = None) -> str:
+    """Confirm (``agree``) or reject the verdict awaiting review on the signal; returns that verdict.
+
+    ``expected_act`` is the proposal the reviewer was shown (``marts.verdict_current.proposed_act_id``):
+    should another auditor have replaced it meanwhile, the review is refused rather than applied to a
+    verdict the reviewer never saw."""
     user = _name(user_name)
     rule, severity = _signal(con, signal_id)
     pending = con.execute(
-        """select act_id, verdict, decided_by from marts.verdict_history
+        """select act_id, verdict, decided_by, decided_by_label from marts.verdict_history
            where signal_id = ? and is_pending and act = 'verdict'
            qualify act_seq = max(act_seq) over ()""", [signal_id]).fetchone()
     latest_pending = con.execute("select is_pending from marts.verdict_current where signal_id = ?", [signal_id]).fetchone()
     if pending is None or not (latest_pending and latest_pending[0]):
-        raise ValueError("这条线索没有待复核的结论")
-    act_id, verdict, proposer = pending
+        raise ValueError("这条线索已没有待复核的结论(可能已由其他审计人员复核或更改),请查看最新的核查记录")
+    act_id, verdict, proposer, proposer_label = pending
+    if expected_act is not None and act_id != expected_act:
+        raise ValueError(f"这条线索待复核的结论已有变动,现为 {proposer_label or proposer} 提出的「{verdict}」;"
+                         "未记录复核,请查看后重新复核")
     if proposer == user:
         raise ValueError("复核须由另一名审计人员进行,不能复核自己提出的结论")
     con.execute(

@@ -38,6 +38,7 @@ joined as (
         case when l.is_pending then l.decided_by_label end as proposed_by,
         case when l.is_pending then l.decided_by end as proposed_by_user,
         case when l.is_pending then l.decided_at end as proposed_at,
+        case when l.is_pending then l.act_id end as proposed_act_id,  -- what a review answers (it must be the one shown)
         case when l.verdict_in_force is not null then
             case when f.act = 'review' then p.decided_by_label else f.decided_by_label end end as decided_by,
         case when l.verdict_in_force is not null then f.decided_at end as decided_at,
