@@ -13,6 +13,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -279,3 +280,39 @@ def test_a_read_only_data_folder_rejects_the_files_and_says_why(pg, small_set, b
     assert files(db)[0] == 8
     again = cli("ingest", "--db", db, batch)
     assert again.returncode == 0 and files(db)[:3] == (11, 11, 11), again.stderr
+
+
+def test_a_writer_killed_holding_the_lock_lets_the_queued_import_go_on(pg, small_set, tmp_path, access_db):
+    # the writer lock is PostgreSQL's advisory lock: it goes with the killed holder's session
+    from pipelines.backend import locate
+    from pipelines.ingest import ingest_paths
+
+    db = lake(pg)
+    data = tmp_path / "lake"
+    assert [r.status for r in ingest_paths([small_set], db_path=locate(db, data), today=TODAY)] == ["accepted"] * 8
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    W.monthly(a, 7)
+    W.monthly(b, 8)
+    flag = tmp_path / "held"
+    holder = cli("ingest", "--db", db, a, held=("refresh.core", flag), wait=False)
+    deadline = time.monotonic() + 300
+    while not flag.exists():
+        assert holder.poll() is None and time.monotonic() < deadline, holder.communicate()
+        time.sleep(0.1)
+    queued = cli("ingest", "--db", db, b, wait=False)
+    said: list[str] = []
+    reader = threading.Thread(target=lambda: said.extend(queued.stderr), daemon=True)
+    reader.start()
+    while not any("排队中" in line for line in said):  # waiting for the lock
+        assert queued.poll() is None and time.monotonic() < deadline, said
+        time.sleep(0.1)
+    holder.kill()  # kill -9 in the middle of its transaction
+    holder.communicate()
+    queued.wait(timeout=300)
+    reader.join(timeout=60)
+    assert queued.returncode == 0 and any(line.startswith("已入库") for line in said), said
+    again = cli("ingest", "--db", db, a)
+    assert again.returncode == 0 and "已入库" in again.stderr, again.stderr
+    assert files(db)[:3] == (10, 10, 10) and cli("check", "--db", db).returncode == 0
