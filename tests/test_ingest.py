@@ -160,6 +160,17 @@ def test_a_workbook_saved_by_wps_as_et_in_a_folder_is_loaded_not_skipped(tmp_pat
     assert r.file.endswith(et.name) and r.status == "accepted" and r.rows == 3, r
 
 
+def test_a_future_fill_date_in_the_title_is_located_in_the_title_not_in_a_column(tmp_path, db_copy):
+    """填报日期 written above the header (no such column) and in the future (2062 for 2026): each row is
+    refused, and the message says where the date was written instead of naming a column ``?``."""
+    book = W.monthly(tmp_path, 7, fill="2062年8月3日", name="轮台县月报2021-07.xlsx")
+    [r] = ingest_paths([book], db_path=db_copy, today=TODAY)
+    assert r.status == "rejected"
+    rows = [m for m in r.messages if "第 " in m and " 行" in m]
+    assert rows and all("? 列" not in m for m in r.messages), r.messages
+    assert all("取自表头上方的标题行" in m and "2062年8月3日" in m and "不能是未来的日期" in m for m in rows), rows
+
+
 def test_bad_values_reject_their_row_only_with_a_located_message(tmp_path, db_copy):
     rows = W.monthly_rows(7)
     rows[0][4] = "二百六十"      # text in a number column (户数, column E)
