@@ -13,7 +13,7 @@ APT_PACKAGES := chromium fonts-noto-cjk poppler-utils libreoffice-writer-nogui p
 # "warehouse or ducklake"` runs every warehouse test on DuckLake
 LAKE_TESTS := tests/test_ingest.py tests/test_warehouse.py tests/test_models.py tests/test_signals.py \
 	tests/test_scoring.py tests/test_report.py tests/test_pages.py tests/test_migrate.py tests/test_concurrency.py \
-	tests/test_incremental.py
+	tests/test_incremental.py tests/test_lake_faults.py
 
 .PHONY: demo test setup system-deps bench clean
 

@@ -18,6 +18,7 @@ from app_pages import _session as session
 from app_pages._common import PREFECTURE_KEY, UNIT_KEY, YEAR_KEY
 from pipelines.access.roles import PAGES, pages_for
 from pipelines.access.scope import FORBIDDEN_MESSAGE, Forbidden
+from pipelines.backend import MaskingFilter
 from pipelines.counties import home_prefecture, prefecture_name
 from pipelines.read import actions
 from pipelines.read import filters as qf
@@ -25,6 +26,9 @@ from pipelines.read.clock import clock_caption, data_clock
 from pipelines.read.connection import DataUnavailable
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+for _handler in (*logging.getLogger().handlers, *logging.getLogger("streamlit").handlers):
+    if not any(isinstance(f, MaskingFilter) for f in _handler.filters):  # no catalog password in the server log
+        _handler.addFilter(MaskingFilter())
 log = logging.getLogger("dashboard")
 
 # also set here: .streamlit/config.toml is only read when streamlit starts in the repository root

@@ -29,7 +29,8 @@ from pathlib import Path
 
 import duckdb
 
-__all__ = ["Location", "locate", "mask", "location_of", "open_lake", "lake_capable", "attach", "is_conflict", "lake_writer_lock", "LAKE", "PREFIX"]
+__all__ = ["Location", "locate", "mask", "MaskingFilter", "unreachable", "location_of", "open_lake", "lake_capable",
+           "attach", "is_conflict", "lake_writer_lock", "LAKE", "PREFIX"]
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,84 @@ class Location:
 def mask(text: str) -> str:
     """``text`` with the passwords of connection strings in it masked (for messages and logs)."""
     return _URI_PASSWORD.sub(r"\1***\3", _PASSWORD.sub(r"\1***", text))
+
+
+class MaskingFilter(logging.Filter):
+    """A filter for log handlers that masks connection-string passwords in a record, its traceback
+    included (DuckDB's postgres extension names the connection string in its errors)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            record.msg, record.args = mask(record.getMessage()), None
+        except Exception:  # a malformed record: logging reports it as usual
+            return True
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask(record.exc_text)
+        return True
+
+
+_DATA_PATH_MISMATCH = re.compile(r'DATA_PATH parameter "([^"]*)" does not match existing data path '
+                                 r'in the catalog "([^"]*)"')
+_CANNOT_OPEN = re.compile(r'Cannot open file "([^"]+)"')
+_NO_DATABASE = re.compile(r'database "([^"]+)" does not exist')
+_NO_ROLE = re.compile(r'role "([^"]+)" does not exist')
+_DOWN = ("Connection refused", "could not translate host name", "timeout expired", "No route to host",
+         "Network is unreachable", "could not connect to server", "Name or service not known")
+_LOST = ("server closed the connection", "terminating connection", "no connection to the server",
+         "PostgresConnectionPool", "connection to server", "SSL connection has been closed", "could not receive data",
+         "could not send data", "Unable to connect to Postgres")
+
+
+def _chain(exc: BaseException | None) -> Iterator[BaseException]:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def unreachable(exc: BaseException | None, loc: Location | None) -> str | None:
+    """Why a DuckLake's catalog or data folder cannot be used, in Chinese, when ``exc`` (or an
+    exception it arose from) says so: PostgreSQL down, refusing the login, without the database,
+    the connection lost, the data folder missing, read-only or not the one the catalog names.
+    None for an embedded warehouse and for errors of another kind."""
+    if loc is None or not loc.is_lake:
+        return None
+    texts = [str(e) for e in _chain(exc) if isinstance(e, (duckdb.Error, OSError))]
+    text = "\n".join(texts)
+    if not text:
+        return None
+    local = loc.data_path if loc.data_path and not _REMOTE.match(loc.data_path) else None
+    if m := _DATA_PATH_MISMATCH.search(text):
+        return (f"给出的数据目录 {m.group(1).rstrip('/')} 与目录库中记录的数据目录 {m.group(2).rstrip('/')} 不一致"
+                "(请把 --data-path 或 RENOVATION_DATA_PATH 设为后者,或确认连接的是正确的目录库)")
+    if "password authentication failed" in text or "no password supplied" in text:
+        return "PostgreSQL 拒绝登录:用户名或密码错误(请检查连接串中的 user、password 或 ~/.pgpass)"
+    if m := _NO_DATABASE.search(text):
+        return f"PostgreSQL 上没有名为 {m.group(1)} 的数据库(请先 createdb,或检查连接串中的 dbname)"
+    if m := _NO_ROLE.search(text):
+        return f"PostgreSQL 上没有名为 {m.group(1)} 的用户(请检查连接串中的 user)"
+    if "no pg_hba.conf entry" in text:
+        return "PostgreSQL 不允许从本机以该用户连接(请管理员检查 pg_hba.conf)"
+    if any(t in text for t in _DOWN):
+        return "PostgreSQL 目录库无法连接(服务器未运行,或连接串中的主机、端口有误)"
+    if any(t in text for t in _LOST):
+        return "与 PostgreSQL 目录库的连接中断(服务器停止或重启)"
+    missing = "No such file or directory" in text
+    if missing and local is not None and not Path(local).exists():
+        return f"数据目录 {local} 不存在(共享目录未挂载,或路径有误)"
+    if local is None and (m := _CANNOT_OPEN.search(text)) and not _REMOTE.match(m.group(1)):
+        local = str(Path(m.group(1)).parent.parent.parent)  # the catalog's: <data path>/<schema>/<table>/<file>
+        if missing and not Path(local).exists():
+            return f"数据目录 {local} 不存在(共享目录未挂载,或路径有误)"
+    folder = local or loc.data_path or ""
+    if "Read-only file system" in text or ("Permission denied" in text and folder and folder in text):
+        return f"数据目录 {folder} 不可写(只读挂载或没有写入权限)"
+    if "No space left on device" in text:
+        return f"数据目录 {folder} 所在的磁盘已满"
+    return None
 
 
 def locate(db: Location | str | Path | None = None, data_path: str | Path | None = None) -> Location:
@@ -264,6 +343,9 @@ def lake_writer_lock(loc: Location, wait: float | None = None,
         try:
             yield
         finally:
-            con.execute(f"call postgres_execute('writer_lock', 'select pg_advisory_unlock({LOCK_KEY})')")
+            try:
+                con.execute(f"call postgres_execute('writer_lock', 'select pg_advisory_unlock({LOCK_KEY})')")
+            except duckdb.Error as exc:  # the session is gone (the server stopped), and its lock with it
+                log.info("DuckLake writer lock not released: %s", mask(str(exc)))
     finally:
         con.close()

@@ -20,7 +20,7 @@ import duckdb
 from pipelines.locking import WarehouseError, classify
 from pipelines.access import commands as access_commands
 from pipelines.settings import ROOT
-from pipelines.backend import Location, locate, mask
+from pipelines.backend import Location, MaskingFilter, locate, mask, unreachable
 
 log = logging.getLogger("renovation")
 
@@ -228,8 +228,10 @@ COMMANDS = {"ingest": cmd_ingest, "flags": cmd_flags, "scores": cmd_scores, "rep
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    handler = logging.StreamHandler(sys.stderr)  # no password of a connection string in the log (-v)
+    handler.addFilter(MaskingFilter())
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+                        format="%(levelname)s %(name)s: %(message)s", handlers=[handler])
     try:
         # a command that writes is recorded in the action log under the OS user (access.md)
         return access_commands.audited(COMMANDS[args.command], args)
@@ -251,6 +253,11 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_FAIL
         log.debug("unexpected error", exc_info=True)
         text = str(exc).lower()
+        why = unreachable(exc, _db(args))
+        if why is not None:
+            print(f"无法使用 DuckLake 数据仓库 {_db(args).display()}:{why}。{args.command} 未完成,数据仓库未被改动。",
+                  file=sys.stderr)
+            return EXIT_FAIL
         if isinstance(exc, duckdb.Error) and ("ducklake" in text or "postgres" in text):
             reason = " ".join(mask(str(exc)).split())[:400] or type(exc).__name__
             print(f"无法连接 DuckLake 数据仓库(PostgreSQL 目录库或数据目录不可用):{reason}", file=sys.stderr)

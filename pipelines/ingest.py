@@ -196,7 +196,8 @@ def _ingest(stack: contextlib.ExitStack, service, files: list[Path], names: dict
         accepted = _accepted(pending)
         if progress and accepted:
             print(f"\r写入数据仓库并更新汇总表({len(accepted)} 个文件)…" + " " * 20, end="", file=sys.stderr, flush=True)
-        load_all(con, accepted, next_file_id(con), batch_id, summaries, batches, behind)
+        load_all(con, accepted, next_file_id(con), batch_id, summaries, batches, behind,
+                 lake=db_path if isinstance(db_path, Location) else None)
         clock.lap("load")
     _complete(con, completing, incomplete)
     for p, first in copies:

@@ -21,6 +21,7 @@ import polars as pl
 import pyarrow as pa
 
 from pipelines import faults
+from pipelines.backend import Location, unreachable
 from pipelines.counties import county_in_name, county_name
 from pipelines.reading.staging import STAGING_COLUMNS, STAGING_TABLE, Staged
 from pipelines.refresh import refresh
@@ -246,12 +247,13 @@ def _disk_full(exc: BaseException | None) -> bool:
 
 
 def load_all(con, accepted: list[Pending], first_id: int, batch_id: str, summaries: dict[str, list[dict]],
-              batches: dict[str, pl.DataFrame], behind: bool = False) -> None:
+              batches: dict[str, pl.DataFrame], behind: bool = False, lake: Location | None = None) -> None:
     """Load every accepted file with the refresh, in one transaction. Should it fail, the
     files are loaded in halves, recursively, each part with its refresh in a transaction of
     its own, so that a file whose rows break the refresh cannot stop the others; when the
     refresh fails without any new file, nothing is loaded. ``behind``: raw is ahead of the
-    derived layers (an interrupted import of an older version), so refresh even with no file."""
+    derived layers (an interrupted import of an older version), so refresh even with no file.
+    ``lake``: the DuckLake written to, whose catalog or data folder may fail under the load."""
     plans = [plan_load(p, first_id + i, batch_id) for i, p in enumerate(accepted)]
     if not plans and not behind:
         return
@@ -261,7 +263,12 @@ def load_all(con, accepted: list[Pending], first_id: int, batch_id: str, summari
     except Exception as exc:
         log.info("batch load failed; loading in parts", exc_info=True)
         full = _disk_full(exc)
+        gone = unreachable(exc, lake)
     if not plans:
+        return
+    if gone is not None:  # the catalog or the data folder failed: no part would fare better
+        for lp in plans:
+            lp.pending.result = _failed(lp, f"整份文件未入库(数据仓库未改变):{gone};请系统管理员处理后重新导入")
         return
     if full:  # no part would fare better (and DuckDB has given up on the database until reopened)
         for lp in plans:

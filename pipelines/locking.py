@@ -45,10 +45,10 @@ from pathlib import Path
 import duckdb
 
 from pipelines import faults
-from pipelines.backend import Location, lake_writer_lock, locate
+from pipelines.backend import Location, lake_writer_lock, locate, mask, unreachable
 from pipelines.settings import load_toml
 
-__all__ = ["WarehouseError", "WarehouseBusy", "WarehouseDamaged", "waits", "lock_path", "writer_lock",
+__all__ = ["UNUSABLE", "WarehouseError", "WarehouseBusy", "WarehouseDamaged", "waits", "lock_path", "writer_lock",
            "writer_active", "writer_writing", "claim_writing", "open_warehouse", "restore_advice", "classify"]
 
 log = logging.getLogger(__name__)
@@ -188,6 +188,8 @@ def writer_lock(db: Path | str, what: str = "写入数据仓库", wait: float | 
             except TimeoutError:
                 raise WarehouseBusy(f"数据仓库正忙:另一个写入任务尚未完成,已等待 {wait:.0f} 秒;"
                                     "本次操作未做任何改动,请稍后重试。") from None
+            except duckdb.Error as exc:  # the catalog cannot be reached: nothing was done
+                raise _unusable(lake, exc) from None
             _held().add(key)
             try:
                 faults.reached("locked")
@@ -282,6 +284,16 @@ def classify(exc: duckdb.Error, db: Path | str) -> WarehouseError | None:
     return None
 
 
+UNUSABLE = "无法使用数据仓库"  # how a message on a DuckLake that cannot be reached begins (not damage: no restore)
+
+
+def _unusable(lake: Location, exc: BaseException) -> WarehouseError:
+    """The Chinese error for a DuckLake whose catalog or data folder cannot be used (no password in it)."""
+    log.info("cannot open warehouse %s: %s", lake.display(), mask(str(exc)))
+    why = unreachable(exc, lake) or "DuckLake 目录库或数据目录不可用"
+    return WarehouseError(f"{UNUSABLE} {lake.display()}:{why}。本次操作未做任何改动,请处理后重试或联系管理员。")
+
+
 def open_warehouse(db: Path | str, read_only: bool = False, wait: float | None = None,
                    on_wait: Callable[[str], None] | None = None) -> duckdb.DuckDBPyConnection:
     """Open the warehouse (read-write: creating its schema, see :func:`pipelines.warehouse.connect`),
@@ -295,11 +307,11 @@ def open_warehouse(db: Path | str, read_only: bool = False, wait: float | None =
         try:
             return connect(lake, read_only=read_only)
         except (duckdb.IOException, duckdb.ConnectionException) as exc:  # the catalog or the data path unreachable
-            from pipelines.backend import mask
-
-            log.info("cannot open warehouse %s: %s", lake.display(), mask(str(exc)))
-            raise WarehouseError(f"无法连接数据仓库 {lake.display()}:DuckLake 目录库或数据目录不可用,"
-                                 "本次操作未做任何改动,请稍后重试或联系管理员。") from None
+            raise _unusable(lake, exc) from None
+        except duckdb.Error as exc:  # e.g. a data path other than the one the catalog names
+            if unreachable(exc, lake) is None:
+                raise
+            raise _unusable(lake, exc) from None
     if wait is None:
         wait = waits()["reader_wait_seconds" if read_only else "writer_wait_seconds"]
     if not read_only:

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.backend import Location, locate
-from pipelines.locking import (WarehouseBusy, WarehouseDamaged, WarehouseError, claim_writing, open_warehouse,
+from pipelines.backend import Location, locate, mask, unreachable
+from pipelines.locking import (UNUSABLE, WarehouseBusy, WarehouseDamaged, WarehouseError, claim_writing, open_warehouse,
                                restore_advice, writer_lock)
 from pipelines.refresh import raw_ahead, refresh, stale_reasons
 from pipelines.settings import DATA_DIR
@@ -72,8 +72,9 @@ def _fsync(path: Path) -> None:
 # --- the integrity check ---------------------------------------------------------------------
 
 
-def _scan(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Read every table of every layer to its end (every block's checksum is verified on read)."""
+def _scan(con: duckdb.DuckDBPyConnection, lake: Location | None = None) -> list[str]:
+    """Read every table of every layer to its end (every block's checksum is verified on read).
+    Raises when a DuckLake's catalog or data folder cannot be reached (that is no damage)."""
     out = []
     missing = [t for t in _NEEDED if not table_exists(con, t)]
     if missing:
@@ -84,6 +85,8 @@ def _scan(con: duckdb.DuckDBPyConnection) -> list[str]:
         try:
             con.execute(f'select count(*), bit_xor(hash(t)) from "{schema}"."{name}" as t').fetchone()
         except duckdb.Error as exc:
+            if unreachable(exc, lake) is not None:
+                raise
             log.info("cannot read %s.%s: %s", schema, name, exc)
             out.append(f"数据表 {schema}.{name} 无法完整读取(文件已损坏)")
     return out
@@ -133,12 +136,15 @@ def problems(db: Path | str) -> tuple[list[str], bool]:
     except WarehouseError as exc:
         return [str(exc)], False
     try:
-        found = _scan(con)
+        found = _scan(con, db if isinstance(db, Location) else None)
         if found:
             return found, True
         return _layers(con), False
     except duckdb.Error as exc:
-        log.info("check of %s failed: %s", db, exc)
+        log.info("check of %s failed: %s", _name(db), mask(str(exc)))
+        why = unreachable(exc, db if isinstance(db, Location) else None)
+        if why is not None:  # PostgreSQL stopped, the data folder not mounted: not damage
+            return [f"{UNUSABLE} {_name(db)}:{why}"], False
         return ["数据仓库无法完整读取(文件已损坏)"], True
     finally:
         con.close()
@@ -147,12 +153,15 @@ def problems(db: Path | str) -> tuple[list[str], bool]:
 def check(db: Path | str) -> int:
     """``renovation check``: 0 when the warehouse is sound, else 1 with the problems and the advice."""
     db = _where(db)
-    found, _ = problems(db)
+    found, damaged = problems(db)
     if found:
         _say(f"数据仓库 {_name(db)} 检查未通过:")
         for p in found:
             _say(f"  - {p}")
-        _say(restore_advice(_name(db)) if db.exists() else "请检查 --db 的路径;如文件已丢失,请用 renovation restore 备份文件 恢复。")
+        if isinstance(db, Location) and not damaged and any(p.startswith(UNUSABLE) for p in found):
+            _say("这不是数据损坏,不要用备份恢复:请系统管理员按上面的原因检查 PostgreSQL 目录库与数据目录,处理后再运行 renovation check。")
+        else:
+            _say(restore_advice(_name(db)) if db.exists() else "请检查 --db 的路径;如文件已丢失,请用 renovation restore 备份文件 恢复。")
         return 1
     con = open_warehouse(db, read_only=True)
     try:

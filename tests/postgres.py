@@ -65,9 +65,16 @@ class Server:
         """A new database; returns its connection string."""
         return createdb(self.conninfo, name)
 
-    def stop(self) -> None:
+    def halt(self) -> None:
+        """Stop the server, keeping its data (:meth:`resume` starts it again on the same port)."""
         subprocess.run(_as_server_user([str(self.bindir / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "fast",
                                         "-w", "stop"]), check=False, capture_output=True)
+
+    def resume(self) -> None:
+        _pg_start(self.bindir, self.folder, self.port)
+
+    def stop(self) -> None:
+        self.halt()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -81,15 +88,22 @@ def start() -> Server:
     subprocess.run(_as_server_user([str(bindir / "initdb"), "-D", str(data), "--auth=trust", "-U", "postgres",
                                     "-E", "UTF8", "--locale=C.UTF-8"]), check=True, capture_output=True)
     port = _free_port()
+    try:
+        _pg_start(bindir, folder, port)
+    except RuntimeError:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return Server(folder, port, bindir)
+
+
+def _pg_start(bindir: Path, folder: Path, port: int) -> None:
     options = (f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c max_connections=200 "
                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")  # a throw-away server
-    proc = subprocess.run(_as_server_user([str(bindir / "pg_ctl"), "-D", str(data), "-o", options,
+    proc = subprocess.run(_as_server_user([str(bindir / "pg_ctl"), "-D", str(folder / "data"), "-o", options,
                                            "-l", str(folder / "log"), "-w", "start"]), capture_output=True, text=True)
     if proc.returncode != 0:
         log = (folder / "log").read_text(errors="replace") if (folder / "log").exists() else ""
-        shutil.rmtree(folder, ignore_errors=True)
         raise RuntimeError(f"PostgreSQL did not start: {proc.stderr.strip()} {log[-2000:]}")
-    return Server(folder, port, bindir)
 
 
 def _interrupted(signum, frame) -> None:

@@ -317,6 +317,11 @@ def test_secrets_in_a_command_line_are_redacted():
     assert action_log.redact("ducklake:postgres:dbname=r host=h password=s3cr3t user=u") == \
         "ducklake:postgres:dbname=r host=h password=*** user=u"
     assert "abc" not in action_log.redact("client_secret = abc token: abc")
+    # libpq also takes a quoted password and a URI (renovation migrate --to …)
+    quoted = action_log.redact("renovation migrate --to=ducklake:postgres:host=h password='s3 cr3t' dbname=x")
+    uri = action_log.redact("renovation migrate --to=ducklake:postgres:postgresql://u:s3cr3t@h:5432/x --force")
+    assert "s3" not in quoted and "cr3t" not in quoted and "dbname=x" in quoted
+    assert "s3cr3t" not in uri and uri.endswith("@h:5432/x --force")
 
 
 # --- single sign-on ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pipelines.access.roles import ROLE_LABELS
 from pipelines.access.store import connect
+from pipelines.backend import mask
 from pipelines.counties import county_name
 
 __all__ = ["ACTIONS", "RESULTS", "record", "read", "csv_bytes", "redact", "os_user", "Filters", "HEADER"]
@@ -40,8 +41,9 @@ _SECRET = re.compile(r"(?i)\b(password|passwd|pwd|secret|token|cookie_secret|cli
 
 
 def redact(text: str | None) -> str:
-    """``text`` with anything of the form ``password=…`` (and like secrets) blanked out."""
-    return _SECRET.sub(lambda m: f"{m.group(1)}=***", str(text or ""))
+    """``text`` with anything of the form ``password=…`` (and like secrets) blanked out, a quoted
+    password and the one of a ``postgresql://user:password@host`` URI included."""
+    return _SECRET.sub(lambda m: f"{m.group(1)}=***", mask(str(text or "")))
 
 
 def os_user() -> str:

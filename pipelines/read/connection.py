@@ -31,7 +31,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from pipelines.backend import LAKE, Location, mask
+from pipelines.backend import LAKE, Location, mask, unreachable
 from pipelines.locking import (WarehouseBusy, WarehouseDamaged, WarehouseError, classify, open_warehouse, waits,
                                writer_writing)
 from pipelines.warehouse import connect, default_db_path
@@ -62,7 +62,12 @@ def _lake_connection(key: str, _loc: Location) -> duckdb.DuckDBPyConnection:
         return connect(_loc, read_only=True)
     except duckdb.Error as exc:
         log.warning("cannot open %s read-only: %s", _loc.display(), mask(str(exc)))
-        raise DataUnavailable("无法连接数据仓库(DuckLake 目录库或数据目录不可用),请稍后刷新页面或联系管理员。") from exc
+        raise _lake_unavailable(exc, _loc) from None
+
+
+def _lake_unavailable(exc: BaseException, loc: Location) -> DataUnavailable:
+    why = unreachable(exc, loc) or "DuckLake 目录库或数据目录不可用"
+    return DataUnavailable(f"暂时无法读取数据仓库:{why}。请稍后刷新页面;若问题持续,请联系系统管理员。")
 
 
 IDLE_SECONDS = 2.0   # the shared connection is closed after this long without a query
@@ -183,7 +188,14 @@ def cursor() -> _Reader:
     loc = db_path()
     if loc.is_lake:
         cur = _lake_connection(loc.key, loc).cursor()
-        cur.execute(f"use {LAKE}")  # a cursor is a connection of its own: the lake is not its default yet
+        try:
+            cur.execute(f"use {LAKE}")  # a cursor is a connection of its own: the lake is not its default yet
+        except duckdb.Error as exc:  # it asks the catalog for the current snapshot
+            cur.close()
+            if unreachable(exc, loc) is None:
+                raise
+            log.warning("cannot read %s: %s", loc.display(), mask(str(exc)))
+            raise _lake_unavailable(exc, loc) from None
         return _Reader(cur, False)
     path = loc.file
     if not path.exists():
@@ -219,7 +231,11 @@ def query(sql: str, params: list | tuple | dict = ()) -> pl.DataFrame:
         raise DataUnavailable("数据仓库早于当前版本的程序(缺少新增的列),看板无法读取。请系统管理员用 renovation serve "
                               "启动看板(启动前自动升级并重新计算),或运行任一次导入,然后刷新本页。") from exc
     except duckdb.Error as exc:
-        known = classify(exc, db_path())
+        loc = db_path()
+        if unreachable(exc, loc) is not None:  # PostgreSQL stopped, the data folder unmounted: it passes
+            log.warning("cannot read %s: %s", loc.display(), mask(str(exc)))
+            raise _lake_unavailable(exc, loc) from None
+        known = classify(exc, loc)
         if isinstance(known, WarehouseDamaged):
             raise DataUnavailable(str(known)) from exc
         raise
