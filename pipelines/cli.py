@@ -27,6 +27,31 @@ log = logging.getLogger("renovation")
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
+# argparse's own texts (headings, usage errors): Python ships no Chinese catalog for them, and argparse
+# looks each one up through its module's ``_`` when it is shown
+ARGPARSE_TEXTS = {
+    "usage: ": "用法:",
+    "positional arguments": "参数",
+    "options": "选项",
+    "show this help message and exit": "显示本帮助并退出",
+    "the following arguments are required: %s": "缺少必需的参数:%s",
+    "unrecognized arguments: %s": "无法识别的参数:%s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "无效的取值 %(value)r(可选:%(choices)s)",
+    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s:%(message)s",
+    "expected one argument": "须给出一个值",
+    "expected at most one argument": "最多给出一个值",
+    "expected at least one argument": "至少给出一个值",
+    "invalid %(type)s value: %(value)r": "无效的值 %(value)r(应为 %(type)s)",
+    "ambiguous option: %(option)s could match %(matches)s": "选项 %(option)s 有歧义,可能是 %(matches)s",
+    "not allowed with argument %s": "不能与参数 %s 同时使用",
+    "one of the arguments %s is required": "参数 %s 须给出其中之一",
+}
+
+
+def _argparse_text(text: str) -> str:
+    return ARGPARSE_TEXTS.get(text, text)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # usage errors exit 2 with a Chinese line
         self.print_usage(sys.stderr)
@@ -35,6 +60,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
+    argparse._ = _argparse_text  # before the parsers are made: their -h help text is looked up then
     p = _Parser(prog="renovation", description="巴州城镇老旧小区改造监测评估系统")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", default=None, help="数据仓库:DuckDB 文件,或 ducklake:postgres:<连接串>(默认:环境变量 "
@@ -43,10 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     migrate = argparse.ArgumentParser(add_help=False, parents=[common])
     common.add_argument("--data-path", default=None, help="DuckLake 的 Parquet 数据目录或 S3 兼容地址(默认:环境变量 "
                         "RENOVATION_DATA_PATH)")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="命令")
 
     s = sub.add_parser("ingest", parents=[common], help="导入工作簿(文件或文件夹)")
-    s.add_argument("paths", nargs="+", type=Path)
+    s.add_argument("paths", nargs="+", type=Path, help="工作簿文件或文件夹(可多个;文件夹中的工作簿逐层查找)")
     s.add_argument("--json", action="store_true", help="每个文件输出一行 JSON")
 
     s = sub.add_parser("flags", parents=[common], help="导出风险线索 flags.csv")

@@ -315,3 +315,25 @@ def test_a_command_line_import_prints_only_chinese_lines(tmp_path, db_copy):
     lines = [x for x in out.stderr.splitlines() if x.strip()]
     assert lines and all(re.search(r"[\u4e00-\u9fff]", x) for x in lines), lines
     assert not any("INFO" in x or "great_expectations" in x for x in lines), lines
+
+
+def test_the_command_line_help_and_usage_errors_are_in_chinese(capsys):
+    """argparse's own texts (positional arguments, options, the following arguments are required …)
+    are shown in Chinese, like the descriptions beside them."""
+    import re
+
+    english = re.compile(r"positional arguments|options:|show this help|arguments are required|invalid choice|"
+                         r"unrecognized arguments|usage:")
+    for argv in (["--help"], ["ingest", "--help"], ["users", "add", "--help"]):
+        with pytest.raises(SystemExit) as e:
+            cli.main(argv)
+        assert e.value.code == 0
+        out = capsys.readouterr().out
+        assert "用法:" in out and "显示本帮助并退出" in out and not english.search(out), out
+    for argv, words in ((["ingest"], "缺少必需的参数"), (["nosuch"], "无效的取值 'nosuch'"),
+                        (["ingest", "x.xlsx", "--nosuch"], "无法识别的参数:--nosuch")):
+        with pytest.raises(SystemExit) as e:
+            cli.main(argv)
+        assert e.value.code == 2
+        err = capsys.readouterr().err
+        assert "用法错误:" in err and words in err and not english.search(err), err

@@ -28,18 +28,18 @@ WRITES = {"ingest": "import", "demo": "import", "flags": "export", "scores": "ex
 def register(sub, common: argparse.ArgumentParser) -> None:
     """Add ``users`` and ``log`` to the CLI's subparsers."""
     u = sub.add_parser("users", help="用户管理(本地账号)")
-    us = u.add_subparsers(dest="users_command", required=True, parser_class=type(u))
+    us = u.add_subparsers(dest="users_command", required=True, parser_class=type(u), metavar="操作")
     a = us.add_parser("add", parents=[common], help="新增用户")
-    a.add_argument("name")
+    a.add_argument("name", help="用户名")
     a.add_argument("--role", required=True, choices=ROLES, help="admin / leader / auditor / evaluator / clerk")
     a.add_argument("--county", default=None, help="县市代码(县市填报员必填,见 counties.csv)")
     a.add_argument("--display", default=None, help="显示名称(默认为用户名)")
     a.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码(一行)")
     us.add_parser("list", parents=[common], help="列出用户")
     d = us.add_parser("disable", parents=[common], help="停用用户")
-    d.add_argument("name")
+    d.add_argument("name", help="用户名")
     p = us.add_parser("passwd", parents=[common], help="设置新密码")
-    p.add_argument("name")
+    p.add_argument("name", help="用户名")
     p.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码(一行)")
 
     g = sub.add_parser("log", parents=[common], help="导出操作日志(CSV)")
