@@ -62,6 +62,15 @@ def _detail(d: dict, row: dict) -> None:
         _verdict(row, s)
 
 
+def _shown_before(key: str, row: dict, column: str):
+    """``row[column]`` as the previous run showed it, and this run's kept for the next. A click on a form
+    starts a run that reads the verdicts afresh: another auditor may have acted in between, and what the
+    clicking auditor saw is the previous run's."""
+    shown = st.session_state.get(key)
+    st.session_state[key] = (row["signal_id"], row[column])
+    return shown[1] if shown and shown[0] == row["signal_id"] else row[column]
+
+
 def _verdict(row: dict, s: dict) -> None:
     """The verdict in force, the form (auditors) or the review (a second auditor), and the history."""
     st.markdown("**核查结论**")
@@ -72,11 +81,7 @@ def _verdict(row: dict, s: dict) -> None:
             if row["proposed_by_user"] == user.user_name:
                 st.info("您提出的结论须由另一名审计人员复核后生效。", icon=":material/hourglass:")
             else:
-                # the proposal this form showed when it was clicked: the run a click starts reads the verdicts
-                # afresh, and another auditor may have replaced the proposal in between
-                shown = st.session_state.get("risk_review_shown")
-                shown_act = shown[1] if shown and shown[0] == row["signal_id"] else row["proposed_act_id"]
-                st.session_state["risk_review_shown"] = (row["signal_id"], row["proposed_act_id"])
+                shown_act = _shown_before("risk_review_shown", row, "proposed_act_id")
                 with st.form("review_form"):
                     st.caption(f"复核:同意后「{row['proposed_verdict']}」生效;不同意则维持原状态。")
                     note = st.text_area("复核说明", height=70)
@@ -91,10 +96,7 @@ def _verdict(row: dict, s: dict) -> None:
                         st.rerun()
                     except ValueError as exc:
                         st.error(str(exc))
-        # the state this form showed when it was saved (see the review above)
-        shown = st.session_state.get("risk_verdict_shown")
-        shown_last = shown[1] if shown and shown[0] == row["signal_id"] else row["last_act_id"]
-        st.session_state["risk_verdict_shown"] = (row["signal_id"], row["last_act_id"])
+        shown_last = _shown_before("risk_verdict_shown", row, "last_act_id")
         with st.form("verdict_form", clear_on_submit=True):
             verdict = st.radio("结论", VERDICTS, horizontal=True)
             note = st.text_area("说明", height=80)

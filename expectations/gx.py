@@ -46,12 +46,14 @@ def import_gx():
     """Import Great Expectations (once per process), without the start-up cost of the modules
     it only needs for expectations our suites do not use."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    if "great_expectations" not in sys.modules:
+    first = "great_expectations" not in sys.modules
+    if first:
         for name in DEFERRED_MODULES:
             defer_module(name)
     import great_expectations
 
-    _quiet_gx_loggers()
+    if first:
+        _quiet_gx_loggers()
     return great_expectations
 
 

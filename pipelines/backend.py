@@ -29,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-__all__ = ["Location", "locate", "mask", "MaskingFilter", "unreachable", "location_of", "open_lake", "lake_capable",
+__all__ = ["Location", "locate", "mask", "MaskingFilter", "unreachable", "why_unusable", "location_of", "open_lake", "lake_capable",
            "attach", "is_conflict", "lake_writer_lock", "LAKE", "PREFIX"]
 
 log = logging.getLogger(__name__)
@@ -131,6 +131,11 @@ def _chain(exc: BaseException | None) -> Iterator[BaseException]:
         seen.add(id(exc))
         yield exc
         exc = exc.__cause__ or exc.__context__
+
+
+def why_unusable(exc: BaseException, loc: Location) -> str:
+    """:func:`unreachable`'s reason, or the general one when the error names none."""
+    return unreachable(exc, loc) or "DuckLake 目录库或数据目录不可用"
 
 
 def unreachable(exc: BaseException | None, loc: Location | None) -> str | None:

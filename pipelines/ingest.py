@@ -433,18 +433,18 @@ def _row_message(p: Pending, row: dict, row_number: int, issue) -> dict:
         reason = f"{row[f'{name}__error']}"
     header = col.header if col else next((f.header for f in fields_for(p.staged.layout.kind) if f.name == issue.field), issue.field)
     shown = f",实际为「{text}」" if text not in (None, "") else ""
-    place = where(p, row_number, col.letter, header) if col else f"{where(p, row_number)},{_not_a_column(p, header)}"
+    place = where(p, row_number, col.letter, header) if col else f"{where(p, row_number)},{_not_a_column(p, issue.field, header)}"
     return {
         "row_number": row_number, "field": issue.field, "column_name": header, "value": text,
         "code": issue.expectation, "message": f"{place}:{reason}{shown}",
     }
 
 
-def _not_a_column(p: Pending, header: str) -> str:
+def _not_a_column(p: Pending, field: str, header: str) -> str:
     """Where a row's value that no column holds came from: a title line above the header row
     (填报日期:…, the report month in the title), or the file name (the report month)."""
     lay = p.staged.layout
-    if header == "报告期" and lay.report_month_source == "file name":
+    if field == "report_month" and lay.report_month_source == "file name":
         return f"「{header}」(表中没有此列,取自文件名)"
     line = next((t for t in lay.title_lines if header in t), None)
     return f"「{header}」(表中没有此列,取自表头上方的标题行" + (f"「{line}」" if line else "") + ")"

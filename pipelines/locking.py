@@ -45,7 +45,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines import faults
-from pipelines.backend import Location, lake_writer_lock, locate, mask, unreachable
+from pipelines.backend import Location, lake_writer_lock, locate, mask, unreachable, why_unusable
 from pipelines.settings import load_toml
 
 __all__ = ["UNUSABLE", "WarehouseError", "WarehouseBusy", "WarehouseDamaged", "waits", "lock_path", "writer_lock",
@@ -290,7 +290,7 @@ UNUSABLE = "无法使用数据仓库"  # how a message on a DuckLake that cannot
 def _unusable(lake: Location, exc: BaseException) -> WarehouseError:
     """The Chinese error for a DuckLake whose catalog or data folder cannot be used (no password in it)."""
     log.info("cannot open warehouse %s: %s", lake.display(), mask(str(exc)))
-    why = unreachable(exc, lake) or "DuckLake 目录库或数据目录不可用"
+    why = why_unusable(exc, lake)
     return WarehouseError(f"{UNUSABLE} {lake.display()}:{why}。本次操作未做任何改动,请处理后重试或联系管理员。")
 
 

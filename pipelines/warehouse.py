@@ -25,7 +25,7 @@ from pipelines.backend import Location, is_conflict, locate, open_lake
 from pipelines.counties import load_counties, prefecture_of, use_units
 from pipelines.settings import WAREHOUSE_DIR
 
-__all__ = ["connect", "table_exists", "default_db_path", "init_schema", "insert_rows", "run_models", "model_tables",
+__all__ = ["connect", "table_exists", "column_names", "default_db_path", "init_schema", "insert_rows", "run_models", "model_tables",
            "models", "Model", "MODEL_POLICY", "transaction", "add_units", "adopt_units", "schema_behind", "define_macros", "WAREHOUSE_DIR"]
 
 log = logging.getLogger(__name__)
@@ -268,12 +268,18 @@ def schema_behind(con: duckdb.DuckDBPyConnection) -> list[str]:
             if (t in tables or t == "staging.counties") and (t, c) not in present]
 
 
+def column_names(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    """The columns ``schema.table`` has in the current catalog (none when it does not exist)."""
+    schema, _, name = table.partition(".")
+    return {r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_catalog = current_database() "
+        "and table_schema = ? and table_name = ?", [schema, name]).fetchall()}
+
+
 def _upgrade_verdicts(con: duckdb.DuckDBPyConnection) -> None:
     """A warehouse from before accounts (issue 11) has ``raw.verdicts`` with a check on the old verdict
     names and without the act columns: its rows move, as written, into the table of today."""
-    cols = {r[0] for r in con.execute(
-        "select column_name from information_schema.columns where table_schema = 'raw' and table_name = 'verdicts'"
-    ).fetchall()}
+    cols = column_names(con, "raw.verdicts")
     if not cols or "act_id" in cols:
         return
     ddl = next(m.sql for m in models() if m.table == "raw.verdicts")

@@ -103,6 +103,20 @@ def browser():
         b.close()
 
 
+def tmpfs(path: Path, size: str):
+    """Mount a tmpfs of ``size`` at ``path`` (made here) for the duration of a fixture (root only;
+    the test is skipped where mounting is not allowed)."""
+    import subprocess
+
+    path.mkdir()
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True,
+                          text=True)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (root and CAP_SYS_ADMIN needed): {proc.stderr.strip()}")
+    yield path
+    subprocess.run(["umount", "-l", str(path)], check=False)
+
+
 def q(db, sql: str, params=None) -> list[tuple]:
     """Rows of ``sql`` on the embedded warehouse file ``db``, read-only (the tests' one reader)."""
     import duckdb

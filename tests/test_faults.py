@@ -25,6 +25,7 @@ import pytest
 import workbooks as W
 from pipelines import operations
 from pipelines.faults import POINTS
+from conftest import tmpfs
 from warehouse_snapshot import differences, snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -189,13 +190,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 @pytest.fixture
 def small_disk(tmp_path):
     """A 48 MiB tmpfs (root only; skipped where mounting is not allowed)."""
-    mnt = tmp_path / "disk"
-    mnt.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", str(mnt)], capture_output=True, text=True)
-    if proc.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here (root and CAP_SYS_ADMIN needed): {proc.stderr.strip()}")
-    yield mnt
-    subprocess.run(["umount", "-l", str(mnt)], check=False)
+    yield from tmpfs(tmp_path / "disk", "48m")
 
 
 def test_a_full_disk_fails_the_import_whole_and_the_rerun_completes(batch, clean, small_db, small_disk):

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import workbooks as W
-from conftest import TODAY
+from conftest import TODAY, tmpfs
 
 pytestmark = pytest.mark.ducklake
 
@@ -253,13 +253,7 @@ def test_a_missing_or_other_data_folder_is_named_and_not_called_damage(pg, small
 @pytest.fixture
 def mount(tmp_path):
     """A small tmpfs (root only; skipped where mounting is not allowed), to be made read-only."""
-    mnt = tmp_path / "mnt"
-    mnt.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mnt)], capture_output=True, text=True)
-    if proc.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (root and CAP_SYS_ADMIN needed): {proc.stderr.strip()}")
-    yield mnt
-    subprocess.run(["umount", "-l", str(mnt)], check=False)
+    yield from tmpfs(tmp_path / "mnt", "64m")
 
 
 def test_a_read_only_data_folder_rejects_the_files_and_says_why(pg, small_set, batch, mount, access_db):

@@ -31,7 +31,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from pipelines.backend import LAKE, Location, mask, unreachable
+from pipelines.backend import LAKE, Location, mask, unreachable, why_unusable
 from pipelines.locking import (WarehouseBusy, WarehouseDamaged, WarehouseError, classify, open_warehouse, waits,
                                writer_writing)
 from pipelines.warehouse import connect, default_db_path
@@ -66,7 +66,7 @@ def _lake_connection(key: str, _loc: Location) -> duckdb.DuckDBPyConnection:
 
 
 def _lake_unavailable(exc: BaseException, loc: Location) -> DataUnavailable:
-    why = unreachable(exc, loc) or "DuckLake 目录库或数据目录不可用"
+    why = why_unusable(exc, loc)
     return DataUnavailable(f"暂时无法读取数据仓库:{why}。请稍后刷新页面;若问题持续,请联系系统管理员。")
 
 

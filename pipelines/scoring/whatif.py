@@ -104,11 +104,10 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
     """A warehouse of an earlier version holds the mart without ``pool`` (reported by
     ``pipelines.warehouse.schema_behind``): the refresh rewrites it whole anyway, so it is dropped and
     made again as declared, in the refresh's transaction."""
-    has = con.execute("select count(*) from information_schema.columns where table_catalog = current_database() "
-                      "and table_schema = 'marts' and table_name = 'whatif_subsidy' and column_name = 'pool'").fetchone()[0]
-    if has:
+    from pipelines.warehouse import column_names, models
+
+    if "pool" in column_names(con, TABLE):
         return
-    from pipelines.warehouse import models
 
     con.execute(f"drop table if exists {TABLE}")
     con.execute(next(m.sql for m in models() if m.table == TABLE))
